@@ -1,0 +1,496 @@
+/// Evaluates a model, or a dataset's stored predictions, with the model type's metrics plus extra ones.
+///
+/// The Swift counterpart of `mlflow.evaluate(model, data, targets=..., model_type=..., extra_metrics=[...])`.
+/// With `model: nil` the evaluation is static: `predictions` names the column holding the outputs.
+/// Rows stream through the engine in chunks, so memory stays bounded on large files.
+///
+/// ```swift
+/// let data = try Dataset(contentsOf: "examples/qa.jsonl")
+/// let result = try await evaluate(
+///     data, targets: "ground_truth", predictions: "predictions",
+///     modelType: .questionAnswering, extraMetrics: [.bleu])
+/// print(result.metrics["exact_match/v1"] ?? 0)
+/// ```
+///
+/// - Parameters:
+///   - data: The dataset.
+///   - model: The model that answers each row, or nil for a static evaluation.
+///   - targets: The column holding the ground truth, if any.
+///   - predictions: In a static evaluation, the column holding the outputs.
+///   - modelType: Selects the default metrics; nil means only `extraMetrics`.
+///   - extraMetrics: Metrics run after the model type's.
+///   - configuration: Column mapping, k, tokenizer and engine settings.
+/// - Returns: Aggregate metrics keyed as MLflow keys them, and the per-row table.
+/// - Throws: ``AssayError`` for bad input (missing columns, metrics that cannot run), naming the place.
+public func evaluate(
+    _ data: Dataset, model: (any LanguageModel)? = nil, targets: String? = nil, predictions: String? = nil,
+    modelType: ModelType? = nil, extraMetrics: [Metric] = [], configuration: EvaluationConfiguration = .init()
+) async throws(AssayError) -> EvaluationResult {
+    var engine = try EvaluationEngine(
+        data: data, model: model, targets: targets, predictions: predictions, modelType: modelType,
+        extraMetrics: extraMetrics, configuration: configuration)
+    return try await engine.run()
+}
+
+/// The evaluation engine behind ``evaluate(_:model:targets:predictions:modelType:extraMetrics:configuration:)``.
+struct EvaluationEngine {
+    static let chunkSize = 2048
+
+    let data: Dataset
+    let model: (any LanguageModel)?
+    let targets: String?
+    let predictions: String?
+    let modelType: ModelType?
+    let configuration: EvaluationConfiguration
+    let requested: [Metric]
+    let explicitKeys: Set<String>
+
+    init(
+        data: Dataset, model: (any LanguageModel)?, targets: String?, predictions: String?, modelType: ModelType?,
+        extraMetrics: [Metric], configuration: EvaluationConfiguration
+    ) throws(AssayError) {
+        guard modelType != nil || !extraMetrics.isEmpty else {
+            throw .invalidInput("nothing to compute: give a model type or at least one metric")
+        }
+        if model != nil, let predictions {
+            throw .invalidInput(
+                "predictions column '\(predictions)' was given with a model; a model's answers are the predictions, "
+                    + "so leave out the predictions column or the model")
+        }
+        if model == nil && predictions == nil {
+            throw .invalidInput("a static evaluation needs the column that holds the predictions (--predictions COLUMN)")
+        }
+        guard configuration.retrieverK > 0 else { throw .invalidInput("retriever k must be positive, not \(configuration.retrieverK)") }
+        self.data = data
+        self.model = model
+        self.targets = targets
+        self.predictions = predictions
+        self.modelType = modelType
+        self.configuration = configuration
+        // Extra metrics replace a preset metric of the same key, as a later map update does in MLflow.
+        let extraKeys = Set(extraMetrics.map(\.info.key))
+        let preset = (modelType?.defaultMetrics(configuration: configuration) ?? []).filter { !extraKeys.contains($0.info.key) }
+        var seen = Set<String>()
+        self.requested = (preset + extraMetrics).filter { seen.insert($0.info.key).inserted }
+        self.explicitKeys = extraKeys
+    }
+
+    /// The name of the predictions column in the table (MLflow: the original name when there are
+    /// targets in a static run, `outputs` otherwise).
+    var outputColumnName: String {
+        if model == nil, targets != nil, let predictions { return predictions }
+        return "outputs"
+    }
+
+    mutating func run() async throws(AssayError) -> EvaluationResult {
+        var reader = try data.makeReader()
+        guard let first = try reader.next() else {
+            throw .invalidInput("\(data.path ?? data.name): the dataset has no rows")
+        }
+        try validateColumns(first.columns)
+        let plan = try makePlan()
+
+        let store = RowStore()
+        var columns = [ScoreColumn](repeating: ScoreColumn(), count: plan.perRow.count)
+        var failed = 0
+        var pending: [DataRow] = [first]
+        var done = 0
+        while true {
+            var chunk = pending
+            pending = []
+            while chunk.count < Self.chunkSize, let row = try reader.next() { chunk.append(row) }
+            if chunk.isEmpty { break }
+            let answers = await answer(chunk)
+            let scores = try await score(chunk, answers, plan: plan)
+            do {
+                for (i, row) in chunk.enumerated() {
+                    let cells = scores[i]
+                    for (m, cell) in cells.enumerated() { columns[m].append(cell) }
+                    if answers[i].error != nil { failed += 1 }
+                    try store.append(
+                        StoredRow(values: row.values, prediction: answers[i].output, error: answers[i].error, cells: cells))
+                }
+            } catch {
+                throw .internal("cannot keep evaluated rows: \(error)")
+            }
+            done += chunk.count
+            configuration.progress?(done)
+        }
+        do { try store.seal() } catch { throw .internal("cannot keep evaluated rows: \(error)") }
+
+        let finalColumns = reader.columns
+        let wholeValues = try computeWholeMetrics(plan: plan, store: store, columns: finalColumns, scores: columns)
+        return try assemble(
+            plan: plan, store: store, datasetColumns: finalColumns, scores: columns, wholeValues: wholeValues,
+            failed: failed)
+    }
+
+    // MARK: - Validation and planning
+
+    private func validateColumns(_ columns: ColumnIndex) throws(AssayError) {
+        let names = columns.names
+        if let targets, !columns.contains(targets) {
+            throw .unknownColumn(targets, role: "targets", available: names)
+        }
+        if let predictions, !columns.contains(predictions) {
+            throw .unknownColumn(predictions, role: "predictions", available: names)
+        }
+        if configuration.inputsColumn != "inputs", !columns.contains(configuration.inputsColumn) {
+            throw .unknownColumn(configuration.inputsColumn, role: "inputs", available: names)
+        }
+        for (argument, column) in configuration.columnMapping.sorted(by: { $0.key < $1.key })
+        where !columns.contains(column) {
+            throw .unknownColumn(column, role: "column mapping '\(argument)=\(column)':", available: names)
+        }
+    }
+
+    struct Plan {
+        /// Metrics scored row by row (latency included), in table order.
+        var perRow: [Metric]
+        /// Metrics computed over the whole evaluation, in dependency order.
+        var whole: [Metric]
+        var skipped: [SkippedMetric]
+    }
+
+    private func makePlan() throws(AssayError) -> Plan {
+        var perRow: [Metric] = []
+        var whole: [Metric] = []
+        var skipped: [SkippedMetric] = []
+        for metric in requested {
+            let key = metric.info.key
+            let explicit = explicitKeys.contains(key)
+            if let reason = metric.unavailableReason {
+                skipped.append(SkippedMetric(key: key, reason: reason))
+                continue
+            }
+            if metric.info.needs.contains(.targets), targets == nil {
+                if explicit {
+                    throw .invalidInput("metric \(key) compares with the ground truth and needs a targets column (--targets COLUMN)")
+                }
+                skipped.append(SkippedMetric(key: key, reason: "needs a targets column (--targets COLUMN)"))
+                continue
+            }
+            switch metric.kind {
+            case .whole: whole.append(metric)
+            case .latency: perRow.insert(metric, at: 0)  // MLflow puts latency first.
+            default: perRow.append(metric)
+            }
+        }
+        return Plan(perRow: perRow, whole: try orderByDependencies(whole, available: Set(perRow.map(\.info.name))), skipped: skipped)
+    }
+
+    private func orderByDependencies(_ metrics: [Metric], available: Set<String>) throws(AssayError) -> [Metric] {
+        var ordered: [Metric] = []
+        var done = available
+        var pending = metrics
+        while !pending.isEmpty {
+            let ready = pending.filter { $0.dependencies.allSatisfy { done.contains(baseName($0)) } }
+            guard !ready.isEmpty else {
+                let lines = pending.map { m in
+                    let missing = m.dependencies.filter { !done.contains(baseName($0)) }
+                    return "\(m.info.name) needs \(missing.joined(separator: ", "))"
+                }
+                throw .invalidInput(
+                    "cannot order the custom metrics: \(lines.joined(separator: "; ")); metrics that ran: "
+                        + done.sorted().joined(separator: ", "))
+            }
+            ordered += ready
+            done.formUnion(ready.map(\.info.name))
+            pending.removeAll { m in ready.contains { $0.info.key == m.info.key } }
+        }
+        return ordered
+    }
+
+    private func baseName(_ key: String) -> String {
+        String(key.split(separator: "/", maxSplits: 1).first ?? Substring(key))
+    }
+
+    // MARK: - Answering and scoring
+
+    struct Answer: Sendable {
+        var output: DataValue
+        var latency: Double
+        var error: String?
+    }
+
+    private func answer(_ chunk: [DataRow]) async -> [Answer] {
+        guard let model else {
+            return chunk.map { Answer(output: $0[predictions!], latency: 0) }
+        }
+        let limit = max(1, configuration.concurrency)
+        return await withTaskGroup(of: (Int, Answer).self) { group in
+            var results = [Answer?](repeating: nil, count: chunk.count)
+            var next = 0
+            func launch() {
+                let index = next
+                let row = chunk[index]
+                next += 1
+                group.addTask {
+                    let clock = ContinuousClock()
+                    let start = clock.now
+                    do {
+                        let response = try await model.respond(to: row)
+                        return (index, Answer(output: response.output, latency: seconds(clock.now - start)))
+                    } catch {
+                        return (index, Answer(output: .null, latency: seconds(clock.now - start), error: "\(error)"))
+                    }
+                }
+            }
+            while next < min(limit, chunk.count) { launch() }
+            while let (index, answer) = await group.next() {
+                results[index] = answer
+                if next < chunk.count { launch() }
+            }
+            return results.map { $0! }
+        }
+    }
+
+    private func score(_ chunk: [DataRow], _ answers: [Answer], plan: Plan) async throws(AssayError) -> [[RowScore]] {
+        let metrics = plan.perRow
+        guard !metrics.isEmpty else { return Array(repeating: [], count: chunk.count) }
+        let workers = max(1, min(configuration.scoringWorkers, chunk.count / 64 + 1))
+        let sliceSize = (chunk.count + workers - 1) / workers
+        let context = ScoringContext(
+            targets: targets, inputsColumn: configuration.inputsColumn, outputColumn: predictions ?? "outputs",
+            mapping: configuration.columnMapping)
+        do {
+            return try await withThrowingTaskGroup(of: (Int, [[RowScore]]).self) { group in
+                for w in 0..<workers {
+                    let range = (w * sliceSize)..<min(chunk.count, (w + 1) * sliceSize)
+                    guard !range.isEmpty else { continue }
+                    group.addTask {
+                        let scratch = TextScratch()
+                        var out: [[RowScore]] = []
+                        out.reserveCapacity(range.count)
+                        for i in range {
+                            out.append(try context.score(chunk[i], answers[i], metrics: metrics, scratch: scratch))
+                        }
+                        return (range.lowerBound, out)
+                    }
+                }
+                var all = [[RowScore]](repeating: [], count: chunk.count)
+                for try await (start, part) in group {
+                    for (offset, scores) in part.enumerated() { all[start + offset] = scores }
+                }
+                return all
+            }
+        } catch let error as AssayError {
+            throw error
+        } catch {
+            throw .internal("\(error)")
+        }
+    }
+
+    // MARK: - Whole-evaluation metrics
+
+    private func computeWholeMetrics(plan: Plan, store: RowStore, columns: ColumnIndex, scores: [ScoreColumn])
+        throws(AssayError) -> [MetricValue]
+    {
+        guard !plan.whole.isEmpty else { return [] }
+        var rows: [DataRow] = []
+        var predictionValues: [DataValue] = []
+        do {
+            try store.forEach { stored in
+                rows.append(DataRow(columns: columns, values: stored.values, number: rows.count + 1))
+                predictionValues.append(stored.prediction)
+                return true
+            }
+        } catch {
+            throw .internal("cannot read evaluated rows back: \(error)")
+        }
+        var computed: [String: MetricValue] = [:]
+        for (metric, column) in zip(plan.perRow, scores) {
+            computed[metric.info.key] = MetricValue(scores: column.optionals)
+        }
+        var values: [MetricValue] = []
+        for metric in plan.whole {
+            guard case .whole(let compute) = metric.kind else { continue }
+            let frame = EvaluationFrame(
+                predictions: predictionValues, targets: targets.map { t in rows.map { $0[t] } }, rows: rows,
+                metrics: computed, mapping: configuration.columnMapping)
+            let value: MetricValue
+            do {
+                value = try compute(frame)
+            } catch {
+                throw .invalidInput("custom metric \(metric.info.name) failed: \(error)")
+            }
+            if !value.scores.isEmpty && value.scores.count != rows.count {
+                throw .invalidInput(
+                    "custom metric \(metric.info.name) returned \(value.scores.count) scores for \(rows.count) rows")
+            }
+            if let j = value.justifications, !j.isEmpty, j.count != rows.count {
+                throw .invalidInput(
+                    "custom metric \(metric.info.name) returned \(j.count) justifications for \(rows.count) rows")
+            }
+            computed[metric.info.key] = value
+            values.append(value)
+        }
+        return values
+    }
+
+    // MARK: - Results
+
+    private func assemble(
+        plan: Plan, store: RowStore, datasetColumns: ColumnIndex, scores: [ScoreColumn], wholeValues: [MetricValue],
+        failed: Int
+    ) throws(AssayError) -> EvaluationResult {
+        var metrics: [String: Double] = [:]
+        var keys: [String] = []
+        var unscored: [String: Int] = [:]
+        func record(_ key: String, _ value: Double?) {
+            guard let value else { return }
+            if metrics[key] == nil { keys.append(key) }
+            metrics[key] = value
+        }
+        for (metric, column) in zip(plan.perRow, scores) {
+            let present = column.present
+            if !metric.info.aggregations.isEmpty, present.count < column.values.count {
+                unscored[metric.info.key] = column.values.count - present.count
+            }
+            for aggregation in metric.info.aggregations {
+                record(metric.info.resultKey(for: aggregation), aggregation.compute(present))
+            }
+        }
+        for (metric, value) in zip(plan.whole, wholeValues) {
+            if let aggregates = value.aggregateResults {
+                for name in aggregates.keys.sorted() {
+                    record(name == metric.info.name ? metric.info.key : "\(metric.info.key)/\(name)", aggregates[name])
+                }
+            } else {
+                let present = value.scores.compactMap { $0 }
+                if present.count < value.scores.count { unscored[metric.info.key] = value.scores.count - present.count }
+                for aggregation in metric.info.aggregations {
+                    record(metric.info.resultKey(for: aggregation), aggregation.compute(present))
+                }
+            }
+        }
+
+        let table = makeTable(
+            plan: plan, store: store, datasetColumns: datasetColumns, scores: scores, wholeValues: wholeValues)
+        return EvaluationResult(
+            metrics: metrics, metricKeys: keys, tables: ["eval_results_table": table],
+            metricInfos: plan.perRow.map(\.info) + plan.whole.map(\.info), skippedMetrics: plan.skipped,
+            unscoredRows: unscored, rowCount: store.count, failedRows: failed, datasetName: data.name,
+            model: model?.identifier, modelType: modelType)
+    }
+
+    private func makeTable(
+        plan: Plan, store: RowStore, datasetColumns: ColumnIndex, scores: [ScoreColumn], wholeValues: [MetricValue]
+    ) -> ResultTable {
+        var names: [String] = []
+        var featurePositions: [Int] = []
+        for (i, name) in datasetColumns.names.enumerated() where name != targets && name != predictions {
+            names.append(name)
+            featurePositions.append(i)
+        }
+        let targetPosition = targets.flatMap { datasetColumns.position(of: $0) }
+        if let targets { names.append(targets) }
+        names.append(outputColumnName)
+        let hasErrorColumn = model != nil
+        if hasErrorColumn { names.append("error") }
+
+        // Which stored cells become columns: (metric index, justification?, as integer?).
+        var cellColumns: [(metric: Int, justification: Bool, integer: Bool)] = []
+        var floatColumns = Set<Int>()
+        for (m, metric) in plan.perRow.enumerated() {
+            switch metric.info.column {
+            case .none:
+                continue
+            case .bare:
+                if metric.info.integerScores && scores[m].hasNull { floatColumns.insert(names.count) }
+                names.append(metric.info.name)
+                cellColumns.append((m, false, metric.info.integerScores))
+            case .scoreAndJustification:
+                names.append("\(metric.info.key)/score")
+                cellColumns.append((m, false, metric.info.integerScores))
+                if scores[m].hasJustification {
+                    names.append("\(metric.info.key)/justification")
+                    cellColumns.append((m, true, false))
+                }
+            }
+        }
+        var wholeColumns: [[DataValue]] = []
+        for (metric, value) in zip(plan.whole, wholeValues) {
+            if !value.scores.isEmpty {
+                names.append("\(metric.info.key)/score")
+                wholeColumns.append(value.scores.map { $0.map(DataValue.double) ?? .null })
+            }
+            if let justifications = value.justifications, !justifications.isEmpty {
+                names.append("\(metric.info.key)/justification")
+                wholeColumns.append(justifications.map { $0.map(DataValue.string) ?? .null })
+            }
+        }
+
+        let columnCount = names.count
+        let (features, cells, extra) = (featurePositions, cellColumns, wholeColumns)
+        return ResultTable(columns: names, rowCount: store.count, floatColumns: floatColumns) { body in
+            var index = 0
+            try store.forEach { stored in
+                var row: [DataValue] = []
+                row.reserveCapacity(columnCount)
+                for p in features { row.append(p < stored.values.count ? stored.values[p] : .null) }
+                if let targetPosition { row.append(targetPosition < stored.values.count ? stored.values[targetPosition] : .null) }
+                row.append(stored.prediction)
+                if hasErrorColumn { row.append(stored.error.map(DataValue.string) ?? .null) }
+                for column in cells {
+                    let cell = stored.cells[column.metric]
+                    if column.justification {
+                        row.append(cell.justification.map(DataValue.string) ?? .null)
+                    } else if let v = cell.value, !v.isNaN {
+                        row.append(column.integer && v == v.rounded() && abs(v) < 1e15 ? .int(Int(v)) : .double(v))
+                    } else {
+                        row.append(.null)
+                    }
+                }
+                for column in extra { row.append(column[index]) }
+                index += 1
+                return try body(row)
+            }
+        }
+    }
+}
+
+/// What scoring one row needs, shared read-only by the scoring workers.
+struct ScoringContext: Sendable {
+    let targets: String?
+    let inputsColumn: String
+    let outputColumn: String
+    let mapping: [String: String]
+
+    func score(_ row: DataRow, _ answer: EvaluationEngine.Answer, metrics: [Metric], scratch: TextScratch) throws
+        -> [RowScore]
+    {
+        if answer.error != nil {
+            // A failed model call has nothing to score; the row keeps its error and stays out of aggregates.
+            return metrics.map { _ in RowScore(nil) }
+        }
+        let input = MetricRow(
+            row: row, prediction: answer.output, target: targets.map { row[$0] },
+            inputs: row.columns.contains(inputsColumn) ? row[inputsColumn] : nil,
+            predictionColumn: outputColumn, targetColumn: targets ?? "targets", mapping: mapping)
+        var scores: [RowScore] = []
+        scores.reserveCapacity(metrics.count)
+        for metric in metrics {
+            switch metric.kind {
+            case .perRow(let compute):
+                do {
+                    scores.append(try compute(input, scratch))
+                } catch let error as AssayError {
+                    throw error
+                } catch {
+                    throw AssayError.invalidInput("metric \(metric.info.name) failed on \(row.location): \(error)")
+                }
+            case .latency:
+                scores.append(RowScore(answer.latency))
+            case .whole, .unavailable:
+                scores.append(RowScore(nil))
+            }
+        }
+        return scores
+    }
+}
+
+private func seconds(_ duration: Duration) -> Double {
+    let (s, attoseconds) = duration.components
+    return Double(s) + Double(attoseconds) / 1e18
+}

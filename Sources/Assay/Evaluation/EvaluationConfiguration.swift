@@ -1,0 +1,26 @@
+import Foundation
+
+/// Settings of an evaluation beyond the data, model and metrics (MLflow's `evaluator_config`).
+public struct EvaluationConfiguration: Sendable {
+    /// The column holding the model's inputs (questions, prompts); default `inputs`.
+    public var inputsColumn = "inputs"
+    /// Metric argument name to column name, such as `["context": "passages"]` (MLflow's `col_mapping`).
+    public var columnMapping: [String: String] = [:]
+    /// k for the retriever model type's precision, recall and NDCG; default 3.
+    public var retrieverK = 3
+    /// How ROUGE tokenizes; `.mlflow` (the default) matches MLflow and drops non-ASCII letters.
+    public var rougeTokenizer: RougeTokenizer = .mlflow
+    /// The pattern for `regex_match`.
+    public var regexPattern: String?
+    /// The keywords for `contains`.
+    public var containsKeywords: [String] = []
+    /// Model calls in flight at once; default 8.
+    public var concurrency = 8
+    /// Threads scoring rows; default one per processor core.
+    public var scoringWorkers = ProcessInfo.processInfo.activeProcessorCount
+    /// Called now and then with the number of rows done, for progress displays.
+    public var progress: (@Sendable (Int) -> Void)?
+
+    /// The default configuration.
+    public init() {}
+}

@@ -1,0 +1,65 @@
+import Foundation
+
+/// Finding built-in metrics by name.
+extension Metric {
+    /// Every built-in metric, configured by `configuration` (k, ROUGE tokenizer); metrics that need a
+    /// setting the configuration lacks are shown with a placeholder one.
+    public static func catalog(configuration: EvaluationConfiguration = .init()) -> [Metric] {
+        let k = configuration.retrieverK
+        var metrics: [Metric] = [.exactMatch, .tokenCount, .toxicity, .fleschKincaidGradeLevel, .ariGradeLevel, .latency]
+        metrics += Rouge.Variant.allCases.compactMap { Metric.rouge($0.rawValue, tokenizer: configuration.rougeTokenizer) }
+        metrics += [.bleu, .sacrebleu, .chrf, .jsonValidity]
+        metrics.append(try! .regexMatch(pattern: configuration.regexPattern ?? "."))
+        metrics.append(try! .contains(keywords: configuration.containsKeywords.isEmpty ? ["keyword"] : configuration.containsKeywords))
+        metrics += [.precisionAtK(k), .recallAtK(k), .ndcgAtK(k)]
+        return metrics
+    }
+
+    /// The built-in metric with this name (`rouge1`, `bleu/v1`, `precision_at_5`, `precision_at_k`).
+    ///
+    /// Throws with the list of known names when there is none, or when the metric needs a setting the
+    /// configuration lacks (a pattern for `regex_match`, keywords for `contains`).
+    public static func named(_ rawName: String, configuration: EvaluationConfiguration = .init()) throws(AssayError)
+        -> Metric
+    {
+        let name = rawName.hasSuffix("/v1") ? String(rawName.dropLast(3)) : rawName
+        switch name {
+        case "exact_match": return .exactMatch
+        case "token_count": return .tokenCount
+        case "toxicity": return .toxicity
+        case "flesch_kincaid_grade_level": return .fleschKincaidGradeLevel
+        case "ari_grade_level": return .ariGradeLevel
+        case "latency": return .latency
+        case "bleu": return .bleu
+        case "sacrebleu": return .sacrebleu
+        case "chrf": return .chrf
+        case "json_validity": return .jsonValidity
+        case "regex_match":
+            guard let pattern = configuration.regexPattern else {
+                throw .invalidInput("metric regex_match needs a pattern (--regex PATTERN)")
+            }
+            return try .regexMatch(pattern: pattern)
+        case "contains":
+            guard !configuration.containsKeywords.isEmpty else {
+                throw .invalidInput("metric contains needs keywords (--contains word1,word2)")
+            }
+            return try .contains(keywords: configuration.containsKeywords)
+        default:
+            break
+        }
+        if let rouge = Metric.rouge(name, tokenizer: configuration.rougeTokenizer) { return rouge }
+        for (prefix, make) in [("precision_at_", Metric.precisionAtK), ("recall_at_", Metric.recallAtK), ("ndcg_at_", Metric.ndcgAtK)]
+        where name.hasPrefix(prefix) {
+            let suffix = name.dropFirst(prefix.count)
+            if suffix == "k" { return make(configuration.retrieverK) }
+            guard let k = Int(suffix), k > 0 else {
+                throw .invalidInput("metric '\(rawName)': k must be a positive whole number, as in \(prefix)5")
+            }
+            return make(k)
+        }
+        let known = catalog(configuration: configuration).map(\.info.name).map {
+            $0.replacingOccurrences(of: "_at_\(configuration.retrieverK)", with: "_at_k")
+        }
+        throw .invalidInput("unknown metric '\(rawName)'; known metrics: \(known.joined(separator: ", "))")
+    }
+}

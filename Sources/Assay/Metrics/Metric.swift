@@ -1,0 +1,120 @@
+/// A metric an evaluation can compute: a description (``MetricInfo``) and the way to compute it.
+///
+/// The built-in metrics are static members (`Metric.rouge1`, `Metric.precisionAtK(5)`), or found by
+/// name with ``Metric/named(_:configuration:)``. Custom metrics come in two forms:
+///
+/// ```swift
+/// // Scored row by row (streams, so it works on datasets of any size).
+/// let mentionsSwift = Metric.perRow(name: "mentions_swift", greaterIsBetter: true, scale: .unitInterval) { row in
+///     RowScore(row.prediction.text.contains("Swift") ? 1 : 0)
+/// }
+/// // Computed over the whole evaluation, as MLflow's make_metric(eval_fn=...) is.
+/// let longAnswers = Metric.custom(name: "long_answers", greaterIsBetter: true) { frame in
+///     let long = frame.predictions.filter { $0.text.count > 100 }.count
+///     return MetricValue(aggregateResults: ["ratio": Double(long) / Double(frame.predictions.count)])
+/// }
+/// ```
+public struct Metric: Sendable {
+    /// What the metric is.
+    public var info: MetricInfo
+    let kind: Kind
+    /// Other metrics (by name) a custom metric reads from ``EvaluationFrame/metrics``; they run first.
+    public var dependencies: [String]
+
+    enum Kind: Sendable {
+        case perRow(@Sendable (MetricRow, TextScratch) throws -> RowScore)
+        case whole(@Sendable (EvaluationFrame) throws -> MetricValue)
+        case latency
+        case unavailable(reason: String)
+    }
+
+    init(info: MetricInfo, kind: Kind, dependencies: [String] = []) {
+        self.info = info
+        self.kind = kind
+        self.dependencies = dependencies
+    }
+
+    /// A custom metric scored one row at a time.
+    public static func perRow(
+        name: String, version: String? = nil, greaterIsBetter: Bool?, scale: MetricScale = .unbounded,
+        aggregations: [Aggregation] = Aggregation.standard, summary: String = "",
+        score: @escaping @Sendable (MetricRow) throws -> RowScore
+    ) throws(AssayError) -> Metric {
+        try validate(name: name)
+        let info = MetricInfo(
+            name: name, version: version, greaterIsBetter: greaterIsBetter, scale: scale,
+            aggregations: aggregations, summary: summary)
+        return Metric(info: info, kind: .perRow { row, _ in try score(row) })
+    }
+
+    /// A custom metric computed over the whole evaluation, the equivalent of MLflow's `make_metric`.
+    ///
+    /// The closure gets every row and the metrics named in `dependencies`. This form holds the
+    /// evaluation's rows in memory; prefer ``perRow(name:version:greaterIsBetter:scale:aggregations:summary:score:)``
+    /// for very large datasets.
+    public static func custom(
+        name: String, version: String? = nil, greaterIsBetter: Bool?, scale: MetricScale = .unbounded,
+        aggregations: [Aggregation] = Aggregation.standard, dependencies: [String] = [], summary: String = "",
+        compute: @escaping @Sendable (EvaluationFrame) throws -> MetricValue
+    ) throws(AssayError) -> Metric {
+        try validate(name: name)
+        let info = MetricInfo(
+            name: name, version: version, greaterIsBetter: greaterIsBetter, scale: scale,
+            aggregations: aggregations, summary: summary)
+        return Metric(info: info, kind: .whole(compute), dependencies: dependencies)
+    }
+
+    private static func validate(name: String) throws(AssayError) {
+        guard !name.isEmpty else { throw .invalidInput("a metric needs a name") }
+        guard !name.contains("/") else {
+            throw .invalidInput("metric name '\(name)' contains '/', which result keys reserve; choose another name")
+        }
+    }
+
+    /// Why the metric cannot run in this build, for metrics that are listed but not available yet.
+    public var unavailableReason: String? {
+        if case .unavailable(let reason) = kind { return reason }
+        return nil
+    }
+}
+
+/// Per-worker scratch space that text metrics reuse from row to row instead of allocating anew.
+final class TextScratch {
+    var interner: [TokenKey: Int32] = [:]
+    var tokensA: [Int32] = []
+    var tokensB: [Int32] = []
+    var counts: [Int32: Int32] = [:]
+    var row: [Int32] = []
+    var rougeCache: RougeCacheEntry?
+    var bleuCache: BLEUCacheEntry?
+
+    /// Interns tokens of two texts into small integer ids shared by both.
+    func resetInterner() {
+        interner.removeAll(keepingCapacity: true)
+    }
+
+    func id(of token: Substring) -> Int32 {
+        let key = TokenKey(token)
+        if let id = interner[key] { return id }
+        let id = Int32(interner.count)
+        interner[key] = id
+        return id
+    }
+}
+
+/// A token compared by its UTF-8 bytes, as Python compares strings by code points; Swift's own string
+/// equality would also merge canonically equivalent spellings ("é" and "e" + accent).
+struct TokenKey: Hashable {
+    let text: Substring
+
+    init(_ text: Substring) { self.text = text }
+
+    static func == (a: TokenKey, b: TokenKey) -> Bool {
+        a.text.utf8.elementsEqual(b.text.utf8)
+    }
+
+    func hash(into hasher: inout Hasher) {
+        var text = text
+        text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+    }
+}

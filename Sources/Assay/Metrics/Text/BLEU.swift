@@ -1,0 +1,108 @@
+import Foundation
+
+/// Sentence BLEU in two definitions: MLflow's `bleu/v1` (unsmoothed, 0..1) and sacrebleu 2.6's
+/// `sentence_bleu` defaults (exponential smoothing, effective order, 0..100). Both use 13a tokens.
+enum BLEU {
+    /// n-gram statistics of a prediction against one reference.
+    struct Statistics {
+        var predictionLength = 0
+        var referenceLength = 0
+        var matches = [Int](repeating: 0, count: 4)
+        var possible = [Int](repeating: 0, count: 4)
+    }
+
+    /// Counts clipped n-gram matches (n = 1...4) between token-id sequences.
+    static func statistics(prediction: [Int32], reference: [Int32]) -> Statistics {
+        var stats = Statistics(predictionLength: prediction.count, referenceLength: reference.count)
+        var counts: [NGram: Int32] = [:]
+        counts.reserveCapacity(reference.count * 4)
+        for n in 1...4 where reference.count >= n {
+            for i in 0...(reference.count - n) { counts[NGram(reference, i, n), default: 0] += 1 }
+        }
+        for n in 1...4 where prediction.count >= n {
+            stats.possible[n - 1] = prediction.count - n + 1
+            for i in 0...(prediction.count - n) {
+                let gram = NGram(prediction, i, n)
+                if let c = counts[gram], c > 0 {
+                    counts[gram] = c - 1
+                    stats.matches[n - 1] += 1
+                }
+            }
+        }
+        return stats
+    }
+
+    /// MLflow's `bleu/v1`: 0 when either side has no tokens or any n-gram order has no match.
+    static func mlflow(_ s: Statistics) -> Double {
+        guard s.predictionLength > 0, s.referenceLength > 0 else { return 0 }
+        var logSum = 0.0
+        for n in 0..<4 {
+            guard s.possible[n] > 0, s.matches[n] > 0 else { return 0 }
+            let precision = Double(s.matches[n]) / Double(s.possible[n])
+            logSum += (1.0 / 4.0) * log(precision)
+        }
+        let geometricMean = exp(logSum)
+        let ratio = Double(s.predictionLength) / Double(s.referenceLength)
+        let brevity = ratio > 1.0 ? 1.0 : exp(1 - 1.0 / ratio)
+        return geometricMean * brevity
+    }
+
+    /// sacrebleu 2.6 `sentence_bleu` with its defaults, 0..100.
+    static func sacre(_ s: Statistics) -> Double {
+        var brevity = 1.0
+        if s.predictionLength < s.referenceLength {
+            brevity = s.predictionLength > 0 ? exp(1 - Double(s.referenceLength) / Double(s.predictionLength)) : 0
+        }
+        guard s.matches.contains(where: { $0 > 0 }) else { return 0 }
+        var precisions = [Double](repeating: 0, count: 4)
+        var smooth = 1.0
+        var effectiveOrder = 4
+        for n in 1...4 {
+            if s.possible[n - 1] == 0 { break }
+            effectiveOrder = n
+            if s.matches[n - 1] == 0 {
+                smooth *= 2
+                precisions[n - 1] = 100.0 / (smooth * Double(s.possible[n - 1]))
+            } else {
+                precisions[n - 1] = 100.0 * Double(s.matches[n - 1]) / Double(s.possible[n - 1])
+            }
+        }
+        var sum = 0.0
+        for p in precisions[..<effectiveOrder] { sum += p == 0 ? -9_999_999_999 : log(p) }
+        return brevity * exp(sum / Double(effectiveOrder))
+    }
+}
+
+/// Up to four token ids, as a dictionary key.
+struct NGram: Hashable {
+    var a: Int32, b: Int32, c: Int32, d: Int32
+
+    @inline(__always)
+    init(_ tokens: [Int32], _ start: Int, _ n: Int) {
+        a = tokens[start]
+        b = n > 1 ? tokens[start + 1] : -1
+        c = n > 2 ? tokens[start + 2] : -1
+        d = n > 3 ? tokens[start + 3] : -1
+    }
+}
+
+struct BLEUCacheEntry {
+    var target: String
+    var prediction: String
+    var statistics: BLEU.Statistics
+}
+
+extension TextScratch {
+    /// The BLEU statistics of a row, computed once for both BLEU metrics.
+    func bleuStatistics(target: String, prediction: String) -> BLEU.Statistics {
+        if let cached = bleuCache, cached.target == target, cached.prediction == prediction {
+            return cached.statistics
+        }
+        resetInterner()
+        let t = Tokenizer13a.tokenize(target).map { id(of: $0) }
+        let p = Tokenizer13a.tokenize(prediction).map { id(of: $0) }
+        let stats = BLEU.statistics(prediction: p, reference: t)
+        bleuCache = BLEUCacheEntry(target: target, prediction: prediction, statistics: stats)
+        return stats
+    }
+}

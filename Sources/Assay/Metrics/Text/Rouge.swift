@@ -1,0 +1,286 @@
+/// ROUGE as rouge_score 0.1.2 computes it (F-measure, no stemming), with a choice of tokenizer.
+///
+/// Scores for one row share tokenization: the four ROUGE metrics of a row tokenize its texts once.
+enum Rouge {
+    /// The ROUGE variants MLflow reports.
+    enum Variant: String, CaseIterable, Sendable {
+        case rouge1, rouge2, rougeL, rougeLsum
+    }
+
+    /// Scores one prediction against one target.
+    static func score(
+        _ variant: Variant, prediction: String, target: String, tokenizer: RougeTokenizer, scratch: TextScratch
+    ) -> Double {
+        switch variant {
+        case .rouge1, .rouge2:
+            let (t, p) = scratch.rougeTokens(target: target, prediction: prediction, tokenizer: tokenizer)
+            return variant == .rouge1 ? unigram(t, p, scratch) : bigram(t, p)
+        case .rougeL:
+            let (t, p) = scratch.rougeTokens(target: target, prediction: prediction, tokenizer: tokenizer)
+            return lcsScore(t, p, scratch)
+        case .rougeLsum:
+            // Without line breaks there is one "sentence" a side, and the summary-level score equals rougeL.
+            if !target.utf8.contains(0x0A) && !prediction.utf8.contains(0x0A) {
+                let (t, p) = scratch.rougeTokens(target: target, prediction: prediction, tokenizer: tokenizer)
+                return lcsScore(t, p, scratch)
+            }
+            return summaryLevel(target: target, prediction: prediction, tokenizer: tokenizer, scratch: scratch)
+        }
+    }
+
+    static func fmeasure(_ precision: Double, _ recall: Double) -> Double {
+        precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0
+    }
+
+    private static func unigram(_ target: [Int32], _ prediction: [Int32], _ scratch: TextScratch) -> Double {
+        scratch.counts.removeAll(keepingCapacity: true)
+        for id in prediction { scratch.counts[id, default: 0] += 1 }
+        var overlap = 0
+        // Each target token takes one prediction token of its kind while any remain: the sum of
+        // min(target count, prediction count) over token kinds.
+        for id in target {
+            if let c = scratch.counts[id], c > 0 {
+                scratch.counts[id] = c - 1
+                overlap += 1
+            }
+        }
+        return ngramScore(overlap: overlap, targetCount: target.count, predictionCount: prediction.count)
+    }
+
+    private static func bigram(_ target: [Int32], _ prediction: [Int32]) -> Double {
+        guard target.count >= 2 || prediction.count >= 2 else { return 0 }
+        var counts: [Int64: Int32] = [:]
+        counts.reserveCapacity(prediction.count)
+        if prediction.count >= 2 {
+            for i in 0..<(prediction.count - 1) {
+                counts[Int64(prediction[i]) << 32 | Int64(prediction[i + 1]), default: 0] += 1
+            }
+        }
+        var overlap = 0
+        if target.count >= 2 {
+            for i in 0..<(target.count - 1) {
+                let key = Int64(target[i]) << 32 | Int64(target[i + 1])
+                if let c = counts[key], c > 0 {
+                    counts[key] = c - 1
+                    overlap += 1
+                }
+            }
+        }
+        return ngramScore(
+            overlap: overlap, targetCount: max(target.count - 1, 0), predictionCount: max(prediction.count - 1, 0))
+    }
+
+    private static func ngramScore(overlap: Int, targetCount: Int, predictionCount: Int) -> Double {
+        let precision = Double(overlap) / Double(max(predictionCount, 1))
+        let recall = Double(overlap) / Double(max(targetCount, 1))
+        return fmeasure(precision, recall)
+    }
+
+    private static func lcsScore(_ target: [Int32], _ prediction: [Int32], _ scratch: TextScratch) -> Double {
+        guard !target.isEmpty, !prediction.isEmpty else { return 0 }
+        let lcs = Double(lcsLength(target, prediction, scratch))
+        return fmeasure(lcs / Double(prediction.count), lcs / Double(target.count))
+    }
+
+    /// Length of the longest common subsequence, in two rows of memory.
+    static func lcsLength(_ a: [Int32], _ b: [Int32], _ scratch: TextScratch) -> Int {
+        let cols = b.count + 1
+        scratch.row.removeAll(keepingCapacity: true)
+        scratch.row.append(contentsOf: repeatElement(0, count: cols * 2))
+        return scratch.row.withUnsafeMutableBufferPointer { rows -> Int in
+            var previous = 0
+            var current = cols
+            for i in 0..<a.count {
+                let x = a[i]
+                rows[current] = 0
+                for j in 0..<b.count {
+                    rows[current + j + 1] =
+                        x == b[j] ? rows[previous + j] + 1 : max(rows[previous + j + 1], rows[current + j])
+                }
+                swap(&previous, &current)
+            }
+            return Int(rows[previous + b.count])
+        }
+    }
+
+    /// rougeLsum: summary-level LCS over newline-separated sentences, counting each token once.
+    private static func summaryLevel(
+        target: String, prediction: String, tokenizer: RougeTokenizer, scratch: TextScratch
+    ) -> Double {
+        scratch.resetInterner()
+        let lowerTarget = tokenizer.prepare(target)
+        let lowerPrediction = tokenizer.prepare(prediction)
+        let refSentences = lowerTarget.split(separator: "\n", omittingEmptySubsequences: true)
+            .map { tokenizer.tokens(of: $0, scratch: scratch) }
+        let candSentences = lowerPrediction.split(separator: "\n", omittingEmptySubsequences: true)
+            .map { tokenizer.tokens(of: $0, scratch: scratch) }
+        guard !refSentences.isEmpty, !candSentences.isEmpty else { return 0 }
+        let m = refSentences.reduce(0) { $0 + $1.count }
+        let n = candSentences.reduce(0) { $0 + $1.count }
+        guard m > 0, n > 0 else { return 0 }
+        var refCounts: [Int32: Int] = [:]
+        var candCounts: [Int32: Int] = [:]
+        for s in refSentences { for t in s { refCounts[t, default: 0] += 1 } }
+        for s in candSentences { for t in s { candCounts[t, default: 0] += 1 } }
+        var hits = 0
+        for ref in refSentences {
+            var union = Set<Int>()
+            for cand in candSentences { union.formUnion(lcsPositions(ref, cand)) }
+            for position in union.sorted() {
+                let token = ref[position]
+                if let c = candCounts[token], c > 0, let r = refCounts[token], r > 0 {
+                    hits += 1
+                    candCounts[token] = c - 1
+                    refCounts[token] = r - 1
+                }
+            }
+        }
+        return fmeasure(Double(hits) / Double(n), Double(hits) / Double(m))
+    }
+
+    /// Positions in `ref` of one longest common subsequence, read back exactly as rouge_score does.
+    static func lcsPositions(_ ref: [Int32], _ can: [Int32]) -> [Int] {
+        let rows = ref.count
+        let cols = can.count
+        guard rows > 0, cols > 0 else { return [] }
+        let width = cols + 1
+        var table = [Int32](repeating: 0, count: (rows + 1) * width)
+        for i in 1...rows {
+            for j in 1...cols {
+                table[i * width + j] =
+                    ref[i - 1] == can[j - 1]
+                    ? table[(i - 1) * width + j - 1] + 1
+                    : max(table[(i - 1) * width + j], table[i * width + j - 1])
+            }
+        }
+        var positions: [Int] = []
+        var i = rows
+        var j = cols
+        while i > 0 && j > 0 {
+            if ref[i - 1] == can[j - 1] {
+                positions.append(i - 1)
+                i -= 1
+                j -= 1
+            } else if table[i * width + j - 1] > table[(i - 1) * width + j] {
+                j -= 1
+            } else {
+                i -= 1
+            }
+        }
+        return positions
+    }
+}
+
+/// How ROUGE splits text into tokens.
+public enum RougeTokenizer: String, Sendable, CaseIterable {
+    /// rouge_score's tokenizer, which MLflow uses: lower-case, then runs of `a-z` and `0-9`. Every other
+    /// character separates tokens, so "café" becomes "caf" and text with no ASCII letters has no tokens.
+    case mlflow
+    /// Unicode-aware: runs of letters, digits and combining marks in any script are tokens, and each
+    /// Chinese or Japanese character is a token of its own (those scripts do not separate words by spaces).
+    case unicode
+
+    func prepare(_ text: String) -> String {
+        text.lowercased()
+    }
+
+    /// The token ids of an already lower-cased text.
+    func tokens(of text: Substring, scratch: TextScratch) -> [Int32] {
+        var ids: [Int32] = []
+        switch self {
+        case .mlflow:
+            let utf8 = text.utf8
+            var start: String.Index?
+            var i = utf8.startIndex
+            while i != utf8.endIndex {
+                let b = utf8[i]
+                let isToken = (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39)
+                if isToken {
+                    if start == nil { start = i }
+                } else if let s = start {
+                    ids.append(scratch.id(of: text[s..<i]))
+                    start = nil
+                }
+                i = utf8.index(after: i)
+            }
+            if let s = start { ids.append(scratch.id(of: text[s..<utf8.endIndex])) }
+        case .unicode:
+            let scalars = text.unicodeScalars
+            var start: String.Index?
+            var i = scalars.startIndex
+            while i != scalars.endIndex {
+                let scalar = scalars[i]
+                let next = scalars.index(after: i)
+                if Self.isIdeographic(scalar) {
+                    if let s = start { ids.append(scratch.id(of: text[s..<i])) }
+                    start = nil
+                    ids.append(scratch.id(of: text[i..<next]))
+                } else if Self.isWordPart(scalar) {
+                    if start == nil { start = i }
+                } else if let s = start {
+                    ids.append(scratch.id(of: text[s..<i]))
+                    start = nil
+                }
+                i = next
+            }
+            if let s = start { ids.append(scratch.id(of: text[s..<scalars.endIndex])) }
+        }
+        return ids
+    }
+
+    private static func isWordPart(_ s: Unicode.Scalar) -> Bool {
+        if s.isASCII {
+            let v = s.value
+            return (v >= 0x61 && v <= 0x7A) || (v >= 0x41 && v <= 0x5A) || (v >= 0x30 && v <= 0x39)
+        }
+        switch s.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+            .decimalNumber, .letterNumber, .otherNumber, .nonspacingMark, .spacingMark, .enclosingMark:
+            return true
+        default:
+            return false
+        }
+    }
+
+    private static func isIdeographic(_ s: Unicode.Scalar) -> Bool {
+        switch s.value {
+        case 0x3040...0x30FF,  // Hiragana, Katakana
+            0x31F0...0x31FF,  // Katakana phonetic extensions
+            0x3400...0x4DBF,  // CJK extension A
+            0x4E00...0x9FFF,  // CJK unified ideographs
+            0xF900...0xFAFF,  // CJK compatibility ideographs
+            0xFF66...0xFF9F,  // half-width Katakana
+            0x20000...0x3134F:  // CJK extensions B-G
+            return true
+        default:
+            return false
+        }
+    }
+}
+
+extension TextScratch {
+    /// The ROUGE tokens of a row's target and prediction, computed once per row and tokenizer.
+    func rougeTokens(target: String, prediction: String, tokenizer: RougeTokenizer) -> ([Int32], [Int32]) {
+        if let cached = rougeCache, cached.target == target, cached.prediction == prediction,
+            cached.tokenizer == tokenizer
+        {
+            return (cached.targetTokens, cached.predictionTokens)
+        }
+        resetInterner()
+        let lowerTarget = tokenizer.prepare(target)
+        let lowerPrediction = tokenizer.prepare(prediction)
+        let t = tokenizer.tokens(of: lowerTarget[...], scratch: self)
+        let p = tokenizer.tokens(of: lowerPrediction[...], scratch: self)
+        rougeCache = RougeCacheEntry(
+            target: target, prediction: prediction, tokenizer: tokenizer, targetTokens: t, predictionTokens: p)
+        return (t, p)
+    }
+}
+
+struct RougeCacheEntry {
+    var target: String
+    var prediction: String
+    var tokenizer: RougeTokenizer
+    var targetTokens: [Int32]
+    var predictionTokens: [Int32]
+}

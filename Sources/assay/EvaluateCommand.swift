@@ -1,0 +1,159 @@
+import ArgumentParser
+import Assay
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// `assay evaluate`: score a dataset's predictions and print a summary.
+struct EvaluateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Evaluate a dataset's predictions with a model type's metrics and extra metrics.",
+        discussion: """
+            DATA is a CSV, JSON Lines or JSON-array file. Example:
+
+              assay evaluate examples/qa.jsonl --targets ground_truth --predictions predictions \\
+                  --model-type question-answering --metrics bleu,rougeL
+            """)
+
+    @Argument(help: "The dataset file (.csv, .jsonl or .json).")
+    var data: String
+
+    @Option(help: "The model type, which picks the default metrics: \(ModelType.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var modelType: String?
+
+    @Option(help: "The column holding the ground truth.")
+    var targets: String?
+
+    @Option(help: "The column holding the predictions (the outputs to evaluate).")
+    var predictions: String?
+
+    @Option(help: "The column holding the inputs (questions or prompts).")
+    var inputs: String = "inputs"
+
+    @Option(help: "Extra metrics, comma-separated (see `assay metrics`), e.g. bleu,rougeL,chrf.")
+    var metrics: String?
+
+    @Option(name: .customLong("col-map"), help: "Map a metric argument to a column, as argument=column (repeatable).")
+    var columnMappings: [String] = []
+
+    @Option(help: "k for precision_at_k, recall_at_k and ndcg_at_k.")
+    var retrieverK: Int = 3
+
+    @Option(help: "ROUGE tokenizer: mlflow (MLflow-compatible, ASCII letters only) or unicode.")
+    var rougeTokenizer: String = "mlflow"
+
+    @Option(help: "The regular expression for the regex_match metric.")
+    var regex: String?
+
+    @Option(help: "Keywords for the contains metric, comma-separated.")
+    var contains: String?
+
+    @Option(help: "The dataset format when the extension does not say: csv, jsonl or json.")
+    var format: String?
+
+    @Option(help: "Write metrics and the per-row table as JSON to this file.")
+    var outputJson: String?
+
+    @Option(help: "How many rows of the per-row table to print.")
+    var showRows: Int = 5
+
+    func run() async throws {
+        var configuration = EvaluationConfiguration()
+        configuration.inputsColumn = inputs
+        configuration.retrieverK = retrieverK
+        guard let tokenizer = RougeTokenizer(rawValue: rougeTokenizer) else {
+            throw AssayError.invalidInput("--rouge-tokenizer must be mlflow or unicode, not '\(rougeTokenizer)'")
+        }
+        configuration.rougeTokenizer = tokenizer
+        configuration.regexPattern = regex
+        configuration.containsKeywords = contains.map(splitList) ?? []
+        for mapping in columnMappings {
+            let parts = mapping.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw AssayError.invalidInput("--col-map '\(mapping)' must look like argument=column")
+            }
+            configuration.columnMapping[parts[0]] = parts[1]
+        }
+        let type: ModelType?
+        if let modelType {
+            guard let parsed = ModelType(rawValue: modelType) else {
+                throw AssayError.invalidInput(
+                    "unknown model type '\(modelType)'; choose one of \(ModelType.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            type = parsed
+        } else {
+            type = nil
+        }
+        var extras: [Metric] = []
+        for name in metrics.map(splitList) ?? [] {
+            extras.append(try Metric.named(name, configuration: configuration))
+        }
+        let datasetFormat: Dataset.Format?
+        if let format {
+            guard let parsed = Dataset.Format(rawValue: format) else {
+                throw AssayError.invalidInput("--format must be csv, jsonl or json, not '\(format)'")
+            }
+            datasetFormat = parsed
+        } else {
+            datasetFormat = nil
+        }
+        let dataset = try Dataset(contentsOf: data, format: datasetFormat)
+
+        let progress = ProgressLine()
+        configuration.progress = { rows in progress.update(rows) }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let result = try await evaluate(
+            dataset, targets: targets, predictions: predictions, modelType: type, extraMetrics: extras,
+            configuration: configuration)
+        progress.finish()
+        let elapsed = clock.now - start
+
+        if let outputJson {
+            do {
+                try result.write(to: outputJson)
+            } catch let error as AssayError {
+                throw error
+            } catch {
+                throw AssayError.invalidInput("\(outputJson): cannot write the results: \(error)")
+            }
+        }
+        print(Summary.render(result, elapsed: elapsed, predictionsColumn: predictions, showRows: showRows))
+        if let outputJson { print("\nWrote \(outputJson)") }
+    }
+
+    private func splitList(_ text: String) -> [String] {
+        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+}
+
+/// A one-line progress display on standard error, shown only on a terminal and only for runs that last.
+final class ProgressLine: @unchecked Sendable {
+    private let lock = NSLock()
+    private let enabled = isatty(2) == 1
+    private let start = ContinuousClock.now
+    private var shown = false
+
+    func update(_ rows: Int) {
+        guard enabled else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        let elapsed = ContinuousClock.now - start
+        guard elapsed > .milliseconds(500) else { return }
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let rate = Int(Double(rows) / max(seconds, 0.001))
+        writeStandardError("\r\u{1B}[2K  evaluated \(rows) rows (\(rate) rows/s)")
+        shown = true
+    }
+
+    func finish() {
+        lock.lock()
+        defer { lock.unlock() }
+        if shown { writeStandardError("\r\u{1B}[2K") }
+    }
+}

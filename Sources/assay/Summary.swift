@@ -1,0 +1,63 @@
+import Assay
+import Foundation
+
+/// The human-readable summary `assay evaluate` prints.
+enum Summary {
+    static func render(_ result: EvaluationResult, elapsed: Duration, predictionsColumn: String?, showRows: Int) -> String {
+        var out: [String] = []
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let source = result.model.map { "model \($0)" } ?? "predictions in column '\(predictionsColumn ?? "outputs")'"
+        out.append("Evaluated \(result.rowCount) rows of \(result.datasetName) (\(source)) in \(String(format: "%.2f", seconds)) s")
+        if result.failedRows > 0 {
+            out.append("\(result.failedRows) rows failed; their errors are in the table's error column and they are left out of the aggregates")
+        }
+        out.append("")
+
+        var rows: [[String]] = [["metric", "value", "scale", "direction"]]
+        for key in result.metricKeys {
+            let info = result.metricInfos.first { key == $0.key || key.hasPrefix($0.key + "/") }
+            let aggregate = info.map { String(key.dropFirst($0.key.count)) } ?? ""
+            // Variance is in squared units, so the metric's scale does not describe it.
+            let scale = aggregate == "/variance" ? "(squared units)" : (info?.scale.label ?? "")
+            rows.append([key, format(result.metrics[key]!), scale, info?.directionLabel ?? ""])
+        }
+        if rows.count > 1 {
+            out.append(TextTable.render(rows, maxWidth: 60))
+        } else {
+            out.append("No aggregate metrics (per-row scores are in the table).")
+        }
+        let perRowOnly = result.metricInfos.filter { $0.aggregations.isEmpty }
+        for info in perRowOnly {
+            out.append("\(info.name): per-row only (\(info.scale.label)); see the table column '\(info.name)'")
+        }
+        for (key, count) in result.unscoredRows.sorted(by: { $0.key < $1.key }) {
+            out.append("\(key): \(count) of \(result.rowCount) rows had no score and are left out of its aggregates")
+        }
+        for skipped in result.skippedMetrics {
+            out.append("skipped \(skipped.key): \(skipped.reason)")
+        }
+
+        let table = result.table
+        if showRows > 0, let rows = try? table.rows(limit: showRows), !rows.isEmpty {
+            out.append("")
+            out.append("First \(rows.count) of \(table.rowCount) rows of eval_results_table:")
+            let cells = [table.columns] + rows.map { $0.map(cellText) }
+            out.append(TextTable.render(cells, maxWidth: 28))
+        }
+        return out.joined(separator: "\n")
+    }
+
+    static func format(_ value: Double) -> String {
+        if value.isNaN { return "NaN" }
+        if value == value.rounded() && abs(value) < 1e9 { return String(Int(value)) }
+        return String(format: "%.4f", value)
+    }
+
+    static func cellText(_ value: DataValue) -> String {
+        switch value {
+        case .null: return "-"
+        case .double(let d): return format(d)
+        default: return value.text
+        }
+    }
+}
