@@ -37,6 +37,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // A plain release-mode benchmark executable: swift run -c release assay-bench --help
+        .executableTarget(
+            name: "assay-bench",
+            dependencies: [
+                "Assay",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/assay-bench",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "AssayTests",
             dependencies: ["Assay"],

@@ -259,11 +259,11 @@ struct EvaluationEngine {
                     let range = (w * sliceSize)..<min(chunk.count, (w + 1) * sliceSize)
                     guard !range.isEmpty else { continue }
                     group.addTask {
-                        let scratch = TextScratch()
+                        var scratch = TextScratch()
                         var out: [[RowScore]] = []
                         out.reserveCapacity(range.count)
                         for i in range {
-                            out.append(try context.score(chunk[i], answers[i], metrics: metrics, scratch: scratch))
+                            out.append(try context.score(chunk[i], answers[i], metrics: metrics, scratch: &scratch))
                         }
                         return (range.lowerBound, out)
                     }
@@ -457,7 +457,7 @@ struct ScoringContext: Sendable {
     let outputColumn: String
     let mapping: [String: String]
 
-    func score(_ row: DataRow, _ answer: EvaluationEngine.Answer, metrics: [Metric], scratch: TextScratch) throws
+    func score(_ row: DataRow, _ answer: EvaluationEngine.Answer, metrics: [Metric], scratch: inout TextScratch) throws
         -> [RowScore]
     {
         if answer.error != nil {
@@ -474,7 +474,7 @@ struct ScoringContext: Sendable {
             switch metric.kind {
             case .perRow(let compute):
                 do {
-                    scores.append(try compute(input, scratch))
+                    scores.append(try compute(input, &scratch))
                 } catch let error as AssayError {
                     throw error
                 } catch {

@@ -9,14 +9,16 @@ struct StoredRow {
     /// Score and justification per per-row metric, in plan order.
     var cells: [RowScore]
 
-    func encoded(into writer: inout JSONWriter) {
-        var cellValues: [DataValue] = []
-        cellValues.reserveCapacity(cells.count * 2)
+    /// Appends the row's binary form to `out`.
+    func encode(into out: inout [UInt8]) {
+        BinaryCoder.encode(.list(values), into: &out)
+        BinaryCoder.encode(prediction, into: &out)
+        BinaryCoder.encode(error.map(DataValue.string) ?? .null, into: &out)
+        BinaryCoder.append(UInt64(cells.count), to: &out)
         for cell in cells {
-            cellValues.append(cell.value.map(DataValue.double) ?? .null)
-            cellValues.append(cell.justification.map(DataValue.string) ?? .null)
+            BinaryCoder.append((cell.value ?? .nan).bitPattern, to: &out)
+            BinaryCoder.encode(cell.justification.map(DataValue.string) ?? .null, into: &out)
         }
-        writer.write(.list([.list(values), prediction, error.map(DataValue.string) ?? .null, .list(cellValues)]))
     }
 
     init(values: [DataValue], prediction: DataValue, error: String?, cells: [RowScore]) {
@@ -26,18 +28,16 @@ struct StoredRow {
         self.cells = cells
     }
 
-    init?(decoding value: DataValue) {
-        guard case .list(let parts) = value, parts.count == 4, case .list(let values) = parts[0],
-            case .list(let cellValues) = parts[3]
-        else { return nil }
-        self.values = values
-        self.prediction = parts[1]
-        self.error = parts[2].stringValue
+    init(reading reader: inout BinaryCoder.Reader) {
+        values = reader.value().listValue ?? []
+        prediction = reader.value()
+        error = reader.value().stringValue
+        let count = Int(reader.word())
         var cells: [RowScore] = []
-        var i = 0
-        while i + 1 < cellValues.count {
-            cells.append(RowScore(cellValues[i].doubleValue, justification: cellValues[i + 1].stringValue))
-            i += 2
+        cells.reserveCapacity(count)
+        for _ in 0..<count {
+            let value = Double(bitPattern: reader.word())
+            cells.append(RowScore(value.isNaN ? nil : value, justification: reader.value().stringValue))
         }
         self.cells = cells
     }
@@ -50,7 +50,7 @@ final class RowStore: @unchecked Sendable {
 
     private var memory: [StoredRow] = []
     private var spill: (url: URL, handle: FileHandle)?
-    private var writer = JSONWriter()
+    private var buffer: [UInt8] = []
     private(set) var count = 0
 
     func append(_ row: StoredRow) throws {
@@ -60,9 +60,8 @@ final class RowStore: @unchecked Sendable {
             return
         }
         if spill == nil { try startSpilling() }
-        row.encoded(into: &writer)
-        writer.append(raw: "\n")
-        if writer.output.utf8.count > 1 << 20 { try flush() }
+        appendRecord(row)
+        if buffer.count > 1 << 20 { try flush() }
     }
 
     private func startSpilling() throws {
@@ -71,17 +70,24 @@ final class RowStore: @unchecked Sendable {
             let handle = FileHandle(forWritingAtPath: url.path)
         else { throw AssayError.internal("cannot create a temporary file in \(url.deletingLastPathComponent().path)") }
         spill = (url, handle)
-        for row in memory {
-            row.encoded(into: &writer)
-            writer.append(raw: "\n")
-        }
+        for row in memory { appendRecord(row) }
         memory = []
         try flush()
     }
 
+    /// Appends a row as a length-prefixed record.
+    private func appendRecord(_ row: StoredRow) {
+        let start = buffer.count
+        BinaryCoder.append(0, to: &buffer)
+        row.encode(into: &buffer)
+        let length = UInt64(buffer.count - start - 8).littleEndian
+        withUnsafeBytes(of: length) { for k in 0..<8 { buffer[start + k] = $0[k] } }
+    }
+
     private func flush() throws {
         guard let spill else { return }
-        try spill.handle.write(contentsOf: Data(writer.take().utf8))
+        try spill.handle.write(contentsOf: Data(buffer))
+        buffer.removeAll(keepingCapacity: true)
     }
 
     /// Finishes writing; call once all rows are appended.
@@ -97,11 +103,19 @@ final class RowStore: @unchecked Sendable {
             return
         }
         let reader = try ByteReader(path: spill.url.path)
-        var line: [UInt8] = []
-        while reader.readLine(into: &line) {
-            let value = try line.withUnsafeBufferPointer { buffer in try JSONParser.parse(buffer) }
-            guard let row = StoredRow(decoding: value) else {
-                throw AssayError.internal("the temporary row file \(spill.url.path) is damaged")
+        var header: [UInt8] = []
+        var record: [UInt8] = []
+        while reader.read(8, into: &header) {
+            let length = header.withUnsafeBufferPointer { b in
+                var r = BinaryCoder.Reader(bytes: b)
+                return Int(r.word())
+            }
+            guard reader.read(length, into: &record) else {
+                throw AssayError.internal("the temporary row file \(spill.url.path) is cut short")
+            }
+            let row = record.withUnsafeBufferPointer { b in
+                var r = BinaryCoder.Reader(bytes: b)
+                return StoredRow(reading: &r)
             }
             if try !body(row) { return }
         }

@@ -71,7 +71,7 @@ extension Metric {
                     + (tokenizer == .unicode ? " (Unicode tokenizer)" : "")),
             kind: .perRow { row, scratch in
                 guard let p = row.prediction.stringValue, let t = row.target?.stringValue else { return RowScore(nil) }
-                return RowScore(Rouge.score(v, prediction: p, target: t, tokenizer: tokenizer, scratch: scratch))
+                return RowScore(Rouge.score(v, prediction: p, target: t, tokenizer: tokenizer, scratch: &scratch))
             })
     }
 

@@ -22,7 +22,7 @@ public struct Metric: Sendable {
     public var dependencies: [String]
 
     enum Kind: Sendable {
-        case perRow(@Sendable (MetricRow, TextScratch) throws -> RowScore)
+        case perRow(@Sendable (MetricRow, inout TextScratch) throws -> RowScore)
         case whole(@Sendable (EvaluationFrame) throws -> MetricValue)
         case latency
         case unavailable(reason: String)
@@ -79,42 +79,11 @@ public struct Metric: Sendable {
 }
 
 /// Per-worker scratch space that text metrics reuse from row to row instead of allocating anew.
-final class TextScratch {
-    var interner: [TokenKey: Int32] = [:]
-    var tokensA: [Int32] = []
-    var tokensB: [Int32] = []
-    var counts: [Int32: Int32] = [:]
+struct TextScratch {
+    var interner = TokenInterner()
+    var token: [UInt8] = []
+    var grams = CountTable()
     var row: [Int32] = []
     var rougeCache: RougeCacheEntry?
     var bleuCache: BLEUCacheEntry?
-
-    /// Interns tokens of two texts into small integer ids shared by both.
-    func resetInterner() {
-        interner.removeAll(keepingCapacity: true)
-    }
-
-    func id(of token: Substring) -> Int32 {
-        let key = TokenKey(token)
-        if let id = interner[key] { return id }
-        let id = Int32(interner.count)
-        interner[key] = id
-        return id
-    }
-}
-
-/// A token compared by its UTF-8 bytes, as Python compares strings by code points; Swift's own string
-/// equality would also merge canonically equivalent spellings ("é" and "e" + accent).
-struct TokenKey: Hashable {
-    let text: Substring
-
-    init(_ text: Substring) { self.text = text }
-
-    static func == (a: TokenKey, b: TokenKey) -> Bool {
-        a.text.utf8.elementsEqual(b.text.utf8)
-    }
-
-    func hash(into hasher: inout Hasher) {
-        var text = text
-        text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
-    }
 }

@@ -53,6 +53,18 @@ final class ByteReader {
         if buffer[position] == 0xEF, buffer[position + 1] == 0xBB, buffer[position + 2] == 0xBF { position += 3 }
     }
 
+    /// Replaces `out` with the next `count` bytes; false when the file ends first.
+    func read(_ count: Int, into out: inout [UInt8]) -> Bool {
+        out.removeAll(keepingCapacity: true)
+        while out.count < count {
+            if position == self.count, !refill() { return false }
+            let take = min(count - out.count, self.count - position)
+            out.append(contentsOf: buffer[position..<(position + take)])
+            position += take
+        }
+        return true
+    }
+
     /// The rest of the file.
     func readToEnd() -> [UInt8] {
         var all: [UInt8] = []

@@ -12,6 +12,30 @@ enum PythonText {
         }
     }
 
+    /// The byte length of the whitespace character at `i` of UTF-8 bytes, or 0 when it is not whitespace.
+    @inline(__always)
+    static func whitespaceWidth(_ b: UnsafeBufferPointer<UInt8>, at i: Int) -> Int {
+        let c = b[i]
+        if c < 0x80 { return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) ? 1 : 0 }
+        switch c {
+        case 0xC2:  // U+0085, U+00A0
+            return i + 1 < b.count && (b[i + 1] == 0x85 || b[i + 1] == 0xA0) ? 2 : 0
+        case 0xE1:  // U+1680
+            return i + 2 < b.count && b[i + 1] == 0x9A && b[i + 2] == 0x80 ? 3 : 0
+        case 0xE2:  // U+2000-200A, U+2028, U+2029, U+202F, U+205F
+            guard i + 2 < b.count else { return 0 }
+            if b[i + 1] == 0x80 {
+                let d = b[i + 2]
+                return (d >= 0x80 && d <= 0x8A) || d == 0xA8 || d == 0xA9 || d == 0xAF ? 3 : 0
+            }
+            return b[i + 1] == 0x81 && b[i + 2] == 0x9F ? 3 : 0
+        case 0xE3:  // U+3000
+            return i + 2 < b.count && b[i + 1] == 0x80 && b[i + 2] == 0x80 ? 3 : 0
+        default:
+            return 0
+        }
+    }
+
     /// `re`'s `\w` for `str` patterns: letters, numbers and the underscore.
     @inline(__always)
     static func isWord(_ s: Unicode.Scalar) -> Bool {

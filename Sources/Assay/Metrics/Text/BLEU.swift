@@ -12,10 +12,38 @@ enum BLEU {
     }
 
     /// Counts clipped n-gram matches (n = 1...4) between token-id sequences.
-    static func statistics(prediction: [Int32], reference: [Int32]) -> Statistics {
+    static func statistics(prediction: [Int32], reference: [Int32], _ distinct: Int, _ grams: inout CountTable)
+        -> Statistics
+    {
+        var stats = Statistics(predictionLength: prediction.count, referenceLength: reference.count)
+        // With fewer than 2^15 distinct tokens an n-gram of up to four ids packs into one word.
+        guard distinct < 1 << 15 else { return wideStatistics(prediction: prediction, reference: reference) }
+        grams.reset(expecting: reference.count * 4)
+        for n in 1...4 where reference.count >= n {
+            for i in 0...(reference.count - n) { grams.increment(pack(reference, i, n)) }
+        }
+        for n in 1...4 where prediction.count >= n {
+            stats.possible[n - 1] = prediction.count - n + 1
+            for i in 0...(prediction.count - n) {
+                if grams.take(pack(prediction, i, n)) { stats.matches[n - 1] += 1 }
+            }
+        }
+        return stats
+    }
+
+    @inline(__always)
+    private static func pack(_ tokens: [Int32], _ start: Int, _ n: Int) -> UInt64 {
+        var key: UInt64 = 0
+        for k in 0..<4 {
+            let id: UInt64 = k < n ? UInt64(tokens[start + k]) + 1 : 0
+            key = key << 16 | id
+        }
+        return key
+    }
+
+    private static func wideStatistics(prediction: [Int32], reference: [Int32]) -> Statistics {
         var stats = Statistics(predictionLength: prediction.count, referenceLength: reference.count)
         var counts: [NGram: Int32] = [:]
-        counts.reserveCapacity(reference.count * 4)
         for n in 1...4 where reference.count >= n {
             for i in 0...(reference.count - n) { counts[NGram(reference, i, n), default: 0] += 1 }
         }
@@ -94,14 +122,14 @@ struct BLEUCacheEntry {
 
 extension TextScratch {
     /// The BLEU statistics of a row, computed once for both BLEU metrics.
-    func bleuStatistics(target: String, prediction: String) -> BLEU.Statistics {
+    mutating func bleuStatistics(target: String, prediction: String) -> BLEU.Statistics {
         if let cached = bleuCache, cached.target == target, cached.prediction == prediction {
             return cached.statistics
         }
-        resetInterner()
-        let t = Tokenizer13a.tokenize(target).map { id(of: $0) }
-        let p = Tokenizer13a.tokenize(prediction).map { id(of: $0) }
-        let stats = BLEU.statistics(prediction: p, reference: t)
+        interner.reset()
+        let t = Tokenizer13a.tokenIDs(target, interner: &interner)
+        let p = Tokenizer13a.tokenIDs(prediction, interner: &interner)
+        let stats = BLEU.statistics(prediction: p, reference: t, interner.count, &grams)
         bleuCache = BLEUCacheEntry(target: target, prediction: prediction, statistics: stats)
         return stats
     }

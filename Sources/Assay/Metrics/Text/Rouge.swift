@@ -9,22 +9,20 @@ enum Rouge {
 
     /// Scores one prediction against one target.
     static func score(
-        _ variant: Variant, prediction: String, target: String, tokenizer: RougeTokenizer, scratch: TextScratch
+        _ variant: Variant, prediction: String, target: String, tokenizer: RougeTokenizer, scratch: inout TextScratch
     ) -> Double {
         switch variant {
         case .rouge1, .rouge2:
             let (t, p) = scratch.rougeTokens(target: target, prediction: prediction, tokenizer: tokenizer)
-            return variant == .rouge1 ? unigram(t, p, scratch) : bigram(t, p)
+            return variant == .rouge1 ? unigram(t, p, &scratch.grams) : bigram(t, p, &scratch.grams)
         case .rougeL:
-            let (t, p) = scratch.rougeTokens(target: target, prediction: prediction, tokenizer: tokenizer)
-            return lcsScore(t, p, scratch)
+            return scratch.rougeLScore(target: target, prediction: prediction, tokenizer: tokenizer)
         case .rougeLsum:
             // Without line breaks there is one "sentence" a side, and the summary-level score equals rougeL.
             if !target.utf8.contains(0x0A) && !prediction.utf8.contains(0x0A) {
-                let (t, p) = scratch.rougeTokens(target: target, prediction: prediction, tokenizer: tokenizer)
-                return lcsScore(t, p, scratch)
+                return scratch.rougeLScore(target: target, prediction: prediction, tokenizer: tokenizer)
             }
-            return summaryLevel(target: target, prediction: prediction, tokenizer: tokenizer, scratch: scratch)
+            return summaryLevel(target: target, prediction: prediction, tokenizer: tokenizer, scratch: &scratch)
         }
     }
 
@@ -32,38 +30,29 @@ enum Rouge {
         precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0
     }
 
-    private static func unigram(_ target: [Int32], _ prediction: [Int32], _ scratch: TextScratch) -> Double {
-        scratch.counts.removeAll(keepingCapacity: true)
-        for id in prediction { scratch.counts[id, default: 0] += 1 }
+    private static func unigram(_ target: [Int32], _ prediction: [Int32], _ counts: inout CountTable) -> Double {
+        counts.reset(expecting: prediction.count)
+        for id in prediction { counts.increment(UInt64(id)) }
         var overlap = 0
         // Each target token takes one prediction token of its kind while any remain: the sum of
         // min(target count, prediction count) over token kinds.
-        for id in target {
-            if let c = scratch.counts[id], c > 0 {
-                scratch.counts[id] = c - 1
-                overlap += 1
-            }
-        }
+        for id in target where counts.take(UInt64(id)) { overlap += 1 }
         return ngramScore(overlap: overlap, targetCount: target.count, predictionCount: prediction.count)
     }
 
-    private static func bigram(_ target: [Int32], _ prediction: [Int32]) -> Double {
+    private static func bigram(_ target: [Int32], _ prediction: [Int32], _ counts: inout CountTable) -> Double {
         guard target.count >= 2 || prediction.count >= 2 else { return 0 }
-        var counts: [Int64: Int32] = [:]
-        counts.reserveCapacity(prediction.count)
+        counts.reset(expecting: prediction.count)
         if prediction.count >= 2 {
             for i in 0..<(prediction.count - 1) {
-                counts[Int64(prediction[i]) << 32 | Int64(prediction[i + 1]), default: 0] += 1
+                counts.increment(UInt64(UInt32(prediction[i])) << 32 | UInt64(UInt32(prediction[i + 1])))
             }
         }
         var overlap = 0
         if target.count >= 2 {
-            for i in 0..<(target.count - 1) {
-                let key = Int64(target[i]) << 32 | Int64(target[i + 1])
-                if let c = counts[key], c > 0 {
-                    counts[key] = c - 1
-                    overlap += 1
-                }
+            for i in 0..<(target.count - 1)
+            where counts.take(UInt64(UInt32(target[i])) << 32 | UInt64(UInt32(target[i + 1]))) {
+                overlap += 1
             }
         }
         return ngramScore(
@@ -76,44 +65,43 @@ enum Rouge {
         return fmeasure(precision, recall)
     }
 
-    private static func lcsScore(_ target: [Int32], _ prediction: [Int32], _ scratch: TextScratch) -> Double {
+    static func lcsScore(_ target: [Int32], _ prediction: [Int32], _ row: inout [Int32]) -> Double {
         guard !target.isEmpty, !prediction.isEmpty else { return 0 }
-        let lcs = Double(lcsLength(target, prediction, scratch))
+        let lcs = Double(lcsLength(target, prediction, &row))
         return fmeasure(lcs / Double(prediction.count), lcs / Double(target.count))
     }
 
     /// Length of the longest common subsequence, in two rows of memory.
-    static func lcsLength(_ a: [Int32], _ b: [Int32], _ scratch: TextScratch) -> Int {
+    static func lcsLength(_ a: [Int32], _ b: [Int32], _ row: inout [Int32]) -> Int {
         let cols = b.count + 1
-        scratch.row.removeAll(keepingCapacity: true)
-        scratch.row.append(contentsOf: repeatElement(0, count: cols * 2))
-        return scratch.row.withUnsafeMutableBufferPointer { rows -> Int in
-            var previous = 0
-            var current = cols
-            for i in 0..<a.count {
-                let x = a[i]
-                rows[current] = 0
-                for j in 0..<b.count {
-                    rows[current + j + 1] =
-                        x == b[j] ? rows[previous + j] + 1 : max(rows[previous + j + 1], rows[current + j])
+        row.removeAll(keepingCapacity: true)
+        row.append(contentsOf: repeatElement(0, count: cols * 2))
+        return row.withUnsafeMutableBufferPointer { rows -> Int in
+            b.withUnsafeBufferPointer { b -> Int in
+                var previous = 0
+                var current = cols
+                for x in a {
+                    rows[current] = 0
+                    for j in 0..<b.count {
+                        rows[current + j + 1] =
+                            x == b[j] ? rows[previous + j] + 1 : max(rows[previous + j + 1], rows[current + j])
+                    }
+                    swap(&previous, &current)
                 }
-                swap(&previous, &current)
+                return Int(rows[previous + b.count])
             }
-            return Int(rows[previous + b.count])
         }
     }
 
     /// rougeLsum: summary-level LCS over newline-separated sentences, counting each token once.
     private static func summaryLevel(
-        target: String, prediction: String, tokenizer: RougeTokenizer, scratch: TextScratch
+        target: String, prediction: String, tokenizer: RougeTokenizer, scratch: inout TextScratch
     ) -> Double {
-        scratch.resetInterner()
-        let lowerTarget = tokenizer.prepare(target)
-        let lowerPrediction = tokenizer.prepare(prediction)
-        let refSentences = lowerTarget.split(separator: "\n", omittingEmptySubsequences: true)
-            .map { tokenizer.tokens(of: $0, scratch: scratch) }
-        let candSentences = lowerPrediction.split(separator: "\n", omittingEmptySubsequences: true)
-            .map { tokenizer.tokens(of: $0, scratch: scratch) }
+        scratch.interner.reset()
+        let refSentences = target.split(separator: "\n", omittingEmptySubsequences: true)
+            .map { tokenizer.tokenIDs(String($0), scratch: &scratch) }
+        let candSentences = prediction.split(separator: "\n", omittingEmptySubsequences: true)
+            .map { tokenizer.tokenIDs(String($0), scratch: &scratch) }
         guard !refSentences.isEmpty, !candSentences.isEmpty else { return 0 }
         let m = refSentences.reduce(0) { $0 + $1.count }
         let n = candSentences.reduce(0) { $0 + $1.count }
@@ -180,51 +168,42 @@ public enum RougeTokenizer: String, Sendable, CaseIterable {
     /// Chinese or Japanese character is a token of its own (those scripts do not separate words by spaces).
     case unicode
 
-    func prepare(_ text: String) -> String {
-        text.lowercased()
-    }
-
-    /// The token ids of an already lower-cased text.
-    func tokens(of text: Substring, scratch: TextScratch) -> [Int32] {
+    /// The token ids of a text, interned in the scratch space's interner.
+    func tokenIDs(_ text: String, scratch: inout TextScratch) -> [Int32] {
         var ids: [Int32] = []
+        scratch.token.removeAll(keepingCapacity: true)
+        func flush(_ scratch: inout TextScratch) {
+            guard !scratch.token.isEmpty else { return }
+            ids.append(scratch.token.withUnsafeBufferPointer { scratch.interner.id($0) })
+            scratch.token.removeAll(keepingCapacity: true)
+        }
         switch self {
         case .mlflow:
-            let utf8 = text.utf8
-            var start: String.Index?
-            var i = utf8.startIndex
-            while i != utf8.endIndex {
-                let b = utf8[i]
-                let isToken = (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39)
-                if isToken {
-                    if start == nil { start = i }
-                } else if let s = start {
-                    ids.append(scratch.id(of: text[s..<i]))
-                    start = nil
+            // Python lower-cases the whole text first; for ASCII text that is a per-byte operation.
+            let isASCII = text.utf8.allSatisfy { $0 < 0x80 }
+            let lowered = isASCII ? text : text.lowercased()
+            for b in lowered.utf8 {
+                let c = b >= 0x41 && b <= 0x5A ? b | 0x20 : b
+                if (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) {
+                    scratch.token.append(c)
+                } else {
+                    flush(&scratch)
                 }
-                i = utf8.index(after: i)
             }
-            if let s = start { ids.append(scratch.id(of: text[s..<utf8.endIndex])) }
         case .unicode:
-            let scalars = text.unicodeScalars
-            var start: String.Index?
-            var i = scalars.startIndex
-            while i != scalars.endIndex {
-                let scalar = scalars[i]
-                let next = scalars.index(after: i)
+            for scalar in text.lowercased().unicodeScalars {
                 if Self.isIdeographic(scalar) {
-                    if let s = start { ids.append(scratch.id(of: text[s..<i])) }
-                    start = nil
-                    ids.append(scratch.id(of: text[i..<next]))
+                    flush(&scratch)
+                    scratch.token.append(contentsOf: String(scalar).utf8)
+                    flush(&scratch)
                 } else if Self.isWordPart(scalar) {
-                    if start == nil { start = i }
-                } else if let s = start {
-                    ids.append(scratch.id(of: text[s..<i]))
-                    start = nil
+                    scratch.token.append(contentsOf: String(scalar).utf8)
+                } else {
+                    flush(&scratch)
                 }
-                i = next
             }
-            if let s = start { ids.append(scratch.id(of: text[s..<scalars.endIndex])) }
         }
+        flush(&scratch)
         return ids
     }
 
@@ -260,20 +239,27 @@ public enum RougeTokenizer: String, Sendable, CaseIterable {
 
 extension TextScratch {
     /// The ROUGE tokens of a row's target and prediction, computed once per row and tokenizer.
-    func rougeTokens(target: String, prediction: String, tokenizer: RougeTokenizer) -> ([Int32], [Int32]) {
+    mutating func rougeTokens(target: String, prediction: String, tokenizer: RougeTokenizer) -> ([Int32], [Int32]) {
         if let cached = rougeCache, cached.target == target, cached.prediction == prediction,
             cached.tokenizer == tokenizer
         {
             return (cached.targetTokens, cached.predictionTokens)
         }
-        resetInterner()
-        let lowerTarget = tokenizer.prepare(target)
-        let lowerPrediction = tokenizer.prepare(prediction)
-        let t = tokenizer.tokens(of: lowerTarget[...], scratch: self)
-        let p = tokenizer.tokens(of: lowerPrediction[...], scratch: self)
+        interner.reset()
+        let t = tokenizer.tokenIDs(target, scratch: &self)
+        let p = tokenizer.tokenIDs(prediction, scratch: &self)
         rougeCache = RougeCacheEntry(
             target: target, prediction: prediction, tokenizer: tokenizer, targetTokens: t, predictionTokens: p)
         return (t, p)
+    }
+
+    /// rougeL of a row, computed once (rougeLsum of single-line texts reuses it).
+    mutating func rougeLScore(target: String, prediction: String, tokenizer: RougeTokenizer) -> Double {
+        let (t, p) = rougeTokens(target: target, prediction: prediction, tokenizer: tokenizer)
+        if let score = rougeCache?.rougeL { return score }
+        let score = Rouge.lcsScore(t, p, &row)
+        rougeCache?.rougeL = score
+        return score
     }
 }
 
@@ -283,4 +269,5 @@ struct RougeCacheEntry {
     var tokenizer: RougeTokenizer
     var targetTokens: [Int32]
     var predictionTokens: [Int32]
+    var rougeL: Double?
 }
