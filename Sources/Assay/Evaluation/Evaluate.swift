@@ -33,7 +33,7 @@ public func evaluate(
 }
 
 /// The evaluation engine behind ``evaluate(_:model:targets:predictions:modelType:extraMetrics:configuration:)``.
-struct EvaluationEngine {
+struct EvaluationEngine: Sendable {
     static let chunkSize = 2048
 
     let data: Dataset
@@ -93,15 +93,21 @@ struct EvaluationEngine {
         let store = RowStore()
         var columns = [ScoreColumn](repeating: ScoreColumn(), count: plan.perRow.count)
         var failed = 0
-        var pending: [DataRow] = [first]
         var done = 0
-        while true {
-            var chunk = pending
-            pending = []
-            while chunk.count < Self.chunkSize, let row = try reader.next() { chunk.append(row) }
-            if chunk.isEmpty { break }
-            let answers = await answer(chunk)
-            let scores = try await score(chunk, answers, plan: plan)
+        // A pipeline: while one chunk is answered and scored, the next is read and the previous stored.
+        var chunk = [first]
+        while chunk.count < Self.chunkSize, let row = try reader.next() { chunk.append(row) }
+        var inFlight = process(chunk, plan: plan)
+        while !chunk.isEmpty {
+            var next: [DataRow] = []
+            do {
+                while next.count < Self.chunkSize, let row = try reader.next() { next.append(row) }
+            } catch {
+                inFlight.cancel()
+                throw error
+            }
+            let (answers, scores) = try await Self.wait(for: inFlight)
+            if !next.isEmpty { inFlight = process(next, plan: plan) }
             do {
                 for (i, row) in chunk.enumerated() {
                     let cells = scores[i]
@@ -111,10 +117,12 @@ struct EvaluationEngine {
                         StoredRow(values: row.values, prediction: answers[i].output, error: answers[i].error, cells: cells))
                 }
             } catch {
+                inFlight.cancel()
                 throw .internal("cannot keep evaluated rows: \(error)")
             }
             done += chunk.count
             configuration.progress?(done)
+            chunk = next
         }
         do { try store.seal() } catch { throw .internal("cannot keep evaluated rows: \(error)") }
 
@@ -206,6 +214,25 @@ struct EvaluationEngine {
     }
 
     // MARK: - Answering and scoring
+
+    private func process(_ chunk: [DataRow], plan: Plan) -> Task<([Answer], [[RowScore]]), any Error> {
+        Task {
+            let answers = await answer(chunk)
+            return (answers, try await score(chunk, answers, plan: plan))
+        }
+    }
+
+    private static func wait(for task: Task<([Answer], [[RowScore]]), any Error>) async throws(AssayError)
+        -> ([Answer], [[RowScore]])
+    {
+        do {
+            return try await task.value
+        } catch let error as AssayError {
+            throw error
+        } catch {
+            throw .internal("\(error)")
+        }
+    }
 
     struct Answer: Sendable {
         var output: DataValue

@@ -83,6 +83,7 @@ struct TextScratch {
     var interner = TokenInterner()
     var token: [UInt8] = []
     var grams = CountTable()
+    var tokenizer13a = Tokenizer13a()
     var row: [Int32] = []
     var rougeCache: RougeCacheEntry?
     var bleuCache: BLEUCacheEntry?

@@ -127,8 +127,8 @@ extension TextScratch {
             return cached.statistics
         }
         interner.reset()
-        let t = Tokenizer13a.tokenIDs(target, interner: &interner)
-        let p = Tokenizer13a.tokenIDs(prediction, interner: &interner)
+        let t = tokenizer13a.tokenIDs(target, interner: &interner)
+        let p = tokenizer13a.tokenIDs(prediction, interner: &interner)
         let stats = BLEU.statistics(prediction: p, reference: t, interner.count, &grams)
         bleuCache = BLEUCacheEntry(target: target, prediction: prediction, statistics: stats)
         return stats

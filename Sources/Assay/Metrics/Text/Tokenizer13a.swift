@@ -2,51 +2,90 @@
 ///
 /// It works on UTF-8 bytes: every character its rules look at is ASCII, and a non-ASCII character is
 /// "not a digit" whichever of its bytes a rule sees, so byte rules give the same tokens as character rules.
-enum Tokenizer13a {
+///
+/// A value of this type holds buffers that it reuses from line to line.
+struct Tokenizer13a {
+    private var front: [UInt8] = []
+    private var back: [UInt8] = []
+
     /// The token ids of a line, interned in `interner`.
-    static func tokenIDs(_ line: String, interner: inout TokenInterner) -> [Int32] {
+    mutating func tokenIDs(_ line: String, interner: inout TokenInterner) -> [Int32] {
         var input = Array(line.utf8)
         if input.contains(where: { $0 == 0x3C || $0 == 0x2D || $0 == 0x0A || $0 == 0x26 }) {
-            input = replace(input, "<skipped>", "")
-            input = replace(input, "-\n", "")
-            input = replace(input, "\n", " ")
+            input = Self.replace(input, "<skipped>", "")
+            input = Self.replace(input, "-\n", "")
+            input = Self.replace(input, "\n", " ")
             if input.contains(0x26) {
-                input = replace(input, "&quot;", "\"")
-                input = replace(input, "&amp;", "&")
-                input = replace(input, "&lt;", "<")
-                input = replace(input, "&gt;", ">")
+                input = Self.replace(input, "&quot;", "\"")
+                input = Self.replace(input, "&amp;", "&")
+                input = Self.replace(input, "&lt;", "<")
+                input = Self.replace(input, "&gt;", ">")
             }
         }
-        var bytes: [UInt8] = [0x20]
-        bytes.reserveCapacity(input.count * 2 + 2)
-        // Rule 1: pad each punctuation or symbol character with spaces.
-        for b in input {
-            if isPadded(b) {
-                bytes.append(0x20)
-                bytes.append(b)
-                bytes.append(0x20)
+        // Rule 1 at most triples the bytes and each later rule at most doubles them.
+        let capacity = input.count * 24 + 16
+        if front.count < capacity {
+            front = [UInt8](repeating: 0, count: capacity)
+            back = [UInt8](repeating: 0, count: capacity)
+        }
+        return front.withUnsafeMutableBufferPointer { f in
+            back.withUnsafeMutableBufferPointer { b in
+                // Rule 1: pad each punctuation or symbol character with spaces.
+                var n = 0
+                f[n] = 0x20
+                n += 1
+                for byte in input {
+                    if Self.isPadded(byte) {
+                        f[n] = 0x20
+                        f[n + 1] = byte
+                        f[n + 2] = 0x20
+                        n += 3
+                    } else {
+                        f[n] = byte
+                        n += 1
+                    }
+                }
+                f[n] = 0x20
+                n += 1
+                // Rules 2-4, each a left-to-right pass over non-overlapping two-character matches, as
+                // re.sub does: split off . and , after a non-digit; before a non-digit; - after a digit.
+                n = Self.pass(f, n, into: b) { x, y in !Self.isDigit(x) && (y == 0x2E || y == 0x2C) ? (x, 0x20, y, 0x20) : nil }
+                n = Self.pass(b, n, into: f) { x, y in (x == 0x2E || x == 0x2C) && !Self.isDigit(y) ? (0x20, x, 0x20, y) : nil }
+                n = Self.pass(f, n, into: b) { x, y in Self.isDigit(x) && y == 0x2D ? (x, 0x20, y, 0x20) : nil }
+                return Self.splitIDs(UnsafeBufferPointer(rebasing: b[0..<n]), interner: &interner)
+            }
+        }
+    }
+
+    /// One substitution pass over `count` bytes of `input`; returns the output length.
+    @inline(__always)
+    private static func pass(
+        _ input: UnsafeMutableBufferPointer<UInt8>, _ count: Int, into output: UnsafeMutableBufferPointer<UInt8>,
+        _ rule: (UInt8, UInt8) -> (UInt8, UInt8, UInt8, UInt8)?
+    ) -> Int {
+        var i = 0
+        var n = 0
+        while i < count {
+            if i + 1 < count, let (a, b, c, d) = rule(input[i], input[i + 1]) {
+                output[n] = a
+                output[n + 1] = b
+                output[n + 2] = c
+                output[n + 3] = d
+                n += 4
+                i += 2
             } else {
-                bytes.append(b)
+                output[n] = input[i]
+                n += 1
+                i += 1
             }
         }
-        bytes.append(0x20)
-        // Rules 2-4, each a left-to-right pass over non-overlapping two-character matches, as re.sub does.
-        bytes = substitute(bytes, matches: { a, b in !isDigit(a) && (b == 0x2E || b == 0x2C) }) { a, b, out in
-            out.append(a); out.append(0x20); out.append(b); out.append(0x20)
-        }
-        bytes = substitute(bytes, matches: { a, b in (a == 0x2E || a == 0x2C) && !isDigit(b) }) { a, b, out in
-            out.append(0x20); out.append(a); out.append(0x20); out.append(b)
-        }
-        bytes = substitute(bytes, matches: { a, b in isDigit(a) && b == 0x2D }) { a, b, out in
-            out.append(a); out.append(0x20); out.append(b); out.append(0x20)
-        }
-        return splitIDs(bytes, interner: &interner)
+        return n
     }
 
     /// Splits on Python's whitespace (`str.split()`) and interns each token.
-    static func splitIDs(_ bytes: [UInt8], interner: inout TokenInterner) -> [Int32] {
+    static func splitIDs(_ b: UnsafeBufferPointer<UInt8>, interner: inout TokenInterner) -> [Int32] {
         var ids: [Int32] = []
-        bytes.withUnsafeBufferPointer { b in
+        do {
             var i = 0
             var start = -1
             while i < b.count {
@@ -77,25 +116,6 @@ enum Tokenizer13a {
         case 0x7B...0x7E, 0x5B...0x60, 0x20...0x26, 0x28...0x2B, 0x3A...0x40, 0x2F: true
         default: false
         }
-    }
-
-    @inline(__always)
-    private static func substitute(
-        _ input: [UInt8], matches: (UInt8, UInt8) -> Bool, replace: (UInt8, UInt8, inout [UInt8]) -> Void
-    ) -> [UInt8] {
-        var output: [UInt8] = []
-        output.reserveCapacity(input.count + input.count / 4)
-        var i = 0
-        while i < input.count {
-            if i + 1 < input.count, matches(input[i], input[i + 1]) {
-                replace(input[i], input[i + 1], &output)
-                i += 2
-            } else {
-                output.append(input[i])
-                i += 1
-            }
-        }
-        return output
     }
 
     /// `str.replace(old, new)`: every non-overlapping occurrence, left to right.
