@@ -49,7 +49,8 @@ let package = Package(
         ),
         .testTarget(
             name: "AssayTests",
-            dependencies: ["Assay"],
+            // The command-line tests run the built `assay` executable.
+            dependencies: ["Assay", "assay"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),

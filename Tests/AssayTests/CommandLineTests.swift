@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+
+/// Runs the built `assay` executable as a user would.
+@Suite struct CommandLineTests {
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static var packageRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    static func run(_ arguments: [String]) throws -> Output {
+        let binary = Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("assay")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = packageRoot
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Output(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test func evaluatesTheReadmeExample() throws {
+        let folder = try TemporaryFolder()
+        let json = folder.path("results.json")
+        let result = try Self.run([
+            "evaluate", "examples/qa.jsonl", "--targets", "ground_truth", "--predictions", "predictions",
+            "--model-type", "question-answering", "--output-json", json,
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("Evaluated 12 rows of qa.jsonl"))
+        #expect(result.stdout.contains("exact_match/v1"))
+        #expect(result.stdout.contains("higher is better"))
+        #expect(result.stdout.contains("grade level"))
+        #expect(result.stdout.contains("skipped toxicity/v1"))
+        #expect(result.stdout.contains("First 5 of 12 rows of eval_results_table"))
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
+        let metrics = try #require(object?["metrics"] as? [String: Double])
+        #expect(metrics["exact_match/v1"] != nil)
+        let table = try #require(object?["eval_results_table"] as? [String: Any])
+        #expect((table["data"] as? [Any])?.count == 12)
+    }
+
+    @Test func summarizationAndRetrieverExamplesRun() throws {
+        let summary = try Self.run([
+            "evaluate", "examples/summarization.jsonl", "--targets", "ground_truth", "--predictions", "predictions",
+            "--model-type", "text-summarization", "--metrics", "bleu,chrf",
+        ])
+        #expect(summary.status == 0, "\(summary.stderr)")
+        #expect(summary.stdout.contains("rougeLsum/v1/mean"))
+        #expect(summary.stdout.contains("chrf/v1/mean"))
+        let retriever = try Self.run([
+            "evaluate", "examples/retriever.jsonl", "--targets", "ground_truth", "--predictions", "retrieved",
+            "--model-type", "retriever", "--retriever-k", "2",
+        ])
+        #expect(retriever.status == 0, "\(retriever.stderr)")
+        #expect(retriever.stdout.contains("ndcg_at_2/mean"))
+    }
+
+    @Test func badInputExitsWithTwoAndSaysWhere() throws {
+        let missing = try Self.run(["evaluate", "examples/nope.jsonl", "--predictions", "p", "--model-type", "text"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr == "error: examples/nope.jsonl: no such file\n")
+        let column = try Self.run([
+            "evaluate", "examples/qa.jsonl", "--targets", "answer", "--predictions", "predictions",
+            "--model-type", "question-answering",
+        ])
+        #expect(column.status == 2)
+        #expect(column.stderr.contains("targets column 'answer' is not in the dataset; its columns are: 'inputs', 'ground_truth', 'predictions'"))
+        let metric = try Self.run(["evaluate", "examples/qa.jsonl", "--predictions", "predictions", "--metrics", "bleuu"])
+        #expect(metric.status == 2)
+        #expect(metric.stderr.contains("unknown metric 'bleuu'; known metrics:"))
+        let usage = try Self.run(["evaluate"])
+        #expect(usage.status == 2)
+        #expect(usage.stderr.contains("Missing expected argument"))
+    }
+
+    @Test func outputIsNotLeftHalfWrittenOnError() throws {
+        let folder = try TemporaryFolder()
+        let data = try folder.file("data.jsonl", "{\"p\": \"a\", \"t\": [\"x\"]}\n{\"p\": \"b\", \"t\": \"y\"}\n")
+        let json = folder.path("out.json")
+        let result = try Self.run(["evaluate", data, "--targets", "t", "--predictions", "p", "--model-type", "retriever", "--output-json", json])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("row 1, column 'p': retrieval metrics need a list of document ids"))
+        #expect(!FileManager.default.fileExists(atPath: json))
+    }
+
+    @Test func metricsListsScalesDirectionsAndNeeds() throws {
+        let result = try Self.run(["metrics"])
+        #expect(result.status == 0)
+        for expected in ["rougeLsum", "0..1", "0..100", "grade level", "count (tokens)", "lower is better", "precision_at_k", "a judge model", "toxicity"] {
+            #expect(result.stdout.contains(expected), "missing \(expected)")
+        }
+    }
+}
