@@ -66,13 +66,17 @@ import Testing
         let result = try await evaluate(dataset, predictions: "prediction", extraMetrics: [.fleschKincaidGradeLevel])
         let got = try Self.scores("flesch_kincaid_grade_level/v1/score", in: result)
         var close = 0
+        var exact = 0
         for (i, reference) in references.enumerated() {
             let expected = reference.fields["flesch_kincaid_grade"]!
             let value = try #require(got[i])
             #expect(abs(value - expected) <= 1.0, "row \(i + 1): \(value) vs \(expected)")
             if abs(value - expected) <= 0.05 { close += 1 }
+            if abs(value - expected) <= 1e-6 { exact += 1 }
         }
         #expect(Double(close) >= 0.95 * Double(references.count), "only \(close) of \(references.count) within 0.05")
+        // With the same CMU dictionary and hyphenation patterns as the reference, every row is exact.
+        #expect(exact == references.count, "only \(exact) of \(references.count) within 1e-6")
     }
 
     @Test func exactMatchAggregateMatchesReference() async throws {
