@@ -105,7 +105,7 @@ struct EvaluateCommand: AsyncParsableCommand {
         let dataset = try Dataset(contentsOf: data, format: datasetFormat)
 
         let progress = ProgressLine()
-        configuration.progress = { rows in progress.update(rows) }
+        configuration.progress = { state in progress.update(state) }
         let clock = ContinuousClock()
         let start = clock.now
         let result = try await evaluate(
@@ -132,22 +132,26 @@ struct EvaluateCommand: AsyncParsableCommand {
     }
 }
 
-/// A one-line progress display on standard error, shown only on a terminal and only for runs that last.
+/// A progress bar on standard error, shown only on a terminal and only for runs that last.
 final class ProgressLine: @unchecked Sendable {
     private let lock = NSLock()
     private let enabled = isatty(2) == 1
     private let start = ContinuousClock.now
     private var shown = false
 
-    func update(_ rows: Int) {
+    func update(_ state: EvaluationProgress) {
         guard enabled else { return }
         lock.lock()
         defer { lock.unlock() }
         let elapsed = ContinuousClock.now - start
         guard elapsed > .milliseconds(500) else { return }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let rate = Int(Double(rows) / max(seconds, 0.001))
-        writeStandardError("\r\u{1B}[2K  evaluated \(rows) rows (\(rate) rows/s)")
+        let rate = Int(Double(state.rows) / max(seconds, 0.001))
+        let width = 30
+        let filled = Int(state.fractionRead * Double(width))
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        let percent = Int(state.fractionRead * 100)
+        writeStandardError("\r\u{1B}[2K  [\(bar)] \(percent)%  \(state.rows) rows  \(rate) rows/s")
         shown = true
     }
 

@@ -9,6 +9,8 @@ struct CSVReader: DatasetReader {
     private var line = 1
     private var rowNumber = 0
 
+    var fractionRead: Double { reader.fractionRead }
+
     init(path: String) throws(AssayError) {
         reader = try ByteReader(path: path)
         reader.skipByteOrderMark()

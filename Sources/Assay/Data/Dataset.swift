@@ -100,12 +100,16 @@ protocol DatasetReader {
     var columns: ColumnIndex { get }
     /// The next row, or nil at the end.
     mutating func next() throws(AssayError) -> DataRow?
+    /// How much of the dataset has been read, 0 to 1.
+    var fractionRead: Double { get }
 }
 
 struct MemoryDatasetReader: DatasetReader {
     let columns: ColumnIndex
     let rows: [[DataValue]]
     var position = 0
+
+    var fractionRead: Double { rows.isEmpty ? 1 : Double(position) / Double(rows.count) }
 
     mutating func next() throws(AssayError) -> DataRow? {
         guard position < rows.count else { return nil }

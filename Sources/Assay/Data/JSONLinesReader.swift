@@ -6,6 +6,8 @@ struct JSONLinesReader: DatasetReader {
     private var rowNumber = 0
     private(set) var columns = ColumnIndex([])
 
+    var fractionRead: Double { reader.fractionRead }
+
     init(path: String) throws(AssayError) {
         reader = try ByteReader(path: path)
         reader.skipByteOrderMark()
@@ -40,6 +42,8 @@ struct JSONArrayReader: DatasetReader {
     private var rowNumber = 0
     private(set) var columns = ColumnIndex([])
     private var cursorOffset: Int?
+
+    var fractionRead: Double { bytes.isEmpty ? 1 : Double(cursorOffset ?? 0) / Double(bytes.count) }
 
     init(path: String) throws(AssayError) {
         self.path = path

@@ -121,7 +121,7 @@ struct EvaluationEngine: Sendable {
                 throw .internal("cannot keep evaluated rows: \(error)")
             }
             done += chunk.count
-            configuration.progress?(done)
+            configuration.progress?(EvaluationProgress(rows: done, fractionRead: reader.fractionRead))
             chunk = next
         }
         do { try store.seal() } catch { throw .internal("cannot keep evaluated rows: \(error)") }

@@ -18,9 +18,17 @@ public struct EvaluationConfiguration: Sendable {
     public var concurrency = 8
     /// Threads scoring rows; default one per processor core.
     public var scoringWorkers = ProcessInfo.processInfo.activeProcessorCount
-    /// Called now and then with the number of rows done, for progress displays.
-    public var progress: (@Sendable (Int) -> Void)?
+    /// Called after each chunk of rows, for progress displays.
+    public var progress: (@Sendable (EvaluationProgress) -> Void)?
 
     /// The default configuration.
     public init() {}
+}
+
+/// How far an evaluation has got.
+public struct EvaluationProgress: Sendable {
+    /// Rows evaluated so far.
+    public var rows: Int
+    /// The share of the dataset read so far, 0 to 1 (by bytes for files).
+    public var fractionRead: Double
 }

@@ -12,6 +12,9 @@ final class ByteReader {
     private var position = 0
     private var count = 0
     private var atEnd = false
+    private var bufferStart = 0
+    /// The file's size in bytes when opened.
+    let size: Int
 
     init(path: String, chunkSize: Int = 1 << 20) throws(AssayError) {
         guard let file = fopen(path, "rb") else {
@@ -19,6 +22,8 @@ final class ByteReader {
         }
         self.path = path
         self.file = file
+        var status = stat()
+        size = fstat(fileno(file), &status) == 0 ? Int(status.st_size) : 0
         self.buffer = [UInt8](repeating: 0, count: chunkSize)
     }
 
@@ -26,10 +31,16 @@ final class ByteReader {
 
     private func refill() -> Bool {
         guard !atEnd else { return false }
+        bufferStart += count
         count = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
         position = 0
         if count == 0 { atEnd = true }
         return count > 0
+    }
+
+    /// The share of the file read so far, 0 to 1.
+    var fractionRead: Double {
+        size > 0 ? min(1, Double(bufferStart + position) / Double(size)) : 1
     }
 
     /// The next byte, or nil at the end of the file.
