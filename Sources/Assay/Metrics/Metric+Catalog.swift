@@ -9,8 +9,14 @@ extension Metric {
         var metrics: [Metric] = [.exactMatch, .tokenCount, .toxicity, .fleschKincaidGradeLevel, .ariGradeLevel, .latency]
         metrics += Rouge.Variant.allCases.compactMap { Metric.rouge($0.rawValue, tokenizer: configuration.rougeTokenizer) }
         metrics += [.bleu, .sacrebleu, .chrf, .jsonValidity]
-        metrics.append(try! .regexMatch(pattern: configuration.regexPattern ?? "."))
-        metrics.append(try! .contains(keywords: configuration.containsKeywords.isEmpty ? ["keyword"] : configuration.containsKeywords))
+        // The catalog describes the metrics; a missing or invalid setting gets a placeholder here and
+        // an error only when the metric is asked for by name.
+        if let regex = (try? Metric.regexMatch(pattern: configuration.regexPattern ?? ".")) ?? (try? Metric.regexMatch(pattern: ".")) {
+            metrics.append(regex)
+        }
+        if let contains = (try? Metric.contains(keywords: configuration.containsKeywords)) ?? (try? Metric.contains(keywords: ["keyword"])) {
+            metrics.append(contains)
+        }
         metrics += [.precisionAtK(k), .recallAtK(k), .ndcgAtK(k)]
         return metrics
     }
