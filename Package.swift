@@ -11,11 +11,18 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "Assay", targets: ["Assay"]),
+        .library(name: "AssayProviders", targets: ["AssayProviders"]),
+        .library(name: "AssayTesting", targets: ["AssayTesting"]),
         .executable(name: "assay", targets: ["assay"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
@@ -28,10 +35,35 @@ let package = Package(
             resources: [.copy("Resources")],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "AssayProviders",
+            dependencies: [
+                "Assay",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "AssayTesting",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "assay",
             dependencies: [
                 "Assay",
+                "AssayProviders",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -42,6 +74,8 @@ let package = Package(
             name: "assay-bench",
             dependencies: [
                 "Assay",
+                "AssayProviders",
+                "AssayTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/assay-bench",
@@ -50,8 +84,13 @@ let package = Package(
         .testTarget(
             name: "AssayTests",
             // The command-line tests run the built `assay` executable.
-            dependencies: ["Assay", "assay"],
+            dependencies: ["Assay", "AssayTesting", "assay"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AssayProvidersTests",
+            dependencies: ["Assay", "AssayProviders", "AssayTesting"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -10,6 +10,8 @@ public struct AssayError: Error, CustomStringConvertible, Sendable {
         case invalidInput
         /// A model or another service failed in a way no retry fixed.
         case serviceFailure
+        /// The run's spending limit was reached, so the call was not made.
+        case budgetExhausted
         /// Assay itself failed.
         case `internal`
     }

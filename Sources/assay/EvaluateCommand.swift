@@ -1,5 +1,6 @@
 import ArgumentParser
 import Assay
+import AssayProviders
 import Foundation
 
 #if canImport(Glibc)
@@ -18,6 +19,15 @@ struct EvaluateCommand: AsyncParsableCommand {
 
               assay evaluate examples/qa.jsonl --targets ground_truth --predictions predictions \\
                   --model-type question-answering --metrics bleu,rougeL
+
+            With a live model, the model's answers are the predictions:
+
+              assay evaluate examples/qa.jsonl --targets ground_truth \\
+                  --model openai:/gemma-3-270m --base-url http://127.0.0.1:8091/v1 \\
+                  --system-prompt "Answer in two sentences" --prompt "{inputs}" --model-type question-answering
+
+            Answers are cached (see --cache-dir), so running the same command again sends nothing.
+            Ctrl-C stops sending, keeps what finished and prints the results so far.
             """)
 
     @Argument(help: "The dataset file (.csv, .jsonl or .json).")
@@ -62,6 +72,9 @@ struct EvaluateCommand: AsyncParsableCommand {
     @Option(help: "How many rows of the per-row table to print.")
     var showRows: Int = 5
 
+    @OptionGroup(title: "Live model")
+    var live: ModelOptions
+
     func run() async throws {
         var configuration = EvaluationConfiguration()
         configuration.inputsColumn = inputs
@@ -103,15 +116,34 @@ struct EvaluateCommand: AsyncParsableCommand {
             datasetFormat = nil
         }
         let dataset = try Dataset(contentsOf: data, format: datasetFormat)
+        let model = live.isLive ? try live.makeModel(inputsColumn: inputs) : nil
+        configuration.concurrency = live.concurrency
+        configuration.repeats = live.repeat
+        if let model, live.dryRun {
+            let estimate = try model.estimate(dataset, repeats: live.repeat)
+            await model.shutdown()
+            print(Summary.render(estimate, model: model.identifier))
+            return
+        }
 
         let progress = ProgressLine()
         configuration.progress = { state in progress.update(state) }
         let clock = ContinuousClock()
         let start = clock.now
-        let result = try await evaluate(
-            dataset, targets: targets, predictions: predictions, modelType: type, extraMetrics: extras,
-            configuration: configuration)
+        let evaluation = Task { [configuration, targets, predictions, extras] in
+            try await evaluate(
+                dataset, model: model, targets: targets, predictions: predictions, modelType: type,
+                extraMetrics: extras, configuration: configuration)
+        }
+        let interrupt = InterruptHandler {
+            writeStandardError("\ninterrupted: finishing the rows in flight, keeping what is done (Ctrl-C again to quit)\n")
+            evaluation.cancel()
+        }
+        let outcome = await evaluation.result
+        interrupt.stop()
+        await model?.shutdown()
         progress.finish()
+        let result = try outcome.get()
         let elapsed = clock.now - start
 
         if let outputJson {
@@ -125,6 +157,7 @@ struct EvaluateCommand: AsyncParsableCommand {
         }
         print(Summary.render(result, elapsed: elapsed, predictionsColumn: predictions, showRows: showRows))
         if let outputJson { print("\nWrote \(outputJson)") }
+        if result.usage.interrupted { throw ExitCode(130) }
     }
 
     private func splitList(_ text: String) -> [String] {

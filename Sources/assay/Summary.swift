@@ -1,4 +1,5 @@
 import Assay
+import AssayProviders
 import Foundation
 
 /// The human-readable summary `assay evaluate` prints.
@@ -10,6 +11,24 @@ enum Summary {
         out.append("Evaluated \(result.rowCount) rows of \(result.datasetName) (\(source)) in \(String(format: "%.2f", seconds)) s")
         if result.failedRows > 0 {
             out.append("\(result.failedRows) rows failed; their errors are in the table's error column and they are left out of the aggregates")
+        }
+        if result.model != nil {
+            let u = result.usage
+            var line = "Model calls: \(u.modelCalls) sent, \(u.cachedAnswers) answered from the cache"
+            if u.rowsWithUsage > 0 { line += "; tokens: \(u.promptTokens) prompt + \(u.completionTokens) completion" }
+            out.append(line)
+            if u.rowsWithCost > 0 {
+                out.append(String(format: "Cost: $%.4f for this run", u.cost)
+                    + (u.cachedCost > 0 ? String(format: " (cached answers cost $%.4f when first made)", u.cachedCost) : ""))
+            } else if u.modelCalls > 0 {
+                out.append("Cost: unknown (the model is not in the price table; see --prices)")
+            }
+            if u.rowsOverBudget > 0 {
+                out.append("Budget reached: \(u.rowsOverBudget) rows were not sent (--max-cost)")
+            }
+            if u.interrupted || u.rowsInterrupted > 0 {
+                out.append("Interrupted: the results below cover the rows evaluated before Ctrl-C (\(u.rowsInterrupted) in flight were not answered)")
+            }
         }
         out.append("")
 
@@ -43,6 +62,24 @@ enum Summary {
             out.append("First \(rows.count) of \(table.rowCount) rows of eval_results_table:")
             let cells = [table.columns] + rows.map { $0.map(cellText) }
             out.append(TextTable.render(cells, maxWidth: 28))
+        }
+        return out.joined(separator: "\n")
+    }
+
+    /// The dry-run report.
+    static func render(_ estimate: CostEstimate, model: String) -> String {
+        var out = ["Dry run for \(model): nothing was sent.", "Requests: \(estimate.requests)",
+                   "Prompt tokens (cl100k_base estimate): \(estimate.promptTokens)"]
+        if let cost = estimate.promptCost {
+            out.append(String(format: "Prompt cost: $%.4f", cost))
+        } else {
+            out.append("Prompt cost: unknown (the model is not in the price table; see --prices)")
+        }
+        if let completion = estimate.maxCompletionTokens {
+            out.append("Completion tokens: at most \(completion) (max_tokens per request)")
+            if let maxCost = estimate.maxCost { out.append(String(format: "Total cost: at most $%.4f", maxCost)) }
+        } else {
+            out.append("Completion tokens: unbounded without --param max_tokens=N")
         }
         return out.joined(separator: "\n")
     }

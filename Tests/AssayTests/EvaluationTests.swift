@@ -181,15 +181,16 @@ import Testing
     }
 
     @Test func aLiveModelsFailedRowsAreRecordedAndLeftOut() async throws {
+        struct Upstream: Error, CustomStringConvertible { var description: String { "upstream said 503" } }
         let model = ClosureModel("echo-or-fail") { row in
-            if row["inputs"].text.contains("France") { throw AssayError.invalidInput("upstream said 503") }
+            if row["inputs"].text.contains("France") { throw Upstream() }
             return ModelResponse(output: row["ground_truth"])
         }
         let result = try await evaluate(
             Self.qa, model: model, targets: "ground_truth", extraMetrics: [.exactMatch, .latency])
         #expect(result.failedRows == 1)
         #expect(result.metrics["exact_match/v1"] == 1)
-        #expect(result.table.columns == ["inputs", "predictions", "ground_truth", "outputs", "error", "latency"])
+        #expect(result.table.columns == ["inputs", "predictions", "ground_truth", "outputs", "error", "cached", "latency"])
         let errors = try #require(try result.table.column("error"))
         #expect(errors == [.null, "upstream said 503", .null])
         #expect(result.unscoredRows["exact_match/v1"] == 1)

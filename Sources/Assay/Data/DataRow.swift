@@ -41,6 +41,8 @@ public struct DataRow: Sendable {
     public var number: Int
     /// The 1-based line of the source file the row starts on, when it came from a file.
     public var line: Int?
+    /// Which sample of the row this is when each row is answered several times (0 otherwise).
+    public var sample = 0
 
     /// Creates a row from values laid out by `columns`.
     public init(columns: ColumnIndex, values: [DataValue], number: Int = 1, line: Int? = nil) {
@@ -63,7 +65,8 @@ public struct DataRow: Sendable {
 
     /// Where the row is, for error messages: "row 12 (line 14)".
     public var location: String {
-        if let line, line != number { return "row \(number) (line \(line))" }
-        return "row \(number)"
+        let sampleText = sample > 0 ? ", sample \(sample + 1)" : ""
+        if let line, line != number { return "row \(number) (line \(line))\(sampleText)" }
+        return "row \(number)\(sampleText)"
     }
 }

@@ -77,6 +77,17 @@ extension DataValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     public init(nilLiteral: ()) { self = .null }
 }
 
+extension DataValue {
+    /// Parses JSON text; the error says where the text is broken.
+    public init(json text: String) throws(AssayError) {
+        do {
+            self = try JSONParser.parse(text)
+        } catch {
+            throw .invalidInput("invalid JSON at offset \(error.offset): \(error.message)")
+        }
+    }
+}
+
 extension DataValue: CustomStringConvertible {
     public var description: String { JSONWriter.string(self) }
 }

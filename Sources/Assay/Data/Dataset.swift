@@ -72,6 +72,12 @@ public struct Dataset: Sendable {
         return nil
     }
 
+    /// Reads the rows one at a time, in order, without holding them all.
+    public func forEachRow(_ body: (DataRow) throws(AssayError) -> Void) throws(AssayError) {
+        var reader = try makeReader()
+        while let row = try reader.next() { try body(row) }
+    }
+
     /// Reads every row into memory. Convenient for small datasets and tests.
     public func rows() throws(AssayError) -> [DataRow] {
         var reader = try makeReader()

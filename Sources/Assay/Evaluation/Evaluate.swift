@@ -88,6 +88,7 @@ struct EvaluationEngine: Sendable {
             throw .invalidInput("\(data.path ?? data.name): the dataset has no rows")
         }
         try validateColumns(first.columns)
+        try model?.validate(columns: first.columns.names)
         let plan = try makePlan()
 
         let store = RowStore()
@@ -95,13 +96,15 @@ struct EvaluationEngine: Sendable {
         var failed = 0
         var done = 0
         // A pipeline: while one chunk is answered and scored, the next is read and the previous stored.
-        var chunk = [first]
-        while chunk.count < Self.chunkSize, let row = try reader.next() { chunk.append(row) }
+        var usage = UsageSummary()
+        var chunk = samples(of: first)
+        try readChunk(into: &chunk, from: &reader)
         var inFlight = process(chunk, plan: plan)
         while !chunk.isEmpty {
             var next: [DataRow] = []
             do {
-                while next.count < Self.chunkSize, let row = try reader.next() { next.append(row) }
+                // After an interruption, finish the chunks under way but read no more.
+                if !Task.isCancelled { try readChunk(into: &next, from: &reader) }
             } catch {
                 inFlight.cancel()
                 throw error
@@ -113,8 +116,8 @@ struct EvaluationEngine: Sendable {
                     let cells = scores[i]
                     for (m, cell) in cells.enumerated() { columns[m].append(cell) }
                     if answers[i].error != nil { failed += 1 }
-                    try store.append(
-                        StoredRow(values: row.values, prediction: answers[i].output, error: answers[i].error, cells: cells))
+                    usage.add(answers[i])
+                    try store.append(StoredRow(row: row, answer: answers[i], cells: cells))
                 }
             } catch {
                 inFlight.cancel()
@@ -128,9 +131,24 @@ struct EvaluationEngine: Sendable {
 
         let finalColumns = reader.columns
         let wholeValues = try computeWholeMetrics(plan: plan, store: store, columns: finalColumns, scores: columns)
+        usage.interrupted = Task.isCancelled
         return try assemble(
             plan: plan, store: store, datasetColumns: finalColumns, scores: columns, wholeValues: wholeValues,
-            failed: failed)
+            failed: failed, usage: usage)
+    }
+
+    /// The row, once per sample.
+    private func samples(of row: DataRow) -> [DataRow] {
+        let repeats = model == nil ? 1 : max(1, configuration.repeats)
+        return (0..<repeats).map { sample in
+            var copy = row
+            copy.sample = sample
+            return copy
+        }
+    }
+
+    private func readChunk(into chunk: inout [DataRow], from reader: inout any DatasetReader) throws(AssayError) {
+        while chunk.count < Self.chunkSize, let row = try reader.next() { chunk += samples(of: row) }
     }
 
     // MARK: - Validation and planning
@@ -217,7 +235,7 @@ struct EvaluationEngine: Sendable {
 
     private func process(_ chunk: [DataRow], plan: Plan) -> Task<([Answer], [[RowScore]]), any Error> {
         Task {
-            let answers = await answer(chunk)
+            let answers = try await answer(chunk)
             return (answers, try await score(chunk, answers, plan: plan))
         }
     }
@@ -226,7 +244,12 @@ struct EvaluationEngine: Sendable {
         -> ([Answer], [[RowScore]])
     {
         do {
-            return try await task.value
+            // The chunk runs in its own task; cancelling the evaluation (Ctrl-C) must reach it.
+            return try await withTaskCancellationHandler {
+                try await task.value
+            } onCancel: {
+                task.cancel()
+            }
         } catch let error as AssayError {
             throw error
         } catch {
@@ -238,14 +261,22 @@ struct EvaluationEngine: Sendable {
         var output: DataValue
         var latency: Double
         var error: String?
+        var cached = false
+        var usage: TokenUsage?
+        var cost: Double?
+        var budgetExhausted = false
+        var interrupted = false
     }
 
-    private func answer(_ chunk: [DataRow]) async -> [Answer] {
+    /// Answers a chunk's rows with the model, at most `concurrency` at a time. A row whose call fails
+    /// keeps its error; an error that says the input is wrong (bad credentials, a rejected request)
+    /// would fail every row alike, so it stops the run.
+    private func answer(_ chunk: [DataRow]) async throws(AssayError) -> [Answer] {
         guard let model else {
             return chunk.map { Answer(output: $0[predictions!], latency: 0) }
         }
         let limit = max(1, configuration.concurrency)
-        return await withTaskGroup(of: (Int, Answer).self) { group in
+        let outcome: Result<[Answer], AssayError> = await withTaskGroup(of: (Int, Answer, AssayError?).self) { group in
             var results = [Answer?](repeating: nil, count: chunk.count)
             var next = 0
             func launch() {
@@ -253,23 +284,40 @@ struct EvaluationEngine: Sendable {
                 let row = chunk[index]
                 next += 1
                 group.addTask {
+                    if Task.isCancelled {
+                        return (index, Answer(output: .null, latency: 0, error: "not answered: the run was interrupted", interrupted: true), nil)
+                    }
                     let clock = ContinuousClock()
                     let start = clock.now
                     do {
                         let response = try await model.respond(to: row)
-                        return (index, Answer(output: response.output, latency: seconds(clock.now - start)))
+                        let answer = Answer(
+                            output: response.output, latency: response.latency ?? seconds(clock.now - start),
+                            cached: response.cached, usage: response.usage, cost: response.cost)
+                        return (index, answer, nil)
+                    } catch let error as AssayError where error.kind == .invalidInput {
+                        return (index, Answer(output: .null, latency: 0, error: error.message), error)
+                    } catch let error as AssayError where error.kind == .budgetExhausted {
+                        return (index, Answer(output: .null, latency: 0, error: error.message, budgetExhausted: true), nil)
+                    } catch is CancellationError {
+                        return (index, Answer(output: .null, latency: 0, error: "not answered: the run was interrupted", interrupted: true), nil)
                     } catch {
-                        return (index, Answer(output: .null, latency: seconds(clock.now - start), error: "\(error)"))
+                        return (index, Answer(output: .null, latency: seconds(clock.now - start), error: "\(error)"), nil)
                     }
                 }
             }
             while next < min(limit, chunk.count) { launch() }
-            while let (index, answer) = await group.next() {
+            while let (index, answer, fatal) = await group.next() {
+                if let fatal {
+                    group.cancelAll()
+                    return .failure(fatal)
+                }
                 results[index] = answer
                 if next < chunk.count { launch() }
             }
-            return results.map { $0! }
+            return .success(results.map { $0! })
         }
+        return try outcome.get()
     }
 
     private func score(_ chunk: [DataRow], _ answers: [Answer], plan: Plan) async throws(AssayError) -> [[RowScore]] {
@@ -359,7 +407,7 @@ struct EvaluationEngine: Sendable {
 
     private func assemble(
         plan: Plan, store: RowStore, datasetColumns: ColumnIndex, scores: [ScoreColumn], wholeValues: [MetricValue],
-        failed: Int
+        failed: Int, usage: UsageSummary
     ) throws(AssayError) -> EvaluationResult {
         var metrics: [String: Double] = [:]
         var keys: [String] = []
@@ -393,16 +441,18 @@ struct EvaluationEngine: Sendable {
         }
 
         let table = makeTable(
-            plan: plan, store: store, datasetColumns: datasetColumns, scores: scores, wholeValues: wholeValues)
+            plan: plan, store: store, datasetColumns: datasetColumns, scores: scores, wholeValues: wholeValues,
+            usage: usage)
         return EvaluationResult(
             metrics: metrics, metricKeys: keys, tables: ["eval_results_table": table],
             metricInfos: plan.perRow.map(\.info) + plan.whole.map(\.info), skippedMetrics: plan.skipped,
             unscoredRows: unscored, rowCount: store.count, failedRows: failed, datasetName: data.name,
-            model: model?.identifier, modelType: modelType)
+            model: model?.identifier, modelType: modelType, usage: usage)
     }
 
     private func makeTable(
-        plan: Plan, store: RowStore, datasetColumns: ColumnIndex, scores: [ScoreColumn], wholeValues: [MetricValue]
+        plan: Plan, store: RowStore, datasetColumns: ColumnIndex, scores: [ScoreColumn], wholeValues: [MetricValue],
+        usage: UsageSummary
     ) -> ResultTable {
         var names: [String] = []
         var featurePositions: [Int] = []
@@ -410,15 +460,27 @@ struct EvaluationEngine: Sendable {
             names.append(name)
             featurePositions.append(i)
         }
+        var floatColumns = Set<Int>()
         let targetPosition = targets.flatMap { datasetColumns.position(of: $0) }
         if let targets { names.append(targets) }
         names.append(outputColumnName)
+        // A live model's columns: errors, samples, cache hits, tokens and cost where reported.
         let hasErrorColumn = model != nil
+        let hasSampleColumn = model != nil && configuration.repeats > 1
+        let hasCachedColumn = model != nil
+        let hasUsageColumns = usage.rowsWithUsage > 0
+        let hasCostColumn = usage.rowsWithCost > 0
         if hasErrorColumn { names.append("error") }
+        if hasSampleColumn { names.append("sample") }
+        if hasCachedColumn { names.append("cached") }
+        if hasUsageColumns { names += ["prompt_tokens", "completion_tokens"] }
+        if hasCostColumn { names.append("cost") }
+        for i in names.indices where ["prompt_tokens", "completion_tokens"].contains(names[i]) && usage.rowsWithUsage < store.count {
+            floatColumns.insert(i)
+        }
 
         // Which stored cells become columns: (metric index, justification?, as integer?).
         var cellColumns: [(metric: Int, justification: Bool, integer: Bool)] = []
-        var floatColumns = Set<Int>()
         for (m, metric) in plan.perRow.enumerated() {
             switch metric.info.column {
             case .none:
@@ -459,6 +521,13 @@ struct EvaluationEngine: Sendable {
                 if let targetPosition { row.append(targetPosition < stored.values.count ? stored.values[targetPosition] : .null) }
                 row.append(stored.prediction)
                 if hasErrorColumn { row.append(stored.error.map(DataValue.string) ?? .null) }
+                if hasSampleColumn { row.append(.int(stored.sample)) }
+                if hasCachedColumn { row.append(.bool(stored.cached)) }
+                if hasUsageColumns {
+                    row.append(stored.usage.map { .int($0.promptTokens) } ?? .null)
+                    row.append(stored.usage.map { .int($0.completionTokens) } ?? .null)
+                }
+                if hasCostColumn { row.append(stored.cost.map(DataValue.double) ?? .null) }
                 for column in cells {
                     let cell = stored.cells[column.metric]
                     if column.justification {

@@ -16,6 +16,8 @@ public struct EvaluationConfiguration: Sendable {
     public var containsKeywords: [String] = []
     /// Model calls in flight at once; default 8.
     public var concurrency = 8
+    /// How many times each row is answered (independent samples); default 1.
+    public var repeats = 1
     /// Threads scoring rows; default one per processor core.
     public var scoringWorkers = ProcessInfo.processInfo.activeProcessorCount
     /// Called after each chunk of rows, for progress displays.

@@ -29,6 +29,8 @@ public struct EvaluationResult: Sendable {
     public var model: String?
     /// The model type, if one was given.
     public var modelType: ModelType?
+    /// Model calls, cache hits, tokens and cost of a live evaluation.
+    public var usage: UsageSummary
 
     /// The per-row table (`tables["eval_results_table"]`).
     public var table: ResultTable { tables["eval_results_table"]! }
@@ -55,10 +57,70 @@ public struct EvaluationResult: Sendable {
             writer.append(raw: ":")
             writer.writeNumber(metrics[key]!)
         }
-        writer.append(raw: "},\"eval_results_table\":")
+        writer.append(raw: "}")
+        if model != nil {
+            writer.append(raw: ",\"usage\":")
+            writer.write(usage.jsonValue)
+        }
+        writer.append(raw: ",\"eval_results_table\":")
         try emit(writer.take())
         try table.encode(emit)
         try emit("}")
+    }
+}
+
+/// What a live evaluation's model calls amounted to.
+public struct UsageSummary: Sendable, Equatable {
+    /// Rows answered by a call to the model.
+    public var modelCalls = 0
+    /// Rows answered from the response cache.
+    public var cachedAnswers = 0
+    /// Prompt tokens over all answered rows (cached ones included, as first recorded).
+    public var promptTokens = 0
+    /// Completion tokens over all answered rows.
+    public var completionTokens = 0
+    /// Dollars spent by the calls made in this run (cached answers cost nothing now).
+    public var cost = 0.0
+    /// Dollars the cached answers cost when they were first made.
+    public var cachedCost = 0.0
+    /// Rows whose calls reported token usage.
+    public var rowsWithUsage = 0
+    /// Rows whose cost is known.
+    public var rowsWithCost = 0
+    /// Rows not sent because the spending limit was reached.
+    public var rowsOverBudget = 0
+    /// Rows not answered because the run was interrupted.
+    public var rowsInterrupted = 0
+    /// Whether the run was interrupted (Ctrl-C) before it read the whole dataset.
+    public var interrupted = false
+
+    /// An empty summary.
+    public init() {}
+
+    mutating func add(_ answer: EvaluationEngine.Answer) {
+        if answer.budgetExhausted { rowsOverBudget += 1 }
+        if answer.interrupted { rowsInterrupted += 1 }
+        guard answer.error == nil else { return }
+        if answer.cached { cachedAnswers += 1 } else { modelCalls += 1 }
+        if let usage = answer.usage {
+            rowsWithUsage += 1
+            promptTokens += usage.promptTokens
+            completionTokens += usage.completionTokens
+        }
+        if let cost = answer.cost {
+            rowsWithCost += 1
+            if answer.cached { cachedCost += cost } else { self.cost += cost }
+        }
+    }
+
+    var jsonValue: DataValue {
+        .object([
+            "model_calls": .int(modelCalls), "cached_answers": .int(cachedAnswers),
+            "prompt_tokens": .int(promptTokens), "completion_tokens": .int(completionTokens),
+            "cost_usd": .double(cost), "cached_cost_usd": .double(cachedCost),
+            "rows_over_budget": .int(rowsOverBudget), "rows_interrupted": .int(rowsInterrupted),
+            "interrupted": .bool(interrupted),
+        ])
     }
 }
 

@@ -12,8 +12,17 @@
 public protocol LanguageModel: Sendable {
     /// A name for the model in results, such as a model URI (`openai:/gpt-4o-mini`).
     var identifier: String { get }
-    /// Answers one row. Throwing records the error for that row; the evaluation goes on.
+    /// Answers one row. Throwing records the error for that row and the evaluation goes on, except
+    /// for an ``AssayError`` of kind `invalidInput` (bad credentials, a rejected request), which would
+    /// fail every row alike and so stops the run.
     func respond(to row: DataRow) async throws -> ModelResponse
+    /// Checks, before any row runs, that the dataset has the columns the model reads (its prompt's
+    /// placeholders). The default accepts any columns.
+    func validate(columns: [String]) throws(AssayError)
+}
+
+extension LanguageModel {
+    public func validate(columns: [String]) throws(AssayError) {}
 }
 
 /// A model's answer to one row.
@@ -22,11 +31,41 @@ public struct ModelResponse: Sendable {
     public var output: DataValue
     /// Further named outputs (retrieved documents, say) that metrics may read by name.
     public var otherOutputs: [String: DataValue]
+    /// Tokens the call used, when the provider reports them.
+    public var usage: TokenUsage?
+    /// What the call cost in US dollars, when the model's prices are known.
+    public var cost: Double?
+    /// Whether the answer came from a response cache rather than a call.
+    public var cached: Bool
+    /// The seconds the call took when it was made; for a cached answer, the time recorded then.
+    /// When nil, the engine's own measurement is used.
+    public var latency: Double?
 
     /// Creates a response.
-    public init(output: DataValue, otherOutputs: [String: DataValue] = [:]) {
+    public init(
+        output: DataValue, otherOutputs: [String: DataValue] = [:], usage: TokenUsage? = nil, cost: Double? = nil,
+        cached: Bool = false, latency: Double? = nil
+    ) {
         self.output = output
         self.otherOutputs = otherOutputs
+        self.usage = usage
+        self.cost = cost
+        self.cached = cached
+        self.latency = latency
+    }
+}
+
+/// Tokens a model call used.
+public struct TokenUsage: Sendable, Hashable {
+    /// Tokens of the prompt.
+    public var promptTokens: Int
+    /// Tokens of the completion.
+    public var completionTokens: Int
+
+    /// Creates a usage record.
+    public init(promptTokens: Int, completionTokens: Int) {
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
     }
 }
 

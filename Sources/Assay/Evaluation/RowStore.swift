@@ -8,12 +8,21 @@ struct StoredRow {
     var error: String?
     /// Score and justification per per-row metric, in plan order.
     var cells: [RowScore]
+    /// The model call's details (empty for static evaluations).
+    var cached = false
+    var usage: TokenUsage?
+    var cost: Double?
+    var sample = 0
 
     /// Appends the row's binary form to `out`.
     func encode(into out: inout [UInt8]) {
         BinaryCoder.encode(.list(values), into: &out)
         BinaryCoder.encode(prediction, into: &out)
         BinaryCoder.encode(error.map(DataValue.string) ?? .null, into: &out)
+        BinaryCoder.encode(.bool(cached), into: &out)
+        BinaryCoder.encode(usage.map { .list([.int($0.promptTokens), .int($0.completionTokens)]) } ?? .null, into: &out)
+        BinaryCoder.append((cost ?? .nan).bitPattern, to: &out)
+        BinaryCoder.append(UInt64(sample), to: &out)
         BinaryCoder.append(UInt64(cells.count), to: &out)
         for cell in cells {
             BinaryCoder.append((cell.value ?? .nan).bitPattern, to: &out)
@@ -28,10 +37,25 @@ struct StoredRow {
         self.cells = cells
     }
 
+    init(row: DataRow, answer: EvaluationEngine.Answer, cells: [RowScore]) {
+        self.init(values: row.values, prediction: answer.output, error: answer.error, cells: cells)
+        cached = answer.cached
+        usage = answer.usage
+        cost = answer.cost
+        sample = row.sample
+    }
+
     init(reading reader: inout BinaryCoder.Reader) {
         values = reader.value().listValue ?? []
         prediction = reader.value()
         error = reader.value().stringValue
+        cached = reader.value() == .bool(true)
+        if case .list(let tokens) = reader.value(), tokens.count == 2, case .int(let p) = tokens[0], case .int(let c) = tokens[1] {
+            usage = TokenUsage(promptTokens: p, completionTokens: c)
+        }
+        let costValue = Double(bitPattern: reader.word())
+        cost = costValue.isNaN ? nil : costValue
+        sample = Int(reader.word())
         let count = Int(reader.word())
         var cells: [RowScore] = []
         cells.reserveCapacity(count)

@@ -1,0 +1,128 @@
+public import Assay
+import Foundation
+import NIOConcurrencyHelpers
+
+/// A chat model behind an HTTP API, as a ``LanguageModel``: it renders the prompt for each row, asks
+/// the response cache, sends the request with retries and adaptive rate limiting, and reports tokens,
+/// cost and latency.
+///
+/// ```swift
+/// let spec = ModelSpec(model: try ModelURI("openai:/gpt-4o-mini"),
+///                      messages: [MessageTemplate(role: "user", content: try PromptTemplate("{inputs}"))])
+/// let model = try ChatModel(spec: spec, cache: try ResponseCache(directory: ResponseCache.defaultDirectory()))
+/// let result = try await evaluate(data, model: model, targets: "ground_truth", modelType: .questionAnswering)
+/// await model.shutdown()
+/// ```
+public final class ChatModel: LanguageModel {
+    /// How the response cache is used.
+    public enum CachePolicy: Sendable {
+        /// Answer from the cache when it can, store new answers.
+        case use
+        /// Ask the model again and overwrite what the cache holds.
+        case refresh
+        /// Neither read nor write the cache.
+        case bypass
+    }
+
+    /// Counts of what the model did in this process.
+    public struct Activity: Sendable, Equatable {
+        /// Requests sent (attempts, retries included, are the transport's business; this counts rows).
+        public var calls = 0
+        /// Rows answered from the cache.
+        public var cacheHits = 0
+    }
+
+    public let identifier: String
+    /// The spec this model was made from.
+    public let spec: ModelSpec
+    /// The resolved endpoint.
+    public let endpoint: ProviderEndpoint
+    let transport: HTTPTransport
+    let cache: ResponseCache?
+    let cachePolicy: CachePolicy
+    let prices: PriceTable
+    let budget: CostBudget?
+    private let activityBox = NIOLockedValueBox(Activity())
+
+    /// Creates the model; resolves the endpoint now, so a missing key or setting fails before any row.
+    public init(
+        spec: ModelSpec, options: ProviderOptions = .init(), cache: ResponseCache? = nil,
+        cachePolicy: CachePolicy = .use, prices: PriceTable = .builtIn, budget: CostBudget? = nil
+    ) throws(AssayError) {
+        var options = options
+        if let baseURL = spec.baseURL, options.baseURL == nil { options.baseURL = baseURL }
+        if let proxyURL = spec.proxyURL, options.proxyURL == nil { options.proxyURL = proxyURL }
+        options.extraHeaders.merge(spec.extraHeaders) { cli, _ in cli }
+        self.spec = spec
+        self.identifier = spec.model.description
+        self.endpoint = try ProviderEndpoint(spec.model, options: options)
+        if let budget, prices.price(for: spec.model.model) == nil {
+            throw .invalidInput(
+                String(format: "--max-cost $%.2f needs the price of %@, which is not in the price table; give --prices FILE", budget.limit, spec.model.model))
+        }
+        self.transport = HTTPTransport(options: options)
+        self.cache = cachePolicy == .bypass ? nil : cache
+        self.cachePolicy = cachePolicy
+        self.prices = prices
+        self.budget = budget
+    }
+
+    /// What the model has done so far.
+    public var activity: Activity { activityBox.withLockedValue { $0 } }
+
+    /// The prompt's messages; with none given, the row's `inputs` column as one user message.
+    public var messageTemplates: [MessageTemplate] {
+        if !spec.messages.isEmpty { return spec.messages }
+        return [MessageTemplate(role: "user", content: try! PromptTemplate("{inputs}"))]
+    }
+
+    public func validate(columns: [String]) throws(AssayError) {
+        for message in messageTemplates { try message.content.validate(columns: columns) }
+    }
+
+    /// The messages sent for a row.
+    public func messages(for row: DataRow) throws(AssayError) -> [ChatMessage] {
+        var messages: [ChatMessage] = []
+        for template in messageTemplates {
+            messages.append(ChatMessage(role: template.role, content: try template.content.render(row)))
+        }
+        return messages
+    }
+
+    /// The exact request body sent for a row (keys sorted, so equal requests are equal bytes).
+    public func requestBody(for row: DataRow) throws(AssayError) -> [UInt8] {
+        let body = endpoint.dialect.body(model: spec.model.model, messages: try messages(for: row), parameters: spec.parameters)
+        return Array(body.description.utf8)
+    }
+
+    public func respond(to row: DataRow) async throws -> ModelResponse {
+        let body = try requestBody(for: row)
+        let key = ResponseCache.key(
+            provider: spec.model.provider.rawValue, model: spec.model.model, url: endpoint.url, body: body, sample: row.sample)
+        if let cache, cachePolicy == .use, let entry = try await cache.entry(for: key) {
+            activityBox.withLockedValue { $0.cacheHits += 1 }
+            return ModelResponse(
+                output: .string(entry.output), usage: entry.usage, cost: entry.cost, cached: true, latency: entry.latency)
+        }
+        try await budget?.checkBeforeSending()
+        activityBox.withLockedValue { $0.calls += 1 }
+        let dialect = endpoint.dialect
+        let reply = try await transport.post(url: endpoint.url, headers: endpoint.headers, body: body) { dialect.parse($0) != nil }
+        guard let (text, usage) = dialect.parse(reply.body) else {
+            throw AssayError(.serviceFailure, "the reply could not be read")
+        }
+        let cost = usage.flatMap { prices.cost(model: spec.model.model, usage: $0) }
+        if let cost { await budget?.record(cost) }
+        if let cache {
+            let entry = ResponseCache.Entry(
+                output: text, body: String(decoding: reply.body, as: UTF8.self), latency: reply.seconds, usage: usage, cost: cost)
+            try await cache.store(entry, for: key, provider: spec.model.provider.rawValue, model: spec.model.model)
+        }
+        return ModelResponse(output: .string(text), usage: usage, cost: cost, cached: false, latency: reply.seconds)
+    }
+
+    /// Closes the HTTP connections; call when done with the model.
+    public func shutdown() async {
+        await transport.shutdown()
+    }
+}

@@ -1,0 +1,195 @@
+public import Assay
+import AsyncHTTPClient
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+
+/// Sends model requests with retries: exponential backoff with full jitter on 429, 5xx, timeouts,
+/// broken connections and unreadable replies; Retry-After and rate-limit reset headers honoured; the
+/// adaptive limiter shared by every call of the run.
+final class HTTPTransport: Sendable {
+    struct Reply: Sendable {
+        var status: Int
+        var body: [UInt8]
+        var seconds: Double
+    }
+
+    let limiter: AdaptiveRateLimiter
+    let options: ProviderOptions
+    /// Made on the first request, so that a model that never sends (a dry run) holds no connections.
+    private let clientBox = NIOLockedValueBox<HTTPClient?>(nil)
+
+    init(options: ProviderOptions) {
+        limiter = AdaptiveRateLimiter(maximum: options.concurrency)
+        self.options = options
+    }
+
+    private var client: HTTPClient {
+        clientBox.withLockedValue { client in
+            if let client { return client }
+            var configuration = HTTPClient.Configuration()
+            configuration.connectionPool = .init(
+                idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, options.concurrency))
+            configuration.timeout = .init(connect: .seconds(10))
+            let made = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            client = made
+            return made
+        }
+    }
+
+    /// Closes the connections. The transport must not be used afterwards.
+    func shutdown() async {
+        let client = clientBox.withLockedValue { client in
+            defer { client = nil }
+            return client
+        }
+        try? await client?.shutdown()
+    }
+
+    /// Posts `body` until a usable reply arrives or the attempts run out. `accept` says whether a 2xx
+    /// body is usable (a truncated or malformed body is retried like a server error).
+    func post(
+        url: String, headers: [(String, String)], body: [UInt8], accept: @Sendable ([UInt8]) -> Bool
+    ) async throws -> Reply {
+        var lastProblem = "no attempt made"
+        let attempts = max(1, options.maxAttempts)
+        for attempt in 1...attempts {
+            try Task.checkCancellation()
+            await limiter.acquire()
+            let clock = ContinuousClock()
+            let start = clock.now
+            var request = HTTPClientRequest(url: url)
+            request.method = .POST
+            for (name, value) in headers { request.headers.add(name: name, value: value) }
+            request.body = .bytes(ByteBuffer(bytes: body))
+            let timeout = TimeAmount.nanoseconds(Int64(options.timeout.components.seconds) * 1_000_000_000
+                + options.timeout.components.attoseconds / 1_000_000_000)
+            let retryAfter: Duration?
+            do {
+                let response = try await client.execute(request, timeout: timeout)
+                let bytes = try await response.body.collect(upTo: 32 << 20)
+                let elapsed = clock.now - start
+                let replyBody = Array(bytes.readableBytesView)
+                let status = Int(response.status.code)
+                if (200..<300).contains(status) {
+                    if accept(replyBody) {
+                        await limiter.release(.success)
+                        return Reply(status: status, body: replyBody, seconds: Self.seconds(elapsed))
+                    }
+                    await limiter.release(.failure)
+                    lastProblem = "the reply could not be read (\(replyBody.count) bytes: \(String(decoding: replyBody.prefix(80), as: UTF8.self)))"
+                    retryAfter = nil
+                } else if status == 429 || (500..<600).contains(status) || status == 408 {
+                    let wait = Self.retryAfter(response.headers)
+                    await limiter.release(status == 429 ? .rateLimited(retryAfter: wait) : .failure)
+                    lastProblem = "HTTP \(status)" + (ProviderEndpoint.Dialect.errorMessage(replyBody).map { ": \($0)" } ?? "")
+                    retryAfter = wait
+                } else {
+                    await limiter.release(.failure)
+                    let message = ProviderEndpoint.Dialect.errorMessage(replyBody).map { ": \($0)" } ?? ""
+                    if status == 401 || status == 403 {
+                        throw AssayError.invalidInput("\(url) refused the credentials (HTTP \(status))\(message); check the API key")
+                    }
+                    if status == 400 || status == 404 || status == 422 {
+                        throw AssayError.invalidInput("\(url) rejected the request (HTTP \(status))\(message)")
+                    }
+                    throw AssayError(.serviceFailure, "HTTP \(status)\(message)")
+                }
+            } catch let error as AssayError {
+                throw error
+            } catch is CancellationError {
+                await limiter.release(.failure)
+                throw CancellationError()
+            } catch {
+                await limiter.release(.failure)
+                if Task.isCancelled { throw CancellationError() }
+                lastProblem = Self.describe(error)
+                retryAfter = nil
+            }
+            if attempt < attempts {
+                try await Task.sleep(for: retryAfter ?? Self.backoff(attempt: attempt))
+            }
+        }
+        throw AssayError(.serviceFailure, "gave up after \(attempts) attempts: \(lastProblem)")
+    }
+
+    /// Full jitter: a random wait up to 0.25 s × 2^(attempt-1), at most 20 s.
+    static func backoff(attempt: Int) -> Duration {
+        let ceiling = min(20.0, 0.25 * pow(2, Double(attempt - 1)))
+        return .milliseconds(Int(Double.random(in: 0...ceiling) * 1000))
+    }
+
+    /// The pause a reply asks for: Retry-After (seconds or an HTTP date), retry-after-ms, or the reset
+    /// time of an exhausted OpenAI rate-limit window.
+    static func retryAfter(_ headers: HTTPHeaders) -> Duration? {
+        if let ms = headers.first(name: "retry-after-ms").flatMap(Double.init) {
+            return .milliseconds(Int(ms))
+        }
+        if let value = headers.first(name: "retry-after") {
+            if let seconds = Double(value.trimmingCharacters(in: .whitespaces)) { return .milliseconds(Int(seconds * 1000)) }
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+            if let date = formatter.date(from: value) {
+                return .milliseconds(max(0, Int(date.timeIntervalSinceNow * 1000)))
+            }
+        }
+        for kind in ["requests", "tokens"] where headers.first(name: "x-ratelimit-remaining-\(kind)") == "0" {
+            if let reset = headers.first(name: "x-ratelimit-reset-\(kind)").flatMap(parseResetDuration) { return reset }
+        }
+        return nil
+    }
+
+    /// OpenAI's reset durations: "1s", "6m0s", "250ms", "1h2m3.5s".
+    static func parseResetDuration(_ text: String) -> Duration? {
+        var total = 0.0
+        var number = ""
+        var i = text.startIndex
+        var parsedAny = false
+        while i < text.endIndex {
+            let c = text[i]
+            if c.isNumber || c == "." {
+                number.append(c)
+                i = text.index(after: i)
+                continue
+            }
+            guard let value = Double(number) else { return nil }
+            number = ""
+            if text[i...].hasPrefix("ms") {
+                total += value / 1000
+                i = text.index(i, offsetBy: 2)
+            } else {
+                switch c {
+                case "h": total += value * 3600
+                case "m": total += value * 60
+                case "s": total += value
+                default: return nil
+                }
+                i = text.index(after: i)
+            }
+            parsedAny = true
+        }
+        if !number.isEmpty, let value = Double(number) {
+            total += value
+            parsedAny = true
+        }
+        return parsedAny ? .milliseconds(Int(total * 1000)) : nil
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .deadlineExceeded, .readTimeout: return "timed out"
+            case .remoteConnectionClosed: return "the connection closed before the reply was complete"
+            case .connectTimeout: return "could not connect in time"
+            default: return "\(error)"
+            }
+        }
+        return "\(error)"
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,92 @@
+import NIOConcurrencyHelpers
+
+/// Decides, reproducibly from a seed, which requests a ``FakeChatServer`` answers with a fault.
+///
+/// Each request body's n-th attempt gets the same decision for the same seed, so a failing test can be
+/// replayed. After `maxFaultsPerRequest` faults a body is always answered, so a client that retries
+/// often enough finishes every row.
+///
+/// ```swift
+/// let faults = FaultInjector(seed: 42, rate: 0.3)
+/// let server = try await FakeChatServer.start(behaviour: faults.behaviour)
+/// ```
+public final class FaultInjector: Sendable {
+    /// The kinds of fault it injects.
+    public enum Fault: String, Sendable, CaseIterable {
+        case rateLimited, serverError, unavailable, truncatedBody, slow, dropConnection
+    }
+
+    public let seed: UInt64
+    public let rate: Double
+    public let maxFaultsPerRequest: Int
+    /// How long a `slow` reply waits before answering; make it longer than the client's timeout.
+    public let slowDelay: Duration
+    private let attempts = NIOLockedValueBox([UInt64: Int]())
+    private let injected = NIOLockedValueBox([Fault: Int]())
+
+    /// Creates an injector: `rate` is the chance of a fault on each of a body's first attempts.
+    public init(seed: UInt64, rate: Double, maxFaultsPerRequest: Int = 2, slowDelay: Duration = .seconds(2)) {
+        self.seed = seed
+        self.rate = rate
+        self.maxFaultsPerRequest = maxFaultsPerRequest
+        self.slowDelay = slowDelay
+    }
+
+    /// How many faults of each kind it has injected.
+    public var injectedFaults: [Fault: Int] { injected.withLockedValue { $0 } }
+
+    /// The server behaviour: a fault or an echoing chat completion.
+    public func behaviour(_ request: FakeChatServer.Request) async -> FakeChatServer.Reply {
+        let key = Self.hash(request.body)
+        let attempt = attempts.withLockedValue { counts -> Int in
+            defer { counts[key, default: 0] += 1 }
+            return counts[key, default: 0]
+        }
+        let success = FakeChatServer.Reply.chatCompletion("echo: " + request.lastMessage)
+        guard attempt < maxFaultsPerRequest else { return success }
+        var random = SplitMix64(seed: seed ^ key ^ (UInt64(attempt) &* 0x9E37_79B9_7F4A_7C15))
+        guard random.nextUnit() < rate else { return success }
+        let fault = Fault.allCases[Int(random.next() % UInt64(Fault.allCases.count))]
+        injected.withLockedValue { $0[fault, default: 0] += 1 }
+        switch fault {
+        case .rateLimited:
+            return .json(["error": ["message": "Rate limit reached", "type": "requests"]], status: 429, headers: [("Retry-After", "0")])
+        case .serverError:
+            return .json(["error": ["message": "internal error"]], status: 500)
+        case .unavailable:
+            return .json(["error": ["message": "overloaded"]], status: 503)
+        case .truncatedBody:
+            return .truncated(status: 200, body: Array("{\"choices\": [{\"message\": {\"content\": \"echo".utf8))
+        case .slow:
+            return .delayed(slowDelay, success)
+        case .dropConnection:
+            return .dropConnection
+        }
+    }
+
+    static func hash(_ bytes: [UInt8]) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return h
+    }
+}
+
+/// A small, fast, seedable random number generator (SplitMix64).
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A double in [0, 1).
+    public mutating func nextUnit() -> Double {
+        Double(next() >> 11) / Double(1 << 53)
+    }
+}

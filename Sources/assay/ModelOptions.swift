@@ -1,0 +1,137 @@
+import ArgumentParser
+import Assay
+import AssayProviders
+import Foundation
+
+/// The options of `assay evaluate` that describe a live model.
+struct ModelOptions: ParsableArguments {
+    @Option(help: "The model to evaluate, as provider:/name: openai:/gpt-4o-mini, azure:/DEPLOYMENT, anthropic:/MODEL, ollama:/MODEL, endpoints:/NAME.")
+    var model: String?
+
+    @Option(help: "A model spec file (YAML or JSON: model, messages, parameters, base_url, proxy_url, extra_headers).")
+    var modelSpec: String?
+
+    @Option(help: "The provider's base URL, e.g. http://127.0.0.1:8091/v1 for a local OpenAI-compatible server.")
+    var baseURL: String?
+
+    @Option(help: "A full request URL used verbatim (MLflow's proxy_url).")
+    var proxyURL: String?
+
+    @Option(name: .customLong("header"), help: "An extra request header, as 'Name: value' (repeatable).")
+    var headers: [String] = []
+
+    @Option(help: "The AI gateway for endpoints:/NAME models (else ASSAY_DEPLOYMENTS_TARGET).")
+    var deploymentsTarget: String?
+
+    @Option(help: "A system message sent before each row's prompt.")
+    var systemPrompt: String?
+
+    @Option(help: "The user message, with {column} placeholders filled from each row (default: {INPUTS-COLUMN}).")
+    var prompt: String?
+
+    @Option(help: "A YAML or JSON file with the messages (a list of role/content with {column} placeholders).")
+    var messages: String?
+
+    @Option(name: .customLong("param"), help: "An inference parameter, as name=value (repeatable): temperature=0, max_tokens=200, seed=1, stop=[\"\\n\"], response_format={\"type\":\"json_object\"}.")
+    var parameters: [String] = []
+
+    @Option(help: "Model calls in flight at once.")
+    var concurrency = 8
+
+    @Option(help: "Attempts per row on rate limits, server errors, timeouts and broken replies.")
+    var maxRetries = 5
+
+    @Option(help: "Seconds one request may take.")
+    var timeout: Double = 60
+
+    @Option(help: "The response cache folder (else ASSAY_CACHE_DIR, else ~/.cache/assay).")
+    var cacheDir: String?
+
+    @Flag(help: "Neither read nor write the response cache.")
+    var noCache = false
+
+    @Flag(help: "Ask the model again and overwrite the cached answers.")
+    var refreshCache = false
+
+    @Option(help: "Answer each row this many times, as independent (separately cached) samples.")
+    var `repeat` = 1
+
+    @Option(help: "A YAML or JSON file of prices: model: {input: USD per 1M tokens, output: USD per 1M tokens}.")
+    var prices: String?
+
+    @Option(help: "Stop sending requests once the run has spent this many US dollars.")
+    var maxCost: Double?
+
+    @Flag(help: "Count the prompt tokens and estimate the cost without sending anything.")
+    var dryRun = false
+
+    var isLive: Bool { model != nil || modelSpec != nil }
+
+    func validate() throws {
+        guard concurrency > 0 else { throw ValidationError("--concurrency must be at least 1") }
+        guard maxRetries > 0 else { throw ValidationError("--max-retries must be at least 1") }
+        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        guard `repeat` > 0 else { throw ValidationError("--repeat must be at least 1") }
+        if noCache && refreshCache { throw ValidationError("--no-cache and --refresh-cache contradict each other") }
+        if prompt != nil && messages != nil { throw ValidationError("give --prompt or --messages, not both") }
+        if let maxCost, maxCost <= 0 { throw ValidationError("--max-cost must be positive") }
+    }
+
+    /// The model spec from the spec file and the command-line options laid over it.
+    func spec(inputsColumn: String) throws(AssayError) -> ModelSpec {
+        var spec: ModelSpec
+        if let modelSpec {
+            spec = try ModelSpec.load(modelSpec)
+            if let model { spec.model = try ModelURI(model) }
+        } else if let model {
+            spec = ModelSpec(model: try ModelURI(model))
+        } else {
+            throw .invalidInput("no model: give --model URI or --model-spec FILE")
+        }
+        if let messages {
+            spec.messages = try ModelSpec.loadMessages(messages)
+        } else if prompt != nil || systemPrompt != nil || spec.messages.isEmpty {
+            var templates = spec.messages.filter { $0.role == "system" }
+            if let systemPrompt { templates = [MessageTemplate(role: "system", content: try PromptTemplate(systemPrompt))] }
+            let existingUser = spec.messages.filter { $0.role != "system" }
+            if let prompt {
+                templates.append(MessageTemplate(role: "user", content: try PromptTemplate(prompt)))
+            } else if !existingUser.isEmpty {
+                templates += existingUser
+            } else {
+                templates.append(MessageTemplate(role: "user", content: try PromptTemplate("{\(inputsColumn)}")))
+            }
+            spec.messages = templates
+        }
+        for parameter in parameters {
+            let (name, value) = try ModelSpec.parameter(parameter)
+            spec.parameters[name] = value
+        }
+        if let baseURL { spec.baseURL = baseURL }
+        if let proxyURL { spec.proxyURL = proxyURL }
+        for header in headers {
+            guard let colon = header.firstIndex(of: ":") else {
+                throw .invalidInput("--header '\(header)' must look like 'Name: value'")
+            }
+            spec.extraHeaders[String(header[..<colon]).trimmingCharacters(in: .whitespaces)] =
+                String(header[header.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+        }
+        return spec
+    }
+
+    /// The live model these options describe.
+    func makeModel(inputsColumn: String) throws(AssayError) -> ChatModel {
+        var options = ProviderOptions()
+        options.deploymentsTarget = deploymentsTarget
+        options.concurrency = concurrency
+        options.maxAttempts = maxRetries
+        options.timeout = .milliseconds(Int(timeout * 1000))
+        let priceTable = try prices.map { path throws(AssayError) in try PriceTable.loading(path) } ?? .builtIn
+        let policy: ChatModel.CachePolicy = noCache ? .bypass : (refreshCache ? .refresh : .use)
+        let cache = policy == .bypass || dryRun
+            ? nil : try ResponseCache(directory: cacheDir ?? ResponseCache.defaultDirectory())
+        return try ChatModel(
+            spec: try spec(inputsColumn: inputsColumn), options: options, cache: cache, cachePolicy: policy,
+            prices: priceTable, budget: maxCost.map { CostBudget(limit: $0) })
+    }
+}
