@@ -166,7 +166,8 @@ import Testing
         let task = Task { [configuration] in
             try await evaluate(Self.questions(5000), model: model, extraMetrics: [.latency], configuration: configuration)
         }
-        try await Task.sleep(for: .milliseconds(700))
+        // Interrupt once some rows have been answered.
+        for _ in 0..<200 where server.counters.succeeded < 4 { try await Task.sleep(for: .milliseconds(50)) }
         task.cancel()
         let result = try await task.value
         await model.shutdown()

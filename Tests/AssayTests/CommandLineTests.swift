@@ -105,3 +105,43 @@ import Testing
         }
     }
 }
+
+/// The command line with a live model: a real loopback server standing in for the provider.
+@Suite struct LiveCommandLineTests {
+    @Test func liveRunThenCachedRunThenDryRun() async throws {
+        let server = try await FakeChatServer.start()
+        let folder = try TemporaryFolder()
+        let arguments = [
+            "evaluate", "examples/qa.jsonl", "--targets", "ground_truth", "--model", "openai:/local-model",
+            "--base-url", server.baseURL, "--system-prompt", "Answer in two sentences", "--prompt", "{inputs}",
+            "--model-type", "question-answering", "--metrics", "latency", "--cache-dir", folder.url.path,
+            "--output-json", folder.path("out.json"),
+        ]
+        let first = try CommandLineTests.run(arguments)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("Model calls: 12 sent, 0 answered from the cache; tokens: 120 prompt + 60 completion"))
+        #expect(first.stdout.contains("latency/mean"))
+        #expect(server.counters.requests == 12)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("out.json")))) as? [String: Any]
+        #expect((json?["usage"] as? [String: Any])?["model_calls"] as? Int == 12)
+
+        let second = try CommandLineTests.run(arguments)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("Model calls: 0 sent, 12 answered from the cache"))
+        #expect(server.counters.requests == 12)
+
+        let dry = try CommandLineTests.run(arguments + ["--dry-run", "--param", "max_tokens=50"])
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stdout.contains("Dry run for openai:/local-model: nothing was sent."))
+        #expect(dry.stdout.contains("Completion tokens: at most 600"))
+        #expect(server.counters.requests == 12)
+
+        let missing = try CommandLineTests.run([
+            "evaluate", "examples/qa.jsonl", "--model", "openai:/local-model", "--base-url", server.baseURL,
+            "--prompt", "{question}", "--model-type", "text", "--cache-dir", folder.url.path,
+        ])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("prompt placeholder {question} names no column"))
+        await server.stop()
+    }
+}
