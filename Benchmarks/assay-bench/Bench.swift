@@ -1,5 +1,7 @@
 import ArgumentParser
 import Assay
+import AssayProviders
+import AssayTesting
 import Foundation
 
 /// Measures rows per second for each heuristic metric, and peak memory of a streamed evaluation.
@@ -10,7 +12,7 @@ import Foundation
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "assay-bench", abstract: "Assay performance figures.",
-        subcommands: [MetricThroughput.self, StreamMemory.self], defaultSubcommand: MetricThroughput.self)
+        subcommands: [MetricThroughput.self, StreamMemory.self, EngineOverhead.self], defaultSubcommand: MetricThroughput.self)
 }
 
 /// Builds rows from the shared reference fixture, made unique per row so that no cache can help.
@@ -107,5 +109,45 @@ struct StreamMemory: AsyncParsableCommand {
         let elapsed = clock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         print("rows=\(result.rowCount) seconds=\(String(format: "%.1f", seconds)) rows_per_second=\(Int(Double(rows) / seconds)) peak_rss_mb=\(peakResidentKilobytes() / 1024)")
+    }
+}
+
+struct EngineOverhead: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engine",
+        abstract: "Live-model engine overhead against an in-process instant-answer server: rows/s and peak memory.")
+
+    @Option(help: "Rows to answer.") var rows = 10_000
+    @Option(help: "Requests in flight.") var concurrency = 64
+
+    func run() async throws {
+        let server = try await FakeChatServer.start()
+        let folder = try TemporaryFolder()
+        let data = Dataset(columns: ["inputs"], rows: (0..<rows).map { [.string("question number \($0)")] })
+        var options = ProviderOptions()
+        options.baseURL = server.baseURL
+        options.concurrency = concurrency
+        var configuration = EvaluationConfiguration()
+        configuration.concurrency = concurrency
+        let spec = ModelSpec(model: try ModelURI("openai:/bench"))
+
+        func timed(_ policy: ChatModel.CachePolicy) async throws -> (Double, EvaluationResult) {
+            let model = try ChatModel(spec: spec, options: options, cache: try ResponseCache(directory: folder.url.path), cachePolicy: policy)
+            let clock = ContinuousClock()
+            let start = clock.now
+            let result = try await evaluate(data, model: model, extraMetrics: [.latency], configuration: configuration)
+            let elapsed = clock.now - start
+            await model.shutdown()
+            return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, result)
+        }
+        let (bypass, first) = try await timed(.bypass)
+        let (fill, _) = try await timed(.refresh)
+        let (cached, fromCache) = try await timed(.use)
+        await server.stop()
+        print("rows=\(rows) concurrency=\(concurrency) failed=\(first.failedRows) server_max_in_flight=\(server.counters.maxInFlight)")
+        print("no cache:          \(Int(Double(rows) / bypass)) rows/s")
+        print("writing the cache: \(Int(Double(rows) / fill)) rows/s")
+        print("from the cache:    \(Int(Double(rows) / cached)) rows/s (\(fromCache.usage.cachedAnswers) cached answers)")
+        print("peak_rss_mb=\(peakResidentKilobytes() / 1024)")
     }
 }
