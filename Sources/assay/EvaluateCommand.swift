@@ -27,7 +27,7 @@ struct EvaluateCommand: AsyncParsableCommand {
                   --system-prompt "Answer in two sentences" --prompt "{inputs}" --model-type question-answering
 
             Answers are cached (see --cache-dir), so running the same command again sends nothing.
-            Ctrl-C stops sending, keeps what finished and prints the results so far.
+            Ctrl-C stops sending, keeps the rows answered so far and prints their results.
             """)
 
     @Argument(help: "The dataset file (.csv, .jsonl or .json).")
@@ -136,7 +136,7 @@ struct EvaluateCommand: AsyncParsableCommand {
                 extraMetrics: extras, configuration: configuration)
         }
         let interrupt = InterruptHandler {
-            writeStandardError("\ninterrupted: finishing the rows in flight, keeping what is done (Ctrl-C again to quit)\n")
+            writeStandardError("\ninterrupted: stopping; the rows answered so far are kept (Ctrl-C again to quit at once)\n")
             evaluation.cancel()
         }
         let outcome = await evaluation.result

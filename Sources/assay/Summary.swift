@@ -27,7 +27,7 @@ enum Summary {
                 out.append("Budget reached: \(u.rowsOverBudget) rows were not sent (--max-cost)")
             }
             if u.interrupted || u.rowsInterrupted > 0 {
-                out.append("Interrupted: the results below cover the rows evaluated before Ctrl-C (\(u.rowsInterrupted) in flight were not answered)")
+                out.append("Interrupted: the results below cover the \(result.rowCount) rows answered before Ctrl-C; \(u.rowsInterrupted) rows under way were dropped and the rest of the dataset was not read")
             }
         }
         out.append("")

@@ -175,8 +175,9 @@ import Testing
         #expect(result.rowCount < 5000)
         #expect(result.usage.modelCalls >= 4)
         let outputs = try #require(try result.table.column("outputs"))
-        let answered = outputs.filter { $0 != .null }.count
-        #expect(answered == result.usage.modelCalls)
+        #expect(outputs.count == result.usage.modelCalls, "only answered rows are kept")
+        #expect(outputs.allSatisfy { $0.text.hasPrefix("late question") })
+        #expect(result.failedRows == 0)
         await server.stop()
     }
 

@@ -113,6 +113,11 @@ struct EvaluationEngine: Sendable {
             if !next.isEmpty { inFlight = process(next, plan: plan) }
             do {
                 for (i, row) in chunk.enumerated() {
+                    // Rows the interruption kept from being answered are not results at all.
+                    if answers[i].interrupted {
+                        usage.add(answers[i])
+                        continue
+                    }
                     let cells = scores[i]
                     for (m, cell) in cells.enumerated() { columns[m].append(cell) }
                     if answers[i].error != nil { failed += 1 }
