@@ -104,21 +104,43 @@ public final class ChatModel: LanguageModel {
             return ModelResponse(
                 output: .string(entry.output), usage: entry.usage, cost: entry.cost, cached: true, latency: entry.latency)
         }
-        try await budget?.checkBeforeSending()
+        var reservation = 0.0
+        if let budget, let price = prices.price(for: spec.model.model) {
+            reservation = try await budget.reserve(
+                promptTokens: try promptTokens(for: row), maxCompletionTokens: maxCompletionTokens, price: price)
+        }
         activityBox.withLockedValue { $0.calls += 1 }
         let dialect = endpoint.dialect
-        let reply = try await transport.post(url: endpoint.url, headers: endpoint.headers, body: body) { dialect.parse($0) != nil }
+        let reply: HTTPTransport.Reply
+        do {
+            reply = try await transport.post(url: endpoint.url, headers: endpoint.headers, body: body) { dialect.parse($0) != nil }
+        } catch {
+            await budget?.settle(reservation: reservation, cost: 0, usage: nil)
+            throw error
+        }
         guard let (text, usage) = dialect.parse(reply.body) else {
             throw AssayError(.serviceFailure, "the reply could not be read")
         }
         let cost = usage.flatMap { prices.cost(model: spec.model.model, usage: $0) }
-        if let cost { await budget?.record(cost) }
+        await budget?.settle(reservation: reservation, cost: cost ?? 0, usage: usage)
         if let cache {
             let entry = ResponseCache.Entry(
                 output: text, body: String(decoding: reply.body, as: UTF8.self), latency: reply.seconds, usage: usage, cost: cost)
             try await cache.store(entry, for: key, provider: spec.model.provider.rawValue, model: spec.model.model)
         }
         return ModelResponse(output: .string(text), usage: usage, cost: cost, cached: false, latency: reply.seconds)
+    }
+
+    /// The `max_tokens` parameter, when set.
+    var maxCompletionTokens: Int? {
+        spec.parameters["max_tokens"]?.doubleValue.map { Int($0) }
+    }
+
+    /// Prompt tokens of a row's request as the `cl100k_base` tokenizer counts them, with OpenAI's chat
+    /// overhead of 3 tokens per message and 3 for the reply.
+    func promptTokens(for row: DataRow) throws(AssayError) -> Int {
+        let tokenizer = try BPETokenizer.cl100kBase()
+        return try messages(for: row).reduce(3) { $0 + 3 + tokenizer.count($1.content) }
     }
 
     /// Closes the HTTP connections; call when done with the model.

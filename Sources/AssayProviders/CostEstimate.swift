@@ -18,7 +18,6 @@ public struct CostEstimate: Sendable {
 extension ChatModel {
     /// Counts what evaluating `dataset` would send, reading it row by row.
     public func estimate(_ dataset: Dataset, repeats: Int = 1) throws(AssayError) -> CostEstimate {
-        let tokenizer = try BPETokenizer.cl100kBase()
         var estimate = CostEstimate()
         var checkedColumns = false
         try dataset.forEachRow { row throws(AssayError) in
@@ -26,13 +25,11 @@ extension ChatModel {
                 try validate(columns: row.columns.names)
                 checkedColumns = true
             }
-            let messages = try self.messages(for: row)
-            let tokens = messages.reduce(3) { $0 + 3 + tokenizer.count($1.content) }
+            let tokens = try promptTokens(for: row)
             estimate.requests += repeats
             estimate.promptTokens += tokens * repeats
         }
-        let maxTokens = spec.parameters["max_tokens"]?.doubleValue.map { Int($0) }
-        estimate.maxCompletionTokens = maxTokens.map { $0 * estimate.requests }
+        estimate.maxCompletionTokens = maxCompletionTokens.map { $0 * estimate.requests }
         if let price = prices.price(for: spec.model.model) {
             let prompt = Double(estimate.promptTokens) * price.input / 1_000_000
             estimate.promptCost = prompt

@@ -101,26 +101,42 @@ public struct PriceTable: Sendable {
 }
 
 /// A spending limit shared by every call of a run.
+///
+/// Before a call is sent its cost is estimated and reserved: the prompt's tokens (counted with
+/// `cl100k_base`) at the input price, plus `max_tokens` (or, without it, the largest completion seen so
+/// far) at the output price. A call whose estimate does not fit in what is left is not sent, so calls
+/// in flight at once cannot together overrun the limit; only a completion longer than any seen before
+/// (with no `max_tokens`) can.
 public actor CostBudget {
     /// The limit in dollars.
     public let limit: Double
     /// Dollars spent so far.
     public private(set) var spent = 0.0
+    private var reserved = 0.0
+    private var largestCompletion = 0
 
     /// A budget of `limit` dollars.
     public init(limit: Double) {
         self.limit = limit
     }
 
-    /// Throws once the limit is reached, so that no further call is sent. Calls already in flight still
-    /// complete, so the final total may pass the limit by up to the cost of those calls.
-    func checkBeforeSending() throws(AssayError) {
-        if spent >= limit {
-            throw AssayError(.budgetExhausted, String(format: "not sent: the budget of $%.4f was reached ($%.4f spent)", limit, spent))
+    /// Reserves the estimated cost of a call, or throws when it does not fit.
+    func reserve(promptTokens: Int, maxCompletionTokens: Int?, price: PriceTable.Price) throws(AssayError) -> Double {
+        let completion = maxCompletionTokens ?? largestCompletion
+        let estimate = (Double(promptTokens) * price.input + Double(completion) * price.output) / 1_000_000
+        guard spent + reserved + estimate <= limit else {
+            throw AssayError(
+                .budgetExhausted,
+                String(format: "not sent: the budget of $%.4f was reached ($%.4f spent, $%.4f under way)", limit, spent, reserved))
         }
+        reserved += estimate
+        return estimate
     }
 
-    func record(_ cost: Double) {
+    /// Replaces a reservation by what the call cost (zero when it failed).
+    func settle(reservation: Double, cost: Double, usage: TokenUsage?) {
+        reserved = max(0, reserved - reservation)
         spent += cost
+        if let usage { largestCompletion = max(largestCompletion, usage.completionTokens) }
     }
 }

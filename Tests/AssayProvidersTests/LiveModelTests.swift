@@ -158,6 +158,25 @@ import Testing
         await server.stop()
     }
 
+    @Test func withMaxTokensTheBudgetHoldsEvenUnderConcurrency() async throws {
+        let server = try await FakeChatServer.start { _ in .delayed(.milliseconds(20), .chatCompletion("ok", promptTokens: 0, completionTokens: 100)) }
+        // $10 per million completion tokens and max_tokens 100: a call costs at most $0.001.
+        let prices = PriceTable(prices: ["fake-model": .init(input: 0, output: 10)])
+        var options = ProviderOptions()
+        options.baseURL = server.baseURL
+        options.concurrency = 8
+        let spec = ModelSpec(model: try ModelURI("openai:/fake-model"), parameters: ["max_tokens": 100])
+        let model = try ChatModel(spec: spec, options: options, prices: prices, budget: CostBudget(limit: 0.0045))
+        var configuration = EvaluationConfiguration()
+        configuration.concurrency = 8
+        let result = try await evaluate(Self.questions(40), model: model, extraMetrics: [.latency], configuration: configuration)
+        await model.shutdown()
+        #expect(server.counters.requests == 4)
+        #expect(result.usage.cost <= 0.0045)
+        #expect(result.usage.rowsOverBudget == 36)
+        await server.stop()
+    }
+
     @Test func interruptingKeepsWhatFinished() async throws {
         let server = try await FakeChatServer.start { request in .delayed(.milliseconds(100), .chatCompletion("late " + request.lastMessage)) }
         let model = try Self.model(server) { $0.concurrency = 2 }
