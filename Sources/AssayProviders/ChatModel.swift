@@ -119,6 +119,7 @@ public final class ChatModel: LanguageModel {
             throw error
         }
         guard let (text, usage) = dialect.parse(reply.body) else {
+            await budget?.settle(reservation: reservation, cost: 0, usage: nil)
             throw AssayError(.serviceFailure, "the reply could not be read")
         }
         let cost = usage.flatMap { prices.cost(model: spec.model.model, usage: $0) }
