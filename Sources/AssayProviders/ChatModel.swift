@@ -96,18 +96,36 @@ public final class ChatModel: LanguageModel {
     }
 
     public func respond(to row: DataRow) async throws -> ModelResponse {
-        let body = try requestBody(for: row)
+        let reply = try await send(
+            body: try requestBody(for: row), sample: row.sample, promptTokens: { () throws(AssayError) in try self.promptTokens(for: row) },
+            maxCompletionTokens: maxCompletionTokens)
+        return ModelResponse(
+            output: .string(reply.text), usage: reply.usage, cost: reply.cost, cached: reply.cached, latency: reply.latency)
+    }
+
+    /// What one send produced.
+    struct SentReply {
+        var text: String
+        var usage: TokenUsage?
+        var cost: Double?
+        var cached: Bool
+        var latency: Double
+    }
+
+    /// Answers a request body from the cache or by sending it, within the budget.
+    func send(
+        body: [UInt8], sample: Int, promptTokens: () throws(AssayError) -> Int, maxCompletionTokens: Int?
+    ) async throws -> SentReply {
         let key = ResponseCache.key(
-            provider: spec.model.provider.rawValue, model: spec.model.model, url: endpoint.url, body: body, sample: row.sample)
+            provider: spec.model.provider.rawValue, model: spec.model.model, url: endpoint.url, body: body, sample: sample)
         if let cache, cachePolicy == .use, let entry = try await cache.entry(for: key) {
             activityBox.withLockedValue { $0.cacheHits += 1 }
-            return ModelResponse(
-                output: .string(entry.output), usage: entry.usage, cost: entry.cost, cached: true, latency: entry.latency)
+            return SentReply(text: entry.output, usage: entry.usage, cost: entry.cost, cached: true, latency: entry.latency)
         }
         var reservation = 0.0
         if let budget, let price = prices.price(for: spec.model.model) {
             reservation = try await budget.reserve(
-                promptTokens: try promptTokens(for: row), maxCompletionTokens: maxCompletionTokens, price: price)
+                promptTokens: try promptTokens(), maxCompletionTokens: maxCompletionTokens, price: price)
         }
         activityBox.withLockedValue { $0.calls += 1 }
         let dialect = endpoint.dialect
@@ -129,7 +147,7 @@ public final class ChatModel: LanguageModel {
                 output: text, body: String(decoding: reply.body, as: UTF8.self), latency: reply.seconds, usage: usage, cost: cost)
             try await cache.store(entry, for: key, provider: spec.model.provider.rawValue, model: spec.model.model)
         }
-        return ModelResponse(output: .string(text), usage: usage, cost: cost, cached: false, latency: reply.seconds)
+        return SentReply(text: text, usage: usage, cost: cost, cached: false, latency: reply.seconds)
     }
 
     /// The `max_tokens` parameter, when set.
@@ -147,5 +165,41 @@ public final class ChatModel: LanguageModel {
     /// Closes the HTTP connections; call when done with the model.
     public func shutdown() async {
         await transport.shutdown()
+    }
+}
+
+extension ChatModel: ChatCompleting {
+    /// Completes a judge's (or any) chat request through the same cache, budget and transport as
+    /// the model's own rows. An output schema is sent as structured output where the provider takes one.
+    public func complete(_ request: ChatRequest) async throws -> ChatCompletion {
+        var parameters = spec.parameters.merging(request.parameters) { _, requested in requested }
+        if let schema = request.outputSchema, parameters["response_format"] == nil,
+            let format = endpoint.structuredOutput(schema)
+        {
+            parameters["response_format"] = format
+        }
+        let body = Array(endpoint.dialect.body(model: spec.model.model, messages: request.messages, parameters: parameters).description.utf8)
+        let tokenizer = try BPETokenizer.cl100kBase()
+        let reply = try await send(
+            body: body, sample: request.sample,
+            promptTokens: { request.messages.reduce(3) { $0 + 3 + tokenizer.count($1.content) } },
+            maxCompletionTokens: parameters["max_tokens"]?.doubleValue.map { Int($0) })
+        return ChatCompletion(text: reply.text, usage: reply.usage, cost: reply.cost, cached: reply.cached)
+    }
+}
+
+extension ProviderEndpoint {
+    /// The `response_format` that asks this endpoint for JSON following `schema`, or nil when it has
+    /// no such option (the judge's answer is then read from free text).
+    func structuredOutput(_ schema: DataValue) -> DataValue? {
+        switch dialect {
+        case .openAI where url.contains("api.openai.com"), .azure:
+            return .object(["type": "json_schema", "json_schema": .object(["name": "judgement", "schema": schema])])
+        case .openAI:
+            // OpenAI-compatible servers (llama.cpp, vLLM, Ollama) take a schema with json_object.
+            return .object(["type": "json_object", "schema": schema])
+        case .anthropic, .gateway:
+            return nil
+        }
     }
 }

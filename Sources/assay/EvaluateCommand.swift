@@ -45,8 +45,14 @@ struct EvaluateCommand: AsyncParsableCommand {
     @Option(help: "The column holding the inputs (questions or prompts).")
     var inputs: String = "inputs"
 
-    @Option(help: "Extra metrics, comma-separated (see `assay metrics`), e.g. bleu,rougeL,chrf.")
+    @Option(help: "Extra metrics, comma-separated (see `assay metrics`), e.g. bleu,rougeL,chrf; a .yaml/.json path is a judge definition file.")
     var metrics: String?
+
+    @Option(help: "Load the judges of a past run from its genai_custom_metrics.json.")
+    var metricsFrom: String?
+
+    @Option(help: "Write the run's artifacts here: eval_results_table.json, and genai_custom_metrics.json when judges ran.")
+    var artifactsDir: String?
 
     @Option(name: .customLong("col-map"), help: "Map a metric argument to a column, as argument=column (repeatable).")
     var columnMappings: [String] = []
@@ -102,9 +108,34 @@ struct EvaluateCommand: AsyncParsableCommand {
         } else {
             type = nil
         }
+        // Judge definitions from files, and the models they and the run need.
+        var judgeFiles: [JudgeDefinition] = []
+        var names: [String] = []
+        for item in metrics.map(splitList) ?? [] {
+            if [".yaml", ".yml", ".json"].contains(where: { item.lowercased().hasSuffix($0) }) {
+                judgeFiles += try JudgeDefinition.load(item)
+            } else {
+                names.append(item)
+            }
+        }
+        if let metricsFrom { judgeFiles += try EvaluationResult.judges(fromCustomMetricsFile: metricsFrom) }
+        let models = try live.makeModels(inputsColumn: inputs, needsJudges: judgeFiles.contains { $0.model != nil })
+        configuration.judge = models.defaultJudge
+        configuration.judgeRepeats = live.judgeRepeats
         var extras: [Metric] = []
-        for name in metrics.map(splitList) ?? [] {
+        for name in names {
             extras.append(try Metric.named(name, configuration: configuration))
+        }
+        for definition in judgeFiles {
+            let judgeModel: any ChatCompleting
+            if let uri = definition.model, let judges = models.judges {
+                judgeModel = try judges.model(uri)
+            } else if let fallback = models.defaultJudge {
+                judgeModel = fallback
+            } else {
+                throw AssayError.invalidInput("judge \(definition.name) names no model: give --judge URI or 'model:' in its definition")
+            }
+            extras.append(.judge(definition, model: judgeModel, repeats: live.judgeRepeats))
         }
         let datasetFormat: Dataset.Format?
         if let format {
@@ -116,12 +147,12 @@ struct EvaluateCommand: AsyncParsableCommand {
             datasetFormat = nil
         }
         let dataset = try Dataset(contentsOf: data, format: datasetFormat)
-        let model = live.isLive ? try live.makeModel(inputsColumn: inputs) : nil
+        let model = models.model
         configuration.concurrency = live.concurrency
         configuration.repeats = live.repeat
         if let model, live.dryRun {
             let estimate = try model.estimate(dataset, repeats: live.repeat)
-            await model.shutdown()
+            await models.shutdown()
             print(Summary.render(estimate, model: model.identifier))
             return
         }
@@ -141,7 +172,7 @@ struct EvaluateCommand: AsyncParsableCommand {
         }
         let outcome = await evaluation.result
         interrupt.stop()
-        await model?.shutdown()
+        await models.shutdown()
         progress.finish()
         let result = try outcome.get()
         let elapsed = clock.now - start
@@ -155,8 +186,22 @@ struct EvaluateCommand: AsyncParsableCommand {
                 throw AssayError.invalidInput("\(outputJson): cannot write the results: \(error)")
             }
         }
+        if let artifactsDir {
+            do {
+                try FileManager.default.createDirectory(atPath: artifactsDir, withIntermediateDirectories: true)
+                try result.table.write(to: (artifactsDir as NSString).appendingPathComponent("eval_results_table.json"))
+                if !result.judges.isEmpty {
+                    try result.writeCustomMetrics(to: (artifactsDir as NSString).appendingPathComponent("genai_custom_metrics.json"))
+                }
+            } catch let error as AssayError {
+                throw error
+            } catch {
+                throw AssayError.invalidInput("\(artifactsDir): cannot write the artifacts: \(error)")
+            }
+        }
         print(Summary.render(result, elapsed: elapsed, predictionsColumn: predictions, showRows: showRows))
         if let outputJson { print("\nWrote \(outputJson)") }
+        if let artifactsDir { print("Wrote the artifacts to \(artifactsDir)") }
         if result.usage.interrupted { throw ExitCode(130) }
     }
 

@@ -65,6 +65,15 @@ struct ModelOptions: ParsableArguments {
     @Flag(help: "Count the prompt tokens and estimate the cost without sending anything.")
     var dryRun = false
 
+    @Option(help: "The default judge model for judge metrics, as provider:/name (toxicity in the presets, answer_correctness, ...).")
+    var judge: String?
+
+    @Option(help: "The judge's base URL (default: the model's, when the judge has the model's provider).")
+    var judgeBaseURL: String?
+
+    @Option(help: "Ask each judge this many times per row; the row's score is the mean and the run reports the judge's consistency.")
+    var judgeRepeats = 1
+
     var isLive: Bool { model != nil || modelSpec != nil }
 
     func validate() throws {
@@ -75,6 +84,7 @@ struct ModelOptions: ParsableArguments {
         if noCache && refreshCache { throw ValidationError("--no-cache and --refresh-cache contradict each other") }
         if prompt != nil && messages != nil { throw ValidationError("give --prompt or --messages, not both") }
         if let maxCost, maxCost <= 0 { throw ValidationError("--max-cost must be positive") }
+        guard judgeRepeats > 0 else { throw ValidationError("--judge-repeats must be at least 1") }
     }
 
     /// The model spec from the spec file and the command-line options laid over it.
@@ -119,8 +129,21 @@ struct ModelOptions: ParsableArguments {
         return spec
     }
 
-    /// The live model these options describe.
-    func makeModel(inputsColumn: String) throws(AssayError) -> ChatModel {
+    /// The models of a run: the model under test (if any) and the judges, sharing cache and budget.
+    struct Models {
+        var model: ChatModel?
+        var judges: JudgeModels?
+        var defaultJudge: ChatModel?
+
+        func shutdown() async {
+            await model?.shutdown()
+            await judges?.shutdown()
+        }
+    }
+
+    /// The models these options describe. Judges are made when a judge is named (`--judge`) or a judge
+    /// definition names its own model (`needsJudges`).
+    func makeModels(inputsColumn: String, needsJudges: Bool) throws(AssayError) -> Models {
         var options = ProviderOptions()
         options.deploymentsTarget = deploymentsTarget
         options.concurrency = concurrency
@@ -130,8 +153,27 @@ struct ModelOptions: ParsableArguments {
         let policy: ChatModel.CachePolicy = noCache ? .bypass : (refreshCache ? .refresh : .use)
         let cache = policy == .bypass || dryRun
             ? nil : try ResponseCache(directory: cacheDir ?? ResponseCache.defaultDirectory())
-        return try ChatModel(
-            spec: try spec(inputsColumn: inputsColumn), options: options, cache: cache, cachePolicy: policy,
-            prices: priceTable, budget: maxCost.map { CostBudget(limit: $0) })
+        let budget = maxCost.map { CostBudget(limit: $0) }
+        var models = Models()
+        var modelSpec: ModelSpec?
+        if isLive {
+            let spec = try spec(inputsColumn: inputsColumn)
+            modelSpec = spec
+            models.model = try ChatModel(spec: spec, options: options, cache: cache, cachePolicy: policy, prices: priceTable, budget: budget)
+        }
+        if judge != nil || needsJudges {
+            var judgeOptions = options
+            judgeOptions.baseURL = nil
+            let judgeURI = try judge.map { text throws(AssayError) in try ModelURI(text) }
+            if let judgeBaseURL {
+                judgeOptions.baseURL = judgeBaseURL
+            } else if let judgeURI, let modelSpec, judgeURI.provider == modelSpec.model.provider {
+                judgeOptions.baseURL = modelSpec.baseURL
+            }
+            let judges = JudgeModels(options: judgeOptions, cache: cache, cachePolicy: policy, prices: priceTable, budget: budget)
+            models.judges = judges
+            models.defaultJudge = try judgeURI.map { uri throws(AssayError) in try judges.model(uri) }
+        }
+        return models
     }
 }

@@ -32,13 +32,22 @@ enum Summary {
         }
         out.append("")
 
-        var rows: [[String]] = [["metric", "value", "scale", "direction"]]
-        for key in result.metricKeys {
+        var rows: [[String]] = [["metric", "value", "scale", "on 0..1", "direction"]]
+        for key in result.metricKeys where !key.hasSuffix("/mean_normalized") {
             let info = result.metricInfos.first { key == $0.key || key.hasPrefix($0.key + "/") }
             let aggregate = info.map { String(key.dropFirst($0.key.count)) } ?? ""
-            // Variance is in squared units, so the metric's scale does not describe it.
-            let scale = aggregate == "/variance" ? "(squared units)" : (info?.scale.label ?? "")
-            rows.append([key, format(result.metrics[key]!), scale, info?.directionLabel ?? ""])
+            // Variance is in squared units and counts are counts: the metric's scale describes neither.
+            let scale: String
+            switch aggregate {
+            case "/variance": scale = "(squared units)"
+            case "/invalid_count": scale = "answers"
+            case "/repeat_std_mean": scale = "(spread)"
+            case "/repeat_agreement": scale = "share of rows"
+            default: scale = info?.scale.label ?? ""
+            }
+            // The mean on 0..1 shows where a score sits on its scale: a 1..5 mean of 5 is the top.
+            let normalized = aggregate == "/mean" ? result.metrics[key + "_normalized"].map(format) ?? "" : ""
+            rows.append([key, format(result.metrics[key]!), scale, normalized, info?.directionLabel ?? ""])
         }
         if rows.count > 1 {
             out.append(TextTable.render(rows, maxWidth: 60))

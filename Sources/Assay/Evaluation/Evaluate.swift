@@ -89,7 +89,7 @@ struct EvaluationEngine: Sendable {
         }
         try validateColumns(first.columns)
         try model?.validate(columns: first.columns.names)
-        let plan = try makePlan()
+        let plan = try makePlan(columns: first.columns)
 
         let store = RowStore()
         var columns = [ScoreColumn](repeating: ScoreColumn(), count: plan.perRow.count)
@@ -183,7 +183,7 @@ struct EvaluationEngine: Sendable {
         var skipped: [SkippedMetric]
     }
 
-    private func makePlan() throws(AssayError) -> Plan {
+    private func makePlan(columns: ColumnIndex) throws(AssayError) -> Plan {
         var perRow: [Metric] = []
         var whole: [Metric] = []
         var skipped: [SkippedMetric] = []
@@ -191,6 +191,15 @@ struct EvaluationEngine: Sendable {
             let key = metric.info.key
             let explicit = explicitKeys.contains(key)
             if let reason = metric.unavailableReason {
+                skipped.append(SkippedMetric(key: key, reason: reason))
+                continue
+            }
+            let missing = metric.arguments.map { configuration.columnMapping[$0] ?? $0 }.filter { !columns.contains($0) }
+            if let column = missing.first {
+                let reason = "reads the column '\(column)', which the dataset lacks; map another column with --col-map \(column)=COLUMN"
+                if explicit {
+                    throw .invalidInput("metric \(key) \(reason); the columns are: \(columns.names.map { "'\($0)'" }.joined(separator: ", "))")
+                }
                 skipped.append(SkippedMetric(key: key, reason: reason))
                 continue
             }
@@ -241,7 +250,8 @@ struct EvaluationEngine: Sendable {
     private func process(_ chunk: [DataRow], plan: Plan) -> Task<([Answer], [[RowScore]]), any Error> {
         Task {
             let answers = try await answer(chunk)
-            return (answers, try await score(chunk, answers, plan: plan))
+            let judged = try await judge(chunk, answers, plan: plan)
+            return (answers, try await score(chunk, answers, judged, plan: plan))
         }
     }
 
@@ -325,14 +335,64 @@ struct EvaluationEngine: Sendable {
         return try outcome.get()
     }
 
-    private func score(_ chunk: [DataRow], _ answers: [Answer], plan: Plan) async throws(AssayError) -> [[RowScore]] {
+    private var scoringContext: ScoringContext {
+        ScoringContext(
+            targets: targets, inputsColumn: configuration.inputsColumn, outputColumn: predictions ?? "outputs",
+            mapping: configuration.columnMapping)
+    }
+
+    /// Asks the judges about a chunk's answered rows, at most `concurrency` calls at a time. A judge
+    /// call that fails after its retries leaves that row without a score (and says why); bad
+    /// credentials stop the run.
+    private func judge(_ chunk: [DataRow], _ answers: [Answer], plan: Plan) async throws(AssayError) -> [[RowScore?]] {
+        let judges: [(Int, JudgeRunner)] = plan.perRow.enumerated().compactMap { index, metric in
+            if case .judge(let runner) = metric.kind { return (index, runner) }
+            return nil
+        }
+        guard !judges.isEmpty else { return [] }
+        let context = scoringContext
+        var jobs: [(row: Int, metric: Int, runner: JudgeRunner)] = []
+        for row in chunk.indices where answers[row].error == nil {
+            for (metric, runner) in judges { jobs.append((row, metric, runner)) }
+        }
+        let limit = max(1, configuration.concurrency)
+        let outcome: Result<[[RowScore?]], AssayError> = await withTaskGroup(of: (Int, Int, RowScore, AssayError?).self) { group in
+            var results = Array(repeating: [RowScore?](repeating: nil, count: plan.perRow.count), count: chunk.count)
+            var next = 0
+            func launch() {
+                let job = jobs[next]
+                next += 1
+                let input = context.metricRow(chunk[job.row], answers[job.row])
+                group.addTask {
+                    do {
+                        return (job.row, job.metric, try await job.runner.score(input), nil)
+                    } catch let error as AssayError where error.kind == .invalidInput {
+                        return (job.row, job.metric, RowScore(nil), error)
+                    } catch {
+                        return (job.row, job.metric, RowScore(nil, justification: "the judge call failed: \(error)"), nil)
+                    }
+                }
+            }
+            while next < min(limit, jobs.count) { launch() }
+            while let (row, metric, score, fatal) = await group.next() {
+                if let fatal {
+                    group.cancelAll()
+                    return .failure(AssayError(fatal.kind, "judge \(plan.perRow[metric].info.key): \(fatal.message)"))
+                }
+                results[row][metric] = score
+                if next < jobs.count { launch() }
+            }
+            return .success(results)
+        }
+        return try outcome.get()
+    }
+
+    private func score(_ chunk: [DataRow], _ answers: [Answer], _ judged: [[RowScore?]], plan: Plan) async throws(AssayError) -> [[RowScore]] {
         let metrics = plan.perRow
         guard !metrics.isEmpty else { return Array(repeating: [], count: chunk.count) }
         let workers = max(1, min(configuration.scoringWorkers, chunk.count / 64 + 1))
         let sliceSize = (chunk.count + workers - 1) / workers
-        let context = ScoringContext(
-            targets: targets, inputsColumn: configuration.inputsColumn, outputColumn: predictions ?? "outputs",
-            mapping: configuration.columnMapping)
+        let context = scoringContext
         do {
             return try await withThrowingTaskGroup(of: (Int, [[RowScore]]).self) { group in
                 for w in 0..<workers {
@@ -343,7 +403,8 @@ struct EvaluationEngine: Sendable {
                         var out: [[RowScore]] = []
                         out.reserveCapacity(range.count)
                         for i in range {
-                            out.append(try context.score(chunk[i], answers[i], metrics: metrics, scratch: &scratch))
+                            out.append(try context.score(
+                                chunk[i], answers[i], judged: judged.isEmpty ? [] : judged[i], metrics: metrics, scratch: &scratch))
                         }
                         return (range.lowerBound, out)
                     }
@@ -430,6 +491,21 @@ struct EvaluationEngine: Sendable {
             for aggregation in metric.info.aggregations {
                 record(metric.info.resultKey(for: aggregation), aggregation.compute(present))
             }
+            if case .judge = metric.kind {
+                record("\(metric.info.key)/invalid_count", Double(column.invalidCount))
+                if !column.repeatSpreads.isEmpty {
+                    record("\(metric.info.key)/repeat_std_mean", Aggregation.mean.compute(column.repeatSpreads))
+                }
+                if column.repeatAgreements.total > 0 {
+                    record("\(metric.info.key)/repeat_agreement", Double(column.repeatAgreements.agreeing) / Double(column.repeatAgreements.total))
+                }
+            }
+            // Every bounded metric also reports its mean on 0..1, so scales can be read side by side.
+            if metric.info.aggregations.contains(.mean), let mean = Aggregation.mean.compute(present),
+                let normalized = metric.info.scale.normalized(mean)
+            {
+                record("\(metric.info.key)/mean_normalized", normalized)
+            }
         }
         for (metric, value) in zip(plan.whole, wholeValues) {
             if let aggregates = value.aggregateResults {
@@ -452,7 +528,8 @@ struct EvaluationEngine: Sendable {
             metrics: metrics, metricKeys: keys, tables: ["eval_results_table": table],
             metricInfos: plan.perRow.map(\.info) + plan.whole.map(\.info), skippedMetrics: plan.skipped,
             unscoredRows: unscored, rowCount: store.count, failedRows: failed, datasetName: data.name,
-            model: model?.identifier, modelType: modelType, usage: usage)
+            model: model?.identifier, modelType: modelType, usage: usage,
+            judges: plan.perRow.compactMap(\.judgeDefinition))
     }
 
     private func makeTable(
@@ -558,20 +635,24 @@ struct ScoringContext: Sendable {
     let outputColumn: String
     let mapping: [String: String]
 
-    func score(_ row: DataRow, _ answer: EvaluationEngine.Answer, metrics: [Metric], scratch: inout TextScratch) throws
-        -> [RowScore]
-    {
+    func metricRow(_ row: DataRow, _ answer: EvaluationEngine.Answer) -> MetricRow {
+        MetricRow(
+            row: row, prediction: answer.output, target: targets.map { row[$0] },
+            inputs: row.columns.contains(inputsColumn) ? row[inputsColumn] : nil,
+            predictionColumn: outputColumn, targetColumn: targets ?? "targets", mapping: mapping)
+    }
+
+    func score(
+        _ row: DataRow, _ answer: EvaluationEngine.Answer, judged: [RowScore?], metrics: [Metric], scratch: inout TextScratch
+    ) throws -> [RowScore] {
         if answer.error != nil {
             // A failed model call has nothing to score; the row keeps its error and stays out of aggregates.
             return metrics.map { _ in RowScore(nil) }
         }
-        let input = MetricRow(
-            row: row, prediction: answer.output, target: targets.map { row[$0] },
-            inputs: row.columns.contains(inputsColumn) ? row[inputsColumn] : nil,
-            predictionColumn: outputColumn, targetColumn: targets ?? "targets", mapping: mapping)
+        let input = metricRow(row, answer)
         var scores: [RowScore] = []
         scores.reserveCapacity(metrics.count)
-        for metric in metrics {
+        for (index, metric) in metrics.enumerated() {
             switch metric.kind {
             case .perRow(let compute):
                 do {
@@ -583,6 +664,8 @@ struct ScoringContext: Sendable {
                 }
             case .latency:
                 scores.append(RowScore(answer.latency))
+            case .judge:
+                scores.append((index < judged.count ? judged[index] : nil) ?? RowScore(nil))
             case .whole, .unavailable:
                 scores.append(RowScore(nil))
             }

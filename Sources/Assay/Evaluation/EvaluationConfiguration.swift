@@ -18,6 +18,10 @@ public struct EvaluationConfiguration: Sendable {
     public var concurrency = 8
     /// How many times each row is answered (independent samples); default 1.
     public var repeats = 1
+    /// The default judge model for judge metrics (toxicity in the presets, `answer_correctness`, ...).
+    public var judge: (any ChatCompleting)?
+    /// How many times each judge is asked about each row; the row's score is the mean.
+    public var judgeRepeats = 1
     /// Threads scoring rows; default one per processor core.
     public var scoringWorkers = ProcessInfo.processInfo.activeProcessorCount
     /// Called after each chunk of rows, for progress displays.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The outcome of an evaluation: aggregate metrics, the per-row table, and what was skipped.
 ///
 /// ```swift
@@ -31,6 +33,8 @@ public struct EvaluationResult: Sendable {
     public var modelType: ModelType?
     /// Model calls, cache hits, tokens and cost of a live evaluation.
     public var usage: UsageSummary
+    /// The judge metrics that ran, as defined (the content of `genai_custom_metrics.json`).
+    public var judges: [JudgeDefinition]
 
     /// The per-row table (`tables["eval_results_table"]`).
     public var table: ResultTable { tables["eval_results_table"]! }
@@ -66,6 +70,42 @@ public struct EvaluationResult: Sendable {
         try emit(writer.take())
         try table.encode(emit)
         try emit("}")
+    }
+}
+
+extension EvaluationResult {
+    /// Writes `genai_custom_metrics.json` as MLflow writes it (split orientation: `name`, `version`,
+    /// `metric_args`), so that the judges can be loaded again (`assay evaluate --metrics-from FILE`).
+    public func writeCustomMetrics(to path: String) throws {
+        try FileSink.write(to: path) { emit in try emit(customMetricsJSON) }
+    }
+
+    /// The text of `genai_custom_metrics.json`.
+    public var customMetricsJSON: String {
+        var writer = JSONWriter(dialect: .mlflowTable)
+        writer.append(raw: "{\"columns\":[\"name\",\"version\",\"metric_args\"],\"data\":")
+        writer.write(.list(judges.map { .list([.string($0.name), .string($0.version), $0.metricArguments]) }))
+        writer.append(raw: "}")
+        return writer.output
+    }
+
+    /// The judge definitions stored in a `genai_custom_metrics.json` file.
+    public static func judges(fromCustomMetricsFile path: String) throws(AssayError) -> [JudgeDefinition] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw .invalidInput("\(path): cannot read the file") }
+        let document = try DataValue(json: String(decoding: data, as: UTF8.self))
+        guard case .object(let fields) = document, case .list(let columns)? = fields["columns"], case .list(let rows)? = fields["data"],
+            let argsIndex = columns.firstIndex(of: "metric_args")
+        else {
+            throw .invalidInput("\(path): not a genai_custom_metrics.json file (expected columns name, version, metric_args)")
+        }
+        var judges: [JudgeDefinition] = []
+        for (i, row) in rows.enumerated() {
+            guard case .list(let cells) = row, argsIndex < cells.count else {
+                throw .invalidInput("\(path): row \(i + 1) is malformed")
+            }
+            judges.append(try JudgeDefinition(document: cells[argsIndex], source: "\(path), row \(i + 1)"))
+        }
+        return judges
     }
 }
 

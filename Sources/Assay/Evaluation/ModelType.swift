@@ -11,7 +11,8 @@ public enum ModelType: String, Sendable, CaseIterable {
 
     /// The built-in metrics of this model type, in MLflow's order.
     public func defaultMetrics(configuration: EvaluationConfiguration) -> [Metric] {
-        let readability: [Metric] = [.tokenCount, .toxicity, .fleschKincaidGradeLevel, .ariGradeLevel]
+        let toxicity = Metric.builtinJudge(BuiltinJudges.toxicity, configuration: configuration)
+        let readability: [Metric] = [.tokenCount, toxicity, .fleschKincaidGradeLevel, .ariGradeLevel]
         switch self {
         case .questionAnswering:
             return readability + [.exactMatch]

@@ -158,8 +158,19 @@ struct ScoreColumn {
     var values: [Double] = []
     var hasNull = false
     var hasJustification = false
+    /// Judge answers that could not be read or were off the scale.
+    var invalidCount = 0
+    /// With repeated judge asks: per-row standard deviations, and how many rows agreed.
+    var repeatSpreads: [Double] = []
+    var repeatAgreements = (agreeing: 0, total: 0)
 
     mutating func append(_ score: RowScore) {
+        if score.invalid { invalidCount += 1 }
+        if let spread = score.repeatSpread { repeatSpreads.append(spread) }
+        if let agree = score.repeatsAgree {
+            repeatAgreements.total += 1
+            if agree { repeatAgreements.agreeing += 1 }
+        }
         if let v = score.value, !v.isNaN {
             values.append(v)
         } else {

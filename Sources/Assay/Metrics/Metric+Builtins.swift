@@ -46,14 +46,6 @@ extension Metric {
             summary: "seconds the model took to answer the row (0 when predictions are given)"),
         kind: .latency)
 
-    /// toxicity/v1 needs a classifier or judge model; it is listed and reported as skipped until judges exist.
-    public static let toxicity = Metric(
-        info: MetricInfo(
-            name: "toxicity", version: "v1", greaterIsBetter: false, scale: .unitInterval, needs: .judge,
-            aggregations: Aggregation.standard + [Aggregation(name: "ratio", statistic: .ratio(atLeast: 0.5))],
-            summary: "probability that the prediction is hateful or toxic"),
-        kind: .unavailable(reason: "needs a judge model, which this version of Assay cannot call yet"))
-
     /// A ROUGE F-measure (`rouge1`, `rouge2`, `rougeL`, `rougeLsum`) as rouge_score 0.1.2 computes it.
     public static func rouge(_ variant: String, tokenizer: RougeTokenizer = .mlflow) -> Metric? {
         guard let v = Rouge.Variant(rawValue: variant) else { return nil }

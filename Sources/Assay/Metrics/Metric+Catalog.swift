@@ -6,7 +6,7 @@ extension Metric {
     /// setting the configuration lacks are shown with a placeholder one.
     public static func catalog(configuration: EvaluationConfiguration = .init()) -> [Metric] {
         let k = configuration.retrieverK
-        var metrics: [Metric] = [.exactMatch, .tokenCount, .toxicity, .fleschKincaidGradeLevel, .ariGradeLevel, .latency]
+        var metrics: [Metric] = [.exactMatch, .tokenCount, .fleschKincaidGradeLevel, .ariGradeLevel, .latency]
         metrics += Rouge.Variant.allCases.compactMap { Metric.rouge($0.rawValue, tokenizer: configuration.rougeTokenizer) }
         metrics += [.bleu, .sacrebleu, .chrf, .jsonValidity]
         // The catalog describes the metrics; a missing or invalid setting gets a placeholder here and
@@ -18,6 +18,7 @@ extension Metric {
             metrics.append(contains)
         }
         metrics += [.precisionAtK(k), .recallAtK(k), .ndcgAtK(k)]
+        metrics += BuiltinJudges.all.map { Metric.builtinJudge($0, configuration: configuration) }
         return metrics
     }
 
@@ -32,7 +33,6 @@ extension Metric {
         switch name {
         case "exact_match": return .exactMatch
         case "token_count": return .tokenCount
-        case "toxicity": return .toxicity
         case "flesch_kincaid_grade_level": return .fleschKincaidGradeLevel
         case "ari_grade_level": return .ariGradeLevel
         case "latency": return .latency
@@ -54,6 +54,12 @@ extension Metric {
             break
         }
         if let rouge = Metric.rouge(name, tokenizer: configuration.rougeTokenizer) { return rouge }
+        if let judge = BuiltinJudges.named(name) {
+            guard configuration.judge != nil else {
+                throw .invalidInput("metric \(judge.key) is an LLM judge and needs a judge model: give --judge URI (for example --judge openai:/gpt-4o-mini)")
+            }
+            return .builtinJudge(judge, configuration: configuration)
+        }
         for (prefix, make) in [("precision_at_", Metric.precisionAtK), ("recall_at_", Metric.recallAtK), ("ndcg_at_", Metric.ndcgAtK)]
         where name.hasPrefix(prefix) {
             let suffix = name.dropFirst(prefix.count)

@@ -17,14 +17,17 @@
 public struct Metric: Sendable {
     /// What the metric is.
     public var info: MetricInfo
-    let kind: Kind
+    var kind: Kind
     /// Other metrics (by name) a custom metric reads from ``EvaluationFrame/metrics``; they run first.
     public var dependencies: [String]
+    /// Argument names the metric reads from each row (through the column mapping), checked before the run.
+    public var arguments: [String] = []
 
     enum Kind: Sendable {
         case perRow(@Sendable (MetricRow, inout TextScratch) throws -> RowScore)
         case whole(@Sendable (EvaluationFrame) throws -> MetricValue)
         case latency
+        case judge(JudgeRunner)
         case unavailable(reason: String)
     }
 

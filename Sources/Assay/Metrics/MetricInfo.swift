@@ -12,6 +12,8 @@ public enum MetricScale: Sendable, Hashable {
     case seconds
     /// Whole numbers in a range, such as a judge's 1 to 5.
     case integerRange(ClosedRange<Int>)
+    /// Any number within bounds.
+    case range(ClosedRange<Double>)
     /// Any real number.
     case unbounded
 
@@ -24,6 +26,7 @@ public enum MetricScale: Sendable, Hashable {
         case .count(let unit): "count (\(unit))"
         case .seconds: "seconds"
         case .integerRange(let r): "\(r.lowerBound)..\(r.upperBound)"
+        case .range(let r): "\(JSONWriter.format(r.lowerBound, dialect: .exact))..\(JSONWriter.format(r.upperBound, dialect: .exact))"
         case .unbounded: "any number"
         }
     }
@@ -35,6 +38,8 @@ public enum MetricScale: Sendable, Hashable {
         case .percentage: value / 100
         case .integerRange(let r) where r.upperBound > r.lowerBound:
             (value - Double(r.lowerBound)) / Double(r.upperBound - r.lowerBound)
+        case .range(let r) where r.upperBound > r.lowerBound:
+            (value - r.lowerBound) / (r.upperBound - r.lowerBound)
         default: nil
         }
     }

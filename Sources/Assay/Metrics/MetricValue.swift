@@ -26,6 +26,12 @@ public struct RowScore: Sendable, Equatable {
     public var value: Double?
     /// Why the row got its score, for judges and for rows that could not be scored.
     public var justification: String?
+    /// Whether a judge answered but the answer could not be read or was off the scale.
+    public var invalid = false
+    /// With repeated judge asks, the standard deviation of the valid scores.
+    public var repeatSpread: Double?
+    /// With repeated judge asks, whether every ask gave the same valid score.
+    public var repeatsAgree: Bool?
 
     /// Creates a row score.
     public init(_ value: Double?, justification: String? = nil) {

@@ -1,0 +1,59 @@
+public import Assay
+
+extension JudgeDefinition {
+    /// Reads judge definitions from a YAML or JSON file: one definition, or a list of them.
+    public static func load(_ path: String) throws(AssayError) -> [JudgeDefinition] {
+        let document = try ModelSpec.loadObject(path)
+        if case .list(let items) = document {
+            return try items.enumerated().map { i, item throws(AssayError) in
+                try JudgeDefinition(document: item, source: "\(path), judge \(i + 1)")
+            }
+        }
+        return [try JudgeDefinition(document: document, source: path)]
+    }
+}
+
+/// Judge models by URI for one run, sharing the response cache, so that judges naming the same model
+/// share its connections and rate limit.
+public final class JudgeModels: @unchecked Sendable {
+    private let options: ProviderOptions
+    private let cache: ResponseCache?
+    private let policy: ChatModel.CachePolicy
+    private let prices: PriceTable
+    private let budget: CostBudget?
+    private var models: [ModelURI: ChatModel] = [:]
+
+    /// Judge models made with these settings.
+    public init(
+        options: ProviderOptions, cache: ResponseCache?, cachePolicy: ChatModel.CachePolicy, prices: PriceTable,
+        budget: CostBudget?
+    ) {
+        self.options = options
+        self.cache = cache
+        self.policy = cachePolicy
+        self.prices = prices
+        self.budget = budget
+    }
+
+    /// The model for a URI, made on first use.
+    public func model(_ uri: ModelURI) throws(AssayError) -> ChatModel {
+        if let existing = models[uri] { return existing }
+        let model = try ChatModel(
+            spec: ModelSpec(model: uri), options: options, cache: cache, cachePolicy: policy, prices: prices, budget: budget)
+        models[uri] = model
+        return model
+    }
+
+    /// Calls made and cache hits over all judge models.
+    public var activity: ChatModel.Activity {
+        models.values.reduce(into: ChatModel.Activity()) { total, model in
+            total.calls += model.activity.calls
+            total.cacheHits += model.activity.cacheHits
+        }
+    }
+
+    /// Closes every judge model's connections.
+    public func shutdown() async {
+        for model in models.values { await model.shutdown() }
+    }
+}
