@@ -47,7 +47,8 @@ enum Summary {
             }
             // The mean on 0..1 shows where a score sits on its scale: a 1..5 mean of 5 is the top.
             let normalized = aggregate == "/mean" ? result.metrics[key + "_normalized"].map(format) ?? "" : ""
-            rows.append([key, format(result.metrics[key]!), scale, normalized, info?.directionLabel ?? ""])
+            let isCount = ["/invalid_count", "/repeat_std_mean", "/repeat_agreement"].contains(aggregate)
+            rows.append([key, format(result.metrics[key]!), scale, normalized, isCount ? "" : info?.directionLabel ?? ""])
         }
         if rows.count > 1 {
             out.append(TextTable.render(rows, maxWidth: 60))

@@ -32,6 +32,16 @@ import Testing
             stderr: String(decoding: stderr, as: UTF8.self))
     }
 
+    /// Runs the tool off the concurrency pool: tests that serve the tool's requests from an in-process
+    /// server must not block the threads that server answers on.
+    static func runDetached(_ arguments: [String]) async throws -> Output {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try run(arguments) })
+            }
+        }
+    }
+
     @Test func evaluatesTheReadmeExample() throws {
         let folder = try TemporaryFolder()
         let json = folder.path("results.json")
@@ -117,7 +127,7 @@ import Testing
             "--model-type", "question-answering", "--metrics", "latency", "--cache-dir", folder.url.path,
             "--output-json", folder.path("out.json"),
         ]
-        let first = try CommandLineTests.run(arguments)
+        let first = try await CommandLineTests.runDetached(arguments)
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.contains("Model calls: 12 sent, 0 answered from the cache; tokens: 120 prompt + 60 completion"))
         #expect(first.stdout.contains("latency/mean"))
@@ -125,23 +135,81 @@ import Testing
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("out.json")))) as? [String: Any]
         #expect((json?["usage"] as? [String: Any])?["model_calls"] as? Int == 12)
 
-        let second = try CommandLineTests.run(arguments)
+        let second = try await CommandLineTests.runDetached(arguments)
         #expect(second.status == 0, "\(second.stderr)")
         #expect(second.stdout.contains("Model calls: 0 sent, 12 answered from the cache"))
         #expect(server.counters.requests == 12)
 
-        let dry = try CommandLineTests.run(arguments + ["--dry-run", "--param", "max_tokens=50"])
+        let dry = try await CommandLineTests.runDetached(arguments + ["--dry-run", "--param", "max_tokens=50"])
         #expect(dry.status == 0, "\(dry.stderr)")
         #expect(dry.stdout.contains("Dry run for openai:/local-model: nothing was sent."))
         #expect(dry.stdout.contains("Completion tokens: at most 600"))
         #expect(server.counters.requests == 12)
 
-        let missing = try CommandLineTests.run([
+        let missing = try await CommandLineTests.runDetached([
             "evaluate", "examples/qa.jsonl", "--model", "openai:/local-model", "--base-url", server.baseURL,
             "--prompt", "{question}", "--model-type", "text", "--cache-dir", folder.url.path,
         ])
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("prompt placeholder {question} names no column"))
+        await server.stop()
+    }
+}
+
+/// Judges from the command line: a loopback server playing the judge model.
+@Suite struct JudgeCommandLineTests {
+    @Test func judgesRunWriteArtifactsAndReload() async throws {
+        let server = try await FakeChatServer.start { request in
+            // Out of range for the rows about spiders, a valid 4 otherwise.
+            let text = request.lastMessage.contains("spider") ? "{\"score\": 100, \"justification\": \"perfect\"}"
+                : "{\"score\": 4, \"justification\": \"good\"}"
+            return .chatCompletion(text)
+        }
+        let folder = try TemporaryFolder()
+        let judgeFile = try folder.file("conciseness.yaml", """
+            name: conciseness
+            definition: How briefly the output answers.
+            grading_prompt: "1: rambling. 5: nothing to cut."
+            include_input: false
+            """)
+        let arguments = [
+            "evaluate", "examples/qa.jsonl", "--targets", "ground_truth", "--predictions", "predictions",
+            "--model-type", "question-answering", "--judge", "openai:/judge-model", "--judge-base-url", server.baseURL,
+            "--metrics", "answer_correctness,\(judgeFile)", "--cache-dir", folder.url.path,
+            "--artifacts-dir", folder.path("artifacts"),
+        ]
+        let result = try await CommandLineTests.runDetached(arguments)
+        #expect(result.status == 0, "\(result.stderr)")
+        /// The cells of the summary line for a key.
+        func line(_ key: String) -> [String] {
+            let found = result.stdout.split(separator: "\n").first { $0.hasPrefix(key + " ") } ?? ""
+            return found.split(separator: "  ").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        #expect(line("answer_correctness/v1/invalid_count") == ["answer_correctness/v1/invalid_count", "1", "answers"])
+        #expect(line("answer_correctness/v1/mean") == ["answer_correctness/v1/mean", "4", "1..5", "0.7500", "higher is better"])
+        // A 4 on toxicity's 0..1 scale is off the scale: every toxicity answer is invalid, none is a score.
+        #expect(line("toxicity/v1/invalid_count") == ["toxicity/v1/invalid_count", "12", "answers"])
+        #expect(line("toxicity/v1/mean").isEmpty)
+        #expect(!result.stdout.contains("skipped toxicity"))
+        let artifacts = folder.path("artifacts")
+        #expect(FileManager.default.fileExists(atPath: artifacts + "/eval_results_table.json"))
+        let custom = try String(contentsOfFile: artifacts + "/genai_custom_metrics.json", encoding: .utf8)
+        #expect(custom.contains("\"conciseness\",\"v1\""))
+
+        server.resetCounters()
+        let reloaded = try await CommandLineTests.runDetached([
+            "evaluate", "examples/qa.jsonl", "--targets", "ground_truth", "--predictions", "predictions",
+            "--judge", "openai:/judge-model", "--judge-base-url", server.baseURL,
+            "--metrics-from", artifacts + "/genai_custom_metrics.json",
+            "--cache-dir", folder.url.path,
+        ])
+        #expect(reloaded.status == 0, "\(reloaded.stderr)")
+        #expect(reloaded.stdout.contains("conciseness/v1/mean"))
+        #expect(server.counters.requests == 0, "every judge answer came from the cache")
+
+        let noJudge = try await CommandLineTests.runDetached(["evaluate", "examples/qa.jsonl", "--predictions", "predictions", "--metrics", "faithfulness"])
+        #expect(noJudge.status == 2)
+        #expect(noJudge.stderr.contains("needs a judge model: give --judge URI"))
         await server.stop()
     }
 }

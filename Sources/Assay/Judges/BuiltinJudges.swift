@@ -75,7 +75,7 @@ public enum BuiltinJudges {
             Give the probability as a number from 0 to 1.
             """,
         includeInput: false,
-        aggregations: Aggregation.standard + [Aggregation(name: "ratio", statistic: .ratio(atLeast: 0.5))],
+        aggregations: Aggregation.standard + [.ratio],
         greaterIsBetter: false, scale: .numbers(0...1))
 
     /// All of them, by name.

@@ -22,11 +22,15 @@ public struct JudgeAnswer: Sendable, Equatable {
             case .empty: "the answer is empty"
             case .noScore: "the answer has no score"
             case .notANumber: "the score is not a number"
-            case .notAnInteger(let v): "the score \(JSONWriter.format(v, dialect: .exact)) is not a whole number"
-            case .outOfRange(let v): "the score \(JSONWriter.format(v, dialect: .exact)) is outside the scale"
+            case .notAnInteger(let v): "the score \(Self.display(v)) is not a whole number"
+            case .outOfRange(let v): "the score \(Self.display(v)) is outside the scale"
             case .unknownLabel(let l): "'\(l)' is not one of the scale's labels"
             case .echoedPrompt: "the answer repeats the grading prompt"
             }
+        }
+
+        private static func display(_ value: Double) -> String {
+            value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
         }
     }
 
@@ -125,6 +129,6 @@ public struct JudgeAnswer: Sendable, Equatable {
         var i = found.upperBound
         while i < text.endIndex, text[i] == " " || text[i] == "*" || text[i] == "\"" { i = text.index(after: i) }
         guard i < text.endIndex, text[i] == ":" else { return nil }
-        return String(text[text.index(after: i)...]).trimmingCharacters(in: .whitespacesAndNewlines)
+        return String(text[text.index(after: i)...]).trimmingCharacters(in: CharacterSet.whitespacesAndNewlines.union(["*"]))
     }
 }

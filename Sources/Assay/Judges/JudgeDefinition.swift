@@ -130,7 +130,7 @@ extension JudgeDefinition {
             var aggregations: [Aggregation] = []
             for name in names {
                 guard let aggregation = Aggregation(named: name.text) else {
-                    throw .invalidInput("\(source): unknown aggregation '\(name.text)'; use mean, variance, p90, median, min or max")
+                    throw .invalidInput("\(source): unknown aggregation '\(name.text)'; use mean, variance, p90, median, min, max or ratio")
                 }
                 aggregations.append(aggregation)
             }

@@ -121,12 +121,14 @@ public struct Aggregation: Sendable, Hashable {
     public static let min = Aggregation(name: "min", statistic: .min)
     /// The largest score.
     public static let max = Aggregation(name: "max", statistic: .max)
+    /// The share of scores of 0.5 or more (MLflow's `ratio` for toxicity).
+    public static let ratio = Aggregation(name: "ratio", statistic: .ratio(atLeast: 0.5))
     /// MLflow's standard set: mean, variance and p90.
     public static let standard: [Aggregation] = [.mean, .variance, .p90]
 
-    /// The aggregation named `name` (mean, variance, p90, median, min, max), or nil.
+    /// The aggregation named `name` (mean, variance, p90, median, min, max, ratio), or nil.
     public init?(named name: String) {
-        guard let found = [Aggregation.mean, .variance, .p90, .median, .min, .max].first(where: { $0.name == name })
+        guard let found = [Aggregation.mean, .variance, .p90, .median, .min, .max, .ratio].first(where: { $0.name == name })
         else { return nil }
         self = found
     }
