@@ -63,4 +63,34 @@ struct LocalLLMTests {
         #expect(try cached.table.column("outputs") == outputs)
         #expect(cached.metrics["rougeL/v1/mean"] == result.metrics["rougeL/v1/mean"])
     }
+
+    @Test func theLocalModelAsAJudgeGivesScoresOrCountedInvalidAnswers() async throws {
+        let folder = try TemporaryFolder()
+        var options = ProviderOptions()
+        options.baseURL = Self.baseURL
+        options.timeout = .seconds(120)
+        options.concurrency = 2
+        let judge = try ChatModel(spec: ModelSpec(model: try ModelURI("openai:/gemma-3-270m")), options: options,
+                                  cache: try ResponseCache(directory: folder.url.path))
+        var configuration = EvaluationConfiguration()
+        configuration.judge = judge
+        configuration.concurrency = 2
+        let result = try await evaluate(
+            try Dataset(contentsOf: Self.examples), targets: "ground_truth", predictions: "predictions",
+            extraMetrics: [try Metric.named("answer_correctness", configuration: configuration)], configuration: configuration)
+        await judge.shutdown()
+        let scores = try #require(try result.table.column("answer_correctness/v1/score"))
+        let justifications = try #require(try result.table.column("answer_correctness/v1/justification")).map(\.text)
+        let invalid = Int(try #require(result.metrics["answer_correctness/v1/invalid_count"]))
+        // Each row is either a score on the 1..5 scale or a counted invalid answer that keeps its raw text.
+        for (score, justification) in zip(scores, justifications) {
+            if let value = score.doubleValue {
+                #expect((1...5).contains(value) && value == value.rounded())
+            } else {
+                #expect(justification.hasPrefix("invalid answer ("))
+            }
+        }
+        #expect(scores.filter(\.isNull).count == invalid)
+        #expect(result.metrics.values.allSatisfy { !$0.isNaN })
+    }
 }

@@ -213,3 +213,31 @@ import Testing
         await server.stop()
     }
 }
+
+@Suite struct CalibrateCommandLineTests {
+    @Test func calibrationReportsAgreementWithHumanScores() async throws {
+        // A lenient judge that gives every answer a 5.
+        let server = try await FakeChatServer.start { _ in .chatCompletion("{\"score\": 5, \"justification\": \"looks right\"}") }
+        let folder = try TemporaryFolder()
+        let result = try await CommandLineTests.runDetached([
+            "judge", "calibrate", "--judge", "openai:/judge", "--judge-base-url", server.baseURL,
+            "--metrics", "answer_correctness", "--labels", "examples/judge-labels.jsonl", "--targets", "ground_truth",
+            "--cache-dir", folder.url.path,
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        func cells(_ prefix: String) -> [String] {
+            (lines.first { $0.hasPrefix(prefix) } ?? "").split(separator: "  ").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }
+        }
+        #expect(lines.contains("Rows compared: 12"))
+        // 8 of the 12 human scores are 5; a judge that always says 5 agrees by chance only.
+        #expect(cells("exact agreement").prefix(2) == ["exact agreement", "0.667"])
+        #expect(cells("weighted kappa").prefix(2) == ["weighted kappa", "0.000"])
+        #expect(cells("Spearman rho").prefix(2) == ["Spearman rho", "n/a"])
+        #expect(cells("mean absolute error").prefix(2) == ["mean absolute error", "0.833"])
+        #expect(cells("1 ") == ["1", "0", "0", "0", "0", "2"])
+        #expect(cells("5 ") == ["5", "0", "0", "0", "0", "8"])
+        await server.stop()
+    }
+}

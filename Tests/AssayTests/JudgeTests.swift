@@ -197,3 +197,20 @@ final class ScriptedJudge: ChatCompleting, @unchecked Sendable {
         #expect(reloaded == [conciseness, BuiltinJudges.toxicity])
     }
 }
+
+@Suite struct CalibrationTests {
+    @Test func agreementStatisticsMatchReferenceValues() {
+        // Reference values from scipy.stats.spearmanr and the quadratic-weighted kappa definition.
+        let report = CalibrationReport(human: [1, 2, 2, 3, 4, 5, 5, 3], judge: [1, 3, 2, 3, 5, 4, 5, 2], scale: .integers(1...5))
+        #expect(report.pairs == 8)
+        #expect(report.exactAgreement == 0.5)
+        #expect(report.meanAbsoluteError == 0.5)
+        #expect(abs(report.spearman! - 0.845679012345679) < 1e-12)
+        #expect(abs(report.weightedKappa! - 0.865546218487395) < 1e-12)
+        #expect(report.confusion[1] == [0, 1, 1, 0, 0])
+        let reversed = CalibrationReport(human: [1, 2, 3, 4, 5], judge: [5, 4, 3, 2, 1], scale: .integers(1...5))
+        #expect(abs(reversed.weightedKappa! + 1) < 1e-12)
+        #expect(abs(reversed.spearman! + 1) < 1e-12)
+        #expect(CalibrationReport(human: [3, 3], judge: [1, 5], scale: .integers(1...5)).spearman == nil)
+    }
+}
