@@ -12,7 +12,8 @@ import Foundation
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "assay-bench", abstract: "Assay performance figures.",
-        subcommands: [MetricThroughput.self, StreamMemory.self, EngineOverhead.self], defaultSubcommand: MetricThroughput.self)
+        subcommands: [MetricThroughput.self, StreamMemory.self, EngineOverhead.self, JudgeFanOut.self],
+        defaultSubcommand: MetricThroughput.self)
 }
 
 /// Builds rows from the shared reference fixture, made unique per row so that no cache can help.
@@ -149,5 +150,39 @@ struct EngineOverhead: AsyncParsableCommand {
         print("writing the cache: \(Int(Double(rows) / fill)) rows/s")
         print("from the cache:    \(Int(Double(rows) / cached)) rows/s (\(fromCache.usage.cachedAnswers) cached answers)")
         print("peak_rss_mb=\(peakResidentKilobytes() / 1024)")
+    }
+}
+
+struct JudgeFanOut: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "judges", abstract: "Judge fan-out overhead: several judges per row against an instant in-process server.")
+
+    @Option(help: "Rows to judge.") var rows = 10_000
+    @Option(help: "Judge calls in flight.") var concurrency = 64
+
+    func run() async throws {
+        let server = try await FakeChatServer.start { _ in .chatCompletion("{\"score\": 4, \"justification\": \"fine\"}") }
+        let data = Dataset(
+            columns: ["inputs", "ground_truth", "predictions"],
+            rows: (0..<rows).map { [.string("question \($0)"), .string("answer \($0)"), .string("prediction \($0)")] })
+        var options = ProviderOptions()
+        options.baseURL = server.baseURL
+        options.concurrency = concurrency
+        let judge = try ChatModel(spec: ModelSpec(model: try ModelURI("openai:/bench-judge")), options: options)
+        var configuration = EvaluationConfiguration()
+        configuration.concurrency = concurrency
+        configuration.judge = judge
+        let metrics = try ["answer_correctness", "answer_similarity", "answer_relevance"].map { try Metric.named($0, configuration: configuration) }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let result = try await evaluate(
+            data, targets: "ground_truth", predictions: "predictions", extraMetrics: metrics, configuration: configuration)
+        let elapsed = clock.now - start
+        await judge.shutdown()
+        await server.stop()
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let invalid = metrics.map { result.metrics["\($0.info.key)/invalid_count"] ?? -1 }
+        print("rows=\(rows) judges=3 calls=\(server.counters.requests) concurrency=\(concurrency) server_max_in_flight=\(server.counters.maxInFlight) invalid=\(invalid)")
+        print("rows/s=\(Int(Double(rows) / seconds)) judge_calls/s=\(Int(Double(rows * 3) / seconds)) peak_rss_mb=\(peakResidentKilobytes() / 1024)")
     }
 }
