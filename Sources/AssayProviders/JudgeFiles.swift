@@ -21,7 +21,7 @@ public final class JudgeModels: @unchecked Sendable {
     private let policy: ChatModel.CachePolicy
     private let prices: PriceTable
     private let budget: CostBudget?
-    private var models: [ModelURI: ChatModel] = [:]
+    private var models: [String: ChatModel] = [:]
 
     /// Judge models made with these settings.
     public init(
@@ -35,13 +35,21 @@ public final class JudgeModels: @unchecked Sendable {
         self.budget = budget
     }
 
-    /// The model for a URI, made on first use.
-    public func model(_ uri: ModelURI) throws(AssayError) -> ChatModel {
-        if let existing = models[uri] { return existing }
-        let model = try ChatModel(
-            spec: ModelSpec(model: uri), options: options, cache: cache, cachePolicy: policy, prices: prices, budget: budget)
-        models[uri] = model
+    /// The model for a URI (with an optional proxy URL and extra headers), made on first use.
+    public func model(_ uri: ModelURI, proxyURL: String? = nil, extraHeaders: [String: String] = [:]) throws(AssayError) -> ChatModel {
+        let key = ([uri.description, proxyURL ?? ""] + extraHeaders.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
+            .joined(separator: "\n")
+        if let existing = models[key] { return existing }
+        let spec = ModelSpec(model: uri, proxyURL: proxyURL, extraHeaders: extraHeaders)
+        let model = try ChatModel(spec: spec, options: options, cache: cache, cachePolicy: policy, prices: prices, budget: budget)
+        models[key] = model
         return model
+    }
+
+    /// The model a judge definition names, or nil when it names none.
+    public func model(for definition: JudgeDefinition) throws(AssayError) -> ChatModel? {
+        guard let uri = definition.model else { return nil }
+        return try model(uri, proxyURL: definition.proxyURL, extraHeaders: definition.extraHeaders)
     }
 
     /// Calls made and cache hits over all judge models.

@@ -48,7 +48,9 @@ struct EvaluateCommand: AsyncParsableCommand {
     @Option(help: "Extra metrics, comma-separated (see `assay metrics`), e.g. bleu,rougeL,chrf; a .yaml/.json path is a judge definition file.")
     var metrics: String?
 
-    @Option(help: "Load the judges of a past run from its genai_custom_metrics.json.")
+    @Option(
+        name: [.customLong("metrics-from"), .customLong("metrics-from-run")],
+        help: "Run a past run's judges again: its genai_custom_metrics.json, or the run's artifacts folder holding it.")
     var metricsFrom: String?
 
     @Option(help: "Write the run's artifacts here: eval_results_table.json, and genai_custom_metrics.json when judges ran.")
@@ -118,7 +120,12 @@ struct EvaluateCommand: AsyncParsableCommand {
                 names.append(item)
             }
         }
-        if let metricsFrom { judgeFiles += try EvaluationResult.judges(fromCustomMetricsFile: metricsFrom) }
+        if let metricsFrom {
+            var isFolder: ObjCBool = false
+            let file = FileManager.default.fileExists(atPath: metricsFrom, isDirectory: &isFolder) && isFolder.boolValue
+                ? (metricsFrom as NSString).appendingPathComponent("genai_custom_metrics.json") : metricsFrom
+            judgeFiles += try EvaluationResult.judges(fromCustomMetricsFile: file)
+        }
         let models = try live.makeModels(inputsColumn: inputs, needsJudges: judgeFiles.contains { $0.model != nil })
         configuration.judge = models.defaultJudge
         configuration.judgeRepeats = live.judgeRepeats
@@ -128,8 +135,8 @@ struct EvaluateCommand: AsyncParsableCommand {
         }
         for definition in judgeFiles {
             let judgeModel: any ChatCompleting
-            if let uri = definition.model, let judges = models.judges {
-                judgeModel = try judges.model(uri)
+            if let judges = models.judges, let named = try judges.model(for: definition) {
+                judgeModel = named
             } else if let fallback = models.defaultJudge {
                 judgeModel = fallback
             } else {

@@ -70,7 +70,10 @@ struct CalibrateCommand: AsyncParsableCommand {
         configuration.judge = models.defaultJudge
         let metric: Metric
         if let definition = definitions.first {
-            metric = .judge(definition, model: try definition.model.map { try models.judges!.model($0) } ?? models.defaultJudge!, repeats: live.judgeRepeats)
+            guard let judgeModel = try models.judges?.model(for: definition) ?? models.defaultJudge else {
+                throw AssayError.invalidInput("judge \(definition.name) names no model: give --judge URI")
+            }
+            metric = .judge(definition, model: judgeModel, repeats: live.judgeRepeats)
         } else {
             guard BuiltinJudges.named(metrics) != nil else {
                 throw AssayError.invalidInput("'\(metrics)' is not a judge; built-in judges: \(BuiltinJudges.all.map(\.name).joined(separator: ", "))")

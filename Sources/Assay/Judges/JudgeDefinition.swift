@@ -39,6 +39,10 @@ public struct JudgeDefinition: Sendable, Hashable {
     public var maxWorkers: Int
     /// The scale the judge scores on.
     public var scale: JudgeScale
+    /// A full request URL for the judge model (MLflow's `proxy_url`); never stored with results.
+    public var proxyURL: String?
+    /// Extra request headers for the judge model; never stored with results.
+    public var extraHeaders: [String: String] = [:]
 
     /// The default inference parameters of a judge.
     public static let defaultParameters: [String: DataValue] = ["temperature": 0.0, "max_tokens": 200, "top_p": 1.0]
@@ -102,7 +106,7 @@ extension JudgeDefinition {
         let known: Set = [
             "name", "version", "definition", "grading_prompt", "rubric", "examples", "grading_context_columns",
             "include_input", "model", "parameters", "aggregations", "greater_is_better", "max_workers", "scale",
-            "metric_metadata", "mlflow_version", "fn_name",
+            "metric_metadata", "mlflow_version", "fn_name", "proxy_url", "extra_headers",
         ]
         if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
             throw .invalidInput("\(source): unknown key '\(unknown)'; a judge has \(known.sorted().joined(separator: ", "))")
@@ -125,6 +129,8 @@ extension JudgeDefinition {
         }
         if case .bool(let include)? = fields["include_input"] { includeInput = include }
         if let uri = fields["model"]?.stringValue { model = try ModelURI(uri) }
+        proxyURL = fields["proxy_url"]?.stringValue
+        if case .object(let headers)? = fields["extra_headers"] { extraHeaders = headers.mapValues(\.text) }
         if case .object(let values)? = fields["parameters"] { parameters = values }
         if case .list(let names)? = fields["aggregations"] {
             var aggregations: [Aggregation] = []

@@ -3,6 +3,8 @@ struct JudgeRunner: Sendable {
     let definition: JudgeDefinition
     let model: any ChatCompleting
     let repeats: Int
+    /// Holds this judge to its `maxWorkers` calls in flight, across the whole run.
+    let limit: ConcurrencyLimit
 
     /// The material the judge sees for a row, in prompt order.
     func material(_ row: MetricRow) -> [(label: String, text: String)] {
@@ -24,7 +26,15 @@ struct JudgeRunner: Sendable {
             let request = ChatRequest(
                 messages: messages, parameters: definition.parameters, outputSchema: JudgePrompt.outputSchema(definition),
                 sample: sample)
-            let completion = try await model.complete(request)
+            await limit.acquire()
+            let completion: ChatCompletion
+            do {
+                completion = try await model.complete(request)
+            } catch {
+                await limit.release()
+                throw error
+            }
+            await limit.release()
             answers.append(JudgeAnswer.read(completion.text, scale: definition.scale, promptMarker: JudgePrompt.marker))
         }
         let valid = answers.compactMap(\.score)
@@ -59,7 +69,9 @@ extension Metric {
             name: definition.name, version: definition.version, greaterIsBetter: definition.greaterIsBetter,
             scale: definition.scale.metricScale, needs: needs, aggregations: definition.aggregations,
             summary: definition.definition)
-        var metric = Metric(info: info, kind: .judge(JudgeRunner(definition: definition, model: model, repeats: max(1, repeats))))
+        let runner = JudgeRunner(
+            definition: definition, model: model, repeats: max(1, repeats), limit: ConcurrencyLimit(definition.maxWorkers))
+        var metric = Metric(info: info, kind: .judge(runner))
         metric.arguments = definition.gradingContextColumns.filter { $0 != "targets" }
         return metric
     }
@@ -68,5 +80,32 @@ extension Metric {
     public var judgeDefinition: JudgeDefinition? {
         if case .judge(let runner) = kind { return runner.definition }
         return nil
+    }
+}
+
+/// At most `width` holders at once; the rest wait in arrival order.
+actor ConcurrencyLimit {
+    private let width: Int
+    private var holders = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(_ width: Int) {
+        self.width = max(1, width)
+    }
+
+    func acquire() async {
+        if holders < width {
+            holders += 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty {
+            holders -= 1
+        } else {
+            waiting.removeFirst().resume()
+        }
     }
 }
