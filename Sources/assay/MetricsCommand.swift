@@ -16,11 +16,13 @@ struct MetricsCommand: ParsableCommand {
             for family in ["precision", "recall", "ndcg"] where name == "\(family)_at_3" { name = "\(family)_at_k" }
             let key = info.key.replacingOccurrences(of: "_at_3", with: "_at_k")
             rows.append([name, key, info.scale.label, info.directionLabel, info.needs.labels.joined(separator: ", ")])
-            notes.append("  \(name): \(info.summary)" + (metric.unavailableReason.map { " [not available: \($0)]" } ?? ""))
+            let note = info.needs.contains(.judge) ? " [an LLM judge: run with --judge URI]" : ""
+            notes.append("  \(name): \(info.summary)\(note)")
         }
         print(TextTable.render(rows))
         print("\nWhat they measure:")
         for note in notes { print(note) }
         print("\nRetrieval metrics take k from --retriever-k (default 3), or by name: precision_at_5.")
+        print("Judges score on the scale shown; answers off the scale count as invalid (<metric>/v1/invalid_count).")
     }
 }
