@@ -12,6 +12,15 @@ enum Summary {
         if result.failedRows > 0 {
             out.append("\(result.failedRows) rows failed; their errors are in the table's error column and they are left out of the aggregates")
         }
+        if !result.judges.isEmpty {
+            let u = result.usage
+            var line = "Judge calls: \(u.judgeCalls) sent, \(u.judgeCachedAnswers) answered from the cache"
+            if u.judgePromptTokens + u.judgeCompletionTokens > 0 {
+                line += "; tokens: \(u.judgePromptTokens) prompt + \(u.judgeCompletionTokens) completion"
+            }
+            if u.judgeCost > 0 { line += String(format: "; cost: $%.4f", u.judgeCost) }
+            out.append(line)
+        }
         if result.model != nil {
             let u = result.usage
             var line = "Model calls: \(u.modelCalls) sent, \(u.cachedAnswers) answered from the cache"

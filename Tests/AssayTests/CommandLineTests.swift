@@ -190,6 +190,7 @@ import Testing
         // A 4 on toxicity's 0..1 scale is off the scale: every toxicity answer is invalid, none is a score.
         #expect(line("toxicity/v1/invalid_count") == ["toxicity/v1/invalid_count", "12", "answers"])
         #expect(line("toxicity/v1/mean").isEmpty)
+        #expect(result.stdout.contains("Judge calls: 36 sent, 0 answered from the cache; tokens: 360 prompt + 180 completion"))
         #expect(!result.stdout.contains("skipped toxicity"))
         let artifacts = folder.path("artifacts")
         #expect(FileManager.default.fileExists(atPath: artifacts + "/eval_results_table.json"))
@@ -206,6 +207,7 @@ import Testing
         #expect(reloaded.status == 0, "\(reloaded.stderr)")
         #expect(reloaded.stdout.contains("conciseness/v1/mean"))
         #expect(server.counters.requests == 0, "every judge answer came from the cache")
+        #expect(reloaded.stdout.contains("Judge calls: 0 sent, 36 answered from the cache"))
 
         let noJudge = try await CommandLineTests.runDetached(["evaluate", "examples/qa.jsonl", "--predictions", "predictions", "--metrics", "faithfulness"])
         #expect(noJudge.status == 2)

@@ -109,7 +109,8 @@ struct EvaluationEngine: Sendable {
                 inFlight.cancel()
                 throw error
             }
-            let (answers, scores) = try await Self.wait(for: inFlight)
+            let (answers, scores, judgeUsage) = try await Self.wait(for: inFlight)
+            usage.merge(judges: judgeUsage)
             if !next.isEmpty { inFlight = process(next, plan: plan) }
             do {
                 for (i, row) in chunk.enumerated() {
@@ -247,17 +248,18 @@ struct EvaluationEngine: Sendable {
 
     // MARK: - Answering and scoring
 
-    private func process(_ chunk: [DataRow], plan: Plan) -> Task<([Answer], [[RowScore]]), any Error> {
+    /// A chunk's answers, per-row scores, and what its judge calls used.
+    typealias ChunkResult = (answers: [Answer], scores: [[RowScore]], judgeUsage: UsageSummary)
+
+    private func process(_ chunk: [DataRow], plan: Plan) -> Task<ChunkResult, any Error> {
         Task {
             let answers = try await answer(chunk)
             let judged = try await judge(chunk, answers, plan: plan)
-            return (answers, try await score(chunk, answers, judged, plan: plan))
+            return (answers, try await score(chunk, answers, judged.scores, plan: plan), judged.usage)
         }
     }
 
-    private static func wait(for task: Task<([Answer], [[RowScore]]), any Error>) async throws(AssayError)
-        -> ([Answer], [[RowScore]])
-    {
+    private static func wait(for task: Task<ChunkResult, any Error>) async throws(AssayError) -> ChunkResult {
         do {
             // The chunk runs in its own task; cancelling the evaluation (Ctrl-C) must reach it.
             return try await withTaskCancellationHandler {
@@ -344,20 +346,25 @@ struct EvaluationEngine: Sendable {
     /// Asks the judges about a chunk's answered rows, at most `concurrency` calls at a time. A judge
     /// call that fails after its retries leaves that row without a score (and says why); bad
     /// credentials stop the run.
-    private func judge(_ chunk: [DataRow], _ answers: [Answer], plan: Plan) async throws(AssayError) -> [[RowScore?]] {
+    private func judge(_ chunk: [DataRow], _ answers: [Answer], plan: Plan) async throws(AssayError)
+        -> (scores: [[RowScore?]], usage: UsageSummary)
+    {
         let judges: [(Int, JudgeRunner)] = plan.perRow.enumerated().compactMap { index, metric in
             if case .judge(let runner) = metric.kind { return (index, runner) }
             return nil
         }
-        guard !judges.isEmpty else { return [] }
+        guard !judges.isEmpty else { return ([], UsageSummary()) }
         let context = scoringContext
         var jobs: [(row: Int, metric: Int, runner: JudgeRunner)] = []
         for row in chunk.indices where answers[row].error == nil {
             for (metric, runner) in judges { jobs.append((row, metric, runner)) }
         }
         let limit = max(1, configuration.concurrency)
-        let outcome: Result<[[RowScore?]], AssayError> = await withTaskGroup(of: (Int, Int, RowScore, AssayError?).self) { group in
+        let outcome: Result<([[RowScore?]], UsageSummary), AssayError> = await withTaskGroup(
+            of: (Int, Int, RowScore, [ChatCompletion], AssayError?).self
+        ) { group in
             var results = Array(repeating: [RowScore?](repeating: nil, count: plan.perRow.count), count: chunk.count)
+            var usage = UsageSummary()
             var next = 0
             func launch() {
                 let job = jobs[next]
@@ -365,24 +372,26 @@ struct EvaluationEngine: Sendable {
                 let input = context.metricRow(chunk[job.row], answers[job.row])
                 group.addTask {
                     do {
-                        return (job.row, job.metric, try await job.runner.score(input), nil)
+                        let (score, completions) = try await job.runner.score(input)
+                        return (job.row, job.metric, score, completions, nil)
                     } catch let error as AssayError where error.kind == .invalidInput {
-                        return (job.row, job.metric, RowScore(nil), error)
+                        return (job.row, job.metric, RowScore(nil), [], error)
                     } catch {
-                        return (job.row, job.metric, RowScore(nil, justification: "the judge call failed: \(error)"), nil)
+                        return (job.row, job.metric, RowScore(nil, justification: "the judge call failed: \(error)"), [], nil)
                     }
                 }
             }
             while next < min(limit, jobs.count) { launch() }
-            while let (row, metric, score, fatal) = await group.next() {
+            while let (row, metric, score, completions, fatal) = await group.next() {
                 if let fatal {
                     group.cancelAll()
                     return .failure(AssayError(fatal.kind, "judge \(plan.perRow[metric].info.key): \(fatal.message)"))
                 }
                 results[row][metric] = score
+                for completion in completions { usage.addJudge(completion) }
                 if next < jobs.count { launch() }
             }
-            return .success(results)
+            return .success((results, usage))
         }
         return try outcome.get()
     }

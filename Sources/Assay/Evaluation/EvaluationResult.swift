@@ -62,7 +62,7 @@ public struct EvaluationResult: Sendable {
             writer.writeNumber(metrics[key]!)
         }
         writer.append(raw: "}")
-        if model != nil {
+        if model != nil || !judges.isEmpty {
             writer.append(raw: ",\"usage\":")
             writer.write(usage.jsonValue)
         }
@@ -133,6 +133,14 @@ public struct UsageSummary: Sendable, Equatable {
     public var rowsInterrupted = 0
     /// Whether the run was interrupted (Ctrl-C) before it read the whole dataset.
     public var interrupted = false
+    /// Judge calls made (each repeat counts), and judge answers taken from the cache.
+    public var judgeCalls = 0
+    public var judgeCachedAnswers = 0
+    /// Tokens of the judge calls.
+    public var judgePromptTokens = 0
+    public var judgeCompletionTokens = 0
+    /// Dollars the judge calls of this run cost, where the judge's prices are known.
+    public var judgeCost = 0.0
 
     /// An empty summary.
     public init() {}
@@ -153,13 +161,30 @@ public struct UsageSummary: Sendable, Equatable {
         }
     }
 
+    mutating func addJudge(_ completion: ChatCompletion) {
+        if completion.cached { judgeCachedAnswers += 1 } else { judgeCalls += 1 }
+        judgePromptTokens += completion.usage?.promptTokens ?? 0
+        judgeCompletionTokens += completion.usage?.completionTokens ?? 0
+        if !completion.cached { judgeCost += completion.cost ?? 0 }
+    }
+
+    mutating func merge(judges other: UsageSummary) {
+        judgeCalls += other.judgeCalls
+        judgeCachedAnswers += other.judgeCachedAnswers
+        judgePromptTokens += other.judgePromptTokens
+        judgeCompletionTokens += other.judgeCompletionTokens
+        judgeCost += other.judgeCost
+    }
+
     var jsonValue: DataValue {
         .object([
             "model_calls": .int(modelCalls), "cached_answers": .int(cachedAnswers),
             "prompt_tokens": .int(promptTokens), "completion_tokens": .int(completionTokens),
             "cost_usd": .double(cost), "cached_cost_usd": .double(cachedCost),
             "rows_over_budget": .int(rowsOverBudget), "rows_interrupted": .int(rowsInterrupted),
-            "interrupted": .bool(interrupted),
+            "interrupted": .bool(interrupted), "judge_calls": .int(judgeCalls),
+            "judge_cached_answers": .int(judgeCachedAnswers), "judge_prompt_tokens": .int(judgePromptTokens),
+            "judge_completion_tokens": .int(judgeCompletionTokens), "judge_cost_usd": .double(judgeCost),
         ])
     }
 }

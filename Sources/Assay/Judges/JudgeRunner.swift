@@ -19,9 +19,11 @@ struct JudgeRunner: Sendable {
     }
 
     /// The row's score: the mean of the valid answers over the repeats; invalid when none is valid.
-    func score(_ row: MetricRow) async throws -> RowScore {
+    /// Also returns the completions, for the run's usage and cost.
+    func score(_ row: MetricRow) async throws -> (RowScore, [ChatCompletion]) {
         let messages = JudgePrompt.messages(definition, values: material(row))
         var answers: [JudgeAnswer] = []
+        var completions: [ChatCompletion] = []
         for sample in 0..<repeats {
             let request = ChatRequest(
                 messages: messages, parameters: definition.parameters, outputSchema: JudgePrompt.outputSchema(definition),
@@ -35,13 +37,14 @@ struct JudgeRunner: Sendable {
                 throw error
             }
             await limit.release()
+            completions.append(completion)
             answers.append(JudgeAnswer.read(completion.text, scale: definition.scale, promptMarker: JudgePrompt.marker))
         }
         let valid = answers.compactMap(\.score)
         guard let first = answers.first(where: \.isValid) else {
             var score = RowScore(nil, justification: answers.first?.justification)
             score.invalid = true
-            return score
+            return (score, completions)
         }
         let mean = valid.reduce(0, +) / Double(valid.count)
         var score = RowScore(mean, justification: first.justification)
@@ -53,7 +56,7 @@ struct JudgeRunner: Sendable {
             }
             score.repeatsAgree = valid.count == repeats && Set(valid).count == 1
         }
-        return score
+        return (score, completions)
     }
 }
 
