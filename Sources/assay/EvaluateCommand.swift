@@ -59,6 +59,9 @@ struct EvaluateCommand: AsyncParsableCommand {
     @Option(name: .customLong("col-map"), help: "Map a metric argument to a column, as argument=column (repeatable).")
     var columnMappings: [String] = []
 
+    @Option(help: "More aggregations for every metric, comma-separated: median, min, max (mean, variance and p90 are always there).")
+    var aggregations: String?
+
     @Option(help: "k for precision_at_k, recall_at_k and ndcg_at_k.")
     var retrieverK: Int = 3
 
@@ -93,6 +96,12 @@ struct EvaluateCommand: AsyncParsableCommand {
         configuration.rougeTokenizer = tokenizer
         configuration.regexPattern = regex
         configuration.containsKeywords = contains.map(splitList) ?? []
+        for name in aggregations.map(splitList) ?? [] {
+            guard let aggregation = Aggregation(named: name) else {
+                throw AssayError.invalidInput("unknown aggregation '\(name)'; use median, min, max, mean, variance, p90 or ratio")
+            }
+            configuration.extraAggregations.append(aggregation)
+        }
         for mapping in columnMappings {
             let parts = mapping.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {

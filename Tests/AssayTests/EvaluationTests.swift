@@ -171,6 +171,21 @@ import Testing
         #expect(message?.contains("orphan needs missing") == true)
     }
 
+    @Test func extraAggregationsAreAddedWhereAsked() async throws {
+        var configuration = EvaluationConfiguration()
+        configuration.extraAggregations = [.median, .min, .max]
+        let series = try Metric.perRow(name: "series", greaterIsBetter: true) { row in RowScore(Double(row.row.number * row.row.number)) }
+        let data = Dataset(columns: ["inputs", "predictions"], rows: (1...4).map { _ in ["q", "p"] })
+        let result = try await evaluate(
+            data, predictions: "predictions", extraMetrics: [series, .tokenCount], configuration: configuration)
+        // Scores 1, 4, 9, 16: the median is the mean of the middle pair.
+        #expect(result.metrics["series/median"] == 6.5)
+        #expect(result.metrics["series/min"] == 1)
+        #expect(result.metrics["series/max"] == 16)
+        #expect(result.metrics["series/mean"] == 7.5)
+        #expect(!result.metricKeys.contains { $0.hasPrefix("token_count") }, "token_count stays without aggregates")
+    }
+
     @Test func staticLatencyIsZeroAndComesFirst() async throws {
         let result = try await evaluate(
             Self.qa, targets: "ground_truth", predictions: "predictions", extraMetrics: [.exactMatch, .latency])

@@ -497,7 +497,7 @@ struct EvaluationEngine: Sendable {
             if !metric.info.aggregations.isEmpty, present.count < column.values.count {
                 unscored[metric.info.key] = column.values.count - present.count
             }
-            for aggregation in metric.info.aggregations {
+            for aggregation in aggregations(of: metric.info) {
                 record(metric.info.resultKey(for: aggregation), aggregation.compute(present))
             }
             if case .judge = metric.kind {
@@ -524,7 +524,7 @@ struct EvaluationEngine: Sendable {
             } else {
                 let present = value.scores.compactMap { $0 }
                 if present.count < value.scores.count { unscored[metric.info.key] = value.scores.count - present.count }
-                for aggregation in metric.info.aggregations {
+                for aggregation in aggregations(of: metric.info) {
                     record(metric.info.resultKey(for: aggregation), aggregation.compute(present))
                 }
             }
@@ -539,6 +539,12 @@ struct EvaluationEngine: Sendable {
             unscoredRows: unscored, rowCount: store.count, failedRows: failed, datasetName: data.name,
             model: model?.identifier, modelType: modelType, usage: usage,
             judges: plan.perRow.compactMap(\.judgeDefinition))
+    }
+
+    /// A metric's aggregations plus the configuration's extra ones (for metrics that are summarised at all).
+    private func aggregations(of info: MetricInfo) -> [Aggregation] {
+        guard !info.aggregations.isEmpty, info.column != .none else { return info.aggregations }
+        return info.aggregations + configuration.extraAggregations.filter { !info.aggregations.contains($0) }
     }
 
     private func makeTable(

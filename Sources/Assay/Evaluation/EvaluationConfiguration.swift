@@ -22,6 +22,8 @@ public struct EvaluationConfiguration: Sendable {
     public var judge: (any ChatCompleting)?
     /// How many times each judge is asked about each row; the row's score is the mean.
     public var judgeRepeats = 1
+    /// Aggregations added to every metric that is summarised (median, min, max, ...), beyond its own.
+    public var extraAggregations: [Aggregation] = []
     /// Threads scoring rows; default one per processor core.
     public var scoringWorkers = ProcessInfo.processInfo.activeProcessorCount
     /// Called after each chunk of rows, for progress displays.
