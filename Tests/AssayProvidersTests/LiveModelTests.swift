@@ -25,12 +25,12 @@ import Testing
     }
 
     @Test func faultsAreRetriedAndNoRowIsLostOrDuplicated() async throws {
-        let faults = FaultInjector(seed: 7, rate: 0.5, maxFaultsPerRequest: 2, slowDelay: .milliseconds(1500))
+        let faults = FaultInjector(seed: 7, rate: 0.5, maxFaultsPerRequest: 2, slowDelay: .milliseconds(2500))
         let server = try await FakeChatServer.start(behaviour: faults.behaviour)
         let folder = try TemporaryFolder()
         let rows = 120
         let model = try Self.model(server, cacheDirectory: folder.url.path) {
-            $0.timeout = .milliseconds(400)
+            $0.timeout = .milliseconds(700)
             $0.maxAttempts = 5
             $0.concurrency = 4
         }
