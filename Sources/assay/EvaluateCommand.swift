@@ -17,17 +17,21 @@ struct EvaluateCommand: AsyncParsableCommand {
         discussion: """
             DATA is a CSV, JSON Lines or JSON-array file. Example:
 
-              assay evaluate examples/qa.jsonl --targets ground_truth --predictions predictions \\
-                  --model-type question-answering --metrics bleu,rougeL
+              assay evaluate examples/qa.jsonl --targets ground_truth \\
+                --predictions predictions --model-type question-answering \\
+                --metrics bleu,rougeL
 
             With a live model, the model's answers are the predictions:
 
               assay evaluate examples/qa.jsonl --targets ground_truth \\
-                  --model openai:/gemma-3-270m --base-url http://127.0.0.1:8091/v1 \\
-                  --system-prompt "Answer in two sentences" --prompt "{inputs}" --model-type question-answering
+                --model openai:/gemma-3-270m \\
+                --base-url http://127.0.0.1:8091/v1 \\
+                --system-prompt "Answer in two sentences" \\
+                --prompt "{inputs}" --model-type question-answering
 
-            Answers are cached (see --cache-dir), so running the same command again sends nothing.
-            Ctrl-C stops sending, keeps the rows answered so far and prints their results.
+            Answers are cached (see --cache-dir): running the same command
+            again sends nothing. Ctrl-C stops sending, keeps the rows answered
+            so far and prints their results.
             """)
 
     @Argument(help: "The dataset file (.csv, .jsonl or .json).")
