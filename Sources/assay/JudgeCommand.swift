@@ -15,11 +15,14 @@ struct CalibrateCommand: AsyncParsableCommand {
         commandName: "calibrate",
         abstract: "Compare a judge's scores with human scores on the same rows.",
         discussion: """
-            LABELS is a dataset whose rows hold what the judge needs (inputs, outputs, targets or context) and a
-            human score. Example:
+            LABELS is a dataset whose rows hold what the judge reads (inputs,
+            outputs, targets or context) and a human score. Example:
 
-              assay judge calibrate --judge openai:/gpt-4o-mini --metrics answer_correctness \\
-                  --labels examples/judge-labels.jsonl --targets ground_truth
+              assay judge calibrate --judge openai:/gpt-4o-mini \\
+                --metrics answer_correctness --targets ground_truth \\
+                --labels examples/judge-labels.jsonl
+
+            Only the judge options of the live-model group apply here.
             """)
 
     @Option(help: "The judge metric: a built-in judge's name (answer_correctness, ...) or a judge definition file.")
