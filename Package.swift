@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Assay", targets: ["Assay"]),
         .library(name: "AssayProviders", targets: ["AssayProviders"]),
         .library(name: "AssayTesting", targets: ["AssayTesting"]),
+        .library(name: "AssayStoreSQLite", targets: ["AssayStoreSQLite"]),
         .executable(name: "assay", targets: ["assay"]),
     ],
     dependencies: [
@@ -46,6 +47,14 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "AssayStoreSQLite",
+            dependencies: [
+                "Assay",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -86,6 +95,11 @@ let package = Package(
             // The command-line tests run the built `assay` executable.
             dependencies: ["Assay", "AssayTesting", "assay"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AssayStoreSQLiteTests",
+            dependencies: ["Assay", "AssayStoreSQLite", "AssayTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

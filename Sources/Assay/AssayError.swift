@@ -12,6 +12,10 @@ public struct AssayError: Error, CustomStringConvertible, Sendable {
         case serviceFailure
         /// The run's spending limit was reached, so the call was not made.
         case budgetExhausted
+        /// A tracked thing (experiment, run) that does not exist.
+        case notFound
+        /// A tracked thing that already exists under that name.
+        case alreadyExists
         /// Assay itself failed.
         case `internal`
     }

@@ -1,0 +1,230 @@
+import Foundation
+
+/// Where evaluations are kept as runs: experiments, runs, parameters, metrics with their history,
+/// tags and dataset inputs, in MLflow's data model so that an MLflow-compatible server can serve them.
+///
+/// Backends implement it over a database (`SQLiteTrackingStore` in AssayStoreSQLite); callers use
+/// the conveniences of the extension (`logMetric`, `setTag`, ...).
+///
+/// ```swift
+/// let experiment = try await store.createExperiment(named: "llm-eval-demo")
+/// let run = try await store.createRun(in: experiment.id, named: "baseline")
+/// try await store.logBatch(run: run.id, metrics: [MetricPoint(key: "exact_match/v1", value: 0.5)])
+/// ```
+public protocol TrackingStore: Sendable {
+    /// Creates an experiment; a name already in use is an `alreadyExists` error.
+    func createExperiment(named name: String, artifactLocation: String?, tags: [KeyValue]) async throws(AssayError) -> Experiment
+    /// The experiment with this id; `notFound` when there is none.
+    func experiment(id: String) async throws(AssayError) -> Experiment
+    /// The experiment with this name, or nil.
+    func experiment(named name: String) async throws(AssayError) -> Experiment?
+    /// Experiments in the given lifecycle view, newest first.
+    func experiments(view: LifecycleView) async throws(AssayError) -> [Experiment]
+    /// Renames an experiment.
+    func renameExperiment(id: String, to name: String) async throws(AssayError)
+    /// Marks an experiment deleted or active again.
+    func setExperimentLifecycle(id: String, _ stage: LifecycleStage) async throws(AssayError)
+    /// Sets (or overwrites) an experiment tag.
+    func setExperimentTag(id: String, _ tag: KeyValue) async throws(AssayError)
+
+    /// Creates a run; without a name the store makes one up.
+    func createRun(in experimentID: String, named name: String?, startTime: Int64, userID: String?, tags: [KeyValue])
+        async throws(AssayError) -> RunInfo
+    /// The run with its latest metrics, params, tags and inputs; `notFound` when there is none.
+    func run(id: String) async throws(AssayError) -> Run
+    /// Updates a run's status, end time or name.
+    func updateRun(id: String, status: RunStatus?, endTime: Int64?, name: String?) async throws(AssayError) -> RunInfo
+    /// Marks a run deleted or active again.
+    func setRunLifecycle(id: String, _ stage: LifecycleStage) async throws(AssayError)
+    /// The runs of experiments, newest first.
+    func runs(in experimentIDs: [String], view: LifecycleView) async throws(AssayError) -> [RunInfo]
+
+    /// Logs metrics, params and tags at once. Params are immutable: a different value for a logged
+    /// key is an `invalidInput` error and nothing of the batch is kept.
+    func logBatch(run id: String, metrics: [MetricPoint], params: [KeyValue], tags: [KeyValue]) async throws(AssayError)
+    /// Deletes a run tag.
+    func deleteTag(run id: String, key: String) async throws(AssayError)
+    /// Every logged point of a metric, ordered by timestamp, step and value.
+    func metricHistory(run id: String, key: String) async throws(AssayError) -> [MetricPoint]
+    /// Records the datasets a run used.
+    func logInputs(run id: String, datasets: [DatasetInput]) async throws(AssayError)
+}
+
+extension TrackingStore {
+    /// Logs one metric point.
+    public func logMetric(run id: String, _ point: MetricPoint) async throws(AssayError) {
+        try await logBatch(run: id, metrics: [point], params: [], tags: [])
+    }
+
+    /// Logs one parameter.
+    public func logParam(run id: String, _ param: KeyValue) async throws(AssayError) {
+        try await logBatch(run: id, metrics: [], params: [param], tags: [])
+    }
+
+    /// Sets (or overwrites) one run tag.
+    public func setTag(run id: String, _ tag: KeyValue) async throws(AssayError) {
+        try await logBatch(run: id, metrics: [], params: [], tags: [tag])
+    }
+}
+
+/// A key and a string value: a param or a tag.
+public struct KeyValue: Sendable, Hashable {
+    public var key: String
+    public var value: String
+
+    public init(_ key: String, _ value: String) {
+        self.key = key
+        self.value = value
+    }
+}
+
+/// Whether an experiment or run is in use or in the bin.
+public enum LifecycleStage: String, Sendable {
+    case active, deleted
+}
+
+/// Which lifecycle stages a listing includes (MLflow's `view_type`).
+public enum LifecycleView: Sendable {
+    case activeOnly, deletedOnly, all
+
+    func includes(_ stage: LifecycleStage) -> Bool {
+        switch self {
+        case .activeOnly: stage == .active
+        case .deletedOnly: stage == .deleted
+        case .all: true
+        }
+    }
+
+    /// The lifecycle stages the view includes, as stored strings.
+    public var stages: [String] {
+        [LifecycleStage.active, .deleted].filter(includes).map(\.rawValue)
+    }
+}
+
+/// A run's status.
+public enum RunStatus: String, Sendable, CaseIterable {
+    case running = "RUNNING", scheduled = "SCHEDULED", finished = "FINISHED", failed = "FAILED", killed = "KILLED"
+}
+
+/// An experiment: a named group of runs.
+public struct Experiment: Sendable, Equatable {
+    /// The id, a decimal string (`"0"` is the Default experiment).
+    public var id: String
+    public var name: String
+    /// Where the runs' artifacts go, such as `mlflow-artifacts:/1`.
+    public var artifactLocation: String
+    public var lifecycleStage: LifecycleStage
+    /// Milliseconds since 1970.
+    public var creationTime: Int64
+    public var lastUpdateTime: Int64
+    public var tags: [KeyValue]
+
+    public init(
+        id: String, name: String, artifactLocation: String, lifecycleStage: LifecycleStage, creationTime: Int64,
+        lastUpdateTime: Int64, tags: [KeyValue]
+    ) {
+        self.id = id
+        self.name = name
+        self.artifactLocation = artifactLocation
+        self.lifecycleStage = lifecycleStage
+        self.creationTime = creationTime
+        self.lastUpdateTime = lastUpdateTime
+        self.tags = tags
+    }
+}
+
+/// What identifies a run and where it stands.
+public struct RunInfo: Sendable, Equatable {
+    /// 32 hexadecimal characters.
+    public var id: String
+    public var experimentID: String
+    public var name: String
+    public var userID: String
+    public var status: RunStatus
+    /// Milliseconds since 1970.
+    public var startTime: Int64
+    public var endTime: Int64?
+    /// `<experiment artifact location>/<run id>/artifacts`.
+    public var artifactURI: String
+    public var lifecycleStage: LifecycleStage
+
+    public init(
+        id: String, experimentID: String, name: String, userID: String, status: RunStatus, startTime: Int64,
+        endTime: Int64?, artifactURI: String, lifecycleStage: LifecycleStage
+    ) {
+        self.id = id
+        self.experimentID = experimentID
+        self.name = name
+        self.userID = userID
+        self.status = status
+        self.startTime = startTime
+        self.endTime = endTime
+        self.artifactURI = artifactURI
+        self.lifecycleStage = lifecycleStage
+    }
+}
+
+/// One logged value of a metric. NaN and ±infinity are kept as logged.
+public struct MetricPoint: Sendable, Equatable {
+    public var key: String
+    public var value: Double
+    /// Milliseconds since 1970.
+    public var timestamp: Int64
+    public var step: Int64
+
+    public init(key: String, value: Double, timestamp: Int64 = MetricPoint.now(), step: Int64 = 0) {
+        self.key = key
+        self.value = value
+        self.timestamp = timestamp
+        self.step = step
+    }
+
+    /// Milliseconds since 1970, now.
+    public static func now() -> Int64 {
+        Int64((Date().timeIntervalSince1970 * 1000).rounded())
+    }
+
+    public static func == (a: MetricPoint, b: MetricPoint) -> Bool {
+        a.key == b.key && a.timestamp == b.timestamp && a.step == b.step
+            && (a.value == b.value || (a.value.isNaN && b.value.isNaN))
+    }
+}
+
+/// A dataset a run used, as MLflow records it (`source`, `schema` and `profile` are JSON strings).
+public struct DatasetInput: Sendable, Equatable {
+    public var name: String
+    public var digest: String
+    public var sourceType: String
+    public var source: String
+    public var schema: String?
+    public var profile: String?
+    public var tags: [KeyValue]
+
+    public init(name: String, digest: String, sourceType: String, source: String, schema: String? = nil, profile: String? = nil, tags: [KeyValue] = []) {
+        self.name = name
+        self.digest = digest
+        self.sourceType = sourceType
+        self.source = source
+        self.schema = schema
+        self.profile = profile
+        self.tags = tags
+    }
+}
+
+/// A run: its info, latest metrics (one per key: the greatest by step, timestamp, value), params, tags
+/// and dataset inputs.
+public struct Run: Sendable, Equatable {
+    public var info: RunInfo
+    public var metrics: [MetricPoint]
+    public var params: [KeyValue]
+    public var tags: [KeyValue]
+    public var inputs: [DatasetInput]
+
+    public init(info: RunInfo, metrics: [MetricPoint], params: [KeyValue], tags: [KeyValue], inputs: [DatasetInput]) {
+        self.info = info
+        self.metrics = metrics
+        self.params = params
+        self.tags = tags
+        self.inputs = inputs
+    }
+}

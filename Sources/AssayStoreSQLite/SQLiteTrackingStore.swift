@@ -1,0 +1,445 @@
+public import Assay
+import Foundation
+import GRDB
+
+/// The embedded tracking store: one SQLite database (WAL) holding experiments, runs, params, tags,
+/// metrics with their full history, and dataset inputs.
+///
+/// ```swift
+/// let store = try SQLiteTrackingStore(path: "assay.db")
+/// let run = try await store.createRun(in: "0", named: nil, startTime: MetricPoint.now(), userID: nil, tags: [])
+/// ```
+public final class SQLiteTrackingStore: TrackingStore {
+    private let writer: any DatabaseWriter
+    /// The root that new experiments' artifact locations are made from.
+    public let artifactRoot: String
+
+    /// Opens (creating and migrating if needed) the database at `path`.
+    public init(path: String, artifactRoot: String = "mlflow-artifacts:") throws(AssayError) {
+        do {
+            var configuration = Configuration()
+            configuration.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+            configuration.busyMode = .timeout(30)
+            writer = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw .invalidInput("cannot open the tracking database \(path): \(error)")
+        }
+        self.artifactRoot = artifactRoot
+        try migrate()
+    }
+
+    /// An in-memory store, for tests.
+    public init(inMemoryWithArtifactRoot artifactRoot: String = "mlflow-artifacts:") throws(AssayError) {
+        do {
+            writer = try DatabaseQueue()
+        } catch {
+            throw .internal("cannot open an in-memory database: \(error)")
+        }
+        self.artifactRoot = artifactRoot
+        try migrate()
+    }
+
+    private func migrate() throws(AssayError) {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: experiments, runs, params, tags, metrics, inputs") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE experiments (
+                        experiment_id INTEGER PRIMARY KEY,
+                        name TEXT NOT NULL UNIQUE,
+                        artifact_location TEXT NOT NULL,
+                        lifecycle_stage TEXT NOT NULL DEFAULT 'active',
+                        creation_time INTEGER NOT NULL,
+                        last_update_time INTEGER NOT NULL);
+                    CREATE TABLE experiment_tags (
+                        experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id) ON DELETE CASCADE,
+                        key TEXT NOT NULL, value TEXT NOT NULL,
+                        PRIMARY KEY (experiment_id, key));
+                    CREATE TABLE runs (
+                        run_uuid TEXT PRIMARY KEY,
+                        experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id),
+                        name TEXT NOT NULL,
+                        user_id TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        start_time INTEGER NOT NULL,
+                        end_time INTEGER,
+                        artifact_uri TEXT NOT NULL,
+                        lifecycle_stage TEXT NOT NULL DEFAULT 'active');
+                    CREATE INDEX runs_by_experiment ON runs (experiment_id, start_time);
+                    CREATE TABLE params (
+                        run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
+                        key TEXT NOT NULL, value TEXT NOT NULL,
+                        PRIMARY KEY (run_uuid, key));
+                    CREATE TABLE tags (
+                        run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
+                        key TEXT NOT NULL, value TEXT NOT NULL,
+                        PRIMARY KEY (run_uuid, key));
+                    -- SQLite stores NaN as NULL, so NaN is a flag beside the value.
+                    CREATE TABLE metrics (
+                        run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
+                        key TEXT NOT NULL, value REAL, is_nan INTEGER NOT NULL DEFAULT 0,
+                        timestamp INTEGER NOT NULL, step INTEGER NOT NULL);
+                    CREATE INDEX metrics_by_run_key ON metrics (run_uuid, key, timestamp, step);
+                    CREATE TABLE latest_metrics (
+                        run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
+                        key TEXT NOT NULL, value REAL, is_nan INTEGER NOT NULL DEFAULT 0,
+                        timestamp INTEGER NOT NULL, step INTEGER NOT NULL,
+                        PRIMARY KEY (run_uuid, key));
+                    CREATE TABLE inputs (
+                        run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
+                        position INTEGER NOT NULL,
+                        name TEXT NOT NULL, digest TEXT NOT NULL, source_type TEXT NOT NULL, source TEXT NOT NULL,
+                        schema TEXT, profile TEXT, tags TEXT NOT NULL,
+                        PRIMARY KEY (run_uuid, position));
+                    """)
+            let now = MetricPoint.now()
+            try db.execute(
+                sql: "INSERT INTO experiments VALUES (0, 'Default', ?, 'active', ?, ?)",
+                arguments: [self.artifactRoot + "/0", now, now])
+        }
+        do {
+            try migrator.migrate(writer)
+        } catch {
+            throw .internal("cannot migrate the tracking database: \(error)")
+        }
+    }
+
+    private func perform<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(AssayError) -> T {
+        do {
+            return try await writer.write(body)
+        } catch let error as AssayError {
+            throw error
+        } catch {
+            throw .internal("tracking database: \(error)")
+        }
+    }
+
+    // MARK: - Experiments
+
+    public func createExperiment(named name: String, artifactLocation: String?, tags: [KeyValue]) async throws(AssayError)
+        -> Experiment
+    {
+        guard !name.isEmpty else { throw .invalidInput("an experiment needs a name") }
+        let root = artifactRoot
+        let id: Int64 = try await perform { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM experiments WHERE name = ?", arguments: [name]) == true {
+                throw AssayError(.alreadyExists, "Experiment '\(name)' already exists.")
+            }
+            let next = (try Int64.fetchOne(db, sql: "SELECT MAX(experiment_id) FROM experiments") ?? 0) + 1
+            let now = MetricPoint.now()
+            try db.execute(
+                sql: "INSERT INTO experiments VALUES (?, ?, ?, 'active', ?, ?)",
+                arguments: [next, name, artifactLocation ?? "\(root)/\(next)", now, now])
+            for tag in tags {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO experiment_tags VALUES (?, ?, ?)", arguments: [next, tag.key, tag.value])
+            }
+            return next
+        }
+        return try await experiment(id: String(id))
+    }
+
+    public func experiment(id: String) async throws(AssayError) -> Experiment {
+        guard let number = Int64(id) else { throw AssayError(.notFound, "No Experiment with id=\(id) exists") }
+        let found: Experiment? = try await perform { db in try Self.loadExperiment(db, where: "experiment_id = ?", number) }
+        guard let found else { throw AssayError(.notFound, "No Experiment with id=\(id) exists") }
+        return found
+    }
+
+    public func experiment(named name: String) async throws(AssayError) -> Experiment? {
+        try await perform { db in try Self.loadExperiment(db, where: "name = ?", name) }
+    }
+
+    public func experiments(view: LifecycleView) async throws(AssayError) -> [Experiment] {
+        let stages = view.stages
+        return try await perform { db in
+            let ids = try Int64.fetchAll(
+                db, sql: "SELECT experiment_id FROM experiments WHERE lifecycle_stage IN (\(stages.map { _ in "?" }.joined(separator: ","))) ORDER BY experiment_id DESC",
+                arguments: StatementArguments(stages))
+            return try ids.compactMap { try Self.loadExperiment(db, where: "experiment_id = ?", $0) }
+        }
+    }
+
+    public func renameExperiment(id: String, to name: String) async throws(AssayError) {
+        _ = try await experiment(id: id)
+        try await perform { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM experiments WHERE name = ? AND experiment_id != ?", arguments: [name, Int64(id)]) == true {
+                throw AssayError(.alreadyExists, "Experiment '\(name)' already exists.")
+            }
+            try db.execute(
+                sql: "UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?",
+                arguments: [name, MetricPoint.now(), Int64(id)])
+        }
+    }
+
+    public func setExperimentLifecycle(id: String, _ stage: LifecycleStage) async throws(AssayError) {
+        _ = try await experiment(id: id)
+        try await perform { db in
+            try db.execute(
+                sql: "UPDATE experiments SET lifecycle_stage = ?, last_update_time = ? WHERE experiment_id = ?",
+                arguments: [stage.rawValue, MetricPoint.now(), Int64(id)])
+            // Runs follow their experiment into and out of the bin.
+            try db.execute(sql: "UPDATE runs SET lifecycle_stage = ? WHERE experiment_id = ?", arguments: [stage.rawValue, Int64(id)])
+        }
+    }
+
+    public func setExperimentTag(id: String, _ tag: KeyValue) async throws(AssayError) {
+        _ = try await experiment(id: id)
+        try await perform { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO experiment_tags VALUES (?, ?, ?)", arguments: [Int64(id), tag.key, tag.value])
+        }
+    }
+
+    private static func loadExperiment(_ db: Database, where condition: String, _ argument: some DatabaseValueConvertible & Sendable)
+        throws -> Experiment?
+    {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM experiments WHERE \(condition)", arguments: [argument]) else {
+            return nil
+        }
+        let id: Int64 = row["experiment_id"]
+        let tags = try Row.fetchAll(db, sql: "SELECT key, value FROM experiment_tags WHERE experiment_id = ? ORDER BY key", arguments: [id])
+            .map { KeyValue($0["key"], $0["value"]) }
+        return Experiment(
+            id: String(id), name: row["name"], artifactLocation: row["artifact_location"],
+            lifecycleStage: LifecycleStage(rawValue: row["lifecycle_stage"]) ?? .active, creationTime: row["creation_time"],
+            lastUpdateTime: row["last_update_time"], tags: tags)
+    }
+
+    // MARK: - Runs
+
+    public func createRun(in experimentID: String, named name: String?, startTime: Int64, userID: String?, tags: [KeyValue])
+        async throws(AssayError) -> RunInfo
+    {
+        let experiment = try await experiment(id: experimentID)
+        guard experiment.lifecycleStage == .active else {
+            throw .invalidInput("experiment \(experimentID) is deleted; restore it before adding runs")
+        }
+        let id = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let runName = name ?? tags.first { $0.key == "mlflow.runName" }?.value ?? RunNames.make(seed: id)
+        let user = userID ?? tags.first { $0.key == "mlflow.user" }?.value ?? ""
+        let info = RunInfo(
+            id: id, experimentID: experimentID, name: runName, userID: user, status: .running, startTime: startTime,
+            endTime: nil, artifactURI: "\(experiment.artifactLocation)/\(id)/artifacts", lifecycleStage: .active)
+        let allTags = tags.filter { $0.key != "mlflow.runName" } + [KeyValue("mlflow.runName", runName)]
+        try await perform { db in
+            try db.execute(
+                sql: "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, NULL, ?, 'active')",
+                arguments: [id, Int64(experimentID), runName, user, RunStatus.running.rawValue, startTime, info.artifactURI])
+            for tag in allTags {
+                try db.execute(sql: "INSERT OR REPLACE INTO tags VALUES (?, ?, ?)", arguments: [id, tag.key, tag.value])
+            }
+        }
+        return info
+    }
+
+    public func run(id: String) async throws(AssayError) -> Run {
+        let found: Run? = try await perform { db in
+            guard let info = try Self.loadRunInfo(db, id) else { return nil }
+            let metrics = try Row.fetchAll(
+                db, sql: "SELECT * FROM latest_metrics WHERE run_uuid = ? ORDER BY key", arguments: [id]
+            ).map(Self.metric)
+            let params = try Row.fetchAll(db, sql: "SELECT key, value FROM params WHERE run_uuid = ? ORDER BY key", arguments: [id])
+                .map { KeyValue($0["key"], $0["value"]) }
+            let tags = try Row.fetchAll(db, sql: "SELECT key, value FROM tags WHERE run_uuid = ? ORDER BY key", arguments: [id])
+                .map { KeyValue($0["key"], $0["value"]) }
+            let inputs = try Row.fetchAll(db, sql: "SELECT * FROM inputs WHERE run_uuid = ? ORDER BY position", arguments: [id])
+                .map { row in
+                    DatasetInput(
+                        name: row["name"], digest: row["digest"], sourceType: row["source_type"], source: row["source"],
+                        schema: row["schema"], profile: row["profile"], tags: Self.decodeTags(row["tags"]))
+                }
+            return Run(info: info, metrics: metrics, params: params, tags: tags, inputs: inputs)
+        }
+        guard let found else { throw AssayError(.notFound, "Run with id=\(id) not found") }
+        return found
+    }
+
+    public func updateRun(id: String, status: RunStatus?, endTime: Int64?, name: String?) async throws(AssayError) -> RunInfo {
+        let updated: RunInfo? = try await perform { db in
+            guard try Self.loadRunInfo(db, id) != nil else { return nil }
+            if let status { try db.execute(sql: "UPDATE runs SET status = ? WHERE run_uuid = ?", arguments: [status.rawValue, id]) }
+            if let endTime { try db.execute(sql: "UPDATE runs SET end_time = ? WHERE run_uuid = ?", arguments: [endTime, id]) }
+            if let name {
+                try db.execute(sql: "UPDATE runs SET name = ? WHERE run_uuid = ?", arguments: [name, id])
+                try db.execute(sql: "INSERT OR REPLACE INTO tags VALUES (?, 'mlflow.runName', ?)", arguments: [id, name])
+            }
+            return try Self.loadRunInfo(db, id)
+        }
+        guard let updated else { throw AssayError(.notFound, "Run with id=\(id) not found") }
+        return updated
+    }
+
+    public func setRunLifecycle(id: String, _ stage: LifecycleStage) async throws(AssayError) {
+        let changed: Bool = try await perform { db in
+            try db.execute(sql: "UPDATE runs SET lifecycle_stage = ? WHERE run_uuid = ?", arguments: [stage.rawValue, id])
+            return db.changesCount > 0
+        }
+        guard changed else { throw AssayError(.notFound, "Run with id=\(id) not found") }
+    }
+
+    public func runs(in experimentIDs: [String], view: LifecycleView) async throws(AssayError) -> [RunInfo] {
+        let ids = experimentIDs.compactMap { Int64($0) }
+        guard !ids.isEmpty else { return [] }
+        let stages = view.stages
+        return try await perform { db in
+            let runIDs = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT run_uuid FROM runs
+                    WHERE experiment_id IN (\(ids.map { _ in "?" }.joined(separator: ",")))
+                      AND lifecycle_stage IN (\(stages.map { _ in "?" }.joined(separator: ",")))
+                    ORDER BY start_time DESC, run_uuid
+                    """,
+                arguments: StatementArguments(ids.map { $0 as any DatabaseValueConvertible } + stages.map { $0 as any DatabaseValueConvertible }))
+            return try runIDs.compactMap { try Self.loadRunInfo(db, $0) }
+        }
+    }
+
+    private static func loadRunInfo(_ db: Database, _ id: String) throws -> RunInfo? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE run_uuid = ?", arguments: [id]) else { return nil }
+        let experimentID: Int64 = row["experiment_id"]
+        return RunInfo(
+            id: row["run_uuid"], experimentID: String(experimentID), name: row["name"], userID: row["user_id"],
+            status: RunStatus(rawValue: row["status"]) ?? .running, startTime: row["start_time"], endTime: row["end_time"],
+            artifactURI: row["artifact_uri"], lifecycleStage: LifecycleStage(rawValue: row["lifecycle_stage"]) ?? .active)
+    }
+
+    // MARK: - Logging
+
+    public func logBatch(run id: String, metrics: [MetricPoint], params: [KeyValue], tags: [KeyValue]) async throws(AssayError) {
+        try await perform { db in
+            guard let info = try Self.loadRunInfo(db, id) else { throw AssayError(.notFound, "Run with id=\(id) not found") }
+            guard info.lifecycleStage == .active else {
+                throw AssayError.invalidInput("The run \(id) must be in the 'active' state. Current state is deleted.")
+            }
+            for param in params {
+                if let existing = try String.fetchOne(
+                    db, sql: "SELECT value FROM params WHERE run_uuid = ? AND key = ?", arguments: [id, param.key])
+                {
+                    guard existing == param.value else {
+                        throw AssayError.invalidInput(
+                            "Changing param values is not allowed. Param with key='\(param.key)' was already logged with value='\(existing)' for run ID='\(id)'. Attempted logging new value '\(param.value)'.")
+                    }
+                    continue
+                }
+                try db.execute(sql: "INSERT INTO params VALUES (?, ?, ?)", arguments: [id, param.key, param.value])
+            }
+            for tag in tags {
+                try db.execute(sql: "INSERT OR REPLACE INTO tags VALUES (?, ?, ?)", arguments: [id, tag.key, tag.value])
+                if tag.key == "mlflow.runName" {
+                    try db.execute(sql: "UPDATE runs SET name = ? WHERE run_uuid = ?", arguments: [tag.value, id])
+                }
+            }
+            for point in metrics {
+                let stored: Double? = point.value.isNaN ? nil : point.value
+                let isNaN = point.value.isNaN ? 1 : 0
+                try db.execute(
+                    sql: "INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [id, point.key, stored, isNaN, point.timestamp, point.step])
+                try Self.updateLatest(db, run: id, point)
+            }
+        }
+    }
+
+    /// Keeps, per key, the point greatest by (step, timestamp, value), as MLflow's "latest metric" rule.
+    private static func updateLatest(_ db: Database, run id: String, _ point: MetricPoint) throws {
+        if let row = try Row.fetchOne(db, sql: "SELECT * FROM latest_metrics WHERE run_uuid = ? AND key = ?", arguments: [id, point.key]) {
+            let current = metric(row)
+            let newer =
+                (point.step, point.timestamp) != (current.step, current.timestamp)
+                ? (point.step, point.timestamp) > (current.step, current.timestamp)
+                : Self.order(point.value) > Self.order(current.value)
+            guard newer else { return }
+        }
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO latest_metrics VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [id, point.key, point.value.isNaN ? nil : point.value, point.value.isNaN ? 1 : 0, point.timestamp, point.step])
+    }
+
+    /// Values in comparison order, NaN above every number (as Python's max over floats treats it).
+    private static func order(_ value: Double) -> Double {
+        value.isNaN ? .infinity : value
+    }
+
+    public func deleteTag(run id: String, key: String) async throws(AssayError) {
+        try await perform { db in
+            guard try Self.loadRunInfo(db, id) != nil else { throw AssayError(.notFound, "Run with id=\(id) not found") }
+            try db.execute(sql: "DELETE FROM tags WHERE run_uuid = ? AND key = ?", arguments: [id, key])
+            guard db.changesCount > 0 else {
+                throw AssayError(.notFound, "No tag with name: \(key) in run with id \(id)")
+            }
+        }
+    }
+
+    public func metricHistory(run id: String, key: String) async throws(AssayError) -> [MetricPoint] {
+        try await perform { db in
+            guard try Self.loadRunInfo(db, id) != nil else { throw AssayError(.notFound, "Run with id=\(id) not found") }
+            return try Row.fetchAll(
+                db, sql: "SELECT * FROM metrics WHERE run_uuid = ? AND key = ? ORDER BY timestamp, step, value",
+                arguments: [id, key]
+            ).map(Self.metric)
+        }
+    }
+
+    public func logInputs(run id: String, datasets: [DatasetInput]) async throws(AssayError) {
+        try await perform { db in
+            guard try Self.loadRunInfo(db, id) != nil else { throw AssayError(.notFound, "Run with id=\(id) not found") }
+            var position = (try Int.fetchOne(db, sql: "SELECT MAX(position) FROM inputs WHERE run_uuid = ?", arguments: [id]) ?? -1) + 1
+            for dataset in datasets {
+                let exists = try Bool.fetchOne(
+                    db, sql: "SELECT 1 FROM inputs WHERE run_uuid = ? AND name = ? AND digest = ?",
+                    arguments: [id, dataset.name, dataset.digest]) == true
+                if exists { continue }
+                try db.execute(
+                    sql: "INSERT INTO inputs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    arguments: [
+                        id, position, dataset.name, dataset.digest, dataset.sourceType, dataset.source, dataset.schema,
+                        dataset.profile, Self.encodeTags(dataset.tags),
+                    ])
+                position += 1
+            }
+        }
+    }
+
+    private static func metric(_ row: Row) -> MetricPoint {
+        let isNaN: Int = row["is_nan"]
+        let value: Double? = row["value"]
+        return MetricPoint(key: row["key"], value: isNaN == 1 ? .nan : (value ?? .nan), timestamp: row["timestamp"], step: row["step"])
+    }
+
+    private static func encodeTags(_ tags: [KeyValue]) -> String {
+        DataValue.list(tags.map { .object(["key": .string($0.key), "value": .string($0.value)]) }).description
+    }
+
+    private static func decodeTags(_ text: String) -> [KeyValue] {
+        guard case .list(let items)? = try? DataValue(json: text) else { return [] }
+        return items.compactMap { item in
+            guard case .object(let fields) = item, let key = fields["key"]?.stringValue, let value = fields["value"]?.stringValue
+            else { return nil }
+            return KeyValue(key, value)
+        }
+    }
+}
+
+/// Readable run names, made up when a run is created without one ("brave-otter-412").
+enum RunNames {
+    static let adjectives = [
+        "amber", "bold", "brave", "bright", "calm", "clever", "crisp", "eager", "gentle", "honest", "keen", "lively",
+        "lucid", "merry", "nimble", "patient", "quiet", "rapid", "steady", "sunny", "tidy", "vivid", "warm", "wise",
+    ]
+    static let nouns = [
+        "badger", "beacon", "comet", "falcon", "fern", "harbor", "heron", "lantern", "maple", "meadow", "otter", "pebble",
+        "quartz", "raven", "river", "sparrow", "spruce", "summit", "thistle", "tide", "walnut", "willow", "wren", "yarrow",
+    ]
+
+    /// A name derived from a seed (the run id), so it is stable for the run.
+    static func make(seed: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in seed.utf8 { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
+        let adjective = adjectives[Int(hash % UInt64(adjectives.count))]
+        let noun = nouns[Int((hash / 31) % UInt64(nouns.count))]
+        return "\(adjective)-\(noun)-\(Int((hash / 997) % 1000))"
+    }
+}

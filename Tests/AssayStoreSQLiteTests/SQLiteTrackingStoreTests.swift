@@ -1,0 +1,103 @@
+import Assay
+import AssayStoreSQLite
+import AssayTesting
+import Foundation
+import Testing
+
+@Suite struct SQLiteTrackingStoreTests {
+    @Test func experimentsStartWithDefaultAndKeepNamesUnique() async throws {
+        let store = try SQLiteTrackingStore(inMemoryWithArtifactRoot: "mlflow-artifacts:")
+        let defaultExperiment = try await store.experiment(id: "0")
+        #expect(defaultExperiment.name == "Default")
+        #expect(defaultExperiment.artifactLocation == "mlflow-artifacts:/0")
+        #expect(defaultExperiment.lifecycleStage == .active)
+        let first = try await store.createExperiment(named: "llm-eval-demo", artifactLocation: nil, tags: [KeyValue("team", "nlp")])
+        let second = try await store.createExperiment(named: "other", artifactLocation: nil, tags: [])
+        #expect(first.id == "1" && second.id == "2")
+        #expect(first.tags == [KeyValue("team", "nlp")])
+        #expect(try await store.experiment(named: "llm-eval-demo")?.id == "1")
+        #expect(try await store.experiment(named: "missing") == nil)
+        #expect(try await store.experiments(view: .activeOnly).map(\.id) == ["2", "1", "0"])
+        let duplicate = await errorMessage { _ = try await store.createExperiment(named: "other", artifactLocation: nil, tags: []) }
+        #expect(duplicate == "Experiment 'other' already exists.")
+        let missing = await errorMessage { _ = try await store.experiment(id: "999999") }
+        #expect(missing == "No Experiment with id=999999 exists")
+        try await store.setExperimentLifecycle(id: "2", .deleted)
+        #expect(try await store.experiments(view: .activeOnly).map(\.id) == ["1", "0"])
+        #expect(try await store.experiments(view: .deletedOnly).map(\.id) == ["2"])
+        try await store.renameExperiment(id: "1", to: "renamed")
+        #expect(try await store.experiment(id: "1").name == "renamed")
+    }
+
+    @Test func runsRecordMetricsParamsTagsAndTheLatestMetricRule() async throws {
+        let store = try SQLiteTrackingStore(inMemoryWithArtifactRoot: "mlflow-artifacts:")
+        let info = try await store.createRun(in: "0", named: nil, startTime: 1_000, userID: "root", tags: [KeyValue("stage", "dev")])
+        #expect(info.id.count == 32)
+        #expect(info.artifactURI == "mlflow-artifacts:/0/\(info.id)/artifacts")
+        #expect(!info.name.isEmpty)
+        try await store.logBatch(
+            run: info.id,
+            metrics: [
+                MetricPoint(key: "loss", value: 0.9, timestamp: 10, step: 0),
+                MetricPoint(key: "loss", value: 0.3, timestamp: 50, step: 3),
+                MetricPoint(key: "loss", value: 0.25, timestamp: 50, step: 4),
+                MetricPoint(key: "acc", value: 0.8, timestamp: 90, step: 1),
+                MetricPoint(key: "acc", value: 0.7, timestamp: 20, step: 2),
+                MetricPoint(key: "weird", value: .nan, timestamp: 5, step: 0),
+                MetricPoint(key: "huge", value: .infinity, timestamp: 5, step: 0),
+            ],
+            params: [KeyValue("model", "gpt")], tags: [KeyValue("team", "nlp")])
+        let run = try await store.run(id: info.id)
+        let latest = Dictionary(uniqueKeysWithValues: run.metrics.map { ($0.key, $0) })
+        #expect(latest["loss"]?.value == 0.25, "same timestamp: the larger step wins")
+        #expect(latest["acc"]?.value == 0.7, "a larger step wins even with an older timestamp")
+        #expect(latest["weird"]?.value.isNaN == true)
+        #expect(latest["huge"]?.value == .infinity)
+        #expect(run.params == [KeyValue("model", "gpt")])
+        #expect(run.tags.contains(KeyValue("stage", "dev")) && run.tags.contains(KeyValue("mlflow.runName", info.name)))
+        let history = try await store.metricHistory(run: info.id, key: "loss")
+        #expect(history.map(\.value) == [0.9, 0.3, 0.25])
+
+        // Params are immutable; a batch that breaks the rule keeps nothing.
+        try await store.logParam(run: info.id, KeyValue("model", "gpt"))
+        let changed = await errorMessage {
+            try await store.logBatch(run: info.id, metrics: [MetricPoint(key: "loss", value: 0.1, timestamp: 99, step: 9)],
+                                     params: [KeyValue("model", "different")], tags: [])
+        }
+        #expect(changed?.hasPrefix("Changing param values is not allowed. Param with key='model' was already logged with value='gpt'") == true)
+        #expect(try await store.metricHistory(run: info.id, key: "loss").count == 3)
+
+        try await store.setTag(run: info.id, KeyValue("team", "search"))
+        try await store.deleteTag(run: info.id, key: "stage")
+        let tags = try await store.run(id: info.id).tags
+        #expect(tags.contains(KeyValue("team", "search")) && !tags.contains { $0.key == "stage" })
+
+        let finished = try await store.updateRun(id: info.id, status: .finished, endTime: 2_000, name: "baseline")
+        #expect(finished.status == .finished && finished.endTime == 2_000 && finished.name == "baseline")
+        try await store.setRunLifecycle(id: info.id, .deleted)
+        #expect(try await store.runs(in: ["0"], view: .activeOnly).isEmpty)
+        #expect(try await store.runs(in: ["0"], view: .all).map(\.id) == [info.id])
+        #expect(await errorMessage { _ = try await store.run(id: "nope") } == "Run with id=nope not found")
+    }
+
+    @Test func inputsAreRecordedOnceAndTheFileSurvivesReopening() async throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path("assay.db")
+        let dataset = DatasetInput(
+            name: "qa.jsonl", digest: "0d6ed5bc", sourceType: "local", source: "{\"path\": \"examples/qa.jsonl\"}",
+            schema: nil, profile: "{\"num_rows\": 12}", tags: [KeyValue("mlflow.data.context", "eval")])
+        let id: String
+        do {
+            let store = try SQLiteTrackingStore(path: path)
+            let experiment = try await store.createExperiment(named: "persisted", artifactLocation: nil, tags: [])
+            id = try await store.createRun(in: experiment.id, named: "r", startTime: 1, userID: nil, tags: []).id
+            try await store.logInputs(run: id, datasets: [dataset, dataset])
+            try await store.logMetric(run: id, MetricPoint(key: "exact_match/v1", value: 0.25))
+        }
+        let reopened = try SQLiteTrackingStore(path: path)
+        let run = try await reopened.run(id: id)
+        #expect(run.inputs == [dataset])
+        #expect(run.metrics.map(\.key) == ["exact_match/v1"])
+        #expect(try await reopened.experiment(named: "persisted") != nil)
+    }
+}
