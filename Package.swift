@@ -73,6 +73,8 @@ let package = Package(
             dependencies: [
                 "Assay",
                 "AssayProviders",
+                "AssayStoreSQLite",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

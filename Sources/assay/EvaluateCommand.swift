@@ -90,6 +90,18 @@ struct EvaluateCommand: AsyncParsableCommand {
     @OptionGroup(title: "Live model")
     var live: ModelOptions
 
+    @Option(help: "The experiment the run is recorded in (created when new).")
+    var experiment = "Default"
+
+    @Option(help: "The run's name (default: made up).")
+    var runName: String?
+
+    @Flag(help: "Do not record the evaluation as a run.")
+    var noTracking = false
+
+    @OptionGroup(title: "Tracking")
+    var tracking: TrackingOptions
+
     func run() async throws {
         var configuration = EvaluationConfiguration()
         configuration.inputsColumn = inputs
@@ -168,6 +180,8 @@ struct EvaluateCommand: AsyncParsableCommand {
         }
         let dataset = try Dataset(contentsOf: data, format: datasetFormat)
         let model = models.model
+        // Open the tracking store before the work, so that a bad tracking URI fails first.
+        let recorder = noTracking || live.dryRun ? nil : try tracking.open()
         configuration.concurrency = live.concurrency
         configuration.repeats = live.repeat
         if let model, live.dryRun {
@@ -222,6 +236,29 @@ struct EvaluateCommand: AsyncParsableCommand {
         print(Summary.render(result, elapsed: elapsed, predictionsColumn: predictions, showRows: showRows))
         if let outputJson { print("\nWrote \(outputJson)") }
         if let artifactsDir { print("Wrote the artifacts to \(artifactsDir)") }
+        if let (store, artifacts) = recorder {
+            var details = RunRecorder.Details()
+            details.dataset = DatasetInput(
+                name: dataset.name, digest: TrackingOptions.digest(of: data) ?? "", sourceType: "local",
+                source: DataValue.object(["path": .string(data)]).description,
+                profile: DataValue.object(["num_rows": .int(result.rowCount)]).description)
+            if let model {
+                details.params.append(KeyValue("model", model.identifier))
+                details.params.append(KeyValue("prompt", DataValue.list(model.messageTemplates.map {
+                    .object(["role": .string($0.role), "content": .string($0.content.source)])
+                }).description))
+                for (key, value) in model.spec.parameters.sorted(by: { $0.key < $1.key }) {
+                    details.params.append(KeyValue(key, value.text))
+                }
+                if live.repeat > 1 { details.params.append(KeyValue("repeats", String(live.repeat))) }
+                details.files.append((path: "model/spec.yaml", contents: model.spec.yaml))
+            }
+            if let judge = models.defaultJudge { details.params.append(KeyValue("judge", judge.identifier)) }
+            if live.judgeRepeats > 1 { details.params.append(KeyValue("judge_repeats", String(live.judgeRepeats))) }
+            let run = try await RunRecorder(store: store, artifactRoot: artifacts)
+                .record(result, experiment: experiment, runName: runName, details: details)
+            print("\nRecorded run \(run.id) (\(run.name)) in experiment '\(experiment)'; see `assay runs show \(run.id.prefix(8))`")
+        }
         if result.usage.interrupted { throw ExitCode(130) }
     }
 

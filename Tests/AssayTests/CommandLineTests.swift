@@ -9,6 +9,12 @@ import Testing
         var stderr: String
     }
 
+    static let trackingDatabase: String = {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("assay-cli-tests-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder.appendingPathComponent("assay.db").path
+    }()
+
     static var packageRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
@@ -19,6 +25,10 @@ import Testing
         process.executableURL = binary
         process.arguments = arguments
         process.currentDirectoryURL = packageRoot
+        // Runs are recorded in a scratch database, never in the checkout.
+        var environment = ProcessInfo.processInfo.environment
+        environment["ASSAY_TRACKING_URI"] = trackingDatabase
+        process.environment = environment
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
@@ -241,5 +251,44 @@ import Testing
         #expect(cells("1 ") == ["1", "0", "0", "0", "0", "2"])
         #expect(cells("5 ") == ["5", "0", "0", "0", "0", "8"])
         await server.stop()
+    }
+}
+
+@Suite struct RunsCommandLineTests {
+    @Test func evaluationsAreRecordedAndListed() throws {
+        let folder = try TemporaryFolder()
+        let database = folder.path("runs.db")
+        let evaluated = try CommandLineTests.run([
+            "evaluate", "examples/qa.jsonl", "--targets", "ground_truth", "--predictions", "predictions",
+            "--model-type", "question-answering", "--experiment", "cli-demo", "--run-name", "first",
+            "--tracking-uri", "sqlite:\(database)",
+        ])
+        #expect(evaluated.status == 0, "\(evaluated.stderr)")
+        #expect(evaluated.stdout.contains("Recorded run "))
+        #expect(evaluated.stdout.contains("(first) in experiment 'cli-demo'"))
+        #expect(FileManager.default.fileExists(atPath: folder.path("assay-artifacts")))
+
+        let list = try CommandLineTests.run(["runs", "list", "--experiment", "cli-demo", "--tracking-uri", database])
+        #expect(list.status == 0, "\(list.stderr)")
+        let row = try #require(list.stdout.split(separator: "\n").first { $0.contains("first") })
+        #expect(row.contains("cli-demo") && row.contains("FINISHED"))
+        let id = String(row.prefix(8))
+        let show = try CommandLineTests.run(["runs", "show", id, "--tracking-uri", database])
+        #expect(show.status == 0, "\(show.stderr)")
+        #expect(show.stdout.contains("exact_match/v1"))
+        #expect(show.stdout.contains("eval_results_table.json"))
+        #expect(show.stdout.contains("Dataset: qa.jsonl"))
+
+        let untracked = try CommandLineTests.run([
+            "evaluate", "examples/qa.jsonl", "--predictions", "predictions", "--model-type", "text", "--no-tracking",
+            "--tracking-uri", database,
+        ])
+        #expect(!untracked.stdout.contains("Recorded run"))
+        let unsupported = try CommandLineTests.run([
+            "evaluate", "examples/qa.jsonl", "--predictions", "predictions", "--model-type", "text",
+            "--tracking-uri", "postgresql://user@localhost/db",
+        ])
+        #expect(unsupported.status == 2)
+        #expect(unsupported.stderr.contains("give a file path or sqlite:PATH"))
     }
 }

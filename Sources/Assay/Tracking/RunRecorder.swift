@@ -1,0 +1,97 @@
+public import Foundation
+
+/// Records an evaluation as a run of a tracking store, the way `mlflow.evaluate` logs one: params,
+/// metrics at step 0, the dataset as an input, and the artifacts `eval_results_table.json` and
+/// `genai_custom_metrics.json` with the `mlflow.loggedArtifacts` tag, so MLflow's tools can read it.
+///
+/// ```swift
+/// let recorder = RunRecorder(store: store, artifactRoot: URL(fileURLWithPath: "assay-artifacts"))
+/// let run = try await recorder.record(result, experiment: "llm-eval-demo", runName: "baseline")
+/// ```
+public struct RunRecorder: Sendable {
+    /// The store runs are recorded in.
+    public let store: any TrackingStore
+    /// The local folder that `mlflow-artifacts:` URIs resolve to.
+    public let artifactRoot: URL
+
+    public init(store: any TrackingStore, artifactRoot: URL) {
+        self.store = store
+        self.artifactRoot = artifactRoot
+    }
+
+    /// What to record besides the result.
+    public struct Details: Sendable {
+        /// Parameters of the run (model URI, prompt, inference settings, ...), as strings.
+        public var params: [KeyValue] = []
+        /// The dataset the run evaluated.
+        public var dataset: DatasetInput?
+        /// More files to store with the run, by path within its artifacts (such as `model/spec.yaml`).
+        public var files: [(path: String, contents: String)] = []
+
+        public init() {}
+    }
+
+    /// Records `result` as a finished run (killed when the evaluation was interrupted) in the experiment
+    /// named `experiment`, creating it when needed.
+    public func record(_ result: EvaluationResult, experiment name: String, runName: String?, details: Details = .init())
+        async throws(AssayError) -> RunInfo
+    {
+        let experiment: Experiment
+        if let existing = try await store.experiment(named: name) {
+            experiment = existing
+        } else {
+            experiment = try await store.createExperiment(named: name, artifactLocation: nil, tags: [])
+        }
+        let user = ProcessInfo.processInfo.environment["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? NSUserName()
+        let run = try await store.createRun(
+            in: experiment.id, named: runName, startTime: MetricPoint.now(), userID: user,
+            tags: [KeyValue("mlflow.user", user), KeyValue("mlflow.source.name", "assay"), KeyValue("mlflow.source.type", "LOCAL")])
+        do {
+            let folder = try artifactFolder(for: run)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            var logged: [String] = []
+            try result.table.write(to: folder.appendingPathComponent("eval_results_table.json").path)
+            logged.append("eval_results_table.json")
+            if !result.judges.isEmpty {
+                try result.writeCustomMetrics(to: folder.appendingPathComponent("genai_custom_metrics.json").path)
+            }
+            for file in details.files {
+                let url = folder.appendingPathComponent(file.path)
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try Data(file.contents.utf8).write(to: url, options: .atomic)
+            }
+            // The tag MLflow's UI uses to find tables, spaced as Python's json.dumps writes it.
+            let tables = logged.map { "{\"path\": \"\($0)\", \"type\": \"table\"}" }.joined(separator: ", ")
+            let now = MetricPoint.now()
+            let metrics = result.metricKeys.map { MetricPoint(key: $0, value: result.metrics[$0]!, timestamp: now, step: 0) }
+            var params = details.params
+            if let modelType = result.modelType { params.append(KeyValue("model_type", modelType.rawValue)) }
+            params.append(KeyValue("dataset_name", result.datasetName))
+            if let digest = details.dataset?.digest { params.append(KeyValue("dataset_digest", digest)) }
+            params.append(KeyValue("rows", String(result.rowCount)))
+            try await store.logBatch(
+                run: run.id, metrics: metrics, params: params,
+                tags: [KeyValue("mlflow.loggedArtifacts", "[\(tables)]")])
+            if let dataset = details.dataset { try await store.logInputs(run: run.id, datasets: [dataset]) }
+            return try await store.updateRun(
+                id: run.id, status: result.usage.interrupted ? .killed : .finished, endTime: MetricPoint.now(), name: nil)
+        } catch {
+            _ = try? await store.updateRun(id: run.id, status: .failed, endTime: MetricPoint.now(), name: nil)
+            if let error = error as? AssayError { throw error }
+            throw .internal("cannot record run \(run.id): \(error)")
+        }
+    }
+
+    /// The local folder of a run's artifacts: its `mlflow-artifacts:/…` URI under the artifact root,
+    /// or a `file:` URI or path as given.
+    public func artifactFolder(for run: RunInfo) throws(AssayError) -> URL {
+        let uri = run.artifactURI
+        if uri.hasPrefix("mlflow-artifacts:") {
+            let relative = uri.dropFirst("mlflow-artifacts:".count).drop { $0 == "/" }
+            return artifactRoot.appendingPathComponent(String(relative))
+        }
+        if uri.hasPrefix("file://") { return URL(fileURLWithPath: String(uri.dropFirst("file://".count))) }
+        if uri.hasPrefix("/") { return URL(fileURLWithPath: uri) }
+        throw .invalidInput("run \(run.id) keeps its artifacts at \(uri), which is not a local folder")
+    }
+}

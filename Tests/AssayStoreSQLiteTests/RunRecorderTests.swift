@@ -1,0 +1,48 @@
+import Assay
+import AssayStoreSQLite
+import AssayTesting
+import Foundation
+import Testing
+
+@Suite struct RunRecorderTests {
+    @Test func anEvaluationBecomesARunWithMetricsParamsInputsAndArtifacts() async throws {
+        let folder = try TemporaryFolder()
+        let store = try SQLiteTrackingStore(path: folder.path("assay.db"))
+        let data = Dataset(
+            name: "qa.jsonl", columns: ["inputs", "ground_truth", "predictions"],
+            rows: [["What is 2+2?", "4", "4"], ["Capital of France?", "Paris", "Lyon"]])
+        let result = try await evaluate(
+            data, targets: "ground_truth", predictions: "predictions", modelType: .questionAnswering, extraMetrics: [.bleu])
+        let recorder = RunRecorder(store: store, artifactRoot: folder.url.appendingPathComponent("artifacts"))
+        var details = RunRecorder.Details()
+        details.params = [KeyValue("model", "openai:/gpt-4o-mini")]
+        details.dataset = DatasetInput(name: "qa.jsonl", digest: "abcd1234", sourceType: "local", source: "{\"path\": \"qa.jsonl\"}")
+        details.files = [(path: "model/spec.yaml", contents: "model: openai:/gpt-4o-mini\n")]
+        let info = try await recorder.record(result, experiment: "llm-eval-demo", runName: "baseline", details: details)
+
+        #expect(info.status == .finished)
+        #expect(info.name == "baseline")
+        let experiment = try #require(try await store.experiment(named: "llm-eval-demo"))
+        #expect(info.experimentID == experiment.id)
+        let run = try await store.run(id: info.id)
+        let metrics = Dictionary(uniqueKeysWithValues: run.metrics.map { ($0.key, $0) })
+        #expect(metrics["exact_match/v1"]?.value == 0.5)
+        #expect(metrics["exact_match/v1"]?.step == 0)
+        #expect(Set(metrics.keys) == Set(result.metricKeys))
+        #expect(run.params.contains(KeyValue("model", "openai:/gpt-4o-mini")))
+        #expect(run.params.contains(KeyValue("model_type", "question-answering")))
+        #expect(run.params.contains(KeyValue("dataset_digest", "abcd1234")))
+        #expect(run.tags.contains(KeyValue("mlflow.loggedArtifacts", "[{\"path\": \"eval_results_table.json\", \"type\": \"table\"}]")))
+        #expect(run.inputs.map(\.digest) == ["abcd1234"])
+        let artifacts = try recorder.artifactFolder(for: run.info)
+        #expect(artifacts.path.hasSuffix("artifacts/\(experiment.id)/\(info.id)/artifacts"))
+        let table = try String(contentsOf: artifacts.appendingPathComponent("eval_results_table.json"), encoding: .utf8)
+        #expect(table == (try result.table.jsonString()))
+        #expect(FileManager.default.fileExists(atPath: artifacts.appendingPathComponent("model/spec.yaml").path))
+        #expect(!FileManager.default.fileExists(atPath: artifacts.appendingPathComponent("genai_custom_metrics.json").path))
+
+        // A second evaluation into the same experiment is a second run.
+        _ = try await recorder.record(result, experiment: "llm-eval-demo", runName: nil)
+        #expect(try await store.runs(in: [experiment.id], view: .activeOnly).count == 2)
+    }
+}
