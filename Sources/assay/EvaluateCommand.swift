@@ -1,6 +1,7 @@
 import ArgumentParser
 import Assay
 import AssayProviders
+import AssayStoreSQLite
 import Foundation
 
 #if canImport(Glibc)
@@ -151,7 +152,9 @@ struct EvaluateCommand: AsyncParsableCommand {
                 ? (metricsFrom as NSString).appendingPathComponent("genai_custom_metrics.json") : metricsFrom
             judgeFiles += try EvaluationResult.judges(fromCustomMetricsFile: file)
         }
-        let models = try live.makeModels(inputsColumn: inputs, needsJudges: judgeFiles.contains { $0.model != nil })
+        let recordedSpec = try await recordedModelSpec()
+        let models = try live.makeModels(
+            inputsColumn: inputs, needsJudges: judgeFiles.contains { $0.model != nil }, recordedSpec: recordedSpec)
         configuration.judge = models.defaultJudge
         configuration.judgeRepeats = live.judgeRepeats
         var extras: [Metric] = []
@@ -260,6 +263,23 @@ struct EvaluateCommand: AsyncParsableCommand {
             print("\nRecorded run \(run.id) (\(run.name)) in experiment '\(experiment)'; see `assay runs show \(run.id.prefix(8))`")
         }
         if result.usage.interrupted { throw ExitCode(130) }
+    }
+
+    /// For `--model runs:/RUN_ID/model`: the spec file that run recorded.
+    private func recordedModelSpec() async throws(AssayError) -> String? {
+        guard let model = live.model, model.hasPrefix("runs:/") else { return nil }
+        let parts = model.dropFirst("runs:/".count).split(separator: "/", maxSplits: 1).map(String.init)
+        guard let runID = parts.first, !runID.isEmpty else {
+            throw .invalidInput("'\(model)' must look like runs:/RUN_ID/model")
+        }
+        let (store, artifacts) = try tracking.open()
+        let run = try await store.run(id: runID)
+        let folder = try RunRecorder(store: store, artifactRoot: artifacts).artifactFolder(for: run.info)
+        let path = folder.appendingPathComponent(parts.count > 1 ? parts[1] : "model").appendingPathComponent("spec.yaml").path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw .invalidInput("run \(runID) recorded no model spec (\(path)); it was not a live-model evaluation")
+        }
+        return path
     }
 
     private func splitList(_ text: String) -> [String] {

@@ -5,7 +5,7 @@ import Foundation
 
 /// The options of `assay evaluate` that describe a live model.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "The model to evaluate, as provider:/name: openai:/gpt-4o-mini, azure:/DEPLOYMENT, anthropic:/MODEL, ollama:/MODEL, endpoints:/NAME.")
+    @Option(help: "The model to evaluate, as provider:/name: openai:/gpt-4o-mini, azure:/DEPLOYMENT, anthropic:/MODEL, ollama:/MODEL, endpoints:/NAME; or runs:/RUN_ID/model for the model a past run evaluated.")
     var model: String?
 
     @Option(help: "A model spec file (YAML or JSON: model, messages, parameters, base_url, proxy_url, extra_headers).")
@@ -88,9 +88,12 @@ struct ModelOptions: ParsableArguments {
     }
 
     /// The model spec from the spec file and the command-line options laid over it.
-    func spec(inputsColumn: String) throws(AssayError) -> ModelSpec {
+    /// The model spec; `recordedSpec` is the spec file of a `runs:/RUN_ID/model` model, found by the caller.
+    func spec(inputsColumn: String, recordedSpec: String? = nil) throws(AssayError) -> ModelSpec {
         var spec: ModelSpec
-        if let modelSpec {
+        if let recordedSpec {
+            spec = try ModelSpec.load(recordedSpec)
+        } else if let modelSpec {
             spec = try ModelSpec.load(modelSpec)
             if let model { spec.model = try ModelURI(model) }
         } else if let model {
@@ -143,7 +146,7 @@ struct ModelOptions: ParsableArguments {
 
     /// The models these options describe. Judges are made when a judge is named (`--judge`) or a judge
     /// definition names its own model (`needsJudges`).
-    func makeModels(inputsColumn: String, needsJudges: Bool) throws(AssayError) -> Models {
+    func makeModels(inputsColumn: String, needsJudges: Bool, recordedSpec: String? = nil) throws(AssayError) -> Models {
         var options = ProviderOptions()
         options.deploymentsTarget = deploymentsTarget
         options.concurrency = concurrency
@@ -157,7 +160,7 @@ struct ModelOptions: ParsableArguments {
         var models = Models()
         var modelSpec: ModelSpec?
         if isLive {
-            let spec = try spec(inputsColumn: inputsColumn)
+            let spec = try spec(inputsColumn: inputsColumn, recordedSpec: recordedSpec)
             modelSpec = spec
             models.model = try ChatModel(spec: spec, options: options, cache: cache, cachePolicy: policy, prices: priceTable, budget: budget)
         }

@@ -150,6 +150,17 @@ import Testing
         #expect(second.stdout.contains("Model calls: 0 sent, 12 answered from the cache"))
         #expect(server.counters.requests == 12)
 
+        // The run recorded the model's spec; runs:/RUN_ID/model evaluates the same model again.
+        let recorded = try #require(second.stdout.split(separator: "\n").first { $0.hasPrefix("Recorded run ") })
+        let runID = String(recorded.dropFirst("Recorded run ".count).prefix(32))
+        let again = try await CommandLineTests.runDetached([
+            "evaluate", "examples/qa.jsonl", "--targets", "ground_truth", "--model", "runs:/\(runID)/model",
+            "--model-type", "question-answering", "--cache-dir", folder.url.path,
+        ])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout.contains("(model openai:/local-model)"))
+        #expect(again.stdout.contains("Model calls: 0 sent, 12 answered from the cache"), "the same prompt, so the same cache keys")
+
         let dry = try await CommandLineTests.runDetached(arguments + ["--dry-run", "--param", "max_tokens=50"])
         #expect(dry.status == 0, "\(dry.stderr)")
         #expect(dry.stdout.contains("Dry run for openai:/local-model: nothing was sent."))
