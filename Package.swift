@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "AssayProviders", targets: ["AssayProviders"]),
         .library(name: "AssayTesting", targets: ["AssayTesting"]),
         .library(name: "AssayStoreSQLite", targets: ["AssayStoreSQLite"]),
+        .library(name: "AssayStorePostgres", targets: ["AssayStorePostgres"]),
         .executable(name: "assay", targets: ["assay"]),
     ],
     dependencies: [
@@ -24,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
@@ -59,6 +61,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "AssayStorePostgres",
+            dependencies: [
+                "Assay",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "AssayTesting",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -74,6 +85,7 @@ let package = Package(
                 "Assay",
                 "AssayProviders",
                 "AssayStoreSQLite",
+                "AssayStorePostgres",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -101,7 +113,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AssayStoreSQLiteTests",
-            dependencies: ["Assay", "AssayStoreSQLite", "AssayTesting"],
+            dependencies: ["Assay", "AssayStoreSQLite", "AssayStorePostgres", "AssayTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -248,7 +248,7 @@ public final class SQLiteTrackingStore: TrackingStore {
                 .map { row in
                     DatasetInput(
                         name: row["name"], digest: row["digest"], sourceType: row["source_type"], source: row["source"],
-                        schema: row["schema"], profile: row["profile"], tags: Self.decodeTags(row["tags"]))
+                        schema: row["schema"], profile: row["profile"], tags: KeyValue.pairs(fromJSONList: row["tags"]))
                 }
             return Run(info: info, metrics: metrics, params: params, tags: tags, inputs: inputs)
         }
@@ -396,7 +396,7 @@ public final class SQLiteTrackingStore: TrackingStore {
                     sql: "INSERT INTO inputs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     arguments: [
                         id, position, dataset.name, dataset.digest, dataset.sourceType, dataset.source, dataset.schema,
-                        dataset.profile, Self.encodeTags(dataset.tags),
+                        dataset.profile, KeyValue.jsonList(dataset.tags),
                     ])
                 position += 1
             }
@@ -409,37 +409,5 @@ public final class SQLiteTrackingStore: TrackingStore {
         return MetricPoint(key: row["key"], value: isNaN == 1 ? .nan : (value ?? .nan), timestamp: row["timestamp"], step: row["step"])
     }
 
-    private static func encodeTags(_ tags: [KeyValue]) -> String {
-        DataValue.list(tags.map { .object(["key": .string($0.key), "value": .string($0.value)]) }).description
-    }
-
-    private static func decodeTags(_ text: String) -> [KeyValue] {
-        guard case .list(let items)? = try? DataValue(json: text) else { return [] }
-        return items.compactMap { item in
-            guard case .object(let fields) = item, let key = fields["key"]?.stringValue, let value = fields["value"]?.stringValue
-            else { return nil }
-            return KeyValue(key, value)
-        }
-    }
 }
 
-/// Readable run names, made up when a run is created without one ("brave-otter-412").
-enum RunNames {
-    static let adjectives = [
-        "amber", "bold", "brave", "bright", "calm", "clever", "crisp", "eager", "gentle", "honest", "keen", "lively",
-        "lucid", "merry", "nimble", "patient", "quiet", "rapid", "steady", "sunny", "tidy", "vivid", "warm", "wise",
-    ]
-    static let nouns = [
-        "badger", "beacon", "comet", "falcon", "fern", "harbor", "heron", "lantern", "maple", "meadow", "otter", "pebble",
-        "quartz", "raven", "river", "sparrow", "spruce", "summit", "thistle", "tide", "walnut", "willow", "wren", "yarrow",
-    ]
-
-    /// A name derived from a seed (the run id), so it is stable for the run.
-    static func make(seed: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in seed.utf8 { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
-        let adjective = adjectives[Int(hash % UInt64(adjectives.count))]
-        let noun = nouns[Int((hash / 31) % UInt64(nouns.count))]
-        return "\(adjective)-\(noun)-\(Int((hash / 997) % 1000))"
-    }
-}

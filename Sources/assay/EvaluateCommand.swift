@@ -184,7 +184,7 @@ struct EvaluateCommand: AsyncParsableCommand {
         let dataset = try Dataset(contentsOf: data, format: datasetFormat)
         let model = models.model
         // Open the tracking store before the work, so that a bad tracking URI fails first.
-        let recorder = noTracking || live.dryRun ? nil : try tracking.open()
+        let recorder = noTracking || live.dryRun ? nil : try await tracking.open()
         configuration.concurrency = live.concurrency
         configuration.repeats = live.repeat
         if let model, live.dryRun {
@@ -272,7 +272,7 @@ struct EvaluateCommand: AsyncParsableCommand {
         guard let runID = parts.first, !runID.isEmpty else {
             throw .invalidInput("'\(model)' must look like runs:/RUN_ID/model")
         }
-        let (store, artifacts) = try tracking.open()
+        let (store, artifacts) = try await tracking.open()
         let run = try await store.run(id: runID)
         let folder = try RunRecorder(store: store, artifactRoot: artifacts).artifactFolder(for: run.info)
         let path = folder.appendingPathComponent(parts.count > 1 ? parts[1] : "model").appendingPathComponent("spec.yaml").path

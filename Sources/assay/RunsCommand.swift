@@ -15,7 +15,7 @@ struct RunsCommand: AsyncParsableCommand {
         @OptionGroup var tracking: TrackingOptions
 
         func run() async throws {
-            let (store, _) = try tracking.open()
+            let (store, _) = try await tracking.open()
             var experiments = try await store.experiments(view: .activeOnly)
             if let experiment {
                 guard let found = try await store.experiment(named: experiment) else {
@@ -53,7 +53,7 @@ struct RunsCommand: AsyncParsableCommand {
         @OptionGroup var tracking: TrackingOptions
 
         func run() async throws {
-            let (store, artifacts) = try tracking.open()
+            let (store, artifacts) = try await tracking.open()
             let experiments = try await store.experiments(view: .all)
             let candidates = try await store.runs(in: experiments.map(\.id), view: .all).filter { $0.id.hasPrefix(runID) }
             guard candidates.count == 1 else {

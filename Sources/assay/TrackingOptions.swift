@@ -1,5 +1,6 @@
 import ArgumentParser
 import Assay
+import AssayStorePostgres
 import AssayStoreSQLite
 import Crypto
 import Foundation
@@ -7,19 +8,39 @@ import Foundation
 /// Where runs are recorded: `--tracking-uri`, else ASSAY_TRACKING_URI, else MLFLOW_TRACKING_URI, else
 /// `assay.db` with its artifacts in `assay-artifacts/`, both in the working directory.
 struct TrackingOptions: ParsableArguments {
-    @Option(help: "Where runs are recorded: a database file path or sqlite:PATH (default: assay.db here, artifacts in assay-artifacts/).")
+    @Option(help: "Where runs are recorded: a database file path, sqlite:PATH, or postgresql://user:password@host:port/db (default: assay.db here, artifacts in assay-artifacts/).")
     var trackingURI: String?
 
-    /// The database file and the artifact folder beside it.
-    func location() throws(AssayError) -> (database: String, artifacts: URL) {
+    @Option(help: "The folder for run artifacts (default: assay-artifacts/ beside the database, or here for PostgreSQL).")
+    var artifactsDestination: String?
+
+    /// The tracking URI in force.
+    var uri: String {
         let env = ProcessInfo.processInfo.environment
         var mlflowURI = env["MLFLOW_TRACKING_URI"]
-        if let given = mlflowURI, given.contains("://"), !given.hasPrefix("sqlite:"), !given.hasPrefix("file://") {
+        if let given = mlflowURI, given.contains("://"), !["sqlite:", "file://", "postgresql://", "postgres://"].contains(where: given.hasPrefix) {
             // Set for MLflow's own tools, pointing at a server this build cannot record into: use the default.
-            writeStandardError("note: MLFLOW_TRACKING_URI (\(given)) is not a local database; recording runs in assay.db\n")
+            writeStandardError("note: MLFLOW_TRACKING_URI (\(given)) is not a database; recording runs in assay.db\n")
             mlflowURI = nil
         }
-        let uri = trackingURI ?? env["ASSAY_TRACKING_URI"] ?? mlflowURI ?? "assay.db"
+        return trackingURI ?? env["ASSAY_TRACKING_URI"] ?? mlflowURI ?? "assay.db"
+    }
+
+    /// Opens the store and says where artifacts go.
+    func open() async throws(AssayError) -> (any TrackingStore, URL) {
+        let uri = self.uri
+        if uri.hasPrefix("postgresql://") || uri.hasPrefix("postgres://") {
+            let store = try PostgresTrackingStore(url: uri)
+            try await store.migrate()
+            let folder = artifactsDestination ?? FileManager.default.currentDirectoryPath + "/assay-artifacts"
+            return (store, URL(fileURLWithPath: folder))
+        }
+        let (database, artifacts) = try location(uri)
+        return (try SQLiteTrackingStore(path: database), artifactsDestination.map { URL(fileURLWithPath: $0) } ?? artifacts)
+    }
+
+    /// The database file and the artifact folder beside it.
+    private func location(_ uri: String) throws(AssayError) -> (database: String, artifacts: URL) {
         var path = uri
         if uri.hasPrefix("sqlite:") {
             path = String(uri.dropFirst("sqlite:".count))
@@ -28,7 +49,7 @@ struct TrackingOptions: ParsableArguments {
             path = String(uri.dropFirst("file://".count))
         } else if let scheme = uri.range(of: "://").map({ String(uri[..<$0.lowerBound]) }) {
             throw .invalidInput(
-                "tracking URI '\(uri)': this build records runs in a local SQLite database; give a file path or sqlite:PATH (\(scheme):// stores are not available)")
+                "tracking URI '\(uri)': give a file path, sqlite:PATH or postgresql://user:password@host:port/db (\(scheme):// is not a store Assay records into)")
         }
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
@@ -38,10 +59,6 @@ struct TrackingOptions: ParsableArguments {
         return (path, folder.appendingPathComponent("assay-artifacts"))
     }
 
-    func open() throws(AssayError) -> (SQLiteTrackingStore, URL) {
-        let (database, artifacts) = try location()
-        return (try SQLiteTrackingStore(path: database), artifacts)
-    }
 
     /// A short digest of a dataset file (MD5, first 8 hex digits, as MLflow shows digests).
     static func digest(of path: String) -> String? {

@@ -1,12 +1,47 @@
 import Assay
+import AssayStorePostgres
 import AssayStoreSQLite
 import AssayTesting
 import Foundation
 import Testing
 
-@Suite struct SQLiteTrackingStoreTests {
-    @Test func experimentsStartWithDefaultAndKeepNamesUnique() async throws {
-        let store = try SQLiteTrackingStore(inMemoryWithArtifactRoot: "mlflow-artifacts:")
+/// The store backends the suite runs against: SQLite always, PostgreSQL when ASSAY_POSTGRES_URL names
+/// a server (`.ci/run` starts one with scripts/test-postgres).
+enum Backend: String, CaseIterable, CustomTestStringConvertible {
+    case sqlite, postgres
+
+    static var available: [Backend] {
+        ProcessInfo.processInfo.environment["ASSAY_POSTGRES_URL"] == nil ? [.sqlite] : [.sqlite, .postgres]
+    }
+
+    var testDescription: String { rawValue }
+
+    /// A fresh, empty store: an in-memory SQLite database, or a new PostgreSQL database of its own.
+    func makeStore() async throws -> any TrackingStore {
+        switch self {
+        case .sqlite:
+            return try SQLiteTrackingStore(inMemoryWithArtifactRoot: "mlflow-artifacts:")
+        case .postgres:
+            let url = ProcessInfo.processInfo.environment["ASSAY_POSTGRES_URL"]!
+            let name = "assay_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["psql", url, "-q", "-c", "CREATE DATABASE \(name)"]
+            try process.run()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else { throw AssayError.internal("psql could not create \(name)") }
+            let base = url[..<url.lastIndex(of: "/")!]
+            let store = try PostgresTrackingStore(url: "\(base)/\(name)")
+            try await store.migrate()
+            return store
+        }
+    }
+}
+
+@Suite struct TrackingStoreTests {
+    @Test(arguments: Backend.available)
+    func experimentsStartWithDefaultAndKeepNamesUnique(backend: Backend) async throws {
+        let store = try await backend.makeStore()
         let defaultExperiment = try await store.experiment(id: "0")
         #expect(defaultExperiment.name == "Default")
         #expect(defaultExperiment.artifactLocation == "mlflow-artifacts:/0")
@@ -29,8 +64,9 @@ import Testing
         #expect(try await store.experiment(id: "1").name == "renamed")
     }
 
-    @Test func runsRecordMetricsParamsTagsAndTheLatestMetricRule() async throws {
-        let store = try SQLiteTrackingStore(inMemoryWithArtifactRoot: "mlflow-artifacts:")
+    @Test(arguments: Backend.available)
+    func runsRecordMetricsParamsTagsAndTheLatestMetricRule(backend: Backend) async throws {
+        let store = try await backend.makeStore()
         let info = try await store.createRun(in: "0", named: nil, startTime: 1_000, userID: "root", tags: [KeyValue("stage", "dev")])
         #expect(info.id.count == 32)
         #expect(info.artifactURI == "mlflow-artifacts:/0/\(info.id)/artifacts")
@@ -80,7 +116,16 @@ import Testing
         #expect(await errorMessage { _ = try await store.run(id: "nope") } == "Run with id=nope not found")
     }
 
-    @Test func inputsAreRecordedOnceAndTheFileSurvivesReopening() async throws {
+    @Test(arguments: Backend.available)
+    func inputsAreRecordedOnce(backend: Backend) async throws {
+        let store = try await backend.makeStore()
+        let dataset = DatasetInput(name: "qa.jsonl", digest: "0d6ed5bc", sourceType: "local", source: "{}", tags: [KeyValue("k", "v")])
+        let id = try await store.createRun(in: "0", named: "r", startTime: 1, userID: nil, tags: []).id
+        try await store.logInputs(run: id, datasets: [dataset, dataset])
+        #expect(try await store.run(id: id).inputs == [dataset])
+    }
+
+    @Test func theSQLiteFileSurvivesReopening() async throws {
         let folder = try TemporaryFolder()
         let path = folder.path("assay.db")
         let dataset = DatasetInput(

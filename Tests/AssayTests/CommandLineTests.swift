@@ -297,9 +297,39 @@ import Testing
         #expect(!untracked.stdout.contains("Recorded run"))
         let unsupported = try CommandLineTests.run([
             "evaluate", "examples/qa.jsonl", "--predictions", "predictions", "--model-type", "text",
-            "--tracking-uri", "postgresql://user@localhost/db",
+            "--tracking-uri", "ftp://localhost/runs",
         ])
         #expect(unsupported.status == 2)
-        #expect(unsupported.stderr.contains("give a file path or sqlite:PATH"))
+        #expect(unsupported.stderr.contains("give a file path, sqlite:PATH or postgresql://"))
+        let unreachable = try CommandLineTests.run([
+            "evaluate", "examples/qa.jsonl", "--predictions", "predictions", "--model-type", "text",
+            "--tracking-uri", "postgresql://nobody@127.0.0.1:1/none",
+        ])
+        #expect(unreachable.status == 2)
+        #expect(unreachable.stderr.contains("cannot reach PostgreSQL at 127.0.0.1:1"))
+    }
+}
+
+/// Recording runs in PostgreSQL; `.ci/run` starts a server and sets ASSAY_POSTGRES_URL.
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["ASSAY_POSTGRES_URL"] != nil, "set ASSAY_POSTGRES_URL (scripts/test-postgres start)"))
+struct PostgresCommandLineTests {
+    @Test func evaluationsAreRecordedInPostgreSQL() throws {
+        let url = ProcessInfo.processInfo.environment["ASSAY_POSTGRES_URL"]!
+        let folder = try TemporaryFolder()
+        let experiment = "pg-cli-\(UUID().uuidString.prefix(8))"
+        let evaluated = try CommandLineTests.run([
+            "evaluate", "examples/qa.jsonl", "--targets", "ground_truth", "--predictions", "predictions",
+            "--model-type", "question-answering", "--experiment", experiment, "--tracking-uri", url,
+            "--artifacts-destination", folder.path("artifacts"),
+        ])
+        #expect(evaluated.status == 0, "\(evaluated.stderr)")
+        let list = try CommandLineTests.run(["runs", "list", "--experiment", experiment, "--tracking-uri", url])
+        #expect(list.status == 0, "\(list.stderr)")
+        let row = try #require(list.stdout.split(separator: "\n").first { $0.contains(experiment) })
+        let show = try CommandLineTests.run([
+            "runs", "show", String(row.prefix(12)), "--tracking-uri", url, "--artifacts-destination", folder.path("artifacts"),
+        ])
+        #expect(show.stdout.contains("exact_match/v1"))
+        #expect(show.stdout.contains("eval_results_table.json"))
     }
 }

@@ -228,3 +228,41 @@ public struct Run: Sendable, Equatable {
         self.inputs = inputs
     }
 }
+
+/// Readable run names, made up when a run is created without one ("brave-otter-412").
+public enum RunNames {
+    static let adjectives = [
+        "amber", "bold", "brave", "bright", "calm", "clever", "crisp", "eager", "gentle", "honest", "keen", "lively",
+        "lucid", "merry", "nimble", "patient", "quiet", "rapid", "steady", "sunny", "tidy", "vivid", "warm", "wise",
+    ]
+    static let nouns = [
+        "badger", "beacon", "comet", "falcon", "fern", "harbor", "heron", "lantern", "maple", "meadow", "otter", "pebble",
+        "quartz", "raven", "river", "sparrow", "spruce", "summit", "thistle", "tide", "walnut", "willow", "wren", "yarrow",
+    ]
+
+    /// A name derived from a seed (the run id), so it is stable for the run.
+    public static func make(seed: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in seed.utf8 { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
+        let adjective = adjectives[Int(hash % UInt64(adjectives.count))]
+        let noun = nouns[Int((hash / 31) % UInt64(nouns.count))]
+        return "\(adjective)-\(noun)-\(Int((hash / 997) % 1000))"
+    }
+}
+
+extension KeyValue {
+    /// Key-value pairs as a JSON list of `{"key", "value"}` objects, as stores keep dataset tags.
+    public static func jsonList(_ pairs: [KeyValue]) -> String {
+        DataValue.list(pairs.map { .object(["key": .string($0.key), "value": .string($0.value)]) }).description
+    }
+
+    /// The pairs of a JSON list written by ``jsonList(_:)``; malformed text gives none.
+    public static func pairs(fromJSONList text: String) -> [KeyValue] {
+        guard case .list(let items)? = try? DataValue(json: text) else { return [] }
+        return items.compactMap { item in
+            guard case .object(let fields) = item, let key = fields["key"]?.stringValue, let value = fields["value"]?.stringValue
+            else { return nil }
+            return KeyValue(key, value)
+        }
+    }
+}
