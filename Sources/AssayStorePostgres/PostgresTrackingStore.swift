@@ -260,17 +260,9 @@ public final class PostgresTrackingStore: TrackingStore {
     public func createRun(in experimentID: String, named name: String?, startTime: Int64, userID: String?, tags: [KeyValue])
         async throws(AssayError) -> RunInfo
     {
-        let experiment = try await experiment(id: experimentID)
-        guard experiment.lifecycleStage == .active else {
-            throw .invalidInput("experiment \(experimentID) is deleted; restore it before adding runs")
-        }
-        let id = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        let runName = name ?? tags.first { $0.key == "mlflow.runName" }?.value ?? RunNames.make(seed: id)
-        let user = userID ?? tags.first { $0.key == "mlflow.user" }?.value ?? ""
-        let info = RunInfo(
-            id: id, experimentID: experimentID, name: runName, userID: user, status: .running, startTime: startTime,
-            endTime: nil, artifactURI: "\(experiment.artifactLocation)/\(id)/artifacts", lifecycleStage: .active)
-        let allTags = tags.filter { $0.key != "mlflow.runName" } + [KeyValue("mlflow.runName", runName)]
+        let (info, allTags) = try RunInfo.new(
+            in: try await experiment(id: experimentID), named: name, startTime: startTime, userID: userID, tags: tags)
+        let (id, runName, user) = (info.id, info.name, info.userID)
         let experimentNumber = Int64(experimentID)!
         try await transaction { connection, logger in
             try await connection.query(

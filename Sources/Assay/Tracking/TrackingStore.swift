@@ -164,6 +164,26 @@ public struct RunInfo: Sendable, Equatable {
     }
 }
 
+extension RunInfo {
+    /// A new run of an active experiment, as every store creates one: a 32-hex id, the given name (or
+    /// the `mlflow.runName` tag, or a made-up one), status RUNNING, artifacts under the experiment's
+    /// location; and the tags to store with it, `mlflow.runName` included.
+    public static func new(
+        in experiment: Experiment, named name: String?, startTime: Int64, userID: String?, tags: [KeyValue]
+    ) throws(AssayError) -> (RunInfo, [KeyValue]) {
+        guard experiment.lifecycleStage == .active else {
+            throw .invalidInput("experiment \(experiment.id) is deleted; restore it before adding runs")
+        }
+        let id = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let runName = name ?? tags.first { $0.key == "mlflow.runName" }?.value ?? RunNames.make(seed: id)
+        let user = userID ?? tags.first { $0.key == "mlflow.user" }?.value ?? ""
+        let info = RunInfo(
+            id: id, experimentID: experiment.id, name: runName, userID: user, status: .running, startTime: startTime,
+            endTime: nil, artifactURI: "\(experiment.artifactLocation)/\(id)/artifacts", lifecycleStage: .active)
+        return (info, tags.filter { $0.key != "mlflow.runName" } + [KeyValue("mlflow.runName", runName)])
+    }
+}
+
 /// One logged value of a metric. NaN and ±infinity are kept as logged.
 public struct MetricPoint: Sendable, Equatable {
     public var key: String
