@@ -172,11 +172,7 @@ public final class PostgresTrackingStore: TrackingStore {
             let id = ids[0]
             let location = artifactLocation ?? "\(root)/\(id)"
             try await connection.query("UPDATE experiments SET artifact_location = \(location) WHERE experiment_id = \(id)", logger: logger)
-            for tag in tags {
-                try await connection.query(
-                    "INSERT INTO experiment_tags VALUES (\(id), \(tag.key), \(tag.value)) ON CONFLICT (experiment_id, key) DO UPDATE SET value = EXCLUDED.value",
-                    logger: logger)
-            }
+            for tag in tags { try await Self.upsertExperimentTag(connection, logger, id, tag) }
             return id
         }
         return try await experiment(id: String(id))
@@ -205,10 +201,24 @@ public final class PostgresTrackingStore: TrackingStore {
         }
     }
 
+    /// Runs `body` in a transaction on an experiment that exists (`notFound` otherwise).
+    private func onExperiment(
+        _ id: String, _ body: @escaping @Sendable (PostgresConnection, Logger, Int64) async throws -> Void
+    ) async throws(AssayError) {
+        guard let number = Int64(try await experiment(id: id).id) else { return }
+        try await transaction { connection, logger in try await body(connection, logger, number) }
+    }
+
+    private static func upsertExperimentTag(_ connection: PostgresConnection, _ logger: Logger, _ id: Int64, _ tag: KeyValue)
+        async throws
+    {
+        try await connection.query(
+            "INSERT INTO experiment_tags VALUES (\(id), \(tag.key), \(tag.value)) ON CONFLICT (experiment_id, key) DO UPDATE SET value = EXCLUDED.value",
+            logger: logger)
+    }
+
     public func renameExperiment(id: String, to name: String) async throws(AssayError) {
-        _ = try await experiment(id: id)
-        let number = Int64(id)!
-        try await transaction { connection, logger in
+        try await onExperiment(id) { connection, logger, number in
             let taken = try await connection.all(
                 "SELECT 1 FROM experiments WHERE name = \(name) AND experiment_id <> \(number)", as: Int.self, logger: logger)
             if !taken.isEmpty { throw AssayError(.alreadyExists, "Experiment '\(name)' already exists.") }
@@ -219,9 +229,7 @@ public final class PostgresTrackingStore: TrackingStore {
     }
 
     public func setExperimentLifecycle(id: String, _ stage: LifecycleStage) async throws(AssayError) {
-        _ = try await experiment(id: id)
-        let number = Int64(id)!
-        try await transaction { connection, logger in
+        try await onExperiment(id) { connection, logger, number in
             try await connection.query(
                 "UPDATE experiments SET lifecycle_stage = \(stage.rawValue), last_update_time = \(MetricPoint.now()) WHERE experiment_id = \(number)",
                 logger: logger)
@@ -230,12 +238,8 @@ public final class PostgresTrackingStore: TrackingStore {
     }
 
     public func setExperimentTag(id: String, _ tag: KeyValue) async throws(AssayError) {
-        _ = try await experiment(id: id)
-        let number = Int64(id)!
-        try await transaction { connection, logger in
-            try await connection.query(
-                "INSERT INTO experiment_tags VALUES (\(number), \(tag.key), \(tag.value)) ON CONFLICT (experiment_id, key) DO UPDATE SET value = EXCLUDED.value",
-                logger: logger)
+        try await onExperiment(id) { connection, logger, number in
+            try await Self.upsertExperimentTag(connection, logger, number, tag)
         }
     }
 

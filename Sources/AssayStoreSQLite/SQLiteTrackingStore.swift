@@ -162,33 +162,36 @@ public final class SQLiteTrackingStore: TrackingStore {
         }
     }
 
+    /// Runs `body` in a write on an experiment that exists (`notFound` otherwise).
+    private func onExperiment(_ id: String, _ body: @escaping @Sendable (Database, Int64) throws -> Void) async throws(AssayError) {
+        guard let number = Int64(try await experiment(id: id).id) else { return }
+        try await perform { db in try body(db, number) }
+    }
+
     public func renameExperiment(id: String, to name: String) async throws(AssayError) {
-        _ = try await experiment(id: id)
-        try await perform { db in
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM experiments WHERE name = ? AND experiment_id != ?", arguments: [name, Int64(id)]) == true {
+        try await onExperiment(id) { db, number in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM experiments WHERE name = ? AND experiment_id != ?", arguments: [name, number]) == true {
                 throw AssayError(.alreadyExists, "Experiment '\(name)' already exists.")
             }
             try db.execute(
                 sql: "UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?",
-                arguments: [name, MetricPoint.now(), Int64(id)])
+                arguments: [name, MetricPoint.now(), number])
         }
     }
 
     public func setExperimentLifecycle(id: String, _ stage: LifecycleStage) async throws(AssayError) {
-        _ = try await experiment(id: id)
-        try await perform { db in
+        try await onExperiment(id) { db, number in
             try db.execute(
                 sql: "UPDATE experiments SET lifecycle_stage = ?, last_update_time = ? WHERE experiment_id = ?",
-                arguments: [stage.rawValue, MetricPoint.now(), Int64(id)])
+                arguments: [stage.rawValue, MetricPoint.now(), number])
             // Runs follow their experiment into and out of the bin.
-            try db.execute(sql: "UPDATE runs SET lifecycle_stage = ? WHERE experiment_id = ?", arguments: [stage.rawValue, Int64(id)])
+            try db.execute(sql: "UPDATE runs SET lifecycle_stage = ? WHERE experiment_id = ?", arguments: [stage.rawValue, number])
         }
     }
 
     public func setExperimentTag(id: String, _ tag: KeyValue) async throws(AssayError) {
-        _ = try await experiment(id: id)
-        try await perform { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO experiment_tags VALUES (?, ?, ?)", arguments: [Int64(id), tag.key, tag.value])
+        try await onExperiment(id) { db, number in
+            try db.execute(sql: "INSERT OR REPLACE INTO experiment_tags VALUES (?, ?, ?)", arguments: [number, tag.key, tag.value])
         }
     }
 
