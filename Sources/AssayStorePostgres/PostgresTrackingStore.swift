@@ -192,13 +192,33 @@ public final class PostgresTrackingStore: TrackingStore {
         }
     }
 
-    public func experiments(view: LifecycleView) async throws(AssayError) -> [Experiment] {
-        let stages = view.stages
-        return try await transaction { connection, logger in
-            let ids = try await connection.all(
-                "SELECT experiment_id FROM experiments WHERE lifecycle_stage = ANY(\(stages)) ORDER BY experiment_id DESC", as: Int64.self, logger: logger)
+    public func searchExperiments(_ query: ExperimentQuery) async throws(AssayError) -> SearchPage<Experiment> {
+        let statement = SearchSQL.experiments(query, dialect: Self.dialect, limit: query.maxResults + 1, offset: query.offset)
+        let fetched = try await transaction { connection, logger in
+            let ids = try await connection.all(Self.query(statement), as: Int64.self, logger: logger)
             return try await Self.loadExperiments(connection, logger, ids: ids)
         }
+        return SearchPage(fetched: fetched, limit: query.maxResults, offset: query.offset)
+    }
+
+    /// Numbered placeholders; NaN is a value (greater than every number), so it is excluded explicitly;
+    /// text compared with the "C" collation, by code points as in SQLite.
+    static let dialect = SearchSQL.Dialect(
+        placeholder: { "$\($0)" },
+        metricIsNumber: { "\($0).value <> 'NaN'::float8" },
+        like: { column, pattern, caseSensitive in "\(column) \(caseSensitive ? "LIKE" : "ILIKE") \(pattern)" },
+        binaryText: { "(\($0)) COLLATE \"C\"" })
+
+    private static func query(_ statement: SearchSQL) -> PostgresQuery {
+        var binds = PostgresBindings()
+        for argument in statement.arguments {
+            switch argument {
+            case .text(let s): binds.append(s)
+            case .real(let d): binds.append(d)
+            case .integer(let i): binds.append(i)
+            }
+        }
+        return PostgresQuery(unsafeSQL: statement.sql, binds: binds)
     }
 
     /// Runs `body` in a transaction on an experiment that exists (`notFound` otherwise).
@@ -284,20 +304,50 @@ public final class PostgresTrackingStore: TrackingStore {
     }
 
     public func run(id: String) async throws(AssayError) -> Run {
-        let found: Run? = try await transaction { connection, logger -> Run? in
-            guard let info = try await Self.loadRunInfo(connection, logger, id) else { return nil }
-            let metrics = try await connection.all(
-                "SELECT key, value, timestamp, step FROM latest_metrics WHERE run_uuid = \(id) ORDER BY key", as: (String, Double, Int64, Int64).self, logger: logger).map { MetricPoint(key: $0.0, value: $0.1, timestamp: $0.2, step: $0.3) }
-            let params = try await connection.all("SELECT key, value FROM params WHERE run_uuid = \(id) ORDER BY key", as: (String, String).self, logger: logger).map { KeyValue($0.0, $0.1) }
-            let tags = try await connection.all("SELECT key, value FROM tags WHERE run_uuid = \(id) ORDER BY key", as: (String, String).self, logger: logger).map { KeyValue($0.0, $0.1) }
-            let inputs = try await connection.all(
-                "SELECT name, digest, source_type, source, schema, profile, tags FROM inputs WHERE run_uuid = \(id) ORDER BY position", as: (String, String, String, String, String?, String?, String).self, logger: logger).map {
-                DatasetInput(name: $0.0, digest: $0.1, sourceType: $0.2, source: $0.3, schema: $0.4, profile: $0.5, tags: KeyValue.pairs(fromJSONList: $0.6))
-            }
-            return Run(info: info, metrics: metrics, params: params, tags: tags, inputs: inputs)
-        }
+        let found = try await transaction { connection, logger in try await Self.loadRuns(connection, logger, [id]).first }
         guard let found else { throw AssayError(.notFound, "Run with id=\(id) not found") }
         return found
+    }
+
+    /// Runs with their latest metrics, params, tags and inputs, in the order of `ids` (unknown ids are
+    /// skipped): five statements whatever the number of runs.
+    private static func loadRuns(_ connection: PostgresConnection, _ logger: Logger, _ ids: [String]) async throws -> [Run] {
+        var runs: [String: Run] = [:]
+        for row in try await connection.all(
+            "SELECT run_uuid, experiment_id, name, user_id, status, start_time, end_time, artifact_uri, lifecycle_stage FROM runs WHERE run_uuid = ANY(\(ids))",
+            as: (String, Int64, String, String, String, Int64, Int64?, String, String).self, logger: logger)
+        {
+            let info = RunInfo(
+                id: row.0, experimentID: String(row.1), name: row.2, userID: row.3, status: RunStatus(rawValue: row.4) ?? .running,
+                startTime: row.5, endTime: row.6, artifactURI: row.7, lifecycleStage: LifecycleStage(rawValue: row.8) ?? .active)
+            runs[row.0] = Run(info: info, metrics: [], params: [], tags: [], inputs: [])
+        }
+        for row in try await connection.all(
+            "SELECT run_uuid, key, value, timestamp, step FROM latest_metrics WHERE run_uuid = ANY(\(ids)) ORDER BY key",
+            as: (String, String, Double, Int64, Int64).self, logger: logger)
+        {
+            runs[row.0]?.metrics.append(MetricPoint(key: row.1, value: row.2, timestamp: row.3, step: row.4))
+        }
+        for row in try await connection.all(
+            "SELECT run_uuid, key, value FROM params WHERE run_uuid = ANY(\(ids)) ORDER BY key", as: (String, String, String).self, logger: logger)
+        {
+            runs[row.0]?.params.append(KeyValue(row.1, row.2))
+        }
+        for row in try await connection.all(
+            "SELECT run_uuid, key, value FROM tags WHERE run_uuid = ANY(\(ids)) ORDER BY key", as: (String, String, String).self, logger: logger)
+        {
+            runs[row.0]?.tags.append(KeyValue(row.1, row.2))
+        }
+        for row in try await connection.all(
+            "SELECT run_uuid, name, digest, source_type, source, schema, profile, tags FROM inputs WHERE run_uuid = ANY(\(ids)) ORDER BY position",
+            as: (String, String, String, String, String, String?, String?, String).self, logger: logger)
+        {
+            runs[row.0]?.inputs.append(
+                DatasetInput(
+                    name: row.1, digest: row.2, sourceType: row.3, source: row.4, schema: row.5, profile: row.6,
+                    tags: KeyValue.pairs(fromJSONList: row.7)))
+        }
+        return ids.compactMap { runs[$0] }
     }
 
     public func updateRun(id: String, status: RunStatus?, endTime: Int64?, name: String?) async throws(AssayError) -> RunInfo {
@@ -324,17 +374,13 @@ public final class PostgresTrackingStore: TrackingStore {
         guard changed else { throw AssayError(.notFound, "Run with id=\(id) not found") }
     }
 
-    public func runs(in experimentIDs: [String], view: LifecycleView) async throws(AssayError) -> [RunInfo] {
-        let ids = experimentIDs.compactMap { Int64($0) }
-        guard !ids.isEmpty else { return [] }
-        let stages = view.stages
-        return try await transaction { connection, logger in
-            let runIDs = try await connection.all(
-                "SELECT run_uuid FROM runs WHERE experiment_id = ANY(\(ids)) AND lifecycle_stage = ANY(\(stages)) ORDER BY start_time DESC, run_uuid", as: String.self, logger: logger)
-            var infos: [RunInfo] = []
-            for runID in runIDs { if let info = try await Self.loadRunInfo(connection, logger, runID) { infos.append(info) } }
-            return infos
+    public func searchRuns(_ query: RunQuery) async throws(AssayError) -> SearchPage<Run> {
+        let statement = SearchSQL.runs(query, dialect: Self.dialect, limit: query.maxResults + 1, offset: query.offset)
+        let fetched = try await transaction { connection, logger in
+            let ids = try await connection.all(Self.query(statement), as: String.self, logger: logger)
+            return try await Self.loadRuns(connection, logger, ids)
         }
+        return SearchPage(fetched: fetched, limit: query.maxResults, offset: query.offset)
     }
 
     private static func loadRunInfo(_ connection: PostgresConnection, _ logger: Logger, _ id: String) async throws -> RunInfo? {

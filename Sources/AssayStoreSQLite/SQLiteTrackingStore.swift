@@ -20,6 +20,7 @@ public final class SQLiteTrackingStore: TrackingStore {
             var configuration = Configuration()
             configuration.prepareDatabase { db in
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                db.add(function: LikePattern.sqlFunction)
             }
             configuration.busyMode = .timeout(30)
             writer = try DatabasePool(path: path, configuration: configuration)
@@ -33,7 +34,9 @@ public final class SQLiteTrackingStore: TrackingStore {
     /// An in-memory store, for tests.
     public init(inMemoryWithArtifactRoot artifactRoot: String = "mlflow-artifacts:") throws(AssayError) {
         do {
-            writer = try DatabaseQueue()
+            var configuration = Configuration()
+            configuration.prepareDatabase { db in db.add(function: LikePattern.sqlFunction) }
+            writer = try DatabaseQueue(configuration: configuration)
         } catch {
             throw .internal("cannot open an in-memory database: \(error)")
         }
@@ -116,6 +119,36 @@ public final class SQLiteTrackingStore: TrackingStore {
         }
     }
 
+    /// Reads run concurrently with each other and with the writer (WAL).
+    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(AssayError) -> T {
+        do {
+            return try await writer.read(body)
+        } catch let error as AssayError {
+            throw error
+        } catch {
+            throw .internal("tracking database: \(error)")
+        }
+    }
+
+    /// `?` for SQLite; NaN is a flag beside the value; LIKE through ``LikePattern`` because SQLite's own
+    /// LIKE ignores case.
+    static let dialect = SearchSQL.Dialect(
+        placeholder: { _ in "?" },
+        metricIsNumber: { "\($0).is_nan = 0" },
+        like: { column, pattern, caseSensitive in "assay_like(\(pattern), \(column), \(caseSensitive ? 1 : 0))" },
+        binaryText: { $0 })
+
+    private static func arguments(_ arguments: [SearchSQL.Argument]) -> StatementArguments {
+        StatementArguments(
+            arguments.map { argument -> any DatabaseValueConvertible in
+                switch argument {
+                case .text(let s): s
+                case .real(let d): d
+                case .integer(let i): i
+                }
+            })
+    }
+
     // MARK: - Experiments
 
     public func createExperiment(named name: String, artifactLocation: String?, tags: [KeyValue]) async throws(AssayError)
@@ -143,23 +176,22 @@ public final class SQLiteTrackingStore: TrackingStore {
 
     public func experiment(id: String) async throws(AssayError) -> Experiment {
         guard let number = Int64(id) else { throw AssayError(.notFound, "No Experiment with id=\(id) exists") }
-        let found: Experiment? = try await perform { db in try Self.loadExperiment(db, where: "experiment_id = ?", number) }
+        let found: Experiment? = try await read { db in try Self.loadExperiment(db, where: "experiment_id = ?", number) }
         guard let found else { throw AssayError(.notFound, "No Experiment with id=\(id) exists") }
         return found
     }
 
     public func experiment(named name: String) async throws(AssayError) -> Experiment? {
-        try await perform { db in try Self.loadExperiment(db, where: "name = ?", name) }
+        try await read { db in try Self.loadExperiment(db, where: "name = ?", name) }
     }
 
-    public func experiments(view: LifecycleView) async throws(AssayError) -> [Experiment] {
-        let stages = view.stages
-        return try await perform { db in
-            let ids = try Int64.fetchAll(
-                db, sql: "SELECT experiment_id FROM experiments WHERE lifecycle_stage IN (\(stages.map { _ in "?" }.joined(separator: ","))) ORDER BY experiment_id DESC",
-                arguments: StatementArguments(stages))
+    public func searchExperiments(_ query: ExperimentQuery) async throws(AssayError) -> SearchPage<Experiment> {
+        let statement = SearchSQL.experiments(query, dialect: Self.dialect, limit: query.maxResults + 1, offset: query.offset)
+        let fetched = try await read { db in
+            let ids = try Int64.fetchAll(db, sql: statement.sql, arguments: Self.arguments(statement.arguments))
             return try ids.compactMap { try Self.loadExperiment(db, where: "experiment_id = ?", $0) }
         }
+        return SearchPage(fetched: fetched, limit: query.maxResults, offset: query.offset)
     }
 
     /// Runs `body` in a write on an experiment that exists (`notFound` otherwise).
@@ -230,25 +262,40 @@ public final class SQLiteTrackingStore: TrackingStore {
     }
 
     public func run(id: String) async throws(AssayError) -> Run {
-        let found: Run? = try await perform { db in
-            guard let info = try Self.loadRunInfo(db, id) else { return nil }
-            let metrics = try Row.fetchAll(
-                db, sql: "SELECT * FROM latest_metrics WHERE run_uuid = ? ORDER BY key", arguments: [id]
-            ).map(Self.metric)
-            let params = try Row.fetchAll(db, sql: "SELECT key, value FROM params WHERE run_uuid = ? ORDER BY key", arguments: [id])
-                .map { KeyValue($0["key"], $0["value"]) }
-            let tags = try Row.fetchAll(db, sql: "SELECT key, value FROM tags WHERE run_uuid = ? ORDER BY key", arguments: [id])
-                .map { KeyValue($0["key"], $0["value"]) }
-            let inputs = try Row.fetchAll(db, sql: "SELECT * FROM inputs WHERE run_uuid = ? ORDER BY position", arguments: [id])
-                .map { row in
-                    DatasetInput(
-                        name: row["name"], digest: row["digest"], sourceType: row["source_type"], source: row["source"],
-                        schema: row["schema"], profile: row["profile"], tags: KeyValue.pairs(fromJSONList: row["tags"]))
-                }
-            return Run(info: info, metrics: metrics, params: params, tags: tags, inputs: inputs)
-        }
+        let found = try await read { db in try Self.loadRuns(db, [id]).first }
         guard let found else { throw AssayError(.notFound, "Run with id=\(id) not found") }
         return found
+    }
+
+    /// Runs with their latest metrics, params, tags and inputs, in the order of `ids` (unknown ids are
+    /// skipped), a few statements per 500 runs rather than several per run.
+    private static func loadRuns(_ db: Database, _ ids: [String]) throws -> [Run] {
+        var runs: [String: Run] = [:]
+        for start in stride(from: 0, to: ids.count, by: 500) {
+            let chunk = Array(ids[start..<min(start + 500, ids.count)])
+            let marks = chunk.map { _ in "?" }.joined(separator: ",")
+            let arguments = StatementArguments(chunk)
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE run_uuid IN (\(marks))", arguments: arguments) {
+                let info = runInfo(row)
+                runs[info.id] = Run(info: info, metrics: [], params: [], tags: [], inputs: [])
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM latest_metrics WHERE run_uuid IN (\(marks)) ORDER BY key", arguments: arguments) {
+                runs[row["run_uuid"]]?.metrics.append(metric(row))
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM params WHERE run_uuid IN (\(marks)) ORDER BY key", arguments: arguments) {
+                runs[row["run_uuid"]]?.params.append(KeyValue(row["key"], row["value"]))
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM tags WHERE run_uuid IN (\(marks)) ORDER BY key", arguments: arguments) {
+                runs[row["run_uuid"]]?.tags.append(KeyValue(row["key"], row["value"]))
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM inputs WHERE run_uuid IN (\(marks)) ORDER BY position", arguments: arguments) {
+                runs[row["run_uuid"]]?.inputs.append(
+                    DatasetInput(
+                        name: row["name"], digest: row["digest"], sourceType: row["source_type"], source: row["source"],
+                        schema: row["schema"], profile: row["profile"], tags: KeyValue.pairs(fromJSONList: row["tags"])))
+            }
+        }
+        return ids.compactMap { runs[$0] }
     }
 
     public func updateRun(id: String, status: RunStatus?, endTime: Int64?, name: String?) async throws(AssayError) -> RunInfo {
@@ -274,26 +321,21 @@ public final class SQLiteTrackingStore: TrackingStore {
         guard changed else { throw AssayError(.notFound, "Run with id=\(id) not found") }
     }
 
-    public func runs(in experimentIDs: [String], view: LifecycleView) async throws(AssayError) -> [RunInfo] {
-        let ids = experimentIDs.compactMap { Int64($0) }
-        guard !ids.isEmpty else { return [] }
-        let stages = view.stages
-        return try await perform { db in
-            let runIDs = try String.fetchAll(
-                db,
-                sql: """
-                    SELECT run_uuid FROM runs
-                    WHERE experiment_id IN (\(ids.map { _ in "?" }.joined(separator: ",")))
-                      AND lifecycle_stage IN (\(stages.map { _ in "?" }.joined(separator: ",")))
-                    ORDER BY start_time DESC, run_uuid
-                    """,
-                arguments: StatementArguments(ids.map { $0 as any DatabaseValueConvertible } + stages.map { $0 as any DatabaseValueConvertible }))
-            return try runIDs.compactMap { try Self.loadRunInfo(db, $0) }
+    public func searchRuns(_ query: RunQuery) async throws(AssayError) -> SearchPage<Run> {
+        let statement = SearchSQL.runs(query, dialect: Self.dialect, limit: query.maxResults + 1, offset: query.offset)
+        let fetched = try await read { db in
+            let ids = try String.fetchAll(db, sql: statement.sql, arguments: Self.arguments(statement.arguments))
+            return try Self.loadRuns(db, ids)
         }
+        return SearchPage(fetched: fetched, limit: query.maxResults, offset: query.offset)
     }
 
     private static func loadRunInfo(_ db: Database, _ id: String) throws -> RunInfo? {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE run_uuid = ?", arguments: [id]) else { return nil }
+        return runInfo(row)
+    }
+
+    private static func runInfo(_ row: Row) -> RunInfo {
         let experimentID: Int64 = row["experiment_id"]
         return RunInfo(
             id: row["run_uuid"], experimentID: String(experimentID), name: row["name"], userID: row["user_id"],
@@ -369,7 +411,7 @@ public final class SQLiteTrackingStore: TrackingStore {
     }
 
     public func metricHistory(run id: String, key: String) async throws(AssayError) -> [MetricPoint] {
-        try await perform { db in
+        try await read { db in
             guard try Self.loadRunInfo(db, id) != nil else { throw AssayError(.notFound, "Run with id=\(id) not found") }
             return try Row.fetchAll(
                 db, sql: "SELECT * FROM metrics WHERE run_uuid = ? AND key = ? ORDER BY timestamp, step, value",

@@ -18,8 +18,8 @@ public protocol TrackingStore: Sendable {
     func experiment(id: String) async throws(AssayError) -> Experiment
     /// The experiment with this name, or nil.
     func experiment(named name: String) async throws(AssayError) -> Experiment?
-    /// Experiments in the given lifecycle view, newest first.
-    func experiments(view: LifecycleView) async throws(AssayError) -> [Experiment]
+    /// One page of the experiments a query matches, newest first unless it orders them otherwise.
+    func searchExperiments(_ query: ExperimentQuery) async throws(AssayError) -> SearchPage<Experiment>
     /// Renames an experiment.
     func renameExperiment(id: String, to name: String) async throws(AssayError)
     /// Marks an experiment deleted or active again.
@@ -36,8 +36,9 @@ public protocol TrackingStore: Sendable {
     func updateRun(id: String, status: RunStatus?, endTime: Int64?, name: String?) async throws(AssayError) -> RunInfo
     /// Marks a run deleted or active again.
     func setRunLifecycle(id: String, _ stage: LifecycleStage) async throws(AssayError)
-    /// The runs of experiments, newest first.
-    func runs(in experimentIDs: [String], view: LifecycleView) async throws(AssayError) -> [RunInfo]
+    /// One page of the runs a query matches (with their latest metrics, params, tags and inputs),
+    /// ordered by its `orderBy`, then newest first, then by id.
+    func searchRuns(_ query: RunQuery) async throws(AssayError) -> SearchPage<Run>
 
     /// Logs metrics, params and tags at once. Params are immutable: a different value for a logged
     /// key is an `invalidInput` error and nothing of the batch is kept.
@@ -51,6 +52,30 @@ public protocol TrackingStore: Sendable {
 }
 
 extension TrackingStore {
+    /// Every experiment in the given lifecycle view, newest first.
+    public func experiments(view: LifecycleView) async throws(AssayError) -> [Experiment] {
+        var all: [Experiment] = []
+        var query = ExperimentQuery(view: view, maxResults: 50_000)
+        while true {
+            let page = try await searchExperiments(query)
+            all += page.items
+            guard let token = page.nextPageToken else { return all }
+            query.offset = try PageToken.offset(token)
+        }
+    }
+
+    /// Every run of the experiments in the given lifecycle view, newest first.
+    public func runs(in experimentIDs: [String], view: LifecycleView) async throws(AssayError) -> [RunInfo] {
+        var all: [RunInfo] = []
+        var query = RunQuery(experimentIDs: experimentIDs, view: view, maxResults: 50_000)
+        while true {
+            let page = try await searchRuns(query)
+            all += page.items.map(\.info)
+            guard let token = page.nextPageToken else { return all }
+            query.offset = try PageToken.offset(token)
+        }
+    }
+
     /// Logs one metric point.
     public func logMetric(run id: String, _ point: MetricPoint) async throws(AssayError) {
         try await logBatch(run: id, metrics: [point], params: [], tags: [])

@@ -1,0 +1,413 @@
+import Foundation
+
+/// A parsed search filter in MLflow's grammar: comparisons joined by `AND`.
+///
+/// ```swift
+/// let filter = try SearchFilter("metrics.accuracy > 0.5 and params.model = 'gpt'", for: .runs)
+/// filter.conditions.count   // 2
+/// ```
+///
+/// There is no `OR`, `NOT` or grouping. A run that lacks the metric, param or tag a comparison names
+/// never matches it (only `IS NULL` matches a missing param or tag). Stores turn the conditions into
+/// parameterized SQL (``SearchSQL``); values never become SQL text.
+public struct SearchFilter: Sendable, Equatable {
+    /// What a filter or an ordering is about.
+    public enum Subject: Sendable, Equatable {
+        /// Runs (`runs/search`).
+        case runs
+        /// Experiments (`experiments/search`).
+        case experiments
+    }
+
+    /// The AND-ed comparisons, in the order written.
+    public var conditions: [SearchCondition]
+
+    /// No conditions: matches everything.
+    public init() {
+        conditions = []
+    }
+
+    /// Parses `text` (empty text matches everything); a malformed filter is an `invalidInput` error
+    /// with MLflow's wording.
+    public init(_ text: String?, for subject: Subject) throws(AssayError) {
+        var tokens = try SearchTokenizer.tokens(text ?? "")
+        conditions = []
+        guard !tokens.isEmpty else { return }
+        while true {
+            conditions.append(try Self.comparison(&tokens, subject))
+            guard let next = tokens.first else { break }
+            guard next.isKeyword("AND") else {
+                throw .invalidInput(
+                    "Search filter contained multiple expression '\(text ?? "")'. Provide AND-ed expression list.")
+            }
+            tokens.removeFirst()
+            guard !tokens.isEmpty else { throw .invalidInput("Invalid filter '\(text ?? "")': nothing after AND") }
+        }
+    }
+
+    private static func comparison(_ tokens: inout ArraySlice<SearchToken>, _ subject: Subject) throws(AssayError)
+        -> SearchCondition
+    {
+        let key = try SearchKey.parse(&tokens, subject)
+        guard let first = tokens.popFirst() else { throw .invalidInput("Invalid filter: no comparator after '\(key)'") }
+        let comparator: SearchComparator
+        switch first {
+        case .symbol(let s):
+            guard let c = SearchComparator(rawValue: s == "<>" ? "!=" : s) else {
+                throw .invalidInput("Invalid comparator '\(s)' not one of '\(key.comparators.map(\.rawValue))'")
+            }
+            comparator = c
+        case .word(let w) where w.uppercased() == "IS":
+            if tokens.first?.isKeyword("NOT") == true {
+                tokens.removeFirst()
+                comparator = .isNotNull
+            } else {
+                comparator = .isNull
+            }
+            guard tokens.popFirst()?.isKeyword("NULL") == true else { throw .invalidInput("Invalid filter: expected NULL after IS") }
+        case .word(let w) where w.uppercased() == "NOT":
+            guard tokens.popFirst()?.isKeyword("IN") == true else { throw .invalidInput("Invalid filter: expected IN after NOT") }
+            comparator = .notIn
+        case .word(let w) where SearchComparator(rawValue: w.uppercased()) != nil:
+            comparator = SearchComparator(rawValue: w.uppercased())!
+        default:
+            throw .invalidInput("Invalid comparator '\(first.text)' not one of '\(key.comparators.map(\.rawValue))'")
+        }
+        guard key.comparators.contains(comparator) else {
+            throw .invalidInput("Invalid comparator '\(comparator.rawValue)' not one of '\(key.comparators.map(\.rawValue))' for \(key)")
+        }
+        let value: SearchValue
+        switch comparator {
+        case .isNull, .isNotNull:
+            value = .none
+        case .in, .notIn:
+            value = .list(try list(&tokens, key))
+        default:
+            value = try single(&tokens, key)
+        }
+        return SearchCondition(key: key, comparator: comparator, value: value)
+    }
+
+    private static func single(_ tokens: inout ArraySlice<SearchToken>, _ key: SearchKey) throws(AssayError) -> SearchValue {
+        guard let token = tokens.popFirst() else { throw .invalidInput("Invalid filter: no value after the comparator for \(key)") }
+        if key.isNumeric {
+            guard case .number(let n) = token else {
+                throw .invalidInput("Expected numeric value type for \(key.entity.name). Found \(token.text)")
+            }
+            return .number(n)
+        }
+        switch token {
+        case .quoted(let s), .doubleQuoted(let s): return .string(s)
+        default:
+            throw .invalidInput(
+                "\(key.entity.name.prefix(1).uppercased() + key.entity.name.dropFirst()) value is either not quoted or unidentified quote types used for string value \(token.text). Use either single or double quotes.")
+        }
+    }
+
+    private static func list(_ tokens: inout ArraySlice<SearchToken>, _ key: SearchKey) throws(AssayError) -> [String] {
+        guard tokens.popFirst() == .symbol("(") else { throw .invalidInput("Invalid filter: IN needs a list in parentheses for \(key)") }
+        var values: [String] = []
+        while true {
+            switch tokens.popFirst() {
+            case .quoted(let s)?, .doubleQuoted(let s)?: values.append(s)
+            default: throw .invalidInput("Invalid filter: the IN list for \(key) must hold quoted strings")
+            }
+            switch tokens.popFirst() {
+            case .symbol(",")?: continue
+            case .symbol(")")?: return values
+            default: throw .invalidInput("Invalid filter: the IN list for \(key) is not closed")
+            }
+        }
+    }
+}
+
+/// One comparison of a filter: `metrics.accuracy > 0.5`, `tags.stage IS NULL`, `run_id IN ('a','b')`.
+public struct SearchCondition: Sendable, Equatable {
+    public var key: SearchKey
+    public var comparator: SearchComparator
+    public var value: SearchValue
+}
+
+/// The comparators of the grammar.
+public enum SearchComparator: String, Sendable, Equatable {
+    case equal = "=", notEqual = "!=", greater = ">", greaterOrEqual = ">=", less = "<", lessOrEqual = "<="
+    case like = "LIKE", ilike = "ILIKE", `in` = "IN", notIn = "NOT IN", isNull = "IS NULL", isNotNull = "IS NOT NULL"
+
+    static let numeric: [SearchComparator] = [.equal, .notEqual, .greater, .greaterOrEqual, .less, .lessOrEqual]
+    static let text: [SearchComparator] = [.equal, .notEqual, .like, .ilike]
+}
+
+/// A comparison's value.
+public enum SearchValue: Sendable, Equatable {
+    case number(Double)
+    case string(String)
+    case list([String])
+    /// `IS NULL` and `IS NOT NULL` take none.
+    case none
+}
+
+/// What a comparison or an ordering looks at: a metric, param or tag by key, an attribute, or a
+/// dataset field.
+public struct SearchKey: Sendable, Equatable, CustomStringConvertible {
+    public enum Entity: Sendable, Equatable {
+        case metric, param, tag, attribute, dataset
+
+        var name: String {
+            switch self {
+            case .metric: "metric"
+            case .param: "parameter"
+            case .tag: "tag"
+            case .attribute: "attribute"
+            case .dataset: "dataset"
+            }
+        }
+    }
+
+    public var entity: Entity
+    /// The metric, param or tag key, or the canonical attribute or dataset field name.
+    public var key: String
+    let subject: SearchFilter.Subject
+
+    public var description: String { "\(entity.name) '\(key)'" }
+
+    static let runTextAttributes = ["run_id", "run_name", "status", "user_id", "artifact_uri"]
+    static let runNumberAttributes = ["start_time", "end_time"]
+    static let experimentTextAttributes = ["name", "experiment_id"]
+    static let experimentNumberAttributes = ["creation_time", "last_update_time"]
+    static let datasetFields = ["name", "digest"]
+
+    var isNumeric: Bool {
+        switch entity {
+        case .metric: true
+        case .attribute:
+            (subject == .runs ? Self.runNumberAttributes : Self.experimentNumberAttributes).contains(key)
+        default: false
+        }
+    }
+
+    var comparators: [SearchComparator] {
+        switch entity {
+        case .metric: return SearchComparator.numeric
+        case .param, .tag: return SearchComparator.text + [.isNull, .isNotNull]
+        case .dataset: return SearchComparator.text + [.in, .notIn]
+        case .attribute:
+            if isNumeric { return SearchComparator.numeric }
+            return SearchComparator.text + (key == "run_id" || key == "experiment_id" ? [.in, .notIn] : [])
+        }
+    }
+
+    /// Reads `entity.key` (or a bare attribute) from the front of `tokens`.
+    static func parse(_ tokens: inout ArraySlice<SearchToken>, _ subject: SearchFilter.Subject) throws(AssayError) -> SearchKey {
+        guard let first = tokens.popFirst() else { throw .invalidInput("Invalid filter: expected a key") }
+        var entityName: String
+        var key: String
+        switch first {
+        case .word(let word):
+            if let dot = word.firstIndex(of: ".") {
+                entityName = String(word[..<dot])
+                key = String(word[word.index(after: dot)...])
+                if key.isEmpty {
+                    switch tokens.popFirst() {
+                    case .backticked(let k)?, .doubleQuoted(let k)?: key = k
+                    default: throw .invalidInput("Invalid filter: expected a key after '\(word)'")
+                    }
+                }
+            } else {
+                (entityName, key) = ("attribute", word)
+            }
+        case .backticked(let k), .doubleQuoted(let k):
+            (entityName, key) = ("attribute", k)
+        default:
+            throw .invalidInput("Invalid filter: expected a key, found '\(first.text)'")
+        }
+        entityName = entityName.trimmingBackticks.lowercased()
+        let entity: Entity
+        switch entityName {
+        case "metric", "metrics" where subject == .runs: entity = .metric
+        case "param", "params", "parameter", "parameters" where subject == .runs: entity = .param
+        case "tag", "tags": entity = .tag
+        case "attribute", "attributes", "attr", "run": entity = .attribute
+        case "dataset", "datasets" where subject == .runs: entity = .dataset
+        default:
+            throw .invalidInput(
+                "Invalid entity type '\(entityName)'. Valid values are \(subject == .runs ? "['metric', 'parameter', 'tag', 'attribute', 'dataset']" : "['tag', 'attribute']")")
+        }
+        switch entity {
+        case .attribute:
+            let canonical = canonicalAttribute(key, subject)
+            let valid = subject == .runs ? runTextAttributes + runNumberAttributes : experimentTextAttributes + experimentNumberAttributes
+            guard valid.contains(canonical) else {
+                throw .invalidInput("Invalid attribute key '\(key)' specified. Valid keys are '\(valid)'")
+            }
+            key = canonical
+        case .dataset:
+            guard datasetFields.contains(key) else {
+                throw .invalidInput("Invalid dataset key '\(key)' specified. Valid keys are '\(datasetFields)'")
+            }
+        default:
+            break
+        }
+        return SearchKey(entity: entity, key: key, subject: subject)
+    }
+
+    static func canonicalAttribute(_ key: String, _ subject: SearchFilter.Subject) -> String {
+        guard subject == .runs else { return key }
+        switch key {
+        case "run name", "Run name", "Run Name", "run_name": return "run_name"
+        case "created", "Created": return "start_time"
+        case "run_uuid": return "run_id"
+        default: return key
+        }
+    }
+}
+
+/// One `order_by` clause: `"metrics.accuracy DESC"`.
+public struct SearchOrder: Sendable, Equatable {
+    public var key: SearchKey
+    public var ascending: Bool
+
+    /// Parses order-by clauses; an unknown key, a bad direction or a key given twice is an `invalidInput` error.
+    public static func parse(_ clauses: [String], for subject: SearchFilter.Subject) throws(AssayError) -> [SearchOrder] {
+        var orders: [SearchOrder] = []
+        for clause in clauses {
+            var tokens = try SearchTokenizer.tokens(clause)
+            let key = try SearchKey.parse(&tokens, subject)
+            guard key.entity != .dataset else { throw .invalidInput("Invalid order_by clause '\(clause)': datasets cannot be ordered by") }
+            var ascending = true
+            if let direction = tokens.popFirst() {
+                switch direction {
+                case .word(let w) where w.uppercased() == "ASC": ascending = true
+                case .word(let w) where w.uppercased() == "DESC": ascending = false
+                default: throw .invalidInput("Invalid order_by clause '\(clause)': expected ASC or DESC")
+                }
+            }
+            guard tokens.isEmpty else { throw .invalidInput("Invalid order_by clause '\(clause)'") }
+            guard !orders.contains(where: { $0.key == key }) else {
+                throw .invalidInput("`order_by` contains duplicate fields: \(clause)")
+            }
+            orders.append(SearchOrder(key: key, ascending: ascending))
+        }
+        return orders
+    }
+}
+
+/// The opaque `next_page_token` of searches: base64 of `{"offset": N}`, as MLflow's server writes it.
+public enum PageToken {
+    /// The token for a page starting at `offset`.
+    public static func encode(offset: Int) -> String {
+        Data("{\"offset\": \(offset)}".utf8).base64EncodedString()
+    }
+
+    /// The offset a token names; nil or empty gives 0, anything unreadable is an `invalidInput` error.
+    public static func offset(_ token: String?) throws(AssayError) -> Int {
+        guard let token, !token.isEmpty else { return 0 }
+        guard let data = Data(base64Encoded: token), let text = String(data: data, encoding: .utf8),
+            case .object(let fields)? = try? DataValue(json: text), let offset = fields["offset"]?.doubleValue, offset >= 0,
+            offset == offset.rounded()
+        else {
+            throw .invalidInput("Invalid page token '\(token)'")
+        }
+        return Int(offset)
+    }
+}
+
+enum SearchToken: Equatable {
+    case word(String)
+    case quoted(String)
+    case doubleQuoted(String)
+    case backticked(String)
+    case number(Double)
+    case symbol(String)
+
+    var text: String {
+        switch self {
+        case .word(let s), .symbol(let s): s
+        case .quoted(let s): "'\(s)'"
+        case .doubleQuoted(let s): "\"\(s)\""
+        case .backticked(let s): "`\(s)`"
+        case .number(let n): "\(n)"
+        }
+    }
+
+    func isKeyword(_ keyword: String) -> Bool {
+        if case .word(let w) = self { return w.uppercased() == keyword }
+        return false
+    }
+}
+
+enum SearchTokenizer {
+    static func tokens(_ text: String) throws(AssayError) -> ArraySlice<SearchToken> {
+        var tokens: [SearchToken] = []
+        let chars = Array(text.unicodeScalars)
+        var i = 0
+        func isWordChar(_ c: Unicode.Scalar) -> Bool {
+            c.properties.isAlphabetic || ("0"..."9").contains(c) || c == "_" || c == "." || c == "-" || c == ":" || c == "/"
+        }
+        while i < chars.count {
+            let c = chars[i]
+            if c.properties.isWhitespace {
+                i += 1
+            } else if c == "'" || c == "\"" || c == "`" {
+                var value = String.UnicodeScalarView()
+                var j = i + 1
+                var closed = false
+                while j < chars.count {
+                    if chars[j] == c {
+                        if j + 1 < chars.count, chars[j + 1] == c {
+                            value.append(c)
+                            j += 2
+                            continue
+                        }
+                        closed = true
+                        break
+                    }
+                    if chars[j] == "\\", j + 1 < chars.count, chars[j + 1] == c {
+                        value.append(c)
+                        j += 2
+                        continue
+                    }
+                    value.append(chars[j])
+                    j += 1
+                }
+                guard closed else { throw .invalidInput("Invalid filter '\(text)': unclosed \(c) quote") }
+                let s = String(value)
+                // A quoted key may follow `entity.` directly (tags.`mlflow.runName`).
+                if case .word(let w)? = tokens.last, w.hasSuffix("."), i > 0, chars[i - 1] == "." {
+                    tokens.append(c == "`" ? .backticked(s) : .doubleQuoted(s))
+                } else {
+                    tokens.append(c == "'" ? .quoted(s) : c == "`" ? .backticked(s) : .doubleQuoted(s))
+                }
+                i = j + 1
+            } else if "=!<>".unicodeScalars.contains(c) {
+                var j = i
+                while j < chars.count, "=!<>".unicodeScalars.contains(chars[j]) { j += 1 }
+                tokens.append(.symbol(String(String.UnicodeScalarView(chars[i..<j]))))
+                i = j
+            } else if c == "(" || c == ")" || c == "," {
+                tokens.append(.symbol(String(c)))
+                i += 1
+            } else if isWordChar(c) || c == "+" {
+                var j = i + 1
+                while j < chars.count, isWordChar(chars[j]) || ((chars[j] == "+" || chars[j] == "-") && (chars[j - 1] == "e" || chars[j - 1] == "E")) {
+                    j += 1
+                }
+                let word = String(String.UnicodeScalarView(chars[i..<j]))
+                if let number = Double(word), word.first != "." || word.count > 1, !word.lowercased().contains("n") {
+                    tokens.append(.number(number))
+                } else {
+                    tokens.append(.word(word))
+                }
+                i = j
+            } else {
+                throw .invalidInput("Invalid filter '\(text)': unexpected character '\(c)'")
+            }
+        }
+        return tokens[...]
+    }
+}
+
+extension String {
+    fileprivate var trimmingBackticks: String {
+        hasPrefix("`") && hasSuffix("`") && count >= 2 ? String(dropFirst().dropLast()) : self
+    }
+}

@@ -1,0 +1,48 @@
+import Assay
+import AssayTesting
+import Testing
+
+@Suite struct SearchFilterTests {
+    @Test func parsesEntitiesQuotingAndComparators() throws {
+        let filter = try SearchFilter(
+            #"metrics.accuracy >= 0.5 AND params."model name" = 'gpt' and tags.`mlflow.runName` ILIKE 'run-%' and "# +
+                #"attributes.run_id IN ('a', "b") and tags.stage IS NOT NULL and Created < 1e3 and `Run name` != 'x'"#,
+            for: .runs)
+        let shape = filter.conditions.map { "\($0.key.entity) \($0.key.key) \($0.comparator.rawValue) \($0.value)" }
+        #expect(
+            shape == [
+                "metric accuracy >= number(0.5)", #"param model name = string("gpt")"#,
+                #"tag mlflow.runName ILIKE string("run-%")"#, #"attribute run_id IN list(["a", "b"])"#,
+                "tag stage IS NOT NULL none", "attribute start_time < number(1000.0)", #"attribute run_name != string("x")"#,
+            ])
+        #expect(try SearchFilter("tags.mlflow.loggedArtifacts LIKE '%x%'", for: .runs).conditions[0].key.key == "mlflow.loggedArtifacts")
+        #expect(try SearchFilter("", for: .runs).conditions.isEmpty)
+        #expect(try SearchFilter("metrics.loss < -1.5e-3", for: .runs).conditions[0].value == .number(-0.0015))
+    }
+
+    @Test func badFiltersSayWhatIsWrong() async {
+        func message(_ text: String) async -> String? {
+            await errorMessage { _ = try SearchFilter(text, for: .runs) }
+        }
+        #expect(await message("metrics.accuracy >> 1")?.hasPrefix("Invalid comparator '>>'") == true)
+        #expect(await message("params.model = gpt")?.hasPrefix("Parameter value is either not quoted") == true)
+        #expect(await message("attributes.x = 'y'")?.hasPrefix("Invalid attribute key 'x' specified.") == true)
+        #expect(await message("foo.x = 'y'")?.hasPrefix("Invalid entity type 'foo'.") == true)
+        #expect(await message("metrics.accuracy = 'high'")?.hasPrefix("Expected numeric value type for metric.") == true)
+        #expect(await message("params.a = 'x' or params.b = 'y'")?.contains("Provide AND-ed expression list") == true)
+        #expect(await message("attributes.status IN ('RUNNING')")?.hasPrefix("Invalid comparator 'IN'") == true)
+        #expect(await message("metrics.loss IS NULL")?.hasPrefix("Invalid comparator 'IS NULL'") == true)
+        #expect(await message("params.a = 'unclosed")?.contains("unclosed") == true)
+        let duplicate = await errorMessage { _ = try SearchOrder.parse(["metrics.a", "metrics.a DESC"], for: .runs) }
+        #expect(duplicate?.contains("duplicate") == true)
+        let direction = await errorMessage { _ = try SearchOrder.parse(["metrics.a UP"], for: .runs) }
+        #expect(direction?.contains("ASC or DESC") == true)
+    }
+
+    @Test func pageTokensAreMLflowsBase64Offsets() async throws {
+        #expect(PageToken.encode(offset: 2) == "eyJvZmZzZXQiOiAyfQ==")
+        #expect(try PageToken.offset("eyJvZmZzZXQiOiAyfQ==") == 2)
+        #expect(try PageToken.offset(nil) == 0)
+        #expect(await errorMessage { _ = try PageToken.offset("garbage!") } == "Invalid page token 'garbage!'")
+    }
+}
