@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "AssayTesting", targets: ["AssayTesting"]),
         .library(name: "AssayStoreSQLite", targets: ["AssayStoreSQLite"]),
         .library(name: "AssayStorePostgres", targets: ["AssayStorePostgres"]),
+        .library(name: "AssayServer", targets: ["AssayServer"]),
         .executable(name: "assay", targets: ["assay"]),
     ],
     dependencies: [
@@ -26,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
@@ -70,6 +72,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "AssayServer",
+            dependencies: [
+                "Assay",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "AssayTesting",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -86,6 +98,7 @@ let package = Package(
                 "AssayProviders",
                 "AssayStoreSQLite",
                 "AssayStorePostgres",
+                "AssayServer",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -114,6 +127,14 @@ let package = Package(
         .testTarget(
             name: "AssayStoreSQLiteTests",
             dependencies: ["Assay", "AssayStoreSQLite", "AssayStorePostgres", "AssayTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AssayServerTests",
+            dependencies: [
+                "Assay", "AssayServer", "AssayStoreSQLite", "AssayTesting",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

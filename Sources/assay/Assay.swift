@@ -17,7 +17,7 @@ struct AssayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "assay",
         abstract: "Evaluate LLM outputs with MLflow-compatible metrics, in one fast binary.",
-        subcommands: [EvaluateCommand.self, MetricsCommand.self, JudgeCommand.self, RunsCommand.self])
+        subcommands: [EvaluateCommand.self, MetricsCommand.self, JudgeCommand.self, RunsCommand.self, ServerCommand.self])
 
     static func main() async {
         do {

@@ -1,0 +1,156 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The folder behind `mlflow-artifacts:/…` URIs, and the only place artifact requests may touch.
+///
+/// Every path is checked before use: no `..` or `.` segments, no absolute or drive paths, no
+/// backslashes or NUL bytes, no percent-encoded traversal left after decoding (`%2e%2e`, `%2f`), and no
+/// symbolic link that leads out of the root (MLflow's artifact routes had CVEs for each of these).
+struct ArtifactStore: Sendable {
+    /// The root, with symbolic links resolved.
+    let root: String
+
+    init(root: URL) throws {
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        guard let resolved = Self.realPath(root.path) else {
+            throw APIError("INTERNAL_ERROR", "cannot resolve the artifact root \(root.path)")
+        }
+        self.root = resolved
+    }
+
+    /// A relative path checked segment by segment; "" is the root itself.
+    static func validate(_ path: String) throws(APIError) -> [String] {
+        let invalid = APIError.invalid("Invalid path")
+        if path.isEmpty { return [] }
+        guard !path.hasPrefix("/"), !path.contains("\\"), !path.unicodeScalars.contains("\0") else { throw invalid }
+        let lowered = path.lowercased()
+        // After one decoding, encoded separators or dots can only be an attempt to slip past a proxy.
+        for encoded in ["%2e", "%2f", "%5c", "%00"] where lowered.contains(encoded) { throw invalid }
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        for segment in segments {
+            guard segment != "..", segment != "." else { throw invalid }
+        }
+        if let first = segments.first, first.count == 2, first.hasSuffix(":") { throw invalid }
+        return segments
+    }
+
+    /// The absolute path of `relative`, after checking that the deepest part that exists resolves
+    /// inside the root.
+    func resolve(_ relative: String) throws(APIError) -> String {
+        let segments = try Self.validate(relative)
+        let full = ([root] + segments).joined(separator: "/")
+        var existing = full
+        while !existing.isEmpty, Self.realPath(existing) == nil {
+            existing = (existing as NSString).deletingLastPathComponent
+        }
+        guard let resolved = Self.realPath(existing), resolved == root || resolved.hasPrefix(root + "/") else {
+            throw APIError.invalid("Invalid path")
+        }
+        return full
+    }
+
+    struct Entry {
+        var name: String
+        var isDirectory: Bool
+        var size: Int64
+    }
+
+    /// The entries of a folder, one level, sorted by name; none for a file, a missing path or an empty folder.
+    func list(_ relative: String) throws(APIError) -> [Entry] {
+        let path = try resolve(relative)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue,
+            let names = try? FileManager.default.contentsOfDirectory(atPath: path)
+        else { return [] }
+        return names.sorted().compactMap { name in
+            guard !name.hasPrefix(".assay-upload-") else { return nil }
+            let child = path + "/" + name
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: child) else { return nil }
+            let type = attributes[.type] as? FileAttributeType
+            if type == .typeSymbolicLink {
+                // Listed only when it stays inside the root.
+                guard let target = Self.realPath(child), target.hasPrefix(root + "/") else { return nil }
+            }
+            var childIsDirectory: ObjCBool = false
+            FileManager.default.fileExists(atPath: child, isDirectory: &childIsDirectory)
+            return Entry(name: name, isDirectory: childIsDirectory.boolValue, size: (attributes[.size] as? NSNumber)?.int64Value ?? 0)
+        }
+    }
+
+    /// The path of an existing regular file; a missing file or a folder is `RESOURCE_DOES_NOT_EXIST`.
+    func file(_ relative: String) throws(APIError) -> String {
+        let path = try resolve(relative)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+            let resolved = Self.realPath(path), resolved.hasPrefix(root + "/")
+        else {
+            throw APIError.notFound("No such artifact: '\(relative)'")
+        }
+        return resolved
+    }
+
+    /// Begins an upload: makes the parent folders and a temporary file beside the target, which
+    /// ``finish(_:)`` renames into place, so a reader never sees half a file.
+    func beginUpload(_ relative: String) throws(APIError) -> Upload {
+        guard !(try Self.validate(relative)).isEmpty else { throw APIError.invalid("Invalid path") }
+        let target = try resolve(relative)
+        let folder = (target as NSString).deletingLastPathComponent
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw APIError.invalid("Cannot create the folder for '\(relative)': a file is in the way")
+        }
+        // The folder now exists: check again that it is inside the root (a symlinked parent would not be).
+        guard let resolvedFolder = Self.realPath(folder), resolvedFolder == root || resolvedFolder.hasPrefix(root + "/") else {
+            throw APIError.invalid("Invalid path")
+        }
+        if let attributes = try? FileManager.default.attributesOfItem(atPath: target),
+            attributes[.type] as? FileAttributeType == .typeSymbolicLink || attributes[.type] as? FileAttributeType == .typeDirectory
+        {
+            throw APIError.invalid("Invalid path: '\(relative)' is a folder or a link")
+        }
+        let temporary = resolvedFolder + "/.assay-upload-" + UUID().uuidString
+        guard FileManager.default.createFile(atPath: temporary, contents: nil), let handle = FileHandle(forWritingAtPath: temporary) else {
+            throw APIError("INTERNAL_ERROR", "cannot write the artifact '\(relative)'")
+        }
+        return Upload(handle: handle, temporary: temporary, target: resolvedFolder + "/" + (target as NSString).lastPathComponent)
+    }
+
+    final class Upload {
+        let handle: FileHandle
+        let temporary: String
+        let target: String
+        var bytes = 0
+
+        init(handle: FileHandle, temporary: String, target: String) {
+            self.handle = handle
+            self.temporary = temporary
+            self.target = target
+        }
+
+        func write(_ data: Data) throws {
+            try handle.write(contentsOf: data)
+            bytes += data.count
+        }
+
+        func finish() throws {
+            try handle.synchronize()
+            try handle.close()
+            if rename(temporary, target) != 0 { throw APIError("INTERNAL_ERROR", "cannot store the artifact at \(target)") }
+        }
+
+        func abandon() {
+            try? handle.close()
+            unlink(temporary)
+        }
+    }
+
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Assay
+import AssayServer
+import AssayStorePostgres
+import Foundation
+
+/// `assay server`: the MLflow-compatible tracking server.
+struct ServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "server",
+        abstract: "Serve the tracking store over MLflow's REST API (mlflow.set_tracking_uri(\"http://127.0.0.1:5000\")).",
+        discussion: """
+            Example:
+              assay server --backend-store-uri assay.db --artifacts-destination assay-artifacts
+            Set ASSAY_SERVER_TOKEN (or --auth-token) to require the token on every API route; the mlflow
+            client sends it with MLFLOW_TRACKING_TOKEN, or as MLFLOW_TRACKING_PASSWORD.
+            """)
+
+    @Option(help: "The interface to listen on. Anything but loopback exposes the store to the network.")
+    var host = "127.0.0.1"
+
+    @Option(help: "The port (0 picks a free one).")
+    var port = 5000
+
+    @Option(help: "The store: a database file path, sqlite:PATH or postgresql://user:password@host:port/db (default: assay.db here).")
+    var backendStoreURI: String?
+
+    @Option(help: "The folder behind mlflow-artifacts:/ URIs (default: assay-artifacts/ beside the database).")
+    var artifactsDestination: String?
+
+    @Option(help: "Require this token (bearer, or the HTTP basic password) on every API route; default ASSAY_SERVER_TOKEN.")
+    var authToken: String?
+
+    @Option(help: "With a token, the user name HTTP basic must give (default ASSAY_SERVER_USERNAME, or any).")
+    var authUsername: String?
+
+    @Option(help: "The largest JSON request body, in bytes.")
+    var maxRequestBytes = 16 << 20
+
+    @Option(help: "The largest artifact upload, in bytes.")
+    var maxArtifactBytes = 4 << 30
+
+    func run() async throws {
+        var tracking = TrackingOptions()
+        tracking.trackingURI = backendStoreURI ?? "assay.db"
+        tracking.artifactsDestination = artifactsDestination
+        let (store, artifacts) = try await tracking.open()
+        let environment = ProcessInfo.processInfo.environment
+        var configuration = TrackingServer.Configuration()
+        configuration.host = host
+        configuration.port = port
+        configuration.authToken = (authToken ?? environment["ASSAY_SERVER_TOKEN"]).flatMap { $0.isEmpty ? nil : $0 }
+        configuration.authUsername = authUsername ?? environment["ASSAY_SERVER_USERNAME"]
+        configuration.maxJSONBytes = maxRequestBytes
+        configuration.maxArtifactBytes = maxArtifactBytes
+        if configuration.authToken == nil, !["127.0.0.1", "localhost", "::1"].contains(host) {
+            printError("warning: listening on \(host) without --auth-token: anyone who can reach it can read and change every run")
+        }
+        let server = try TrackingServer(store: store, artifactRoot: artifacts, configuration: configuration)
+        let host = self.host
+        let location = tracking.uri
+        try await server.runUntilSignalled { port in
+            // Written straight to the descriptor so a script waiting for this line sees it at once.
+            FileHandle.standardOutput.write(
+                Data("Assay tracking server on http://\(host):\(port) (store \(location), artifacts \(artifacts.path))\n".utf8))
+        }
+        (store as? PostgresTrackingStore)?.shutdown()
+    }
+}
