@@ -134,6 +134,7 @@ let package = Package(
             dependencies: [
                 "Assay", "AssayServer", "AssayStoreSQLite", "AssayTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

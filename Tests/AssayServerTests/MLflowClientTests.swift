@@ -1,0 +1,40 @@
+import Foundation
+import Testing
+
+/// The official `mlflow` Python client (Tests/MLflowClient/compat.py) against an in-process server.
+/// Enabled when ASSAY_MLFLOW_PYTHON names a python with mlflow installed (`.ci/run` sets it from
+/// scripts/mlflow-venv).
+@Suite struct MLflowClientTests {
+    static let python = ProcessInfo.processInfo.environment["ASSAY_MLFLOW_PYTHON"]
+
+    @Test(.enabled(if: python != nil, "set ASSAY_MLFLOW_PYTHON to a python with mlflow installed"))
+    func theOfficialClientLogsAndReadsBackEverything() async throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("MLflowClient/compat.py")
+        try await LiveServer.with { server in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Self.python!)
+            process.arguments = [script.path]
+            var environment = ProcessInfo.processInfo.environment
+            environment["MLFLOW_TRACKING_URI"] = server.base
+            environment["MLFLOW_DISABLE_TELEMETRY"] = "true"
+            environment["DO_NOT_TRACK"] = "true"
+            environment["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
+            process.environment = environment
+            // A file rather than a pipe, so a chatty client never blocks on a full pipe buffer.
+            let log = try server.folder.file("client.log", "")
+            let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            process.standardOutput = output
+            process.standardError = output
+            // Waiting without blocking a thread: the server answers the client from the same thread pool.
+            let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+                process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+                do { try process.run() } catch { continuation.resume(throwing: error) }
+            }
+            try output.close()
+            let text = try String(contentsOfFile: log, encoding: .utf8)
+            #expect(status == 0, "\(text)")
+            #expect(text.contains("checks passed"), "\(text)")
+        }
+    }
+}

@@ -1,0 +1,216 @@
+import Assay
+import AssayServer
+import AssayStoreSQLite
+import AssayTesting
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// A real server on a free loopback port, over a SQLite file, with its artifact folder.
+struct LiveServer {
+    let base: String
+    let artifacts: URL
+    let folder: TemporaryFolder
+
+    struct Reply {
+        let status: Int
+        let body: String
+        let headers: HTTPHeaders
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
+        var errorCode: String? { json["error_code"] as? String }
+    }
+
+    static func with(
+        _ configure: (inout TrackingServer.Configuration) -> Void = { _ in }, _ body: (LiveServer) async throws -> Void
+    ) async throws {
+        let folder = try TemporaryFolder()
+        let store = try SQLiteTrackingStore(path: folder.path("assay.db"))
+        var configuration = TrackingServer.Configuration()
+        configuration.port = 0
+        configure(&configuration)
+        let artifacts = folder.url.appendingPathComponent("artifacts")
+        // Cancelling the server at the end of a test is logged as an error; only real failures matter here.
+        var logger = Logger(label: "assay.server.test")
+        logger.logLevel = .critical
+        let server = try TrackingServer(store: store, artifactRoot: artifacts, configuration: configuration, logger: logger)
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let task = Task { try await server.run { port in continuation.yield(port) } }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw AssayError.internal("the server did not start") }
+        do {
+            try await body(LiveServer(base: "http://127.0.0.1:\(port)", artifacts: artifacts, folder: folder))
+        } catch {
+            task.cancel()
+            throw error
+        }
+        task.cancel()
+        _ = try? await task.value
+    }
+
+    func send(_ method: HTTPMethod, _ path: String, body: String? = nil, bytes: [UInt8]? = nil, headers: [(String, String)] = [])
+        async throws -> Reply
+    {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body {
+            request.body = .bytes(ByteBuffer(string: body))
+            request.headers.add(name: "Content-Type", value: "application/json")
+        }
+        if let bytes { request.body = .bytes(ByteBuffer(bytes: bytes)) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let collected = try await response.body.collect(upTo: 64 << 20)
+        return Reply(status: Int(response.status.code), body: String(buffer: collected), headers: response.headers)
+    }
+
+    func post(_ endpoint: String, _ body: String, headers: [(String, String)] = []) async throws -> Reply {
+        try await send(.POST, "/api/2.0/mlflow/" + endpoint, body: body, headers: headers)
+    }
+
+    func get(_ endpointAndQuery: String, headers: [(String, String)] = []) async throws -> Reply {
+        try await send(.GET, "/api/2.0/mlflow/" + endpointAndQuery, headers: headers)
+    }
+
+    func createRun() async throws -> String {
+        let reply = try await post("runs/create", #"{"experiment_id": "0", "start_time": 1}"#)
+        return try #require(((reply.json["run"] as? [String: Any])?["info"] as? [String: Any])?["run_id"] as? String)
+    }
+}
+
+@Suite struct TrackingServerTests {
+    @Test func badRequestsGetMLflowErrorsAndTheServerKeepsServing() async throws {
+        try await LiveServer.with { server in
+            let run = try await server.createRun()
+            let cases: [(String, String, Int, String, String)] = [
+                ("runs/log-metric", "{not json", 400, "INVALID_PARAMETER_VALUE", "not valid JSON"),
+                ("runs/log-metric", "[1, 2]", 400, "INVALID_PARAMETER_VALUE", "must be a JSON object"),
+                ("runs/log-metric", #"{"run_id": "\#(run)", "key": "k", "value": "abc", "timestamp": 1}"#, 400, "INVALID_PARAMETER_VALUE", "for parameter 'value' supplied"),
+                ("runs/log-metric", #"{"run_id": "\#(run)", "key": "k", "value": 1, "timestamp": "soon"}"#, 400, "INVALID_PARAMETER_VALUE", "timestamp"),
+                ("runs/log-metric", #"{"run_id": "\#(String(repeating: "0", count: 32))", "key": "k", "value": 1, "timestamp": 1}"#, 404, "RESOURCE_DOES_NOT_EXIST", "not found"),
+                ("runs/log-batch", #"{"run_id": "\#(run)", "metrics": "many"}"#, 400, "INVALID_PARAMETER_VALUE", "expected a list"),
+                ("runs/log-batch", #"{"run_id": "\#(run)", "params": [{"value": "x"}]}"#, 400, "INVALID_PARAMETER_VALUE", "'key'"),
+                ("runs/log-parameter", #"{"key": "k", "value": "v"}"#, 400, "INVALID_PARAMETER_VALUE", "Missing value for required parameter 'run_id'"),
+                ("runs/search", #"{"experiment_ids": ["0"], "filter": "metrics.a >> 1"}"#, 400, "INVALID_PARAMETER_VALUE", "Invalid comparator"),
+                ("runs/search", #"{"experiment_ids": ["0"], "max_results": 50001}"#, 400, "INVALID_PARAMETER_VALUE", "max_results"),
+                ("runs/search", #"{"experiment_ids": ["0"], "order_by": ["metrics.a", "metrics.a"]}"#, 400, "INVALID_PARAMETER_VALUE", "duplicate"),
+                ("experiments/create", #"{"name": "Default"}"#, 400, "RESOURCE_ALREADY_EXISTS", "already exists"),
+                ("runs/log-metric", String(repeating: "[", count: 2000) + String(repeating: "]", count: 2000), 400, "INVALID_PARAMETER_VALUE", "too deep"),
+            ]
+            for (endpoint, body, status, code, fragment) in cases {
+                let reply = try await server.post(endpoint, body)
+                #expect(reply.status == status, "\(endpoint) \(body.prefix(60))")
+                #expect(reply.errorCode == code, "\(endpoint) \(body.prefix(60)): \(reply.body)")
+                #expect(reply.body.contains(fragment), "\(endpoint): \(reply.body)")
+                #expect(reply.headers.first(name: "Content-Type") == "application/json")
+            }
+            let huge = try await server.post("runs/log-batch", #"{"run_id": "\#(run)", "tags": [{"key": "k", "value": ""#
+                + String(repeating: "x", count: 17 << 20) + #""}]}"#)
+            #expect(huge.status == 413 && huge.errorCode == "INVALID_PARAMETER_VALUE")
+            let unknown = try await server.get("runs/get?run_id=nope")
+            #expect(unknown.status == 404 && unknown.errorCode == "RESOURCE_DOES_NOT_EXIST")
+            let missing = try await server.get("runs/get")
+            #expect(missing.body.contains("Missing value for required parameter 'run_id'"))
+            let route = try await server.send(.GET, "/api/2.0/mlflow/no/such/route")
+            #expect(route.status == 404 && route.errorCode == "ENDPOINT_NOT_FOUND")
+            let wrongMethod = try await server.post("experiments/get-by-name", "{}")
+            #expect(wrongMethod.status == 404 && wrongMethod.errorCode == "ENDPOINT_NOT_FOUND")
+            #expect(try await server.get("experiments/get?experiment_id=0").status == 200, "still serving")
+        }
+    }
+
+    @Test func valuesRoundTripInMLflowsJSON() async throws {
+        try await LiveServer.with { server in
+            let run = try await server.createRun()
+            let batch = #"""
+                {"run_id": "\#(run)", "metrics": [
+                    {"key": "nan", "value": "NaN", "timestamp": 5, "step": "3"},
+                    {"key": "inf", "value": "Infinity", "timestamp": 5, "step": 0},
+                    {"key": "loss", "value": 0.3, "timestamp": 9, "step": 3},
+                    {"key": "loss", "value": 0.25, "timestamp": 9, "step": 4}],
+                 "params": [{"key": "model", "value": "gpt"}], "tags": [{"key": "t", "value": "é ✓"}]}
+                """#
+            #expect(try await server.post("runs/log-batch", batch).body == "{}")
+            let reply = try await server.get("runs/get?run_uuid=\(run)&run_id=\(run)")
+            #expect(reply.body.contains(#"{"key":"nan","step":3,"timestamp":5,"value":"NaN"}"#), "\(reply.body)")
+            #expect(reply.body.contains(#""value":"Infinity""#))
+            #expect(reply.body.contains(#"{"key":"loss","step":4,"timestamp":9,"value":0.25}"#))
+            #expect(reply.body.contains(#"{"key":"t","value":"é ✓"}"#))
+            #expect(!reply.body.contains("null") && !reply.body.contains("end_time"))
+            let history = try await server.get("metrics/get-history?run_id=\(run)&metric_key=loss&max_results=1")
+            #expect(history.body.contains("0.3") && history.json["next_page_token"] as? String == "eyJvZmZzZXQiOiAxfQ==")
+            let empty = try await server.post("runs/search", #"{"experiment_ids": ["0"], "filter": "metrics.loss > 5"}"#)
+            #expect(empty.body == "{}")
+        }
+    }
+
+    @Test func artifactsUploadListAndDownload() async throws {
+        try await LiveServer.with { server in
+            let put = try await server.send(.PUT, "/api/2.0/mlflow-artifacts/artifacts/0/r1/artifacts/config/config.json", bytes: Array(#"{"a": 1}"#.utf8))
+            #expect(put.status == 200)
+            _ = try await server.send(.PUT, "/api/2.0/mlflow-artifacts/artifacts/0/r1/artifacts/with%20space.txt", bytes: Array("hi".utf8))
+            let root = try await server.send(.GET, "/api/2.0/mlflow-artifacts/artifacts?path=0%2Fr1%2Fartifacts")
+            #expect(root.body == #"{"files":[{"is_dir":true,"path":"config"},{"file_size":2,"is_dir":false,"path":"with space.txt"}]}"#)
+            let file = try await server.send(.GET, "/api/2.0/mlflow-artifacts/artifacts/0/r1/artifacts/config/config.json")
+            #expect(file.status == 200 && file.body == #"{"a": 1}"#)
+            #expect(try await server.send(.GET, "/api/2.0/mlflow-artifacts/artifacts?path=0/r1/artifacts/config/config.json").body == "{}")
+            #expect(try await server.send(.GET, "/api/2.0/mlflow-artifacts/artifacts?path=0/none").body == "{}")
+            let missing = try await server.send(.GET, "/api/2.0/mlflow-artifacts/artifacts/0/nonexistent/file.txt")
+            #expect(missing.status == 404 && missing.body.contains("No such artifact: '0/nonexistent/file.txt'"))
+            let overwrite = try await server.send(.PUT, "/api/2.0/mlflow-artifacts/artifacts/0/r1/artifacts/config/config.json", bytes: Array("2".utf8))
+            #expect(overwrite.status == 200)
+            #expect(try await server.send(.GET, "/api/2.0/mlflow-artifacts/artifacts/0/r1/artifacts/config/config.json").body == "2")
+        }
+    }
+
+    @Test func artifactPathsCannotLeaveTheRoot() async throws {
+        try await LiveServer.with { server in
+            let outside = try server.folder.file("secret.txt", "top secret")
+            try FileManager.default.createDirectory(at: server.artifacts.appendingPathComponent("0"), withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(
+                atPath: server.artifacts.appendingPathComponent("0/escape").path, withDestinationPath: server.folder.url.path)
+            try FileManager.default.createSymbolicLink(
+                atPath: server.artifacts.appendingPathComponent("0/secret-link.txt").path, withDestinationPath: outside)
+            let listings = ["../../etc", "..", "/etc", "0/../..", "%2e%2e/secret.txt", "0/escape", "C:/windows", "a%5c..%5c..", "0%00"]
+            for path in listings {
+                let encoded = path.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? path
+                let reply = try await server.send(.GET, "/api/2.0/mlflow-artifacts/artifacts?path=\(encoded)")
+                #expect(reply.status == 400 && reply.errorCode == "INVALID_PARAMETER_VALUE", "list \(path): \(reply.status) \(reply.body)")
+            }
+            let downloads = [
+                "..%2F..%2Fsecret.txt", "%2e%2e/%2e%2e/secret.txt", "%252e%252e/secret.txt", "0/escape/secret.txt", "0/secret-link.txt",
+                "..%5C..%5Csecret.txt", "0/a%00b", "%2Fetc%2Fpasswd",
+            ]
+            for path in downloads {
+                let reply = try await server.send(.GET, "/api/2.0/mlflow-artifacts/artifacts/\(path)")
+                #expect([400, 404].contains(reply.status), "download \(path): \(reply.status)")
+                #expect(!reply.body.contains("top secret"), "download \(path) leaked the file")
+                let upload = try await server.send(.PUT, "/api/2.0/mlflow-artifacts/artifacts/\(path)", bytes: Array("pwned".utf8))
+                #expect(upload.status == 400, "upload \(path): \(upload.status) \(upload.body)")
+            }
+            let viaLink = try await server.send(.PUT, "/api/2.0/mlflow-artifacts/artifacts/0/escape/new.txt", bytes: Array("pwned".utf8))
+            #expect(viaLink.status == 400)
+            #expect(!FileManager.default.fileExists(atPath: server.folder.path("new.txt")))
+            #expect(try String(contentsOfFile: outside, encoding: .utf8) == "top secret")
+        }
+    }
+
+    @Test func aTokenGuardsEveryRoute() async throws {
+        try await LiveServer.with({ $0.authToken = "s3cret-token"; $0.authUsername = "alice" }) { server in
+            let basic = { (user: String, password: String) in ("Authorization", "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()) }
+            for headers in [[], [("Authorization", "Bearer wrong")], [("Authorization", "Bearer s3cret-token-longer")], [basic("alice", "nope")],
+                [basic("mallory", "s3cret-token")], [("Authorization", "Basic !!!")]]
+            {
+                let reply = try await server.get("experiments/get?experiment_id=0", headers: headers)
+                #expect(reply.status == 401 && reply.errorCode == "UNAUTHENTICATED", "\(headers)")
+                let artifact = try await server.send(.GET, "/api/2.0/mlflow-artifacts/artifacts?path=0", headers: headers)
+                #expect(artifact.status == 401)
+            }
+            #expect(try await server.get("experiments/get?experiment_id=0", headers: [("Authorization", "Bearer s3cret-token")]).status == 200)
+            #expect(try await server.get("experiments/get?experiment_id=0", headers: [basic("alice", "s3cret-token")]).status == 200)
+            #expect(try await server.send(.GET, "/health").status == 200, "the health probe stays open")
+        }
+    }
+}
