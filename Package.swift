@@ -132,7 +132,7 @@ let package = Package(
         .testTarget(
             name: "AssayServerTests",
             dependencies: [
-                "Assay", "AssayServer", "AssayStoreSQLite", "AssayTesting",
+                "Assay", "AssayServer", "AssayStoreSQLite", "AssayTesting", "assay",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -149,6 +149,12 @@ public final class SQLiteTrackingStore: TrackingStore {
             })
     }
 
+    /// SQLite's own consistency check of the database file: no lines when it is sound, else what is wrong.
+    public func integrityProblems() async throws(AssayError) -> [String] {
+        let lines = try await read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
+        return lines == ["ok"] ? [] : lines
+    }
+
     // MARK: - Experiments
 
     public func createExperiment(named name: String, artifactLocation: String?, tags: [KeyValue]) async throws(AssayError)
