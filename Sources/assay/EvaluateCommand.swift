@@ -258,7 +258,7 @@ struct EvaluateCommand: AsyncParsableCommand {
             }
             if let judge = models.defaultJudge { details.params.append(KeyValue("judge", judge.identifier)) }
             if live.judgeRepeats > 1 { details.params.append(KeyValue("judge_repeats", String(live.judgeRepeats))) }
-            let run = try await RunRecorder(store: store, artifactRoot: artifacts)
+            let run = try await RunRecorder(store: store, artifacts: artifacts)
                 .record(result, experiment: experiment, runName: runName, details: details)
             print("\nRecorded run \(run.id) (\(run.name)) in experiment '\(experiment)'; see `assay runs show \(run.id.prefix(8))`")
         }
@@ -274,10 +274,16 @@ struct EvaluateCommand: AsyncParsableCommand {
         }
         let (store, artifacts) = try await tracking.open()
         let run = try await store.run(id: runID)
-        let folder = try RunRecorder(store: store, artifactRoot: artifacts).artifactFolder(for: run.info)
-        let path = folder.appendingPathComponent(parts.count > 1 ? parts[1] : "model").appendingPathComponent("spec.yaml").path
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw .invalidInput("run \(runID) recorded no model spec (\(path)); it was not a live-model evaluation")
+        let artifact = (parts.count > 1 ? parts[1] : "model") + "/spec.yaml"
+        let contents: Data
+        do {
+            contents = try await artifacts.read(artifact, of: run.info)
+        } catch where error.kind == .notFound {
+            throw .invalidInput("run \(runID) recorded no model spec (\(artifact) in \(artifacts.location(of: run.info))); it was not a live-model evaluation")
+        }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("assay-spec-\(runID).yaml").path
+        guard FileManager.default.createFile(atPath: path, contents: contents) else {
+            throw .internal("cannot write the recorded model spec to \(path)")
         }
         return path
     }

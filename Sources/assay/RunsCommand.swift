@@ -71,10 +71,8 @@ struct RunsCommand: AsyncParsableCommand {
             print("\nTags:")
             print(TextTable.render([["key", "value"]] + run.tags.map { [$0.key, $0.value] }, maxWidth: 70))
             for input in run.inputs { print("\nDataset: \(input.name) (digest \(input.digest)) from \(input.source)") }
-            let folder = try RunRecorder(store: store, artifactRoot: artifacts).artifactFolder(for: run.info)
-            let files = (FileManager.default.enumerator(atPath: folder.path)?.allObjects as? [String] ?? [])
-                .filter { !$0.hasSuffix("/") }.sorted()
-            print("\nArtifacts in \(folder.path):")
+            let files = try await artifacts.files(under: "", of: run.info)
+            print("\nArtifacts in \(artifacts.location(of: run.info)):")
             for file in files { print("  \(file)") }
         }
     }

@@ -44,7 +44,7 @@ struct ServerCommand: AsyncParsableCommand {
         var tracking = TrackingOptions()
         tracking.trackingURI = backendStoreURI ?? "assay.db"
         tracking.artifactsDestination = artifactsDestination
-        let (store, artifacts) = try await tracking.open()
+        let (store, artifacts) = try await tracking.openDatabase()
         let environment = ProcessInfo.processInfo.environment
         var configuration = TrackingServer.Configuration()
         configuration.host = host

@@ -27,7 +27,13 @@ struct TrackingOptions: ParsableArguments {
     }
 
     /// Opens the store and says where artifacts go.
-    func open() async throws(AssayError) -> (any TrackingStore, URL) {
+    func open() async throws(AssayError) -> (any TrackingStore, any ArtifactRepository) {
+        let (store, folder) = try await openDatabase()
+        return (store, LocalArtifactRepository(root: folder))
+    }
+
+    /// Opens a database store (not a server) and says which folder holds its artifacts.
+    func openDatabase() async throws(AssayError) -> (any TrackingStore, URL) {
         let uri = self.uri
         if uri.hasPrefix("postgresql://") || uri.hasPrefix("postgres://") {
             let store = try PostgresTrackingStore(url: uri)

@@ -13,7 +13,8 @@ import Testing
             rows: [["What is 2+2?", "4", "4"], ["Capital of France?", "Paris", "Lyon"]])
         let result = try await evaluate(
             data, targets: "ground_truth", predictions: "predictions", modelType: .questionAnswering, extraMetrics: [.bleu])
-        let recorder = RunRecorder(store: store, artifactRoot: folder.url.appendingPathComponent("artifacts"))
+        let repository = LocalArtifactRepository(root: folder.url.appendingPathComponent("artifacts"))
+        let recorder = RunRecorder(store: store, artifacts: repository)
         var details = RunRecorder.Details()
         details.params = [KeyValue("model", "openai:/gpt-4o-mini")]
         details.dataset = DatasetInput(name: "qa.jsonl", digest: "abcd1234", sourceType: "local", source: "{\"path\": \"qa.jsonl\"}")
@@ -34,12 +35,14 @@ import Testing
         #expect(run.params.contains(KeyValue("dataset_digest", "abcd1234")))
         #expect(run.tags.contains(KeyValue("mlflow.loggedArtifacts", "[{\"path\": \"eval_results_table.json\", \"type\": \"table\"}]")))
         #expect(run.inputs.map(\.digest) == ["abcd1234"])
-        let artifacts = try recorder.artifactFolder(for: run.info)
+        let artifacts = try repository.folder(of: run.info)
         #expect(artifacts.path.hasSuffix("artifacts/\(experiment.id)/\(info.id)/artifacts"))
         let table = try String(contentsOf: artifacts.appendingPathComponent("eval_results_table.json"), encoding: .utf8)
         #expect(table == (try result.table.jsonString()))
         #expect(FileManager.default.fileExists(atPath: artifacts.appendingPathComponent("model/spec.yaml").path))
         #expect(!FileManager.default.fileExists(atPath: artifacts.appendingPathComponent("genai_custom_metrics.json").path))
+        #expect(try await repository.files(under: "", of: run.info) == ["eval_results_table.json", "model/spec.yaml"])
+        #expect(try await repository.read("model/spec.yaml", of: run.info) == Data("model: openai:/gpt-4o-mini\n".utf8))
 
         // A second evaluation into the same experiment is a second run.
         _ = try await recorder.record(result, experiment: "llm-eval-demo", runName: nil)

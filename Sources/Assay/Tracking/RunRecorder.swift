@@ -5,18 +5,19 @@ public import Foundation
 /// `genai_custom_metrics.json` with the `mlflow.loggedArtifacts` tag, so MLflow's tools can read it.
 ///
 /// ```swift
-/// let recorder = RunRecorder(store: store, artifactRoot: URL(fileURLWithPath: "assay-artifacts"))
+/// let artifacts = LocalArtifactRepository(root: URL(fileURLWithPath: "assay-artifacts"))
+/// let recorder = RunRecorder(store: store, artifacts: artifacts)
 /// let run = try await recorder.record(result, experiment: "llm-eval-demo", runName: "baseline")
 /// ```
 public struct RunRecorder: Sendable {
     /// The store runs are recorded in.
     public let store: any TrackingStore
-    /// The local folder that `mlflow-artifacts:` URIs resolve to.
-    public let artifactRoot: URL
+    /// Where the runs' artifacts go.
+    public let artifacts: any ArtifactRepository
 
-    public init(store: any TrackingStore, artifactRoot: URL) {
+    public init(store: any TrackingStore, artifacts: any ArtifactRepository) {
         self.store = store
-        self.artifactRoot = artifactRoot
+        self.artifacts = artifacts
     }
 
     /// What to record besides the result.
@@ -47,19 +48,26 @@ public struct RunRecorder: Sendable {
             in: experiment.id, named: runName, startTime: MetricPoint.now(), userID: user,
             tags: [KeyValue("mlflow.user", user), KeyValue("mlflow.source.name", "assay"), KeyValue("mlflow.source.type", "LOCAL")])
         do {
-            let folder = try artifactFolder(for: run)
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            // Files are written to a staging folder first, then handed to the repository (a local folder or a server).
+            let staging = FileManager.default.temporaryDirectory.appendingPathComponent("assay-run-\(run.id)")
+            try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: staging) }
+            var files: [String] = []
             var logged: [String] = []
-            try result.table.write(to: folder.appendingPathComponent("eval_results_table.json").path)
+            try result.table.write(to: staging.appendingPathComponent("eval_results_table.json").path)
+            files.append("eval_results_table.json")
             logged.append("eval_results_table.json")
             if !result.judges.isEmpty {
-                try result.writeCustomMetrics(to: folder.appendingPathComponent("genai_custom_metrics.json").path)
+                try result.writeCustomMetrics(to: staging.appendingPathComponent("genai_custom_metrics.json").path)
+                files.append("genai_custom_metrics.json")
             }
             for file in details.files {
-                let url = folder.appendingPathComponent(file.path)
+                let url = staging.appendingPathComponent(file.path)
                 try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
                 try Data(file.contents.utf8).write(to: url, options: .atomic)
+                files.append(file.path)
             }
+            for file in files { try await artifacts.store(file: staging.appendingPathComponent(file), at: file, of: run) }
             // The tag MLflow's UI uses to find tables, spaced as Python's json.dumps writes it.
             let tables = logged.map { "{\"path\": \"\($0)\", \"type\": \"table\"}" }.joined(separator: ", ")
             let now = MetricPoint.now()
@@ -80,18 +88,5 @@ public struct RunRecorder: Sendable {
             if let error = error as? AssayError { throw error }
             throw .internal("cannot record run \(run.id): \(error)")
         }
-    }
-
-    /// The local folder of a run's artifacts: its `mlflow-artifacts:/…` URI under the artifact root,
-    /// or a `file:` URI or path as given.
-    public func artifactFolder(for run: RunInfo) throws(AssayError) -> URL {
-        let uri = run.artifactURI
-        if uri.hasPrefix("mlflow-artifacts:") {
-            let relative = uri.dropFirst("mlflow-artifacts:".count).drop { $0 == "/" }
-            return artifactRoot.appendingPathComponent(String(relative))
-        }
-        if uri.hasPrefix("file://") { return URL(fileURLWithPath: String(uri.dropFirst("file://".count))) }
-        if uri.hasPrefix("/") { return URL(fileURLWithPath: uri) }
-        throw .invalidInput("run \(run.id) keeps its artifacts at \(uri), which is not a local folder")
     }
 }
