@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "AssayTesting", targets: ["AssayTesting"]),
         .library(name: "AssayStoreSQLite", targets: ["AssayStoreSQLite"]),
         .library(name: "AssayStorePostgres", targets: ["AssayStorePostgres"]),
+        .library(name: "AssayStoreREST", targets: ["AssayStoreREST"]),
         .library(name: "AssayServer", targets: ["AssayServer"]),
         .executable(name: "assay", targets: ["assay"]),
     ],
@@ -72,6 +73,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "AssayStoreREST",
+            dependencies: [
+                "Assay",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "AssayServer",
             dependencies: [
                 "Assay",
@@ -98,6 +109,7 @@ let package = Package(
                 "AssayProviders",
                 "AssayStoreSQLite",
                 "AssayStorePostgres",
+                "AssayStoreREST",
                 "AssayServer",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -126,7 +138,10 @@ let package = Package(
         ),
         .testTarget(
             name: "AssayStoreSQLiteTests",
-            dependencies: ["Assay", "AssayStoreSQLite", "AssayStorePostgres", "AssayTesting"],
+            dependencies: [
+                "Assay", "AssayStoreSQLite", "AssayStorePostgres", "AssayStoreREST", "AssayServer", "AssayTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

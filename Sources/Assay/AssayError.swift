@@ -56,6 +56,11 @@ public struct AssayError: Error, CustomStringConvertible, Sendable {
     }
 
     /// A failure inside Assay.
+    /// A service (a model endpoint, a database, a tracking server) failed in a way no retry fixed.
+    public static func serviceFailure(_ message: String) -> AssayError {
+        AssayError(.serviceFailure, message)
+    }
+
     public static func `internal`(_ message: String) -> AssayError {
         AssayError(.internal, message)
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Assay
 import AssayStorePostgres
+import AssayStoreREST
 import AssayStoreSQLite
 import Crypto
 import Foundation
@@ -8,7 +9,7 @@ import Foundation
 /// Where runs are recorded: `--tracking-uri`, else ASSAY_TRACKING_URI, else MLFLOW_TRACKING_URI, else
 /// `assay.db` with its artifacts in `assay-artifacts/`, both in the working directory.
 struct TrackingOptions: ParsableArguments {
-    @Option(help: "Where runs are recorded: a database file path, sqlite:PATH, or postgresql://user:password@host:port/db (default: assay.db here, artifacts in assay-artifacts/).")
+    @Option(help: "Where runs are recorded: a database file path, sqlite:PATH, postgresql://user:password@host:port/db, or an MLflow-compatible server http(s)://host:port (default: assay.db here, artifacts in assay-artifacts/).")
     var trackingURI: String?
 
     @Option(help: "The folder for run artifacts (default: assay-artifacts/ beside the database, or here for PostgreSQL).")
@@ -18,9 +19,10 @@ struct TrackingOptions: ParsableArguments {
     var uri: String {
         let env = ProcessInfo.processInfo.environment
         var mlflowURI = env["MLFLOW_TRACKING_URI"]
-        if let given = mlflowURI, given.contains("://"), !["sqlite:", "file://", "postgresql://", "postgres://"].contains(where: given.hasPrefix) {
-            // Set for MLflow's own tools, pointing at a server this build cannot record into: use the default.
-            writeStandardError("note: MLFLOW_TRACKING_URI (\(given)) is not a database; recording runs in assay.db\n")
+        let understood = ["sqlite:", "file://", "postgresql://", "postgres://", "http://", "https://"]
+        if let given = mlflowURI, given.contains("://") || given.hasPrefix("databricks"), !understood.contains(where: given.hasPrefix) {
+            // Set for MLflow's own tools, pointing somewhere Assay cannot record into: use the default.
+            writeStandardError("note: MLFLOW_TRACKING_URI (\(given)) is not a store Assay records into; recording runs in assay.db\n")
             mlflowURI = nil
         }
         return trackingURI ?? env["ASSAY_TRACKING_URI"] ?? mlflowURI ?? "assay.db"
@@ -28,6 +30,10 @@ struct TrackingOptions: ParsableArguments {
 
     /// Opens the store and says where artifacts go.
     func open() async throws(AssayError) -> (any TrackingStore, any ArtifactRepository) {
+        if uri.hasPrefix("http://") || uri.hasPrefix("https://") {
+            let store = try RESTTrackingStore(url: uri)
+            return (store, store.artifacts)
+        }
         let (store, folder) = try await openDatabase()
         return (store, LocalArtifactRepository(root: folder))
     }

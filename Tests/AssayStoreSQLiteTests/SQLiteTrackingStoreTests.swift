@@ -1,17 +1,20 @@
 import Assay
+import AssayServer
 import AssayStorePostgres
+import AssayStoreREST
 import AssayStoreSQLite
 import AssayTesting
 import Foundation
+import Logging
 import Testing
 
-/// The store backends the suite runs against: SQLite always, PostgreSQL when ASSAY_POSTGRES_URL names
-/// a server (`.ci/run` starts one with scripts/test-postgres).
+/// The store backends the suite runs against: SQLite; an `assay server` over SQLite, through the REST
+/// store; and PostgreSQL when ASSAY_POSTGRES_URL names a server (`.ci/run` starts one with scripts/test-postgres).
 enum Backend: String, CaseIterable, CustomTestStringConvertible {
-    case sqlite, postgres
+    case sqlite, rest, postgres
 
     static var available: [Backend] {
-        ProcessInfo.processInfo.environment["ASSAY_POSTGRES_URL"] == nil ? [.sqlite] : [.sqlite, .postgres]
+        ProcessInfo.processInfo.environment["ASSAY_POSTGRES_URL"] == nil ? [.sqlite, .rest] : [.sqlite, .rest, .postgres]
     }
 
     var testDescription: String { rawValue }
@@ -21,6 +24,21 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible {
         switch self {
         case .sqlite:
             return try SQLiteTrackingStore(inMemoryWithArtifactRoot: "mlflow-artifacts:")
+        case .rest:
+            // A server over its own in-memory store, on a free port, for the rest of the test process.
+            var configuration = TrackingServer.Configuration()
+            configuration.port = 0
+            var logger = Logger(label: "assay.server.test")
+            logger.logLevel = .critical
+            let server = try TrackingServer(
+                store: try SQLiteTrackingStore(inMemoryWithArtifactRoot: "mlflow-artifacts:"),
+                artifactRoot: FileManager.default.temporaryDirectory.appendingPathComponent("assay-rest-\(UUID().uuidString)"),
+                configuration: configuration, logger: logger)
+            let (ports, continuation) = AsyncStream<Int>.makeStream()
+            Task { try await server.run { continuation.yield($0) } }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw AssayError.internal("the server did not start") }
+            return try RESTTrackingStore(url: "http://127.0.0.1:\(port)", environment: [:])
         case .postgres:
             let url = ProcessInfo.processInfo.environment["ASSAY_POSTGRES_URL"]!
             let name = "assay_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)

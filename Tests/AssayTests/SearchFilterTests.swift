@@ -20,6 +20,15 @@ import Testing
         #expect(try SearchFilter("metrics.loss < -1.5e-3", for: .runs).conditions[0].value == .number(-0.0015))
     }
 
+    @Test func filtersRenderBackToTheGrammar() throws {
+        let original = try SearchFilter(
+            #"metrics.`a b` > 0.5 and params.model = 'it''s' and tags.t IS NULL and run_id IN ('x', 'y') and created >= 5"#, for: .runs)
+        #expect(original.text == #"metrics.`a b` > 0.5 AND params.`model` = 'it''s' AND tags.`t` IS NULL AND attributes.run_id IN ('x', 'y') AND attributes.start_time >= 5"#)
+        #expect(try SearchFilter(original.text, for: .runs) == original)
+        let order = try SearchOrder.parse(["metrics.loss", "attributes.start_time DESC"], for: .runs)
+        #expect(order.map(\.text) == ["metrics.`loss` ASC", "attributes.start_time DESC"])
+    }
+
     @Test func badFiltersSayWhatIsWrong() async {
         func message(_ text: String) async -> String? {
             await errorMessage { _ = try SearchFilter(text, for: .runs) }

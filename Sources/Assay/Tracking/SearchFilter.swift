@@ -45,6 +45,25 @@ public struct SearchFilter: Sendable, Equatable {
         }
     }
 
+    /// The filter in the grammar it was parsed from (keys backticked, strings single-quoted), for
+    /// sending it on to another server.
+    public var text: String {
+        conditions.map { condition in
+            let value: String
+            switch condition.value {
+            case .none: value = ""
+            case .number(let n): value = " " + (n == n.rounded() && abs(n) < 1e15 ? String(Int64(n)) : "\(n)")
+            case .string(let s): value = " " + Self.quote(s)
+            case .list(let items): value = " (" + items.map(Self.quote).joined(separator: ", ") + ")"
+            }
+            return "\(condition.key.text) \(condition.comparator.rawValue)\(value)"
+        }.joined(separator: " AND ")
+    }
+
+    static func quote(_ s: String) -> String {
+        "'" + s.replacingOccurrences(of: "'", with: "''") + "'"
+    }
+
     private static func comparison(_ tokens: inout ArraySlice<SearchToken>, _ subject: Subject) throws(AssayError)
         -> SearchCondition
     {
@@ -170,6 +189,19 @@ public struct SearchKey: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "\(entity.name) '\(key)'" }
 
+    /// `metrics.`accuracy``, `attributes.status`: the key as the grammar writes it.
+    public var text: String {
+        let prefix: String
+        switch entity {
+        case .metric: prefix = "metrics"
+        case .param: prefix = "params"
+        case .tag: prefix = "tags"
+        case .attribute: return "attributes.\(key)"
+        case .dataset: return "dataset.\(key)"
+        }
+        return "\(prefix).`\(key.replacingOccurrences(of: "`", with: "``"))`"
+    }
+
     static let runTextAttributes = ["run_id", "run_name", "status", "user_id", "artifact_uri"]
     static let runNumberAttributes = ["start_time", "end_time"]
     static let experimentTextAttributes = ["name", "experiment_id"]
@@ -265,6 +297,9 @@ public struct SearchKey: Sendable, Equatable, CustomStringConvertible {
 public struct SearchOrder: Sendable, Equatable {
     public var key: SearchKey
     public var ascending: Bool
+
+    /// The clause as the grammar writes it: `metrics.`accuracy` DESC`.
+    public var text: String { "\(key.text) \(ascending ? "ASC" : "DESC")" }
 
     /// Parses order-by clauses; an unknown key, a bad direction or a key given twice is an `invalidInput` error.
     public static func parse(_ clauses: [String], for subject: SearchFilter.Subject) throws(AssayError) -> [SearchOrder] {
