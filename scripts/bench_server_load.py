@@ -1,5 +1,6 @@
 """Load generator for scripts/bench-server: N concurrent clients, each on its own keep-alive
-connection, alternating log-batch (10 metrics, a param, a tag) and get-run on a run of its own.
+connection, alternating log-batch and get-run on a run of its own, as a training or evaluation loop
+logs: the first batch carries the run's params (5), every batch 10 metrics at the next step and a tag.
 
     python bench_server_load.py http://127.0.0.1:5000 --clients 16 --seconds 20
 
@@ -38,7 +39,8 @@ def client(base, seconds, start_at, results, index):
         now = int(time.time() * 1000)
         batch = {"run_id": run,
                  "metrics": [{"key": f"m{k}", "value": step * 0.5 + k, "timestamp": now, "step": step} for k in range(10)],
-                 "params": [{"key": f"p{step}", "value": "x"}], "tags": [{"key": "t", "value": str(step)}]}
+                 "params": [{"key": f"p{k}", "value": f"value-{k}"} for k in range(5)] if step == 0 else [],
+                 "tags": [{"key": "t", "value": str(step)}]}
         for method, path, body in (("POST", "/api/2.0/mlflow/runs/log-batch", batch),
                                    ("GET", f"/api/2.0/mlflow/runs/get?run_id={run}", None)):
             try:

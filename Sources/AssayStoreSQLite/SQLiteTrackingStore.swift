@@ -281,20 +281,20 @@ public final class SQLiteTrackingStore: TrackingStore {
             let chunk = Array(ids[start..<min(start + 500, ids.count)])
             let marks = chunk.map { _ in "?" }.joined(separator: ",")
             let arguments = StatementArguments(chunk)
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE run_uuid IN (\(marks))", arguments: arguments) {
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM runs WHERE run_uuid IN (\(marks))"), arguments: arguments) {
                 let info = runInfo(row)
                 runs[info.id] = Run(info: info, metrics: [], params: [], tags: [], inputs: [])
             }
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM latest_metrics WHERE run_uuid IN (\(marks)) ORDER BY key", arguments: arguments) {
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM latest_metrics WHERE run_uuid IN (\(marks)) ORDER BY key"), arguments: arguments) {
                 runs[row["run_uuid"]]?.metrics.append(metric(row))
             }
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM params WHERE run_uuid IN (\(marks)) ORDER BY key", arguments: arguments) {
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM params WHERE run_uuid IN (\(marks)) ORDER BY key"), arguments: arguments) {
                 runs[row["run_uuid"]]?.params.append(KeyValue(row["key"], row["value"]))
             }
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM tags WHERE run_uuid IN (\(marks)) ORDER BY key", arguments: arguments) {
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM tags WHERE run_uuid IN (\(marks)) ORDER BY key"), arguments: arguments) {
                 runs[row["run_uuid"]]?.tags.append(KeyValue(row["key"], row["value"]))
             }
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM inputs WHERE run_uuid IN (\(marks)) ORDER BY position", arguments: arguments) {
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM inputs WHERE run_uuid IN (\(marks)) ORDER BY position"), arguments: arguments) {
                 runs[row["run_uuid"]]?.inputs.append(
                     DatasetInput(
                         name: row["name"], digest: row["digest"], sourceType: row["source_type"], source: row["source"],
@@ -337,7 +337,9 @@ public final class SQLiteTrackingStore: TrackingStore {
     }
 
     private static func loadRunInfo(_ db: Database, _ id: String) throws -> RunInfo? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE run_uuid = ?", arguments: [id]) else { return nil }
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM runs WHERE run_uuid = ?"), arguments: [id]) else {
+            return nil
+        }
         return runInfo(row)
     }
 
@@ -359,7 +361,7 @@ public final class SQLiteTrackingStore: TrackingStore {
             }
             for param in params {
                 if let existing = try String.fetchOne(
-                    db, sql: "SELECT value FROM params WHERE run_uuid = ? AND key = ?", arguments: [id, param.key])
+                    db.cachedStatement(sql: "SELECT value FROM params WHERE run_uuid = ? AND key = ?"), arguments: [id, param.key])
                 {
                     guard existing == param.value else {
                         throw AssayError.invalidInput(
@@ -367,43 +369,33 @@ public final class SQLiteTrackingStore: TrackingStore {
                     }
                     continue
                 }
-                try db.execute(sql: "INSERT INTO params VALUES (?, ?, ?)", arguments: [id, param.key, param.value])
+                try db.cachedStatement(sql: "INSERT INTO params VALUES (?, ?, ?)").execute(arguments: [id, param.key, param.value])
             }
             for tag in tags {
-                try db.execute(sql: "INSERT OR REPLACE INTO tags VALUES (?, ?, ?)", arguments: [id, tag.key, tag.value])
+                try db.cachedStatement(sql: "INSERT OR REPLACE INTO tags VALUES (?, ?, ?)").execute(arguments: [id, tag.key, tag.value])
                 if tag.key == "mlflow.runName" {
                     try db.execute(sql: "UPDATE runs SET name = ? WHERE run_uuid = ?", arguments: [tag.value, id])
                 }
             }
+            let insert = try db.cachedStatement(sql: "INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?)")
+            // The latest value per key is the greatest by (step, timestamp, value), NaN above every number.
+            let latest = try db.cachedStatement(
+                sql: """
+                    INSERT INTO latest_metrics VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                    ON CONFLICT (run_uuid, key) DO UPDATE
+                    SET value = excluded.value, is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step
+                    WHERE (excluded.step, excluded.timestamp, CASE WHEN excluded.is_nan = 1 THEN 9e999 ELSE excluded.value END)
+                        > (latest_metrics.step, latest_metrics.timestamp,
+                           CASE WHEN latest_metrics.is_nan = 1 THEN 9e999 ELSE latest_metrics.value END)
+                    """)
             for point in metrics {
-                let stored: Double? = point.value.isNaN ? nil : point.value
-                let isNaN = point.value.isNaN ? 1 : 0
-                try db.execute(
-                    sql: "INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?)",
-                    arguments: [id, point.key, stored, isNaN, point.timestamp, point.step])
-                try Self.updateLatest(db, run: id, point)
+                let arguments: StatementArguments = [
+                    id, point.key, point.value.isNaN ? nil : point.value, point.value.isNaN ? 1 : 0, point.timestamp, point.step,
+                ]
+                try insert.execute(arguments: arguments)
+                try latest.execute(arguments: arguments)
             }
         }
-    }
-
-    /// Keeps, per key, the point greatest by (step, timestamp, value), as MLflow's "latest metric" rule.
-    private static func updateLatest(_ db: Database, run id: String, _ point: MetricPoint) throws {
-        if let row = try Row.fetchOne(db, sql: "SELECT * FROM latest_metrics WHERE run_uuid = ? AND key = ?", arguments: [id, point.key]) {
-            let current = metric(row)
-            let newer =
-                (point.step, point.timestamp) != (current.step, current.timestamp)
-                ? (point.step, point.timestamp) > (current.step, current.timestamp)
-                : Self.order(point.value) > Self.order(current.value)
-            guard newer else { return }
-        }
-        try db.execute(
-            sql: "INSERT OR REPLACE INTO latest_metrics VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [id, point.key, point.value.isNaN ? nil : point.value, point.value.isNaN ? 1 : 0, point.timestamp, point.step])
-    }
-
-    /// Values in comparison order, NaN above every number (as Python's max over floats treats it).
-    private static func order(_ value: Double) -> Double {
-        value.isNaN ? .infinity : value
     }
 
     public func deleteTag(run id: String, key: String) async throws(AssayError) {
@@ -420,7 +412,7 @@ public final class SQLiteTrackingStore: TrackingStore {
         try await read { db in
             guard try Self.loadRunInfo(db, id) != nil else { throw AssayError(.notFound, "Run with id=\(id) not found") }
             return try Row.fetchAll(
-                db, sql: "SELECT * FROM metrics WHERE run_uuid = ? AND key = ? ORDER BY timestamp, step, value",
+                db.cachedStatement(sql: "SELECT * FROM metrics WHERE run_uuid = ? AND key = ? ORDER BY timestamp, step, value"),
                 arguments: [id, key]
             ).map(Self.metric)
         }
