@@ -55,7 +55,7 @@ struct EvaluateCommand: AsyncParsableCommand {
 
     @Option(
         name: [.customLong("metrics-from"), .customLong("metrics-from-run")],
-        help: "Run a past run's judges again: its genai_custom_metrics.json, or the run's artifacts folder holding it.")
+        help: "Run a past run's judges again: a run id (or prefix) in the tracking store, its genai_custom_metrics.json, or an artifacts folder holding it.")
     var metricsFrom: String?
 
     @Option(help: "Write the run's artifacts here: eval_results_table.json, and genai_custom_metrics.json when judges ran.")
@@ -148,8 +148,15 @@ struct EvaluateCommand: AsyncParsableCommand {
         }
         if let metricsFrom {
             var isFolder: ObjCBool = false
-            let file = FileManager.default.fileExists(atPath: metricsFrom, isDirectory: &isFolder) && isFolder.boolValue
-                ? (metricsFrom as NSString).appendingPathComponent("genai_custom_metrics.json") : metricsFrom
+            let exists = FileManager.default.fileExists(atPath: metricsFrom, isDirectory: &isFolder)
+            let file: String
+            if exists {
+                file = isFolder.boolValue ? (metricsFrom as NSString).appendingPathComponent("genai_custom_metrics.json") : metricsFrom
+            } else if metricsFrom.allSatisfy(\.isHexDigit) {
+                file = try await recordedArtifact(run: metricsFrom, path: "genai_custom_metrics.json", missing: "recorded no judges")
+            } else {
+                throw AssayError.invalidInput("--metrics-from-run \(metricsFrom): no such file or folder, and not a run id")
+            }
             judgeFiles += try EvaluationResult.judges(fromCustomMetricsFile: file)
         }
         let recordedSpec = try await recordedModelSpec()
@@ -272,18 +279,23 @@ struct EvaluateCommand: AsyncParsableCommand {
         guard let runID = parts.first, !runID.isEmpty else {
             throw .invalidInput("'\(model)' must look like runs:/RUN_ID/model")
         }
-        let (store, artifacts) = try await tracking.open()
-        let run = try await store.run(id: runID)
         let artifact = (parts.count > 1 ? parts[1] : "model") + "/spec.yaml"
+        return try await recordedArtifact(run: runID, path: artifact, missing: "recorded no model spec; it was not a live-model evaluation")
+    }
+
+    /// A file a past run recorded, copied to a temporary file (artifacts may live on a server).
+    private func recordedArtifact(run runID: String, path artifact: String, missing: String) async throws(AssayError) -> String {
+        let (store, artifacts) = try await tracking.open()
+        let run = try await store.run(idPrefix: runID)
         let contents: Data
         do {
             contents = try await artifacts.read(artifact, of: run.info)
         } catch where error.kind == .notFound {
-            throw .invalidInput("run \(runID) recorded no model spec (\(artifact) in \(artifacts.location(of: run.info))); it was not a live-model evaluation")
+            throw .invalidInput("run \(run.info.id) \(missing) (no \(artifact) in \(artifacts.location(of: run.info)))")
         }
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("assay-spec-\(runID).yaml").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("assay-\(run.info.id)-\(UUID().uuidString)-" + (artifact as NSString).lastPathComponent).path
         guard FileManager.default.createFile(atPath: path, contents: contents) else {
-            throw .internal("cannot write the recorded model spec to \(path)")
+            throw .internal("cannot write \(artifact) of run \(run.info.id) to \(path)")
         }
         return path
     }

@@ -55,11 +55,7 @@ struct RunsCommand: AsyncParsableCommand {
         func run() async throws {
             let (store, artifacts) = try await tracking.open()
             let experiments = try await store.experiments(view: .all)
-            let candidates = try await store.runs(in: experiments.map(\.id), view: .all).filter { $0.id.hasPrefix(runID) }
-            guard candidates.count == 1 else {
-                throw AssayError.invalidInput(candidates.isEmpty ? "no run with id '\(runID)'" : "'\(runID)' matches \(candidates.count) runs; give more of the id")
-            }
-            let run = try await store.run(id: candidates[0].id)
+            let run = try await store.run(idPrefix: runID)
             let experiment = experiments.first { $0.id == run.info.experimentID }
             print("Run \(run.info.id) (\(run.info.name)) in experiment '\(experiment?.name ?? run.info.experimentID)'")
             print("Status \(run.info.status.rawValue), started \(List.date(run.info.startTime))"

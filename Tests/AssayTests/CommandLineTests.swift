@@ -230,6 +230,18 @@ import Testing
         #expect(server.counters.requests == 0, "every judge answer came from the cache")
         #expect(reloaded.stdout.contains("Judge calls: 0 sent, 36 answered from the cache"))
 
+        // The recorded run's id works as well as its file.
+        let runID = try #require(result.stdout.firstMatch(of: /Recorded run ([0-9a-f]{32})/)?.1)
+        let fromRun = try await CommandLineTests.runDetached([
+            "evaluate", "examples/qa.jsonl", "--targets", "ground_truth", "--predictions", "predictions",
+            "--judge", "openai:/judge-model", "--judge-base-url", server.baseURL,
+            "--metrics-from-run", String(runID.prefix(10)), "--cache-dir", folder.url.path,
+        ])
+        #expect(fromRun.status == 0, "\(fromRun.stderr)")
+        #expect(fromRun.stdout.contains("conciseness/v1/mean"))
+        let notARun = try await CommandLineTests.runDetached(["evaluate", "examples/qa.jsonl", "--predictions", "predictions", "--metrics-from-run", "abc123"])
+        #expect(notARun.status == 2 && notARun.stderr.contains("no run with id 'abc123'"), "\(notARun.stderr)")
+
         let noJudge = try await CommandLineTests.runDetached(["evaluate", "examples/qa.jsonl", "--predictions", "predictions", "--metrics", "faithfulness"])
         #expect(noJudge.status == 2)
         #expect(noJudge.stderr.contains("needs a judge model: give --judge URI"))

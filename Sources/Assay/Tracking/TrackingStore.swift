@@ -64,6 +64,22 @@ extension TrackingStore {
         }
     }
 
+    /// The run whose id is `prefix` or begins with it, in any experiment; `notFound` when none does,
+    /// `invalidInput` when several do.
+    public func run(idPrefix prefix: String) async throws(AssayError) -> Run {
+        guard !prefix.isEmpty, prefix.allSatisfy(\.isHexDigit) else {
+            throw AssayError(.notFound, "'\(prefix)' is not a run id (32 hexadecimal digits, or the first few of them)")
+        }
+        let experiments = try await self.experiments(view: .all).map(\.id)
+        let filter = try SearchFilter("attributes.run_id LIKE '\(prefix.lowercased())%'", for: .runs)
+        let page = try await searchRuns(RunQuery(experimentIDs: experiments, filter: filter, view: .all, maxResults: 2))
+        switch page.items.count {
+        case 0: throw AssayError(.notFound, "no run with id '\(prefix)'")
+        case 1: return page.items[0]
+        default: throw .invalidInput("'\(prefix)' matches several runs; give more of the id")
+        }
+    }
+
     /// Every run of the experiments in the given lifecycle view, newest first.
     public func runs(in experimentIDs: [String], view: LifecycleView) async throws(AssayError) -> [RunInfo] {
         var all: [RunInfo] = []
