@@ -221,6 +221,19 @@ public final class PostgresTrackingStore: TrackingStore {
         return PostgresQuery(unsafeSQL: statement.sql, binds: binds)
     }
 
+    public func experimentActivity() async throws(AssayError) -> [String: ExperimentActivity] {
+        try await transaction { connection, logger in
+            var activity: [String: ExperimentActivity] = [:]
+            for row in try await connection.all(
+                "SELECT experiment_id, COUNT(*), MAX(start_time) FROM runs WHERE lifecycle_stage = 'active' GROUP BY experiment_id",
+                as: (Int64, Int64, Int64).self, logger: logger)
+            {
+                activity[String(row.0)] = ExperimentActivity(runCount: Int(row.1), lastStartTime: row.2)
+            }
+            return activity
+        }
+    }
+
     /// Runs `body` in a transaction on an experiment that exists (`notFound` otherwise).
     private func onExperiment(
         _ id: String, _ body: @escaping @Sendable (PostgresConnection, Logger, Int64) async throws -> Void

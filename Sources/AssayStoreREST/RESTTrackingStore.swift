@@ -61,6 +61,19 @@ public final class RESTTrackingStore: TrackingStore {
         return SearchPage(items: items, nextPageToken: answer["next_page_token"]?.stringValue)
     }
 
+    /// Counted page by page: the protocol has no aggregate request.
+    public func experimentActivity() async throws(AssayError) -> [String: ExperimentActivity] {
+        let experiments = try await experiments(view: .activeOnly).map(\.id)
+        var activity: [String: ExperimentActivity] = [:]
+        for run in try await runs(in: experiments, view: .activeOnly) {
+            var entry = activity[run.experimentID] ?? ExperimentActivity(runCount: 0, lastStartTime: run.startTime)
+            entry.runCount += 1
+            entry.lastStartTime = max(entry.lastStartTime, run.startTime)
+            activity[run.experimentID] = entry
+        }
+        return activity
+    }
+
     public func renameExperiment(id: String, to name: String) async throws(AssayError) {
         _ = try await client.call(.POST, "experiments/update", body: ["experiment_id": .string(id), "new_name": .string(name)])
     }

@@ -200,6 +200,19 @@ public final class SQLiteTrackingStore: TrackingStore {
         return SearchPage(fetched: fetched, limit: query.maxResults, offset: query.offset)
     }
 
+    public func experimentActivity() async throws(AssayError) -> [String: ExperimentActivity] {
+        try await read { db in
+            var activity: [String: ExperimentActivity] = [:]
+            for row in try Row.fetchAll(
+                db, sql: "SELECT experiment_id, COUNT(*) AS n, MAX(start_time) AS last FROM runs WHERE lifecycle_stage = 'active' GROUP BY experiment_id")
+            {
+                let id: Int64 = row["experiment_id"]
+                activity[String(id)] = ExperimentActivity(runCount: row["n"], lastStartTime: row["last"])
+            }
+            return activity
+        }
+    }
+
     /// Runs `body` in a write on an experiment that exists (`notFound` otherwise).
     private func onExperiment(_ id: String, _ body: @escaping @Sendable (Database, Int64) throws -> Void) async throws(AssayError) {
         guard let number = Int64(try await experiment(id: id).id) else { return }

@@ -114,6 +114,11 @@ import Testing
         #expect(try await names("name ILIKE 'llm%'", ["name ASC"]) == ["LLM-other", "llm-eval-demo"])
         #expect(try await names("tags.team = 'nlp'") == ["llm-eval-demo"])
         #expect(try await names("attributes.experiment_id IN ('0', '2')") == ["LLM-other", "Default"])
+        let run = try await store.createRun(in: "2", named: "r", startTime: 42, userID: nil, tags: [])
+        _ = try await store.createRun(in: "2", named: "s", startTime: 7, userID: nil, tags: [])
+        #expect(try await store.experimentActivity() == ["2": ExperimentActivity(runCount: 2, lastStartTime: 42)])
+        try await store.setRunLifecycle(id: run.id, .deleted)
+        #expect(try await store.experimentActivity() == ["2": ExperimentActivity(runCount: 1, lastStartTime: 7)])
         let page = try await store.searchExperiments(ExperimentQuery(maxResults: 2))
         #expect(page.items.count == 2 && page.nextPageToken != nil)
     }

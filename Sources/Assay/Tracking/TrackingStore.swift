@@ -20,6 +20,8 @@ public protocol TrackingStore: Sendable {
     func experiment(named name: String) async throws(AssayError) -> Experiment?
     /// One page of the experiments a query matches, newest first unless it orders them otherwise.
     func searchExperiments(_ query: ExperimentQuery) async throws(AssayError) -> SearchPage<Experiment>
+    /// For each experiment with active runs: how many, and when the latest one started.
+    func experimentActivity() async throws(AssayError) -> [String: ExperimentActivity]
     /// Renames an experiment.
     func renameExperiment(id: String, to name: String) async throws(AssayError)
     /// Marks an experiment deleted or active again.
@@ -105,6 +107,18 @@ extension TrackingStore {
     /// Sets (or overwrites) one run tag.
     public func setTag(run id: String, _ tag: KeyValue) async throws(AssayError) {
         try await logBatch(run: id, metrics: [], params: [], tags: [tag])
+    }
+}
+
+/// How busy an experiment is: its active runs and the start of the latest.
+public struct ExperimentActivity: Sendable, Equatable {
+    public var runCount: Int
+    /// Milliseconds since 1970.
+    public var lastStartTime: Int64
+
+    public init(runCount: Int, lastStartTime: Int64) {
+        self.runCount = runCount
+        self.lastStartTime = lastStartTime
     }
 }
 
