@@ -81,7 +81,7 @@ struct StreamMemory: AsyncParsableCommand {
 
     func run() async throws {
         let base = try Dataset(contentsOf: fixture).rows()
-        FileManager.default.createFile(atPath: path, contents: nil)
+        guard FileManager.default.createFile(atPath: path, contents: nil) else { throw ValidationError("cannot create \(path)") }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         var buffer = ""
         for i in 0..<rows {

@@ -1,4 +1,4 @@
-public import Assay
+import Assay
 import Foundation
 
 /// Request bodies and reply parsing for each provider dialect.

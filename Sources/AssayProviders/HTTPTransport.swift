@@ -1,4 +1,4 @@
-public import Assay
+import Assay
 import AsyncHTTPClient
 import Foundation
 import NIOConcurrencyHelpers

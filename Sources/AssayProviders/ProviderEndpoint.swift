@@ -1,5 +1,5 @@
 public import Assay
-public import Foundation
+import Foundation
 
 /// How Assay reaches a model provider: base URLs, proxies, headers, timeouts and retries.
 ///

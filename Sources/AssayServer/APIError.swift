@@ -1,4 +1,4 @@
-public import Assay
+import Assay
 import Hummingbird
 
 /// An error answered in MLflow's shape: `{"error_code": "...", "message": "..."}` with the HTTP status

@@ -75,7 +75,7 @@ struct ArtifactStore: Sendable {
                 guard let target = Self.realPath(child), target.hasPrefix(root + "/") else { return nil }
             }
             var childIsDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: child, isDirectory: &childIsDirectory)
+            _ = FileManager.default.fileExists(atPath: child, isDirectory: &childIsDirectory)
             return Entry(name: name, isDirectory: childIsDirectory.boolValue, size: (attributes[.size] as? NSNumber)?.int64Value ?? 0)
         }
     }

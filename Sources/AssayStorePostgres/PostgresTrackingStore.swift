@@ -493,7 +493,7 @@ public final class PostgresTrackingStore: TrackingStore {
 
 extension PostgresConnection {
     /// Every row of a query, decoded.
-    func all<each Column: PostgresDecodable>(
+    func all<each Column: PostgresDecodable & Sendable>(
         _ query: PostgresQuery, as type: (repeat each Column).Type, logger: Logger
     ) async throws -> [(repeat each Column)] {
         let rows = try await self.query(query, logger: logger)

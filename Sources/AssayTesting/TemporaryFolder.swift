@@ -19,7 +19,9 @@ public final class TemporaryFolder: Sendable {
     /// Writes bytes to a file in the folder and returns its path.
     public func file(_ name: String, bytes: [UInt8]) throws -> String {
         let path = url.appendingPathComponent(name).path
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
         return path
     }
 

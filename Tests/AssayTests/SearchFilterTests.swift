@@ -42,6 +42,8 @@ import Testing
         #expect(await message("attributes.status IN ('RUNNING')")?.hasPrefix("Invalid comparator 'IN'") == true)
         #expect(await message("metrics.loss IS NULL")?.hasPrefix("Invalid comparator 'IS NULL'") == true)
         #expect(await message("params.a = 'unclosed")?.contains("unclosed") == true)
+        let experimentMetric = await errorMessage { _ = try SearchFilter("metrics.a > 1", for: .experiments) }
+        #expect(experimentMetric?.hasPrefix("Invalid entity type 'metrics'") == true)
         let duplicate = await errorMessage { _ = try SearchOrder.parse(["metrics.a", "metrics.a DESC"], for: .runs) }
         #expect(duplicate?.contains("duplicate") == true)
         let direction = await errorMessage { _ = try SearchOrder.parse(["metrics.a UP"], for: .runs) }

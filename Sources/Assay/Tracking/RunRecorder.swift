@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Records an evaluation as a run of a tracking store, the way `mlflow.evaluate` logs one: params,
 /// metrics at step 0, the dataset as an input, and the artifacts `eval_results_table.json` and

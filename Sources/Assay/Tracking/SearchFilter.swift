@@ -254,12 +254,12 @@ public struct SearchKey: Sendable, Equatable, CustomStringConvertible {
         }
         entityName = entityName.trimmingBackticks.lowercased()
         let entity: Entity
-        switch entityName {
-        case "metric", "metrics" where subject == .runs: entity = .metric
-        case "param", "params", "parameter", "parameters" where subject == .runs: entity = .param
-        case "tag", "tags": entity = .tag
-        case "attribute", "attributes", "attr", "run": entity = .attribute
-        case "dataset", "datasets" where subject == .runs: entity = .dataset
+        switch (entityName, subject) {
+        case ("metric", .runs), ("metrics", .runs): entity = .metric
+        case ("param", .runs), ("params", .runs), ("parameter", .runs), ("parameters", .runs): entity = .param
+        case ("tag", _), ("tags", _): entity = .tag
+        case ("attribute", _), ("attributes", _), ("attr", _), ("run", .runs): entity = .attribute
+        case ("dataset", .runs), ("datasets", .runs): entity = .dataset
         default:
             throw .invalidInput(
                 "Invalid entity type '\(entityName)'. Valid values are \(subject == .runs ? "['metric', 'parameter', 'tag', 'attribute', 'dataset']" : "['tag', 'attribute']")")
