@@ -5,7 +5,8 @@ public import Logging
 import NIOCore
 
 /// A tracking server that speaks MLflow's REST API, so the official `mlflow` client (and MLflow's
-/// tools) log to and read from an Assay store unchanged.
+/// tools) log to and read from an Assay store unchanged, and serves a web UI at `/` to browse and
+/// compare the runs.
 ///
 /// ```swift
 /// let store = try SQLiteTrackingStore(path: "assay.db")
@@ -38,6 +39,7 @@ public struct TrackingServer: Sendable {
     let artifacts: ArtifactStore
     let configuration: Configuration
     let logger: Logger
+    let ui: WebUI
 
     /// A server over `store`, with `mlflow-artifacts:/…` URIs served from the folder `artifactRoot`.
     public init(store: any TrackingStore, artifactRoot: URL, configuration: Configuration = .init(), logger: Logger? = nil) throws {
@@ -45,6 +47,7 @@ public struct TrackingServer: Sendable {
         self.artifacts = try ArtifactStore(root: artifactRoot)
         self.configuration = configuration
         self.logger = logger ?? Logger(label: "assay.server")
+        self.ui = try WebUI(store: store, artifacts: artifacts, configuration: configuration)
     }
 
     /// The Hummingbird application, for running it as a service or driving it in process.
@@ -76,6 +79,7 @@ public struct TrackingServer: Sendable {
     func respond(to request: Request) async -> Response {
         let path = request.uri.path
         if path == "/health" { return Self.text("OK") }
+        if let page = await ui.respond(to: request) { return page }
         do {
             try authorize(request)
             for prefix in Self.artifactPrefixes where path == prefix || path.hasPrefix(prefix + "/") {

@@ -24,10 +24,13 @@ struct LiveServer {
     }
 
     static func with(
-        _ configure: (inout TrackingServer.Configuration) -> Void = { _ in }, _ body: (LiveServer) async throws -> Void
+        _ configure: (inout TrackingServer.Configuration) -> Void = { _ in },
+        seed: (any TrackingStore, URL) async throws -> Void = { _, _ in },
+        _ body: (LiveServer) async throws -> Void
     ) async throws {
         let folder = try TemporaryFolder()
         let store = try SQLiteTrackingStore(path: folder.path("assay.db"))
+        try await seed(store, folder.url.appendingPathComponent("artifacts"))
         var configuration = TrackingServer.Configuration()
         configuration.port = 0
         configure(&configuration)
@@ -61,10 +64,17 @@ struct LiveServer {
             request.headers.add(name: "Content-Type", value: "application/json")
         }
         if let bytes { request.body = .bytes(ByteBuffer(bytes: bytes)) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let response = try await LiveServer.client.execute(request, timeout: .seconds(30))
         let collected = try await response.body.collect(upTo: 64 << 20)
         return Reply(status: Int(response.status.code), body: String(buffer: collected), headers: response.headers)
     }
+
+    /// A client that shows redirects rather than following them.
+    static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
 
     func post(_ endpoint: String, _ body: String, headers: [(String, String)] = []) async throws -> Reply {
         try await send(.POST, "/api/2.0/mlflow/" + endpoint, body: body, headers: headers)

@@ -1,0 +1,61 @@
+import Foundation
+
+/// Inline SVG charts, drawn from numbers only (labels are escaped), so they need no script and no CDN.
+enum Charts {
+    /// A metric's history: value by step, with the range labelled.
+    static func line(_ points: [(step: Int64, value: Double)], title: String, width: Double = 360, height: Double = 120) -> String {
+        let finite = points.filter { $0.value.isFinite }
+        guard finite.count >= 2 else { return "" }
+        let (left, right, top, bottom) = (44.0, 8.0, 8.0, 22.0)
+        let minX = Double(finite.map(\.step).min()!), maxX = Double(finite.map(\.step).max()!)
+        var minY = finite.map(\.value).min()!, maxY = finite.map(\.value).max()!
+        if minY == maxY { minY -= 1; maxY += 1 }
+        func x(_ v: Double) -> Double { left + (maxX == minX ? 0 : (v - minX) / (maxX - minX)) * (width - left - right) }
+        func y(_ v: Double) -> Double { top + (1 - (v - minY) / (maxY - minY)) * (height - top - bottom) }
+        let path = finite.map { String(format: "%.1f,%.1f", x(Double($0.step)), y($0.value)) }.joined(separator: " ")
+        return """
+            <svg class="chart" role="img" aria-label="\(HTML.escape(title)) by step" viewBox="0 0 \(Int(width)) \(Int(height))" width="\(Int(width))" height="\(Int(height))">\
+            <title>\(HTML.escape(title)): \(finite.count) points from step \(Int64(minX)) to \(Int64(maxX))</title>\
+            <line x1="\(left)" y1="\(height - bottom)" x2="\(width - right)" y2="\(height - bottom)" class="axis"/>\
+            <line x1="\(left)" y1="\(top)" x2="\(left)" y2="\(height - bottom)" class="axis"/>\
+            <text x="\(left - 4)" y="\(top + 8)" text-anchor="end">\(HTML.escape(HTML.number(maxY)))</text>\
+            <text x="\(left - 4)" y="\(height - bottom)" text-anchor="end">\(HTML.escape(HTML.number(minY)))</text>\
+            <text x="\(left)" y="\(height - 6)">\(Int64(minX))</text>\
+            <text x="\(width - right)" y="\(height - 6)" text-anchor="end">step \(Int64(maxX))</text>\
+            <polyline points="\(path)" class="series"/></svg>
+            """
+    }
+
+    /// A histogram of per-row scores: ten bins over the range (or the metric's scale when given).
+    static func histogram(_ values: [Double], title: String, range: ClosedRange<Double>? = nil, width: Double = 240, height: Double = 110) -> String {
+        let finite = values.filter(\.isFinite)
+        guard !finite.isEmpty else { return "" }
+        var lo = range?.lowerBound ?? finite.min()!, hi = range?.upperBound ?? finite.max()!
+        if lo == hi { lo -= 0.5; hi += 0.5 }
+        let binCount = 10
+        var bins = [Int](repeating: 0, count: binCount)
+        for v in finite {
+            let i = Int(((v - lo) / (hi - lo) * Double(binCount)).rounded(.down))
+            bins[min(max(i, 0), binCount - 1)] += 1
+        }
+        let peak = Double(bins.max()!)
+        let (left, bottom, top) = (4.0, 20.0, 14.0)
+        let barWidth = (width - 2 * left) / Double(binCount)
+        var bars = ""
+        for (i, count) in bins.enumerated() {
+            let h = peak == 0 ? 0 : Double(count) / peak * (height - top - bottom)
+            let from = lo + Double(i) * (hi - lo) / Double(binCount)
+            let to = from + (hi - lo) / Double(binCount)
+            bars += String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" class=\"bar\">", left + Double(i) * barWidth + 1, height - bottom - h, barWidth - 2, h)
+            bars += "<title>\(HTML.escape(HTML.number(from)))–\(HTML.escape(HTML.number(to))): \(count)</title></rect>"
+        }
+        return """
+            <svg class="chart" role="img" aria-label="Distribution of \(HTML.escape(title))" viewBox="0 0 \(Int(width)) \(Int(height))" width="\(Int(width))" height="\(Int(height))">\
+            <title>\(HTML.escape(title)): \(finite.count) scores</title>\
+            <text x="\(left)" y="10">\(HTML.escape(title)) (n=\(finite.count))</text>\(bars)\
+            <line x1="\(left)" y1="\(height - bottom)" x2="\(width - left)" y2="\(height - bottom)" class="axis"/>\
+            <text x="\(left)" y="\(height - 6)">\(HTML.escape(HTML.number(lo)))</text>\
+            <text x="\(width - left)" y="\(height - 6)" text-anchor="end">\(HTML.escape(HTML.number(hi)))</text></svg>
+            """
+    }
+}

@@ -1,0 +1,266 @@
+/// The web UI's Mustache templates, stylesheet and script, compiled into the binary (no CDN, no files
+/// to ship). `{{value}}` escapes; `{{{fragment}}}` is used only for HTML built by ``Charts``,
+/// ``WordDiff`` or another template.
+enum Templates {
+    static let layout = """
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>{{title}} · Assay</title>
+        <link rel="stylesheet" href="/static/assay.css">
+        </head>
+        <body>
+        <a class="skip" href="#main">Skip to content</a>
+        <header class="top">
+        <nav aria-label="Breadcrumbs"><a class="brand" href="/">Assay</a>{{#crumbs}} <span aria-hidden="true">›</span> {{#href}}<a href="{{href}}">{{label}}</a>{{/href}}{{^href}}<span aria-current="page">{{label}}</span>{{/href}}{{/crumbs}}</nav>
+        {{#signedIn}}<form method="post" action="/logout"><input type="hidden" name="csrf" value="{{csrf}}"><button class="link">Sign out</button></form>{{/signedIn}}
+        </header>
+        <main id="main">
+        {{{content}}}
+        </main>
+        <script src="/static/assay.js" defer></script>
+        </body>
+        </html>
+        """
+
+    static let login = """
+        <h1>Sign in</h1>
+        <p>This server needs its access token (the value of <code>--auth-token</code> or <code>ASSAY_SERVER_TOKEN</code>).</p>
+        {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+        <form method="post" action="/login" class="stack">
+        <input type="hidden" name="next" value="{{next}}">
+        <label for="token">Token</label>
+        <input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
+        <button type="submit">Sign in</button>
+        </form>
+        """
+
+    static let experiments = """
+        <h1>Experiments</h1>
+        {{#hasExperiments}}
+        <table class="data">
+        <thead><tr><th scope="col">Name</th><th scope="col">ID</th><th scope="col" class="num">Runs</th><th scope="col">Last run started</th></tr></thead>
+        <tbody>
+        {{#experiments}}<tr><td><a href="/experiments/{{id}}">{{name}}</a></td><td class="mono">{{id}}</td><td class="num">{{runs}}</td><td>{{last}}</td></tr>
+        {{/experiments}}
+        </tbody>
+        </table>
+        {{/hasExperiments}}
+        {{^experiments}}<p>No experiments yet. Every <code>assay evaluate</code> records a run.</p>{{/experiments}}
+        """
+
+    static let runs = """
+        <h1>{{name}}</h1>
+        <p class="muted">Experiment {{id}} · {{count}} active runs{{#deleted}} · <a href="{{deleted}}">show deleted runs</a>{{/deleted}} · <a href="{{columnsHref}}">{{columnsLabel}}</a></p>
+        <form method="get" class="filter" role="search">
+        <label for="filter">Filter runs</label>
+        <input id="filter" name="filter" value="{{filter}}" placeholder="metrics.`exact_match/v1` &gt; 0.5 and params.model = 'gpt'" size="64">
+        {{#order}}<input type="hidden" name="order" value="{{order}}">{{/order}}
+        <button type="submit">Apply</button>
+        {{#hasFilterText}}<a href="/experiments/{{id}}">Clear</a>{{/hasFilterText}}
+        </form>
+        {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+        <form method="get" action="/compare" id="compare-form">
+        <div class="scroll">
+        <table class="data runs">
+        <thead><tr><th scope="col"><span class="sr-only">Select to compare</span></th>
+        {{#headers}}<th scope="col"{{#sort}} aria-sort="{{sort}}"{{/sort}}{{#numeric}} class="num"{{/numeric}}>{{#href}}<a href="{{href}}">{{label}}</a>{{/href}}{{^href}}{{label}}{{/href}}{{#arrow}} <span aria-hidden="true">{{arrow}}</span>{{/arrow}}</th>{{/headers}}
+        </tr></thead>
+        <tbody>
+        {{#runs}}<tr><td><input type="checkbox" name="runs" value="{{id}}" aria-label="Compare {{name}}"></td><td class="nowrap"><a href="/runs/{{id}}">{{name}}</a></td><td><span class="status {{status}}">{{status}}</span></td><td class="num">{{duration}}</td><td>{{model}}</td><td class="nowrap">{{started}}</td>{{#metrics}}<td class="num">{{.}}</td>{{/metrics}}</tr>
+        {{/runs}}
+        </tbody>
+        </table>
+        </div>
+        {{^runs}}<p>No runs match.</p>{{/runs}}
+        <p><button type="submit">Compare selected runs (2 to 5)</button> <span class="muted" id="compare-count" aria-live="polite"></span></p>
+        </form>
+        <nav class="pager" aria-label="Pages">{{#previous}}<a href="{{previous}}">← Newer</a>{{/previous}} {{#next}}<a href="{{next}}">Older →</a>{{/next}}</nav>
+        """
+
+    static let run = """
+        <h1>{{name}} <span class="status {{status}}">{{status}}</span>{{#deleted}} <span class="status DELETED">deleted</span>{{/deleted}}</h1>
+        <dl class="facts">
+        <dt>Run ID</dt><dd class="mono">{{id}}</dd>
+        <dt>Experiment</dt><dd><a href="/experiments/{{experimentID}}">{{experimentName}}</a></dd>
+        <dt>Started</dt><dd>{{started}}</dd>
+        <dt>Duration</dt><dd>{{duration}}</dd>
+        <dt>User</dt><dd>{{user}}</dd>
+        <dt>Artifacts</dt><dd class="mono">{{artifactURI}}</dd>
+        </dl>
+        <form method="post" action="/runs/{{id}}/{{lifecycleAction}}" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" class="secondary">{{lifecycleLabel}}</button></form>
+        <section aria-labelledby="metrics-h"><h2 id="metrics-h">Metrics</h2>
+        {{#hasMetrics}}<table class="data compact"><thead><tr><th scope="col">Key</th><th scope="col" class="num">Value</th><th scope="col" class="num">Step</th><th scope="col">Better</th></tr></thead><tbody>
+        {{#metrics}}<tr><td class="mono">{{key}}</td><td class="num">{{value}}</td><td class="num">{{step}}</td><td>{{direction}}</td></tr>{{/metrics}}
+        </tbody></table>{{/hasMetrics}}{{^metrics}}<p class="muted">None.</p>{{/metrics}}
+        {{#hasCharts}}<div class="charts">{{#charts}}<figure>{{{svg}}}<figcaption class="mono">{{key}}</figcaption></figure>{{/charts}}</div>{{/hasCharts}}
+        </section>
+        <div class="columns">
+        <section aria-labelledby="params-h"><h2 id="params-h">Params</h2>
+        {{#hasParams}}<table class="data compact"><tbody>{{#params}}<tr><th scope="row" class="mono">{{key}}</th><td class="wrap">{{value}}</td></tr>{{/params}}</tbody></table>{{/hasParams}}{{^params}}<p class="muted">None.</p>{{/params}}
+        </section>
+        <section aria-labelledby="tags-h"><h2 id="tags-h">Tags</h2>
+        {{#hasTags}}<table class="data compact"><tbody>{{#tags}}<tr><th scope="row" class="mono">{{key}}</th><td class="wrap">{{value}}</td></tr>{{/tags}}</tbody></table>{{/hasTags}}{{^tags}}<p class="muted">None.</p>{{/tags}}
+        {{#hasDatasets}}<h3>Datasets</h3><ul>{{#datasets}}<li>{{name}} <span class="mono muted">{{digest}}</span> {{source}}</li>{{/datasets}}</ul>{{/hasDatasets}}
+        </section>
+        </div>
+        <section aria-labelledby="artifacts-h"><h2 id="artifacts-h">Artifacts</h2>
+        {{#hasArtifacts}}<ul class="files">{{#artifacts}}<li><a href="{{view}}">{{path}}</a> <span class="muted">{{size}}</span> · <a href="{{download}}" download>download</a></li>{{/artifacts}}</ul>{{/hasArtifacts}}
+        {{^artifacts}}<p class="muted">None.</p>{{/artifacts}}
+        </section>
+        {{#table}}{{{table}}}{{/table}}
+        """
+
+    static let evaluationTable = """
+        <section aria-labelledby="table-h"><h2 id="table-h">Evaluation table <span class="muted mono">{{file}}</span></h2>
+        {{#hasTables}}<p>Tables: {{#tables}}<a href="{{href}}"{{#current}} aria-current="true"{{/current}}>{{name}}</a> {{/tables}}</p>{{/hasTables}}
+        {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+        {{#hasHistograms}}<div class="charts">{{#histograms}}<figure>{{{svg}}}</figure>{{/histograms}}</div>{{/hasHistograms}}
+        <form method="get" class="filter" role="search">
+        <input type="hidden" name="table" value="{{file}}">
+        <label for="q">Search</label> <input id="q" name="q" value="{{q}}" size="24">
+        <label for="metric">Score of</label> <select id="metric" name="metric"><option value="">(any)</option>{{#metricOptions}}<option value="{{name}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/metricOptions}}</select>
+        <label for="min">from</label> <input id="min" name="min" value="{{min}}" size="5" inputmode="decimal">
+        <label for="max">to</label> <input id="max" name="max" value="{{max}}" size="5" inputmode="decimal">
+        <button type="submit">Filter</button>
+        </form>
+        <p class="muted">{{summary}}</p>
+        <div class="scroll">
+        <table class="data evaluation">
+        <thead><tr><th scope="col" class="num">#</th>{{#headers}}<th scope="col">{{.}}</th>{{/headers}}</tr></thead>
+        <tbody>
+        {{#rows}}<tr{{#flagged}} class="flagged"{{/flagged}}><td class="num">{{number}}</td>{{#cells}}<td class="{{kind}}">{{#score}}<details{{#invalid}} class="invalid"{{/invalid}}><summary>{{value}}</summary><div class="justification">{{justification}}</div></details>{{/score}}{{^score}}<div class="cell">{{value}}</div>{{/score}}</td>{{/cells}}</tr>
+        {{/rows}}
+        </tbody>
+        </table>
+        </div>
+        <nav class="pager" aria-label="Table pages">{{#previous}}<a href="{{previous}}">← Previous</a>{{/previous}} <span>{{page}}</span> {{#next}}<a href="{{next}}">Next →</a>{{/next}}</nav>
+        </section>
+        """
+
+    static let artifact = """
+        <h1 class="mono">{{path}}</h1>
+        <p><a href="/runs/{{runID}}">← Back to the run</a> · <a href="{{download}}" download>Download</a> <span class="muted">{{size}}</span></p>
+        {{#text}}<pre class="artifact">{{text}}</pre>{{/text}}
+        {{#truncated}}<p class="muted">Showing the first {{shown}}; download the file for the rest.</p>{{/truncated}}
+        {{^text}}<p>This file is not text; download it to open it.</p>{{/text}}
+        """
+
+    static let compare = """
+        <h1>Compare {{count}} runs</h1>
+        <table class="data compact">
+        <thead><tr><th scope="col">Run</th>{{#runs}}<th scope="col"><a href="/runs/{{id}}">{{name}}</a>{{#baseline}} <span class="muted">(baseline)</span>{{/baseline}}</th>{{/runs}}</tr></thead>
+        <tbody>
+        <tr><th scope="row">Model</th>{{#runs}}<td>{{model}}</td>{{/runs}}</tr>
+        <tr><th scope="row">Started</th>{{#runs}}<td class="nowrap">{{started}}</td>{{/runs}}</tr>
+        </tbody>
+        </table>
+        <section aria-labelledby="cm-h"><h2 id="cm-h">Metrics</h2>
+        <div class="scroll"><table class="data compact">
+        <thead><tr><th scope="col">Metric</th><th scope="col">Better</th>{{#runs}}<th scope="col" class="num">{{name}}</th>{{/runs}}</tr></thead>
+        <tbody>
+        {{#metrics}}<tr><th scope="row" class="mono">{{key}}</th><td>{{direction}}</td>{{#cells}}<td class="num">{{value}}{{#delta}} <span class="delta {{verdict}}" title="{{verdictText}}">{{delta}}</span>{{/delta}}</td>{{/cells}}</tr>
+        {{/metrics}}
+        </tbody></table></div>
+        </section>
+        {{#rowsSection}}
+        <section aria-labelledby="cr-h"><h2 id="cr-h">Rows, aligned by input</h2>
+        {{#hasHistograms}}<div class="charts">{{#histograms}}<figure>{{{svg}}}</figure>{{/histograms}}</div>{{/hasHistograms}}
+        <form method="get" class="filter">
+        {{#runs}}<input type="hidden" name="runs" value="{{id}}">{{/runs}}
+        <label for="metric">Sort by change in</label> <select id="metric" name="metric">{{#metricOptions}}<option value="{{name}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/metricOptions}}</select>
+        <button type="submit">Sort</button>
+        </form>
+        <p class="muted">{{summary}}</p>
+        {{#rows}}
+        <article class="row-compare{{#regressed}} regressed{{/regressed}}">
+        <h3>{{input}}</h3>
+        {{#target}}<p class="muted">Expected: {{target}}</p>{{/target}}
+        <div class="side-by-side" style="--n: {{count}}">
+        {{#outputs}}<div><div class="muted">{{run}}</div><div class="output">{{{diff}}}</div><ul class="scores">{{#scores}}<li><span class="mono">{{metric}}</span> {{value}}{{#delta}} <span class="delta {{verdict}}">{{delta}}</span>{{/delta}}</li>{{/scores}}</ul></div>{{/outputs}}
+        </div>
+        </article>
+        {{/rows}}
+        <nav class="pager" aria-label="Row pages">{{#previous}}<a href="{{previous}}">← Previous</a>{{/previous}} <span>{{page}}</span> {{#next}}<a href="{{next}}">Next →</a>{{/next}}</nav>
+        </section>
+        {{/rowsSection}}
+        """
+
+    static let message = """
+        <h1>{{title}}</h1>
+        <p>{{message}}</p>
+        <p><a href="/">Back to the experiments</a></p>
+        """
+
+    static let stylesheet = """
+        :root { --fg: #1d232a; --muted: #5b6672; --line: #d5dbe1; --bg: #fff; --soft: #f4f6f8; --accent: #0b5cad;
+                --good: #137333; --bad: #b3261e; --warn: #8a5a00; font-family: system-ui, -apple-system, "Segoe UI", sans-serif; }
+        * { box-sizing: border-box; }
+        body { margin: 0; color: var(--fg); background: var(--bg); font-size: 15px; line-height: 1.45; }
+        a { color: var(--accent); }
+        a:focus, button:focus, input:focus, select:focus, summary:focus { outline: 3px solid #f0b400; outline-offset: 1px; }
+        .skip { position: absolute; left: -999px; } .skip:focus { left: 8px; top: 8px; background: #fff; padding: 4px 8px; }
+        .top { display: flex; justify-content: space-between; align-items: center; padding: 10px 24px; border-bottom: 1px solid var(--line); background: var(--soft); }
+        .brand { font-weight: 700; text-decoration: none; color: var(--fg); }
+        main { padding: 16px 24px 48px; max-width: 1400px; }
+        h1 { font-size: 1.5rem; margin: 8px 0 4px; } h2 { font-size: 1.15rem; margin: 24px 0 8px; } h3 { font-size: 1rem; margin: 4px 0; }
+        .muted { color: var(--muted); } .mono { font-family: ui-monospace, "SFMono-Regular", Menlo, monospace; font-size: 0.9em; }
+        .nowrap { white-space: nowrap; } .wrap { word-break: break-word; max-width: 60ch; }
+        .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+        table.data { border-collapse: collapse; width: 100%; }
+        table.data th, table.data td { border-bottom: 1px solid var(--line); padding: 6px 8px; text-align: left; vertical-align: top; }
+        table.data thead th { background: var(--soft); position: sticky; top: 0; font-weight: 600; }
+        table.data th a { color: inherit; }
+        table.compact { width: auto; min-width: 40%; }
+        .num { text-align: right !important; font-variant-numeric: tabular-nums; }
+        .scroll { overflow-x: auto; max-width: 100%; }
+        .status { font-size: 0.8rem; padding: 1px 6px; border-radius: 8px; background: var(--soft); border: 1px solid var(--line); }
+        .status.FINISHED { color: var(--good); } .status.FAILED, .status.KILLED, .status.DELETED { color: var(--bad); } .status.RUNNING { color: var(--accent); }
+        .filter { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; margin: 12px 0; }
+        input, select, button { font: inherit; padding: 4px 8px; border: 1px solid #9aa5b1; border-radius: 4px; background: #fff; color: var(--fg); }
+        button { background: var(--accent); color: #fff; border-color: var(--accent); cursor: pointer; }
+        button.secondary { background: #fff; color: var(--accent); } button.link { background: none; border: none; color: var(--accent); text-decoration: underline; }
+        form.inline { display: inline; }
+        .error { color: var(--bad); background: #fdecea; padding: 8px 12px; border-radius: 4px; }
+        .facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 8px 0 12px; } .facts dt { color: var(--muted); } .facts dd { margin: 0; }
+        .columns { display: grid; grid-template-columns: 1fr 1fr; gap: 24px; } @media (max-width: 900px) { .columns { grid-template-columns: 1fr; } }
+        .charts { display: flex; flex-wrap: wrap; gap: 12px; } figure { margin: 0; } figcaption { font-size: 0.8rem; }
+        svg.chart { background: var(--soft); border-radius: 4px; } svg.chart text { font-size: 10px; fill: var(--muted); }
+        svg.chart .axis { stroke: #9aa5b1; } svg.chart .series { fill: none; stroke: var(--accent); stroke-width: 2; } svg.chart .bar { fill: var(--accent); opacity: 0.8; }
+        ul.files { list-style: none; padding: 0; } ul.files li { padding: 2px 0; }
+        table.evaluation td { max-width: 42ch; } table.evaluation .cell { max-height: 9em; overflow: auto; white-space: pre-wrap; word-break: break-word; }
+        table.evaluation td.score, table.evaluation td.num { white-space: nowrap; text-align: right; font-variant-numeric: tabular-nums; }
+        table.evaluation td.text { min-width: 16ch; }
+        details.invalid summary { color: var(--bad); font-weight: 600; } .justification { white-space: pre-wrap; max-width: 50ch; font-size: 0.9em; color: var(--muted); }
+        tr.flagged { background: #fff6e5; } tr.flagged td:first-child { border-left: 4px solid var(--warn); }
+        .pager { margin: 12px 0; display: flex; gap: 16px; }
+        .delta { font-size: 0.85em; } .delta.better { color: var(--good); } .delta.worse { color: var(--bad); } .delta.same { color: var(--muted); }
+        .row-compare { border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px; margin: 10px 0; } .row-compare.regressed { border-left: 4px solid var(--bad); }
+        .side-by-side { display: grid; grid-template-columns: repeat(var(--n), minmax(0, 1fr)); gap: 12px; }
+        .output { white-space: pre-wrap; word-break: break-word; background: var(--soft); padding: 6px 8px; border-radius: 4px; }
+        ins { background: #d7f5dd; text-decoration: none; } del { background: #fbd9d6; }
+        ul.scores { list-style: none; padding: 0; margin: 4px 0 0; font-size: 0.9em; }
+        pre.artifact { background: var(--soft); padding: 12px; overflow: auto; max-height: 80vh; white-space: pre-wrap; word-break: break-word; }
+        .stack { display: grid; gap: 8px; max-width: 320px; }
+        """
+
+    /// Progressive enhancement only: every view works without it.
+    static let script = """
+        (function () {
+          var form = document.getElementById('compare-form');
+          if (!form) return;
+          var count = document.getElementById('compare-count');
+          function update() {
+            var n = form.querySelectorAll('input[name=runs]:checked').length;
+            count.textContent = n === 0 ? '' : n + ' selected' + (n > 5 ? ' (at most 5)' : '');
+          }
+          form.addEventListener('change', update);
+          form.addEventListener('submit', function (e) {
+            var n = form.querySelectorAll('input[name=runs]:checked').length;
+            if (n < 2 || n > 5) { e.preventDefault(); count.textContent = 'Select 2 to 5 runs to compare.'; }
+          });
+        })();
+        """
+}

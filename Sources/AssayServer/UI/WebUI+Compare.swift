@@ -1,0 +1,163 @@
+import Assay
+import Foundation
+import Hummingbird
+
+extension WebUI {
+    /// Two to five runs side by side: every metric with its change from the first run (the baseline)
+    /// judged by the metric's direction, then the evaluation rows aligned by input, each run's output
+    /// as a word diff against the baseline's, biggest regression first.
+    func comparePage(_ page: Page) async throws -> Response {
+        let ids = try page.query.strings("runs").reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        guard (2...5).contains(ids.count) else {
+            throw AssayError.invalidInput("Choose 2 to 5 runs to compare (this link names \(ids.count)).")
+        }
+        var runs: [Run] = []
+        for id in ids { runs.append(try await store.run(id: id)) }
+        let baseline = runs[0]
+        var values: [String: Any] = [
+            "count": runs.count,
+            "runs": runs.enumerated().map { index, run -> [String: Any] in
+                ["id": run.info.id, "name": run.info.name, "baseline": index == 0,
+                 "model": run.params.first { $0.key == "model" }?.value ?? "", "started": HTML.time(run.info.startTime)]
+            },
+        ]
+        let keys = Array(Set(runs.flatMap { $0.metrics.map(\.key) })).sorted()
+        values["metrics"] = keys.map { key -> [String: Any] in
+            let direction = MetricDirection.greaterIsBetter(key)
+            let base = baseline.metrics.first { $0.key == key }?.value
+            let cells = runs.enumerated().map { index, run -> [String: Any] in
+                let value = run.metrics.first { $0.key == key }?.value
+                var cell: [String: Any] = ["value": HTML.number(value)]
+                if index > 0, let value, let base, value.isFinite, base.isFinite {
+                    let (text, verdict) = Self.change(value - base, direction: direction)
+                    cell["delta"] = text
+                    cell["verdict"] = verdict
+                    cell["verdictText"] = verdict == "better" ? "better than the baseline" : verdict == "worse" ? "worse than the baseline" : "no direction"
+                }
+                return cell
+            }
+            return ["key": key, "direction": direction.map { $0 ? "higher" : "lower" } ?? "", "cells": cells]
+        }
+        if let rows = try await alignedRows(page, runs: runs) { values["rowsSection"] = rows }
+        var crumbs: [(String, String)] = []
+        if let experiment = try? await store.experiment(id: baseline.info.experimentID) {
+            crumbs.append((experiment.name, "/experiments/" + HTML.path([experiment.id])))
+        }
+        crumbs.append(("Compare", ""))
+        return render(status: .ok, title: "Compare runs", template: "compare", values, crumbs: crumbs, session: page.session)
+    }
+
+    /// "+0.1250" and whether that is better, worse, or neither for a metric's direction.
+    static func change(_ delta: Double, direction: Bool?) -> (String, String) {
+        let text = (delta >= 0 ? "+" : "−") + HTML.number(abs(delta))
+        guard delta != 0, let direction else { return (text, "same") }
+        return (text, (delta > 0) == direction ? "better" : "worse")
+    }
+
+    /// The rows part of the comparison, when the baseline and another run have evaluation tables.
+    func alignedRows(_ page: Page, runs: [Run]) async throws -> [String: Any]? {
+        var tables: [EvaluationTable?] = []
+        for run in runs {
+            guard let base = artifactBase(run.info), let file = Self.loggedTables(run).first,
+                let path = try? artifacts.file(base + "/" + file)
+            else {
+                tables.append(nil)
+                continue
+            }
+            tables.append(try? await tableCache.table(at: path))
+        }
+        guard let baseTable = tables[0], tables.dropFirst().contains(where: { $0 != nil }) else { return nil }
+        // Scores every compared table has.
+        let names = baseTable.scores.map(\.name).filter { name in tables.allSatisfy { $0?.scores.contains { $0.name == name } ?? true } }
+        // By default the first score where higher is better (a quality score rather than, say, a grade level).
+        let metric = try page.query.string("metric").flatMap { names.contains($0) ? $0 : nil }
+            ?? names.first { MetricDirection.greaterIsBetter($0) == true } ?? names.first
+        let direction = metric.flatMap(MetricDirection.greaterIsBetter) ?? true
+        // Rows by input text; a repeated input pairs with its n-th repeat.
+        func index(_ table: EvaluationTable) -> [String: Int] {
+            var seen: [String: Int] = [:]
+            var keys: [String: Int] = [:]
+            for i in table.rows.indices {
+                let input = table.inputColumn.map { table.rows[i][$0].text } ?? String(i)
+                let n = seen[input, default: 0]
+                seen[input] = n + 1
+                keys["\(n)\u{1F}\(input)"] = i
+            }
+            return keys
+        }
+        let indexes = tables.map { $0.map(index) }
+        var baseKeys: [(key: String, row: Int)] = []
+        var seen: [String: Int] = [:]
+        for i in baseTable.rows.indices {
+            let input = baseTable.inputColumn.map { baseTable.rows[i][$0].text } ?? String(i)
+            let n = seen[input, default: 0]
+            seen[input] = n + 1
+            baseKeys.append(("\(n)\u{1F}\(input)", i))
+        }
+        func score(_ table: EvaluationTable?, _ row: Int?, _ name: String?) -> Double? {
+            guard let table, let row, let name, let s = table.scores.first(where: { $0.name == name }) else { return nil }
+            return s.values[row]
+        }
+        // The worst change (by the metric's direction) of any run against the baseline, per row.
+        let ranked = baseKeys.map { entry -> (key: String, row: Int, change: Double?) in
+            let base = score(baseTable, entry.row, metric)
+            let changes = tables.indices.dropFirst().compactMap { t -> Double? in
+                guard let base, let value = score(tables[t], indexes[t]?[entry.key], metric) else { return nil }
+                return (value - base) * (direction ? 1 : -1)
+            }
+            return (entry.key, entry.row, changes.min())
+        }.sorted { a, b in
+            switch (a.change, b.change) {
+            case let (x?, y?): return x != y ? x < y : a.row < b.row
+            case (_?, nil): return true
+            case (nil, _?): return false
+            default: return a.row < b.row
+            }
+        }
+        let perPage = 20
+        let pages = max(1, (ranked.count + perPage - 1) / perPage)
+        let pageNumber = min(max(1, Int(try page.query.string("page") ?? "") ?? 1), pages)
+        let rows = ranked.dropFirst((pageNumber - 1) * perPage).prefix(perPage).map { entry -> [String: Any] in
+            let baseOutput = baseTable.outputColumn.map { baseTable.rows[entry.row][$0].text } ?? ""
+            let outputs = runs.indices.map { r -> [String: Any] in
+                let table = tables[r]
+                let row = r == 0 ? entry.row : indexes[r]?[entry.key]
+                guard let table, let row else { return ["run": runs[r].info.name, "diff": "<em>no such row</em>", "scores": [[String: Any]]()] }
+                let output = table.outputColumn.map { table.rows[row][$0].text } ?? ""
+                let scores = names.map { name -> [String: Any] in
+                    let value = score(table, row, name)
+                    var item: [String: Any] = ["metric": name, "value": value.map { HTML.number($0) } ?? "—"]
+                    if r > 0, let value, let base = score(baseTable, entry.row, name) {
+                        let (text, verdict) = Self.change(value - base, direction: MetricDirection.greaterIsBetter(name) ?? true)
+                        item["delta"] = text
+                        item["verdict"] = verdict
+                    }
+                    return item
+                }
+                return ["run": runs[r].info.name, "diff": r == 0 ? HTML.escape(output) : WordDiff.html(from: baseOutput, to: output), "scores": scores]
+            }
+            return [
+                "input": baseTable.inputColumn.map { baseTable.rows[entry.row][$0].text } ?? "row \(entry.row + 1)",
+                "target": baseTable.targetColumn.map { baseTable.rows[entry.row][$0].text } ?? "",
+                "outputs": outputs, "count": runs.count, "regressed": (entry.change ?? 0) < 0,
+            ]
+        }
+        let runParams = runs.map { ("runs", $0.info.id) }
+        var section: [String: Any] = [
+            "runs": runs.map { ["id": $0.info.id] }, "rows": Array(rows),
+            "metricOptions": names.map { ["name": $0, "selected": $0 == metric] },
+            "histograms": metric.map { name in
+                tables.indices.compactMap { t -> [String: Any]? in
+                    guard let s = tables[t]?.scores.first(where: { $0.name == name }) else { return nil }
+                    return ["svg": Charts.histogram(s.values.compactMap { $0 }, title: "\(runs[t].info.name): \(name)")]
+                }
+            } ?? [],
+            "summary": "\(ranked.count) rows\(metric.map { ", sorted by the largest drop in \($0) first" } ?? "")",
+            "page": "page \(pageNumber) of \(pages)",
+        ]
+        let keep = runParams + [("metric", metric ?? "")]
+        if pageNumber < pages { section["next"] = "/compare" + HTML.query(keep + [("page", String(pageNumber + 1))]) + "#cr-h" }
+        if pageNumber > 1 { section["previous"] = "/compare" + HTML.query(keep + [("page", String(pageNumber - 1))]) + "#cr-h" }
+        return Self.flagged(section)
+    }
+}

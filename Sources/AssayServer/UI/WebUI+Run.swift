@@ -1,0 +1,195 @@
+import Assay
+import Foundation
+import Hummingbird
+import Mustache
+import NIOCore
+
+extension WebUI {
+    /// The run's artifact folder below the artifact root (`1/<run>/artifacts`), or nil for other URIs.
+    func artifactBase(_ info: RunInfo) -> String? {
+        guard info.artifactURI.hasPrefix("mlflow-artifacts:") else { return nil }
+        return String(info.artifactURI.dropFirst("mlflow-artifacts:".count).drop { $0 == "/" })
+    }
+
+    /// Every file of a run's artifacts (at most `limit`), with sizes.
+    func artifactFiles(_ base: String, limit: Int = 500) throws -> [(path: String, size: Int64)] {
+        var files: [(String, Int64)] = []
+        var folders = [""]
+        while let folder = folders.popLast(), files.count < limit {
+            for entry in try artifacts.list(folder.isEmpty ? base : base + "/" + folder) {
+                let path = folder.isEmpty ? entry.name : folder + "/" + entry.name
+                if entry.isDirectory { folders.append(path) } else { files.append((path, entry.size)) }
+            }
+        }
+        return files.sorted { $0.0 < $1.0 }
+    }
+
+    static func size(_ bytes: Int64) -> String {
+        bytes < 1024 ? "\(bytes) B" : bytes < 1 << 20 ? String(format: "%.1f KB", Double(bytes) / 1024) : String(format: "%.1f MB", Double(bytes) / 1_048_576)
+    }
+
+    /// The tables `mlflow.loggedArtifacts` names (`[{"path": ..., "type": "table"}]`).
+    static func loggedTables(_ run: Run) -> [String] {
+        guard let tag = run.tags.first(where: { $0.key == "mlflow.loggedArtifacts" }), case .list(let items)? = try? DataValue(json: tag.value)
+        else { return [] }
+        return items.compactMap { item in
+            guard case .object(let fields) = item, fields["type"]?.stringValue == "table" else { return nil }
+            return fields["path"]?.stringValue
+        }
+    }
+
+    func runPage(_ page: Page, runID: String) async throws -> Response {
+        let run = try await store.run(id: runID)
+        let experiment = try? await store.experiment(id: run.info.experimentID)
+        var charts: [[String: Any]] = []
+        for point in run.metrics where point.step > 0 && charts.count < 24 {
+            let history = try await store.metricHistory(run: run.info.id, key: point.key)
+            let svg = Charts.line(history.map { ($0.step, $0.value) }, title: point.key)
+            if !svg.isEmpty { charts.append(["key": point.key, "svg": svg]) }
+        }
+        let runPath = "/runs/" + HTML.path([run.info.id])
+        var values: [String: Any] = [
+            "id": run.info.id, "name": run.info.name, "status": run.info.status.rawValue, "deleted": run.info.lifecycleStage == .deleted,
+            "experimentID": run.info.experimentID, "experimentName": experiment?.name ?? run.info.experimentID,
+            "started": HTML.time(run.info.startTime), "duration": HTML.duration(run.info.endTime.map { $0 - run.info.startTime }),
+            "user": run.info.userID, "artifactURI": run.info.artifactURI,
+            "lifecycleAction": run.info.lifecycleStage == .deleted ? "restore" : "delete",
+            "lifecycleLabel": run.info.lifecycleStage == .deleted ? "Restore this run" : "Delete this run",
+            "metrics": run.metrics.map { point -> [String: Any] in
+                let direction = MetricDirection.greaterIsBetter(point.key)
+                return ["key": point.key, "value": HTML.number(point.value), "step": point.step,
+                        "direction": direction.map { $0 ? "higher" : "lower" } ?? ""]
+            },
+            "charts": charts,
+            "params": run.params.map { ["key": $0.key, "value": $0.value] },
+            "tags": run.tags.map { ["key": $0.key, "value": $0.value] },
+            "datasets": run.inputs.map { ["name": $0.name, "digest": $0.digest, "source": $0.source] },
+        ]
+        if let base = artifactBase(run.info) {
+            values["artifacts"] = try artifactFiles(base).map { file -> [String: Any] in
+                let encoded = HTML.path(file.path.split(separator: "/").map(String.init))
+                return ["path": file.path, "size": Self.size(file.size), "view": "\(runPath)/artifacts/\(encoded)",
+                        "download": "\(runPath)/download/\(encoded)"]
+            }
+            let tables = Self.loggedTables(run)
+            if !tables.isEmpty {
+                values["table"] = try await evaluationTableSection(page, run: run, base: base, tables: tables, runPath: runPath)
+            }
+        }
+        var crumbs: [(String, String)] = []
+        if let experiment { crumbs.append((experiment.name, "/experiments/" + HTML.path([experiment.id]))) }
+        crumbs.append((run.info.name, runPath))
+        return render(status: .ok, title: run.info.name, template: "run", values, crumbs: crumbs, session: page.session)
+    }
+
+    /// The evaluation table, 50 rows a page, with text search, a score range and score histograms.
+    func evaluationTableSection(_ page: Page, run: Run, base: String, tables: [String], runPath: String) async throws -> String {
+        let chosen = try page.query.string("table").flatMap { tables.contains($0) ? $0 : nil } ?? tables[0]
+        var values: [String: Any] = [
+            "file": chosen,
+            "tables": tables.count > 1 ? tables.map { ["name": $0, "href": runPath + HTML.query([("table", $0)]), "current": $0 == chosen] } : [],
+        ]
+        let table: EvaluationTable
+        do {
+            table = try await tableCache.table(at: try artifacts.file(base + "/" + chosen))
+        } catch let error as AssayError {
+            values["error"] = "The table cannot be shown: \(error.message)"
+            return library.render(Self.flagged(values), withTemplate: "evaluationTable") ?? ""
+        } catch let error as APIError {
+            values["error"] = "The table cannot be shown: \(error.message)"
+            return library.render(Self.flagged(values), withTemplate: "evaluationTable") ?? ""
+        }
+        let q = try page.query.string("q") ?? ""
+        let metric = try page.query.string("metric").flatMap { $0.isEmpty ? nil : $0 }
+        let minText = try page.query.string("min") ?? "", maxText = try page.query.string("max") ?? ""
+        let matches = table.filter(text: q, metric: metric, minimum: Double(minText), maximum: Double(maxText))
+        let perPage = 50
+        let pageNumber = max(1, Int(try page.query.string("page") ?? "") ?? 1)
+        let pages = max(1, (matches.count + perPage - 1) / perPage)
+        let shown = matches.dropFirst((min(pageNumber, pages) - 1) * perPage).prefix(perPage)
+        let justificationColumns = Set(table.scores.compactMap(\.justification))
+        let visible = table.columns.indices.filter { !justificationColumns.contains($0) }
+        let scoreByColumn = Dictionary(table.scores.map { ($0.column, $0) }, uniquingKeysWith: { a, _ in a })
+        values["headers"] = visible.map { table.columns[$0] }
+        values["rows"] = shown.map { i -> [String: Any] in
+            let problems = table.problems(i)
+            let cells = visible.map { column -> [String: Any] in
+                let cell = table.rows[i][column]
+                if let score = scoreByColumn[column] {
+                    let justification = score.justification.map { table.rows[i][$0].text } ?? ""
+                    let invalid = score.values[i] == nil && !justification.isEmpty
+                    let value = invalid ? "invalid" : HTML.number(score.values[i])
+                    return ["kind": "score", "score": !justification.isEmpty, "value": value, "invalid": invalid, "justification": justification]
+                }
+                return ["kind": cell.doubleValue != nil ? "num" : "text", "value": Self.cellText(cell)]
+            }
+            return ["number": i + 1, "cells": cells, "flagged": problems.error || !problems.invalid.isEmpty]
+        }
+        values["metricOptions"] = table.scores.map { ["name": $0.name, "selected": $0.name == metric] }
+        values["histograms"] = table.scores.prefix(8).map { ["svg": Charts.histogram($0.values.compactMap { $0 }, title: $0.name)] }
+        values["q"] = q
+        values["min"] = minText
+        values["max"] = maxText
+        values["summary"] =
+            matches.count == table.rows.count
+            ? "\(table.rows.count) rows" : "\(matches.count) of \(table.rows.count) rows match"
+        values["page"] = "page \(min(pageNumber, pages)) of \(pages)"
+        let keep: [(String, String)] = [("table", chosen), ("q", q), ("metric", metric ?? ""), ("min", minText), ("max", maxText)]
+        if pageNumber < pages { values["next"] = runPath + HTML.query(keep + [("page", String(pageNumber + 1))]) + "#table-h" }
+        if pageNumber > 1 { values["previous"] = runPath + HTML.query(keep + [("page", String(pageNumber - 1))]) + "#table-h" }
+        return library.render(Self.flagged(values), withTemplate: "evaluationTable") ?? ""
+    }
+
+    static func cellText(_ cell: DataValue) -> String {
+        switch cell {
+        case .double(let d): HTML.number(d)
+        case .list, .object: cell.description
+        default: cell.text
+        }
+    }
+
+    /// An artifact shown inline (text up to 1 MB, JSON pretty-printed) or downloaded.
+    func artifactPage(_ page: Page, runID: String, path: String, download: Bool) async throws -> Response {
+        let run = try await store.run(id: runID)
+        guard let base = artifactBase(run.info) else { throw AssayError(.notFound, "run \(runID) keeps no artifacts on this server") }
+        let file = try artifacts.file(base + "/" + path)
+        let data = try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped)
+        let name = (path as NSString).lastPathComponent
+        let runPath = "/runs/" + HTML.path([run.info.id])
+        let downloadPath = "\(runPath)/download/" + HTML.path(path.split(separator: "/").map(String.init))
+        if download {
+            return Response(
+                status: .ok,
+                headers: [
+                    .contentType: "application/octet-stream", .xContentTypeOptions: "nosniff",
+                    .contentDisposition: "attachment; filename=\"\(name.replacingOccurrences(of: "\"", with: ""))\"",
+                ],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        }
+        let limit = 1 << 20
+        var text = String(validating: data.prefix(limit), as: UTF8.self)
+        if let raw = text, data.count <= limit, name.hasSuffix(".json"), let value = try? DataValue(json: raw) {
+            text = Self.pretty(value, indent: "")
+        }
+        let values: [String: Any] = [
+            "path": path, "runID": run.info.id, "download": downloadPath, "size": Self.size(Int64(data.count)),
+            "text": text ?? "", "truncated": text != nil && data.count > limit, "shown": Self.size(Int64(limit)),
+        ]
+        return render(
+            status: .ok, title: name, template: "artifact", values, crumbs: [(run.info.name, runPath), (path, "")], session: page.session)
+    }
+
+    /// JSON indented two spaces a level, objects' keys sorted.
+    static func pretty(_ value: DataValue, indent: String) -> String {
+        let inner = indent + "  "
+        switch value {
+        case .list(let items) where !items.isEmpty:
+            return "[\n" + items.map { inner + pretty($0, indent: inner) }.joined(separator: ",\n") + "\n\(indent)]"
+        case .object(let fields) where !fields.isEmpty:
+            return "{\n" + fields.keys.sorted().map { inner + DataValue.string($0).description + ": " + pretty(fields[$0]!, indent: inner) }
+                .joined(separator: ",\n") + "\n\(indent)}"
+        default:
+            return value.description
+        }
+    }
+}

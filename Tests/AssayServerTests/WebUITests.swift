@@ -1,0 +1,137 @@
+import Assay
+import AssayServer
+import AssayTesting
+import Foundation
+import NIOHTTP1
+import Testing
+
+/// Every page of the web UI over HTTP, in process: status, the content that matters, and escaping.
+@Suite struct WebUITests {
+    static let script = "<script>alert(1)</script>"
+
+    /// Two evaluations of the same questions (the second with an injected script in an answer), and a
+    /// hand-made table with a row error and an unreadable judge answer.
+    static func seed(_ store: any TrackingStore, _ root: URL) async throws {
+        let artifacts = LocalArtifactRepository(root: root)
+        let recorder = RunRecorder(store: store, artifacts: artifacts)
+        let questions = ["What is 2+2?", "Capital of France?", "How many legs does a spider have?"]
+        let truth = ["4", "Paris", "Eight"]
+        for (name, answers) in [("baseline", ["4", "Lyon", "Six"]), ("prompt-v2", ["4", "Paris", "Eight \(script)"])] {
+            let data = Dataset(
+                name: "qa.jsonl", columns: ["inputs", "ground_truth", "predictions"],
+                rows: questions.indices.map { [.string(questions[$0]), .string(truth[$0]), .string(answers[$0])] })
+            let result = try await evaluate(
+                data, targets: "ground_truth", predictions: "predictions", modelType: .questionAnswering, extraMetrics: [Metric.rouge("rougeL")!])
+            _ = try await recorder.record(result, experiment: "qa <b>demo</b>", runName: name)
+        }
+        let judged = try await store.createRun(in: "1", named: "judged", startTime: 5, userID: "root", tags: [])
+        let table = #"""
+            {"columns":["inputs","outputs","error","answer_correctness/v1/score","answer_correctness/v1/justification"],
+             "data":[["q1","a1",null,4,"close enough"],["q2","a2",null,null,"I would rate this 100 out of 5"],["q3",null,"HTTP 500 from the model",null,null]]}
+            """#
+        try await artifacts.write(Data(table.utf8), at: "eval_results_table.json", of: judged)
+        try await store.logBatch(
+            run: judged.id, metrics: (1...5).map { MetricPoint(key: "loss", value: 1 / Double($0), timestamp: Int64($0), step: Int64($0)) },
+            params: [], tags: [KeyValue("mlflow.loggedArtifacts", #"[{"path": "eval_results_table.json", "type": "table"}]"#)])
+    }
+
+    static func runs(_ server: LiveServer, headers: [(String, String)] = []) async throws -> [String: String] {
+        let reply = try await server.post("runs/search", #"{"experiment_ids": ["1"]}"#, headers: headers)
+        let runs = try #require(reply.json["runs"] as? [[String: Any]])
+        return Dictionary(uniqueKeysWithValues: runs.compactMap { run in
+            guard let info = run["info"] as? [String: Any], let name = info["run_name"] as? String, let id = info["run_id"] as? String else { return nil }
+            return (name, id)
+        })
+    }
+
+    @Test func everyPageRendersAndEscapes() async throws {
+        try await LiveServer.with(seed: Self.seed) { server in
+            let ids = try await Self.runs(server)
+            let (baseline, v2, judged) = (try #require(ids["baseline"]), try #require(ids["prompt-v2"]), try #require(ids["judged"]))
+            var pages: [String: String] = [:]
+            for path in ["/", "/experiments/1", "/runs/\(v2)", "/runs/\(judged)", "/runs/\(v2)/artifacts/eval_results_table.json",
+                         "/compare?runs=\(baseline)&runs=\(v2)"]
+            {
+                let reply = try await server.send(.GET, path)
+                #expect(reply.status == 200, "\(path): \(reply.status)")
+                #expect(reply.headers.first(name: "Content-Type") == "text/html; charset=utf-8")
+                #expect(reply.headers.first(name: "Content-Security-Policy")?.contains("default-src 'self'") == true)
+                #expect(!reply.body.contains(Self.script) && !reply.body.contains("<b>demo</b>"), "\(path) has unescaped text")
+                pages[path] = reply.body
+            }
+            #expect(pages["/"]!.contains("qa &lt;b&gt;demo&lt;/b&gt;") && pages["/"]!.contains(#"<td class="num">3</td>"#))
+            let runsPage = pages["/experiments/1"]!
+            #expect(runsPage.contains("baseline") && runsPage.contains("prompt-v2") && runsPage.contains("exact_match/v1"))
+            #expect(runsPage.contains(#"name="runs" value="\#(baseline)""#), "runs can be selected for comparison")
+            let runPage = pages["/runs/\(v2)"]!
+            #expect(runPage.contains("Eight &lt;script&gt;alert(1)&lt;/script&gt;"), "the answer is shown, as text")
+            #expect(runPage.contains("eval_results_table.json") && runPage.contains("<svg class=\"chart\""), "artifacts and histograms")
+            let judgedPage = pages["/runs/\(judged)"]!
+            #expect(judgedPage.contains(#"<details class="invalid"><summary>invalid</summary>"#), "an unreadable judge answer is marked")
+            #expect(judgedPage.contains("I would rate this 100 out of 5"))
+            #expect(judgedPage.components(separatedBy: #"class="flagged""#).count - 1 == 2, "the invalid row and the error row")
+            #expect(judgedPage.contains("aria-label=\"loss by step\""), "a history chart for a metric with steps")
+            #expect(pages["/runs/\(v2)/artifacts/eval_results_table.json"]!.contains("&quot;columns&quot;"))
+            let compare = pages["/compare?runs=\(baseline)&runs=\(v2)"]!
+            #expect(compare.contains(#"<span class="delta better""#), "exact_match went up: better")
+            #expect(compare.contains("<del>Lyon</del>") && compare.contains("<ins>Paris"), "word diff against the baseline")
+            #expect(compare.contains("<del>Six</del><ins>Eight &lt;script&gt;alert(1)&lt;/script&gt;</ins>"))
+            let download = try await server.send(.GET, "/runs/\(v2)/download/eval_results_table.json")
+            #expect(download.status == 200 && download.headers.first(name: "Content-Disposition")?.hasPrefix("attachment") == true)
+            #expect(try await server.send(.GET, "/static/assay.css").body.contains("--accent"))
+            #expect(try await server.send(.GET, "/no/such/page").status == 404)
+            #expect(try await server.send(.GET, "/runs/\(v2)/artifacts/..%2F..%2Fassay.db").status == 400)
+        }
+    }
+
+    @Test func filtersSearchesAndPages() async throws {
+        try await LiveServer.with(seed: Self.seed) { server in
+            let ids = try await Self.runs(server)
+            let filtered = try await server.send(.GET, "/experiments/1?filter=metrics.%60exact_match%2Fv1%60%20%3E%200.5")
+            #expect(filtered.body.contains("prompt-v2") && !filtered.body.contains(">baseline<"))
+            let bad = try await server.send(.GET, "/experiments/1?filter=metrics.x%20%3E%3E%201")
+            #expect(bad.status == 200 && bad.body.contains("Invalid comparator"), "a bad filter is explained, not a failure")
+            let sorted = try await server.send(.GET, "/experiments/1?order=metrics.%60exact_match%2Fv1%60%20DESC")
+            let first = try #require(sorted.body.range(of: "prompt-v2")), second = try #require(sorted.body.range(of: ">baseline<"))
+            #expect(first.lowerBound < second.lowerBound)
+            let v2 = try #require(ids["prompt-v2"])
+            let search = try await server.send(.GET, "/runs/\(v2)?q=SPIDER")
+            #expect(search.body.contains("1 of 3 rows match"))
+            let range = try await server.send(.GET, "/runs/\(v2)?metric=rougeL%2Fv1&min=0.9&max=1")
+            #expect(range.body.contains("of 3 rows match") && range.body.contains("What is 2+2?"))
+            let one = try await server.send(.GET, "/compare?runs=\(v2)")
+            #expect(one.status == 400 && one.body.contains("Choose 2 to 5 runs"))
+        }
+    }
+
+    @Test func aTokenMeansSignInAndFormsNeedTheirCSRFToken() async throws {
+        try await LiveServer.with({ $0.authToken = "s3cret" }, seed: Self.seed) { server in
+            let ids = try await Self.runs(server, headers: [("Authorization", "Bearer s3cret")])
+            let v2 = try #require(ids["prompt-v2"])
+            let anonymous = try await server.send(.GET, "/runs/\(v2)")
+            #expect(anonymous.status == 303 && anonymous.headers.first(name: "Location") == "/login?next=%2Fruns%2F\(v2)")
+            #expect(try await server.send(.GET, "/login").body.contains(#"type="password""#))
+            let wrong = try await server.send(.POST, "/login", bytes: Array("token=nope&next=%2F".utf8))
+            #expect(wrong.status == 401 && wrong.headers.first(name: "Set-Cookie") == nil)
+            let right = try await server.send(.POST, "/login", bytes: Array("token=s3cret&next=%2F%2Fevil.example".utf8))
+            #expect(right.status == 303 && right.headers.first(name: "Location") == "/", "no redirect off the site")
+            let cookie = try #require(right.headers.first(name: "Set-Cookie"))
+            #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"))
+            let session = [("Cookie", String(cookie.split(separator: ";")[0]))]
+            let page = try await server.send(.GET, "/runs/\(v2)", headers: session)
+            #expect(page.status == 200 && page.body.contains("Sign out"))
+            #expect(try await server.send(.GET, "/", headers: [("Cookie", "assay_session=forged")]).status == 303)
+
+            let forged = try await server.send(.POST, "/runs/\(v2)/delete", bytes: Array("csrf=guess".utf8), headers: session)
+            #expect(forged.status == 403)
+            let missing = try await server.send(.POST, "/runs/\(v2)/delete", bytes: [], headers: session)
+            #expect(missing.status == 403)
+            #expect(try await server.get("runs/get?run_id=\(v2)", headers: [("Authorization", "Bearer s3cret")]).body.contains(#""lifecycle_stage":"active""#))
+            let csrf = try #require(page.body.firstMatch(of: /name="csrf" value="([0-9a-f]+)"/)?.1)
+            let deleted = try await server.send(.POST, "/runs/\(v2)/delete", bytes: Array("csrf=\(csrf)".utf8), headers: session)
+            #expect(deleted.status == 303)
+            #expect(try await server.get("runs/get?run_id=\(v2)", headers: [("Authorization", "Bearer s3cret")]).body.contains(#""lifecycle_stage":"deleted""#))
+            #expect(try await server.get("runs/get?run_id=\(v2)", headers: session).status == 401, "the API wants the token, not the cookie")
+        }
+    }
+}
