@@ -127,7 +127,13 @@ let package = Package(
                 "Assay",
                 "AssayProviders",
                 "AssayTesting",
+                "AssayServer",
+                "AssayStoreSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "Benchmarks/assay-bench",
             swiftSettings: swiftSettings

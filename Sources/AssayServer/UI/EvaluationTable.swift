@@ -1,6 +1,10 @@
 import Assay
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A run's evaluation table (`eval_results_table.json`, split orientation) read once and kept, with
 /// what the pages need to filter and page through it quickly: the role of each column, each row's
 /// text lowercased for search, and every score column's values.
@@ -13,8 +17,14 @@ final class EvaluationTable: Sendable {
     let errorColumn: Int?
     /// `<metric>/score` columns, with the metric's name and its justification column.
     let scores: [Score]
-    /// Per row, every cell's text lowercased, for text search.
-    let searchText: [String]
+    /// Every row's cells as lowercased UTF-8, one after another, and where each row starts: text
+    /// search is one byte scan over the whole table.
+    let searchBytes: [UInt8]
+    let rowStarts: [Int]
+    /// Per row, the key that pairs it with the same row of another run's table: its input, and which
+    /// repeat of that input it is.
+    let alignmentKeys: [String]
+    let rowByAlignmentKey: [String: Int]
 
     struct Score: Sendable {
         let name: String
@@ -38,7 +48,60 @@ final class EvaluationTable: Sendable {
                 name: metric, column: index, justification: columns.firstIndex(of: metric + "/justification"),
                 values: rows.map { $0.indices.contains(index) ? $0[index].doubleValue : nil })
         }
-        searchText = rows.map { row in row.map(\.text).joined(separator: "\u{1F}").lowercased() }
+        var bytes: [UInt8] = []
+        var starts: [Int] = []
+        starts.reserveCapacity(rows.count)
+        for row in rows {
+            starts.append(bytes.count)
+            for cell in row {
+                bytes += cell.text.lowercased().utf8
+                bytes.append(0x1F)
+            }
+        }
+        searchBytes = bytes
+        rowStarts = starts
+        var seen: [String: Int] = [:]
+        var keys: [String] = []
+        keys.reserveCapacity(rows.count)
+        for (i, row) in rows.enumerated() {
+            let input = inputColumn.map { row[$0].text } ?? String(i)
+            let n = seen[input, default: 0]
+            seen[input] = n + 1
+            keys.append("\(n)\u{1F}\(input)")
+        }
+        alignmentKeys = keys
+        rowByAlignmentKey = Dictionary(keys.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// The rows whose text contains `needle` (already lowercased), by scanning the table's bytes once.
+    func rowsContaining(_ needle: String) -> [Int] {
+        let pattern = Array(needle.utf8)
+        guard !pattern.isEmpty else { return Array(rows.indices) }
+        var found: [Int] = []
+        searchBytes.withUnsafeBytes { haystack in
+            pattern.withUnsafeBytes { needle in
+                guard let base = haystack.baseAddress, let first = needle.first, haystack.count >= needle.count else { return }
+                var offset = 0
+                while offset + needle.count <= haystack.count,
+                    let candidate = memchr(base + offset, Int32(first), haystack.count - needle.count - offset + 1)
+                {
+                    let position = base.distance(to: UnsafeRawPointer(candidate))
+                    guard memcmp(candidate, needle.baseAddress!, needle.count) == 0 else {
+                        offset = position + 1
+                        continue
+                    }
+                    // The row holding the hit: the last start at or before it.
+                    var (low, high) = (0, rowStarts.count - 1)
+                    while low < high {
+                        let middle = (low + high + 1) / 2
+                        if rowStarts[middle] <= position { low = middle } else { high = middle - 1 }
+                    }
+                    found.append(low)
+                    offset = low + 1 < rowStarts.count ? rowStarts[low + 1] : haystack.count
+                }
+            }
+        }
+        return found
     }
 
     /// Reads a split-orientation table; anything else is an `invalidInput` error naming the file.
@@ -68,11 +131,9 @@ final class EvaluationTable: Sendable {
 
     /// The rows passing a text search and a score range, in table order.
     func filter(text: String, metric: String?, minimum: Double?, maximum: Double?) -> [Int] {
-        let needle = text.lowercased()
         let score = metric.flatMap { name in scores.first { $0.name == name } }
         var matches: [Int] = []
-        for i in rows.indices {
-            if !needle.isEmpty, !searchText[i].contains(needle) { continue }
+        for i in rowsContaining(text.lowercased()) {
             if let score, minimum != nil || maximum != nil {
                 guard let v = score.values[i] else { continue }
                 if let minimum, v < minimum { continue }

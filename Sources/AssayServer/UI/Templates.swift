@@ -232,7 +232,8 @@ enum Templates {
         ul.files { list-style: none; padding: 0; } ul.files li { padding: 2px 0; }
         table.evaluation td { max-width: 42ch; } table.evaluation .cell { max-height: 9em; overflow: auto; white-space: pre-wrap; word-break: break-word; }
         table.evaluation td.score, table.evaluation td.num { white-space: nowrap; text-align: right; font-variant-numeric: tabular-nums; }
-        table.evaluation td.text { min-width: 16ch; }
+        table.evaluation td.text { min-width: 24ch; }
+        table.runs th.num { max-width: 14ch; overflow-wrap: anywhere; }
         details.invalid summary { color: var(--bad); font-weight: 600; } .justification { white-space: pre-wrap; max-width: 50ch; font-size: 0.9em; color: var(--muted); }
         tr.flagged { background: #fff6e5; } tr.flagged td:first-child { border-left: 4px solid var(--warn); }
         .pager { margin: 12px 0; display: flex; gap: 16px; }

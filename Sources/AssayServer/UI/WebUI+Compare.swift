@@ -73,39 +73,24 @@ extension WebUI {
         let metric = try page.query.string("metric").flatMap { names.contains($0) ? $0 : nil }
             ?? names.first { MetricDirection.greaterIsBetter($0) == true } ?? names.first
         let direction = metric.flatMap(MetricDirection.greaterIsBetter) ?? true
-        // Rows by input text; a repeated input pairs with its n-th repeat.
-        func index(_ table: EvaluationTable) -> [String: Int] {
-            var seen: [String: Int] = [:]
-            var keys: [String: Int] = [:]
-            for i in table.rows.indices {
-                let input = table.inputColumn.map { table.rows[i][$0].text } ?? String(i)
-                let n = seen[input, default: 0]
-                seen[input] = n + 1
-                keys["\(n)\u{1F}\(input)"] = i
-            }
-            return keys
-        }
-        let indexes = tables.map { $0.map(index) }
-        var baseKeys: [(key: String, row: Int)] = []
-        var seen: [String: Int] = [:]
-        for i in baseTable.rows.indices {
-            let input = baseTable.inputColumn.map { baseTable.rows[i][$0].text } ?? String(i)
-            let n = seen[input, default: 0]
-            seen[input] = n + 1
-            baseKeys.append(("\(n)\u{1F}\(input)", i))
-        }
+        // Rows pair by input text; a repeated input pairs with its n-th repeat.
+        let baseKeys = baseTable.alignmentKeys.enumerated().map { (key: $1, row: $0) }
+        let indexes = tables.map { $0?.rowByAlignmentKey }
+        let scoreColumns = tables.map { table in metric.flatMap { name in table?.scores.first { $0.name == name } } }
         func score(_ table: EvaluationTable?, _ row: Int?, _ name: String?) -> Double? {
             guard let table, let row, let name, let s = table.scores.first(where: { $0.name == name }) else { return nil }
             return s.values[row]
         }
         // The worst change (by the metric's direction) of any run against the baseline, per row.
         let ranked = baseKeys.map { entry -> (key: String, row: Int, change: Double?) in
-            let base = score(baseTable, entry.row, metric)
-            let changes = tables.indices.dropFirst().compactMap { t -> Double? in
-                guard let base, let value = score(tables[t], indexes[t]?[entry.key], metric) else { return nil }
-                return (value - base) * (direction ? 1 : -1)
+            guard let base = scoreColumns[0]?.values[entry.row] else { return (entry.key, entry.row, nil) }
+            var worst: Double?
+            for t in tables.indices.dropFirst() {
+                guard let row = indexes[t]?[entry.key], let value = scoreColumns[t]?.values[row] else { continue }
+                let change = (value - base) * (direction ? 1 : -1)
+                worst = min(worst ?? change, change)
             }
-            return (entry.key, entry.row, changes.min())
+            return (entry.key, entry.row, worst)
         }.sorted { a, b in
             switch (a.change, b.change) {
             case let (x?, y?): return x != y ? x < y : a.row < b.row

@@ -61,7 +61,7 @@ extension WebUI {
         }
         let base = "/experiments/\(HTML.path([experiment.id]))"
         var headers: [[String: Any]] = []
-        for (label, key, numeric) in [("Run", "attributes.run_name", false), ("Status", "attributes.status", false), ("Duration", "", true), ("Model", "params.model", false), ("Started", "attributes.start_time", false)]
+        for (label, key, numeric) in [("Run", "attributes.run_name", false), ("Status", "attributes.status", false), ("Duration", "", true), ("Model or dataset", "params.model", false), ("Started", "attributes.start_time", false)]
             + metricKeys.map({ ($0, "metrics.`\($0)`", true) })
         {
             var header: [String: Any] = ["label": label, "numeric": numeric]
@@ -79,7 +79,8 @@ extension WebUI {
         values["headers"] = headers
         values["runs"] = runs.map { run -> [String: Any] in
             let metrics = Dictionary(run.metrics.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
-            let model = run.params.first { $0.key == "model" }?.value ?? ""
+            // A live run names its model; a static evaluation, the dataset it scored.
+            let model = run.params.first { $0.key == "model" }?.value ?? run.params.first { $0.key == "dataset_name" }?.value ?? ""
             return [
                 "id": run.info.id, "name": run.info.name, "status": run.info.status.rawValue,
                 "duration": HTML.duration(run.info.endTime.map { $0 - run.info.startTime }), "model": model,
