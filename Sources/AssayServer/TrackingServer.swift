@@ -31,6 +31,8 @@ public struct TrackingServer: Sendable {
         public var maxJSONBytes = 16 << 20
         /// The largest artifact upload, in bytes.
         public var maxArtifactBytes = 4 << 30
+        /// The largest OTLP trace export, in bytes.
+        public var maxOTLPBytes = 16 << 20
 
         public init() {}
     }
@@ -82,6 +84,10 @@ public struct TrackingServer: Sendable {
         if let page = await ui.respond(to: request) { return page }
         do {
             try authorize(request)
+            if path == "/v1/traces" {
+                guard request.method == .post else { throw APIError("ENDPOINT_NOT_FOUND", "Send traces with POST /v1/traces.") }
+                return try await ingestTraces(request)
+            }
             for prefix in Self.artifactPrefixes where path == prefix || path.hasPrefix(prefix + "/") {
                 return try await artifactRequest(request, relative: String(path.dropFirst(prefix.count)))
             }
@@ -108,7 +114,7 @@ public struct TrackingServer: Sendable {
         }
     }
 
-    private func collect(_ request: inout Request, limit: Int) async throws -> [UInt8] {
+    func collect(_ request: inout Request, limit: Int) async throws -> [UInt8] {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             throw APIError.tooLarge("The request body (\(length) bytes) is larger than the limit of \(limit) bytes.")
         }

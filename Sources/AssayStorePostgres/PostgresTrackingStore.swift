@@ -11,7 +11,7 @@ import PostgresNIO
 /// try await store.migrate()
 /// defer { store.shutdown() }
 /// ```
-public final class PostgresTrackingStore: TrackingStore {
+public final class PostgresTrackingStore: TraceStore {
     private let client: PostgresClient
     private let runner: Task<Void, Never>
     private let logger = Logger(label: "assay.store.postgres")
@@ -71,13 +71,18 @@ public final class PostgresTrackingStore: TrackingStore {
             try await connection.query("SELECT pg_advisory_xact_lock(7382761)", logger: logger)
             try await connection.query("CREATE TABLE IF NOT EXISTS assay_migrations (name TEXT PRIMARY KEY)", logger: logger)
             let applied = try await connection.all("SELECT name FROM assay_migrations", as: String.self, logger: logger)
-            guard !applied.contains(Self.v1Name) else { return }
-            for statement in Self.v1 { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
-            let now = MetricPoint.now()
-            let location = root + "/0"
-            try await connection.query(
-                "INSERT INTO experiments VALUES (0, 'Default', \(location), 'active', \(now), \(now))", logger: logger)
-            try await connection.query("INSERT INTO assay_migrations VALUES (\(Self.v1Name))", logger: logger)
+            if !applied.contains(Self.v1Name) {
+                for statement in Self.v1 { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
+                let now = MetricPoint.now()
+                let location = root + "/0"
+                try await connection.query(
+                    "INSERT INTO experiments VALUES (0, 'Default', \(location), 'active', \(now), \(now))", logger: logger)
+                try await connection.query("INSERT INTO assay_migrations VALUES (\(Self.v1Name))", logger: logger)
+            }
+            if !applied.contains(Self.v2Name) {
+                for statement in Self.v2 { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
+                try await connection.query("INSERT INTO assay_migrations VALUES (\(Self.v2Name))", logger: logger)
+            }
         }
     }
 
@@ -128,6 +133,28 @@ public final class PostgresTrackingStore: TrackingStore {
             run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE, position INT NOT NULL,
             name TEXT NOT NULL, digest TEXT NOT NULL, source_type TEXT NOT NULL, source TEXT NOT NULL,
             schema TEXT, profile TEXT, tags TEXT NOT NULL, PRIMARY KEY (run_uuid, position))
+        """,
+    ]
+
+    static let v2Name = "v2: traces, spans, assessments"
+    static let v2 = [
+        """
+        CREATE TABLE traces (
+            trace_id TEXT PRIMARY KEY, experiment_id BIGINT NOT NULL REFERENCES experiments(experiment_id),
+            name TEXT NOT NULL, start_time BIGINT NOT NULL, end_time BIGINT NOT NULL, status TEXT NOT NULL, span_count INT NOT NULL,
+            model TEXT, input_tokens BIGINT, output_tokens BIGINT, inputs TEXT, outputs TEXT, context TEXT NOT NULL)
+        """,
+        "CREATE INDEX traces_by_experiment ON traces (experiment_id, start_time)",
+        """
+        CREATE TABLE spans (
+            trace_id TEXT NOT NULL, span_id TEXT NOT NULL, parent_span_id TEXT, name TEXT NOT NULL, kind TEXT NOT NULL,
+            start_time BIGINT NOT NULL, end_time BIGINT NOT NULL, status_code TEXT NOT NULL, status_message TEXT NOT NULL,
+            attributes TEXT NOT NULL, events TEXT NOT NULL, resource TEXT NOT NULL, PRIMARY KEY (trace_id, span_id))
+        """,
+        """
+        CREATE TABLE assessments (
+            trace_id TEXT NOT NULL, name TEXT NOT NULL, value DOUBLE PRECISION, rationale TEXT, run_uuid TEXT NOT NULL,
+            PRIMARY KEY (trace_id, name, run_uuid))
         """,
     ]
 
@@ -489,6 +516,120 @@ public final class PostgresTrackingStore: TrackingStore {
         }
     }
 
+
+    // MARK: - Traces
+
+    public func ingest(_ spans: [SpanRecord], experimentID: String) async throws(AssayError) {
+        guard !spans.isEmpty else { return }
+        guard let experiment = Int64(try await experiment(id: experimentID).id) else { return }
+        try await transaction { connection, logger in
+            for span in spans {
+                let json = span.storedJSON
+                try await connection.query(
+                    """
+                    INSERT INTO spans VALUES (\(span.traceID), \(span.spanID), \(span.parentSpanID), \(span.name), \(span.kind),
+                        \(span.startTimeNanos), \(span.endTimeNanos), \(span.statusCode), \(span.statusMessage), \(json.attributes),
+                        \(json.events), \(json.resource))
+                    ON CONFLICT (trace_id, span_id) DO UPDATE SET parent_span_id = EXCLUDED.parent_span_id, name = EXCLUDED.name,
+                        kind = EXCLUDED.kind, start_time = EXCLUDED.start_time, end_time = EXCLUDED.end_time,
+                        status_code = EXCLUDED.status_code, status_message = EXCLUDED.status_message, attributes = EXCLUDED.attributes,
+                        events = EXCLUDED.events, resource = EXCLUDED.resource
+                    """, logger: logger)
+            }
+            for traceID in Set(spans.map(\.traceID)) {
+                let owner = try await connection.all("SELECT experiment_id FROM traces WHERE trace_id = \(traceID)", as: Int64.self, logger: logger).first ?? experiment
+                let all = try await Self.spans(connection, logger, traceID)
+                let s = TraceSummary.make(traceID: traceID, experimentID: String(owner), spans: all)
+                let (inputTokens, outputTokens) = (s.inputTokens.map(Int64.init), s.outputTokens.map(Int64.init))
+                try await connection.query(
+                    """
+                    INSERT INTO traces VALUES (\(traceID), \(owner), \(s.name), \(s.startTimeNanos), \(s.endTimeNanos), \(s.status),
+                        \(s.spanCount), \(s.model), \(inputTokens), \(outputTokens), \(s.inputs), \(s.outputs), \(s.contextJSON))
+                    ON CONFLICT (trace_id) DO UPDATE SET name = EXCLUDED.name, start_time = EXCLUDED.start_time,
+                        end_time = EXCLUDED.end_time, status = EXCLUDED.status, span_count = EXCLUDED.span_count, model = EXCLUDED.model,
+                        input_tokens = EXCLUDED.input_tokens, output_tokens = EXCLUDED.output_tokens, inputs = EXCLUDED.inputs,
+                        outputs = EXCLUDED.outputs, context = EXCLUDED.context
+                    """, logger: logger)
+            }
+        }
+    }
+
+    private static func spans(_ connection: PostgresConnection, _ logger: Logger, _ traceID: String) async throws -> [SpanRecord] {
+        try await connection.all(
+            "SELECT span_id, parent_span_id, name, kind, start_time, end_time, status_code, status_message, attributes, events, resource FROM spans WHERE trace_id = \(traceID) ORDER BY start_time, span_id",
+            as: (String, String?, String, String, Int64, Int64, String, String, String, String, String).self, logger: logger
+        ).map {
+            SpanRecord.stored(
+                traceID: traceID, spanID: $0.0, parentSpanID: $0.1, name: $0.2, kind: $0.3, start: $0.4, end: $0.5, statusCode: $0.6,
+                statusMessage: $0.7, attributes: $0.8, events: $0.9, resource: $0.10)
+        }
+    }
+
+    private static let summaryColumns =
+        "trace_id, experiment_id, name, start_time, end_time, status, span_count, model, input_tokens, output_tokens, inputs, outputs, context"
+
+    private static func summaries(_ connection: PostgresConnection, _ logger: Logger, _ query: PostgresQuery) async throws -> [TraceSummary] {
+        typealias Columns = (String, Int64, String, Int64, Int64, String, Int32, String?, Int64?, Int64?, String?, String?, String)
+        let rows: [Columns] = try await connection.all(query, as: Columns.self, logger: logger)
+        var summaries: [TraceSummary] = []
+        for row in rows {
+            let inputTokens: Int? = row.8.map { Int($0) }
+            let outputTokens: Int? = row.9.map { Int($0) }
+            summaries.append(
+                TraceSummary(
+                    traceID: row.0, experimentID: String(row.1), name: row.2, startTimeNanos: row.3, endTimeNanos: row.4, status: row.5,
+                    spanCount: Int(row.6), model: row.7, inputTokens: inputTokens, outputTokens: outputTokens, inputs: row.10,
+                    outputs: row.11, context: TraceSummary.context(fromJSON: row.12)))
+        }
+        return summaries
+    }
+
+    public func traces(in experimentID: String, since: Int64?, limit: Int, offset: Int) async throws(AssayError) -> [TraceSummary] {
+        guard let experiment = Int64(experimentID) else { return [] }
+        let from = since ?? Int64.min
+        let (limit, offset) = (Int64(limit), Int64(offset))
+        return try await transaction { connection, logger in
+            let query = PostgresQuery(
+                unsafeSQL: "SELECT \(Self.summaryColumns) FROM traces WHERE experiment_id = $1 AND start_time >= $2 ORDER BY start_time DESC, trace_id LIMIT $3 OFFSET $4",
+                binds: {
+                    var binds = PostgresBindings()
+                    binds.append(experiment)
+                    binds.append(from)
+                    binds.append(limit)
+                    binds.append(offset)
+                    return binds
+                }())
+            return try await Self.summaries(connection, logger, query)
+        }
+    }
+
+    public func trace(id: String) async throws(AssayError) -> (TraceSummary, [SpanRecord], [TraceAssessment]) {
+        let found: (TraceSummary, [SpanRecord], [TraceAssessment])? = try await transaction { connection, logger in
+            var binds = PostgresBindings()
+            binds.append(id)
+            let query = PostgresQuery(unsafeSQL: "SELECT \(Self.summaryColumns) FROM traces WHERE trace_id = $1", binds: binds)
+            guard let summary = try await Self.summaries(connection, logger, query).first else { return nil }
+            let assessments = try await connection.all(
+                "SELECT name, value, rationale, run_uuid FROM assessments WHERE trace_id = \(id) ORDER BY run_uuid, name",
+                as: (String, Double?, String?, String).self, logger: logger
+            ).map { TraceAssessment(traceID: id, name: $0.0, value: $0.1, rationale: $0.2, runID: $0.3) }
+            return (summary, try await Self.spans(connection, logger, id), assessments)
+        }
+        guard let found else { throw AssayError(.notFound, "No trace with id \(id)") }
+        return found
+    }
+
+    public func logAssessments(_ assessments: [TraceAssessment]) async throws(AssayError) {
+        try await transaction { connection, logger in
+            for a in assessments {
+                try await connection.query(
+                    """
+                    INSERT INTO assessments VALUES (\(a.traceID), \(a.name), \(a.value), \(a.rationale), \(a.runID))
+                    ON CONFLICT (trace_id, name, run_uuid) DO UPDATE SET value = EXCLUDED.value, rationale = EXCLUDED.rationale
+                    """, logger: logger)
+            }
+        }
+    }
 }
 
 extension PostgresConnection {

@@ -1,3 +1,4 @@
+import Assay
 import GRDB
 
 /// SQL LIKE matching (`%` any run of characters, `_` exactly one) with the case rule MLflow's search
@@ -9,33 +10,6 @@ enum LikePattern {
             return false
         }
         let caseSensitive = (Int.fromDatabaseValue(values[2]) ?? 1) != 0
-        return caseSensitive ? matches(pattern, value) : matches(pattern.lowercased(), value.lowercased())
-    }
-
-    /// Whether `value` matches `pattern`; iterative, with one backtrack point per `%` (linear-ish, no recursion).
-    static func matches(_ pattern: String, _ value: String) -> Bool {
-        let p = Array(pattern.unicodeScalars)
-        let v = Array(value.unicodeScalars)
-        var (i, j) = (0, 0)
-        var star: Int? = nil
-        var mark = 0
-        while j < v.count {
-            if i < p.count, p[i] == "%" {
-                star = i
-                mark = j
-                i += 1
-            } else if i < p.count, p[i] == "_" || p[i] == v[j] {
-                i += 1
-                j += 1
-            } else if let s = star {
-                i = s + 1
-                mark += 1
-                j = mark
-            } else {
-                return false
-            }
-        }
-        while i < p.count, p[i] == "%" { i += 1 }
-        return i == p.count
+        return caseSensitive ? SearchFilter.like(pattern, value) : SearchFilter.like(pattern.lowercased(), value.lowercased())
     }
 }

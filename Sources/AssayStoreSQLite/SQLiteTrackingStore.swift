@@ -9,7 +9,7 @@ import GRDB
 /// let store = try SQLiteTrackingStore(path: "assay.db")
 /// let run = try await store.createRun(in: "0", named: nil, startTime: MetricPoint.now(), userID: nil, tags: [])
 /// ```
-public final class SQLiteTrackingStore: TrackingStore {
+public final class SQLiteTrackingStore: TraceStore {
     private let writer: any DatabaseWriter
     /// The root that new experiments' artifact locations are made from.
     public let artifactRoot: String
@@ -101,6 +101,26 @@ public final class SQLiteTrackingStore: TrackingStore {
             try db.execute(
                 sql: "INSERT INTO experiments VALUES (0, 'Default', ?, 'active', ?, ?)",
                 arguments: [self.artifactRoot + "/0", now, now])
+        }
+        migrator.registerMigration("v2: traces, spans, assessments") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE traces (
+                        trace_id TEXT PRIMARY KEY,
+                        experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id),
+                        name TEXT NOT NULL, start_time INTEGER NOT NULL, end_time INTEGER NOT NULL, status TEXT NOT NULL,
+                        span_count INTEGER NOT NULL, model TEXT, input_tokens INTEGER, output_tokens INTEGER,
+                        inputs TEXT, outputs TEXT, context TEXT NOT NULL);
+                    CREATE INDEX traces_by_experiment ON traces (experiment_id, start_time);
+                    CREATE TABLE spans (
+                        trace_id TEXT NOT NULL, span_id TEXT NOT NULL, parent_span_id TEXT, name TEXT NOT NULL, kind TEXT NOT NULL,
+                        start_time INTEGER NOT NULL, end_time INTEGER NOT NULL, status_code TEXT NOT NULL, status_message TEXT NOT NULL,
+                        attributes TEXT NOT NULL, events TEXT NOT NULL, resource TEXT NOT NULL,
+                        PRIMARY KEY (trace_id, span_id));
+                    CREATE TABLE assessments (
+                        trace_id TEXT NOT NULL, name TEXT NOT NULL, value REAL, rationale TEXT, run_uuid TEXT NOT NULL,
+                        PRIMARY KEY (trace_id, name, run_uuid));
+                    """)
         }
         do {
             try migrator.migrate(writer)
@@ -457,5 +477,78 @@ public final class SQLiteTrackingStore: TrackingStore {
         return MetricPoint(key: row["key"], value: isNaN == 1 ? .nan : (value ?? .nan), timestamp: row["timestamp"], step: row["step"])
     }
 
-}
 
+    // MARK: - Traces
+
+    public func ingest(_ spans: [SpanRecord], experimentID: String) async throws(AssayError) {
+        guard !spans.isEmpty else { return }
+        guard let experiment = Int64(try await experiment(id: experimentID).id) else { return }
+        try await perform { db in
+            let upsert = try db.cachedStatement(
+                sql: "INSERT OR REPLACE INTO spans VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            for span in spans {
+                let json = span.storedJSON
+                try upsert.execute(arguments: [
+                    span.traceID, span.spanID, span.parentSpanID, span.name, span.kind, span.startTimeNanos, span.endTimeNanos,
+                    span.statusCode, span.statusMessage, json.attributes, json.events, json.resource,
+                ])
+            }
+            for traceID in Set(spans.map(\.traceID)) {
+                let owner = try Int64.fetchOne(db, sql: "SELECT experiment_id FROM traces WHERE trace_id = ?", arguments: [traceID]) ?? experiment
+                let all = try Self.spans(db, traceID)
+                let summary = TraceSummary.make(traceID: traceID, experimentID: String(owner), spans: all)
+                try db.cachedStatement(sql: "INSERT OR REPLACE INTO traces VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").execute(arguments: [
+                    traceID, owner, summary.name, summary.startTimeNanos, summary.endTimeNanos, summary.status, summary.spanCount,
+                    summary.model, summary.inputTokens, summary.outputTokens, summary.inputs, summary.outputs, summary.contextJSON,
+                ])
+            }
+        }
+    }
+
+    private static func spans(_ db: Database, _ traceID: String) throws -> [SpanRecord] {
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM spans WHERE trace_id = ? ORDER BY start_time, span_id"), arguments: [traceID]).map { row in
+            SpanRecord.stored(
+                traceID: row["trace_id"], spanID: row["span_id"], parentSpanID: row["parent_span_id"], name: row["name"], kind: row["kind"],
+                start: row["start_time"], end: row["end_time"], statusCode: row["status_code"], statusMessage: row["status_message"],
+                attributes: row["attributes"], events: row["events"], resource: row["resource"])
+        }
+    }
+
+    private static func summary(_ row: Row) -> TraceSummary {
+        let experimentID: Int64 = row["experiment_id"]
+        return TraceSummary(
+            traceID: row["trace_id"], experimentID: String(experimentID), name: row["name"], startTimeNanos: row["start_time"],
+            endTimeNanos: row["end_time"], status: row["status"], spanCount: row["span_count"], model: row["model"],
+            inputTokens: row["input_tokens"], outputTokens: row["output_tokens"], inputs: row["inputs"], outputs: row["outputs"],
+            context: TraceSummary.context(fromJSON: row["context"]))
+    }
+
+    public func traces(in experimentID: String, since: Int64?, limit: Int, offset: Int) async throws(AssayError) -> [TraceSummary] {
+        guard let experiment = Int64(experimentID) else { return [] }
+        return try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM traces WHERE experiment_id = ? AND start_time >= ? ORDER BY start_time DESC, trace_id LIMIT ? OFFSET ?",
+                arguments: [experiment, since ?? Int64.min, limit, offset]
+            ).map(Self.summary)
+        }
+    }
+
+    public func trace(id: String) async throws(AssayError) -> (TraceSummary, [SpanRecord], [TraceAssessment]) {
+        let found: (TraceSummary, [SpanRecord], [TraceAssessment])? = try await read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM traces WHERE trace_id = ?", arguments: [id]) else { return nil }
+            let assessments = try Row.fetchAll(db, sql: "SELECT * FROM assessments WHERE trace_id = ? ORDER BY run_uuid, name", arguments: [id]).map {
+                TraceAssessment(traceID: $0["trace_id"], name: $0["name"], value: $0["value"], rationale: $0["rationale"], runID: $0["run_uuid"])
+            }
+            return (Self.summary(row), try Self.spans(db, id), assessments)
+        }
+        guard let found else { throw AssayError(.notFound, "No trace with id \(id)") }
+        return found
+    }
+
+    public func logAssessments(_ assessments: [TraceAssessment]) async throws(AssayError) {
+        try await perform { db in
+            let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO assessments VALUES (?, ?, ?, ?, ?)")
+            for a in assessments { try statement.execute(arguments: [a.traceID, a.name, a.value, a.rationale, a.runID]) }
+        }
+    }
+}

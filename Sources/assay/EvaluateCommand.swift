@@ -35,8 +35,17 @@ struct EvaluateCommand: AsyncParsableCommand {
             so far and prints their results.
             """)
 
-    @Argument(help: "The dataset file (.csv, .jsonl or .json).")
-    var data: String
+    @Argument(help: "The dataset file (.csv, .jsonl or .json); or give --traces.")
+    var data: String?
+
+    @Option(help: "Evaluate the traces recorded in this experiment (name or id) instead of a dataset file: their inputs, outputs and retrieved context, without calling the model again.")
+    var traces: String?
+
+    @Option(help: "With --traces, only traces matching this filter, e.g. \"model = 'gpt-4o' and latency_ms > 500 and status != 'ERROR'\" (attributes: trace_id, name, status, model, latency_ms, input_tokens, output_tokens, span_count).")
+    var traceFilter: String?
+
+    @Option(help: "With --traces, only traces started since then: an ISO 8601 date or time (2026-11-29, 2026-11-29T06:00:00Z) or a span back from now (30m, 24h, 7d).")
+    var since: String?
 
     @Option(help: "The model type, which picks the default metrics: \(ModelType.allCases.map(\.rawValue).joined(separator: ", ")).")
     var modelType: String?
@@ -91,8 +100,8 @@ struct EvaluateCommand: AsyncParsableCommand {
     @OptionGroup(title: "Live model")
     var live: ModelOptions
 
-    @Option(help: "The experiment the run is recorded in (created when new).")
-    var experiment = "Default"
+    @Option(help: "The experiment the run is recorded in, created when new (default: Default, or with --traces the traces' experiment).")
+    var experiment: String?
 
     @Option(help: "The run's name (default: made up).")
     var runName: String?
@@ -102,6 +111,15 @@ struct EvaluateCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Tracking")
     var tracking: TrackingOptions
+
+    func validate() throws {
+        guard (data == nil) != (traces == nil) else {
+            throw ValidationError("give a dataset file or --traces EXPERIMENT (one of them)")
+        }
+        if traces == nil, traceFilter != nil || since != nil {
+            throw ValidationError("--trace-filter and --since go with --traces")
+        }
+    }
 
     func run() async throws {
         var configuration = EvaluationConfiguration()
@@ -188,7 +206,17 @@ struct EvaluateCommand: AsyncParsableCommand {
         } else {
             datasetFormat = nil
         }
-        let dataset = try Dataset(contentsOf: data, format: datasetFormat)
+        var traceSource: TraceSource?
+        let dataset: Dataset
+        if let traces {
+            let source = try await TraceSource.load(
+                experiment: traces, filter: traceFilter, since: since, tracking: tracking)
+            traceSource = source
+            dataset = source.dataset
+        } else {
+            dataset = try Dataset(contentsOf: data ?? "", format: datasetFormat)
+        }
+        let predictions = self.predictions ?? (traces != nil && live.model == nil ? "outputs" : nil)
         let model = models.model
         // Open the tracking store before the work, so that a bad tracking URI fails first.
         let recorder = noTracking || live.dryRun ? nil : try await tracking.open()
@@ -247,11 +275,18 @@ struct EvaluateCommand: AsyncParsableCommand {
         if let outputJson { print("\nWrote \(outputJson)") }
         if let artifactsDir { print("Wrote the artifacts to \(artifactsDir)") }
         if let (store, artifacts) = recorder {
+            let recordedExperiment = experiment ?? traceSource?.experiment.name ?? "Default"
             var details = RunRecorder.Details()
-            details.dataset = DatasetInput(
-                name: dataset.name, digest: TrackingOptions.digest(of: data) ?? "", sourceType: "local",
-                source: DataValue.object(["path": .string(data)]).description,
-                profile: DataValue.object(["num_rows": .int(result.rowCount)]).description)
+            if let traceSource {
+                details.dataset = traceSource.input(rows: result.rowCount)
+                details.params.append(KeyValue("traces_experiment", traceSource.experiment.name))
+                if let traceFilter { details.params.append(KeyValue("trace_filter", traceFilter)) }
+            } else if let data {
+                details.dataset = DatasetInput(
+                    name: dataset.name, digest: TrackingOptions.digest(of: data) ?? "", sourceType: "local",
+                    source: DataValue.object(["path": .string(data)]).description,
+                    profile: DataValue.object(["num_rows": .int(result.rowCount)]).description)
+            }
             if let model {
                 details.params.append(KeyValue("model", model.identifier))
                 details.params.append(KeyValue("prompt", DataValue.list(model.messageTemplates.map {
@@ -266,8 +301,12 @@ struct EvaluateCommand: AsyncParsableCommand {
             if let judge = models.defaultJudge { details.params.append(KeyValue("judge", judge.identifier)) }
             if live.judgeRepeats > 1 { details.params.append(KeyValue("judge_repeats", String(live.judgeRepeats))) }
             let run = try await RunRecorder(store: store, artifacts: artifacts)
-                .record(result, experiment: experiment, runName: runName, details: details)
-            print("\nRecorded run \(run.id) (\(run.name)) in experiment '\(experiment)'; see `assay runs show \(run.id.prefix(8))`")
+                .record(result, experiment: recordedExperiment, runName: runName, details: details)
+            print("\nRecorded run \(run.id) (\(run.name)) in experiment '\(recordedExperiment)'; see `assay runs show \(run.id.prefix(8))`")
+            if let traceSource {
+                let count = try await traceSource.recordScores(result, run: run)
+                print("Attached \(count) scores to the \(traceSource.traces.count) traces of '\(traceSource.experiment.name)'")
+            }
         }
         if result.usage.interrupted { throw ExitCode(130) }
     }

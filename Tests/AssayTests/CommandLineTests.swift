@@ -104,7 +104,7 @@ import Testing
         #expect(metric.stderr.contains("unknown metric 'bleuu'; known metrics:"))
         let usage = try Self.run(["evaluate"])
         #expect(usage.status == 2)
-        #expect(usage.stderr.contains("Missing expected argument"))
+        #expect(usage.stderr.contains("give a dataset file or --traces EXPERIMENT"))
     }
 
     @Test func outputIsNotLeftHalfWrittenOnError() throws {

@@ -17,6 +17,8 @@ public struct SearchFilter: Sendable, Equatable {
         case runs
         /// Experiments (`experiments/search`).
         case experiments
+        /// Traces (`assay evaluate --traces --trace-filter`): attributes only.
+        case traces
     }
 
     /// The AND-ed comparisons, in the order written.
@@ -43,6 +45,61 @@ public struct SearchFilter: Sendable, Equatable {
             tokens.removeFirst()
             guard !tokens.isEmpty else { throw .invalidInput("Invalid filter '\(text ?? "")': nothing after AND") }
         }
+    }
+
+    /// Whether attribute values pass every condition (for filters evaluated in memory, such as trace
+    /// filters); a missing value never matches.
+    public func matches(_ values: [String: DataValue]) -> Bool {
+        conditions.allSatisfy { condition in
+            guard let value = values[condition.key.key], !value.isNull else { return false }
+            switch (condition.comparator, condition.value) {
+            case (.like, .string(let p)): return Self.like(p, value.text)
+            case (.ilike, .string(let p)): return Self.like(p.lowercased(), value.text.lowercased())
+            case (.in, .list(let items)): return items.contains(value.text)
+            case (.notIn, .list(let items)): return !items.contains(value.text)
+            case (let c, .string(let s)): return c == .equal ? value.text == s : c == .notEqual ? value.text != s : false
+            case (let c, .number(let n)):
+                guard let v = value.doubleValue else { return false }
+                switch c {
+                case .equal: return v == n
+                case .notEqual: return v != n
+                case .greater: return v > n
+                case .greaterOrEqual: return v >= n
+                case .less: return v < n
+                case .lessOrEqual: return v <= n
+                default: return false
+                }
+            default: return false
+            }
+        }
+    }
+
+    /// SQL LIKE, case-sensitive: `%` any run of characters, `_` exactly one (iterative, one backtrack
+    /// point per `%`).
+    public static func like(_ pattern: String, _ value: String) -> Bool {
+        let p = Array(pattern.unicodeScalars)
+        let v = Array(value.unicodeScalars)
+        var (i, j) = (0, 0)
+        var star: Int? = nil
+        var mark = 0
+        while j < v.count {
+            if i < p.count, p[i] == "%" {
+                star = i
+                mark = j
+                i += 1
+            } else if i < p.count, p[i] == "_" || p[i] == v[j] {
+                i += 1
+                j += 1
+            } else if let s = star {
+                i = s + 1
+                mark += 1
+                j = mark
+            } else {
+                return false
+            }
+        }
+        while i < p.count, p[i] == "%" { i += 1 }
+        return i == p.count
     }
 
     /// The filter in the grammar it was parsed from (keys backticked, strings single-quoted), for
@@ -207,12 +264,18 @@ public struct SearchKey: Sendable, Equatable, CustomStringConvertible {
     static let experimentTextAttributes = ["name", "experiment_id"]
     static let experimentNumberAttributes = ["creation_time", "last_update_time"]
     static let datasetFields = ["name", "digest"]
+    static let traceTextAttributes = ["trace_id", "name", "status", "model"]
+    static let traceNumberAttributes = ["latency_ms", "input_tokens", "output_tokens", "span_count"]
 
     var isNumeric: Bool {
         switch entity {
         case .metric: true
         case .attribute:
-            (subject == .runs ? Self.runNumberAttributes : Self.experimentNumberAttributes).contains(key)
+            switch subject {
+            case .runs: Self.runNumberAttributes.contains(key)
+            case .experiments: Self.experimentNumberAttributes.contains(key)
+            case .traces: Self.traceNumberAttributes.contains(key)
+            }
         default: false
         }
     }
@@ -258,16 +321,21 @@ public struct SearchKey: Sendable, Equatable, CustomStringConvertible {
         case ("metric", .runs), ("metrics", .runs): entity = .metric
         case ("param", .runs), ("params", .runs), ("parameter", .runs), ("parameters", .runs): entity = .param
         case ("tag", _), ("tags", _): entity = .tag
-        case ("attribute", _), ("attributes", _), ("attr", _), ("run", .runs): entity = .attribute
+        case ("attribute", _), ("attributes", _), ("attr", _), ("run", .runs), ("trace", .traces): entity = .attribute
         case ("dataset", .runs), ("datasets", .runs): entity = .dataset
         default:
             throw .invalidInput(
-                "Invalid entity type '\(entityName)'. Valid values are \(subject == .runs ? "['metric', 'parameter', 'tag', 'attribute', 'dataset']" : "['tag', 'attribute']")")
+                "Invalid entity type '\(entityName)'. Valid values are \(subject == .runs ? "['metric', 'parameter', 'tag', 'attribute', 'dataset']" : subject == .experiments ? "['tag', 'attribute']" : "['attribute']")")
         }
         switch entity {
         case .attribute:
             let canonical = canonicalAttribute(key, subject)
-            let valid = subject == .runs ? runTextAttributes + runNumberAttributes : experimentTextAttributes + experimentNumberAttributes
+            let valid: [String]
+            switch subject {
+            case .runs: valid = runTextAttributes + runNumberAttributes
+            case .experiments: valid = experimentTextAttributes + experimentNumberAttributes
+            case .traces: valid = traceTextAttributes + traceNumberAttributes
+            }
             guard valid.contains(canonical) else {
                 throw .invalidInput("Invalid attribute key '\(key)' specified. Valid keys are '\(valid)'")
             }
