@@ -164,6 +164,7 @@ let package = Package(
             dependencies: [
                 "Assay", "AssayServer", "AssayStoreSQLite", "AssayTesting", "assay",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -53,7 +53,7 @@ enum Templates {
 
     static let runs = """
         <h1>{{name}}</h1>
-        <p class="muted">Experiment {{id}} · {{count}} active runs{{#deleted}} · <a href="{{deleted}}">show deleted runs</a>{{/deleted}} · <a href="{{columnsHref}}">{{columnsLabel}}</a></p>
+        <p class="muted">Experiment {{id}} · {{count}} active runs · <a href="/experiments/{{id}}/traces">traces</a>{{#deleted}} · <a href="{{deleted}}">show deleted runs</a>{{/deleted}} · <a href="{{columnsHref}}">{{columnsLabel}}</a></p>
         <form method="get" class="filter" role="search">
         <label for="filter">Filter runs</label>
         <input id="filter" name="filter" value="{{filter}}" placeholder="metrics.`exact_match/v1` &gt; 0.5 and params.model = 'gpt'" size="64">
@@ -188,6 +188,52 @@ enum Templates {
         {{/rowsSection}}
         """
 
+    static let traces = """
+        <h1>Traces of {{name}}</h1>
+        <p class="muted">Newest first · <a href="/experiments/{{id}}">runs</a></p>
+        {{#hasTraces}}
+        <div class="scroll"><table class="data">
+        <thead><tr><th scope="col">Started</th><th scope="col">Root span</th><th scope="col">Model</th><th scope="col" class="num">Latency</th><th scope="col" class="num">Tokens in / out</th><th scope="col">Status</th><th scope="col">Input</th></tr></thead>
+        <tbody>
+        {{#traces}}<tr><td class="nowrap">{{started}}</td><td><a href="/traces/{{id}}">{{name}}</a></td><td>{{model}}</td><td class="num">{{latency}}</td><td class="num">{{tokens}}</td><td><span class="status {{status}}">{{status}}</span></td><td class="wrap">{{input}}</td></tr>
+        {{/traces}}
+        </tbody></table></div>
+        {{/hasTraces}}
+        {{^traces}}<p>No traces yet. Send OpenTelemetry spans to <code>/v1/traces</code> with the header <code>x-assay-experiment: {{name}}</code>.</p>{{/traces}}
+        <nav class="pager" aria-label="Pages">{{#previous}}<a href="{{previous}}">← Newer</a>{{/previous}} {{#next}}<a href="{{next}}">Older →</a>{{/next}}</nav>
+        """
+
+    static let trace = """
+        <h1>{{name}} <span class="status {{status}}">{{status}}</span></h1>
+        <dl class="facts">
+        <dt>Trace ID</dt><dd class="mono">{{id}}</dd>
+        <dt>Started</dt><dd>{{started}}</dd>
+        <dt>Latency</dt><dd>{{latency}}</dd>
+        <dt>Model</dt><dd>{{model}}</dd>
+        <dt>Tokens</dt><dd>{{tokens}}</dd>
+        </dl>
+        <div class="columns">
+        <section aria-labelledby="in-h"><h2 id="in-h">Input</h2><div class="output">{{input}}</div></section>
+        <section aria-labelledby="out-h"><h2 id="out-h">Output</h2><div class="output">{{output}}</div></section>
+        </div>
+        {{#hasContext}}<section aria-labelledby="ctx-h"><h2 id="ctx-h">Retrieved context</h2><ol>{{#context}}<li class="wrap">{{.}}</li>{{/context}}</ol></section>{{/hasContext}}
+        <section aria-labelledby="as-h"><h2 id="as-h">Scores</h2>
+        {{#hasAssessments}}<table class="data compact"><thead><tr><th scope="col">Metric</th><th scope="col" class="num">Score</th><th scope="col">Why</th><th scope="col">Run</th></tr></thead><tbody>
+        {{#assessments}}<tr><td class="mono">{{name}}</td><td class="num">{{value}}</td><td class="wrap">{{rationale}}</td><td><a href="/runs/{{runID}}">{{runName}}</a></td></tr>{{/assessments}}
+        </tbody></table>{{/hasAssessments}}
+        {{^assessments}}<p class="muted">Not evaluated yet: <code>assay evaluate --traces EXPERIMENT --metrics toxicity --judge URI</code>.</p>{{/assessments}}
+        </section>
+        <section aria-labelledby="spans-h"><h2 id="spans-h">Spans</h2>
+        <ol class="spans">
+        {{#spans}}<li style="--depth: {{depth}}">
+        <div class="span-row"><span class="span-name">{{name}}</span> <span class="muted">{{kind}} · {{duration}}</span>{{#error}} <span class="status ERROR">error</span>{{/error}}
+        <span class="timeline" aria-hidden="true"><span class="bar" style="margin-left: {{offset}}%; width: {{width}}%"></span></span></div>
+        <details><summary>Attributes and events</summary><pre class="artifact">{{detail}}</pre></details>
+        </li>{{/spans}}
+        </ol>
+        </section>
+        """
+
     static let message = """
         <h1>{{title}}</h1>
         <p>{{message}}</p>
@@ -245,6 +291,9 @@ enum Templates {
         ul.scores { list-style: none; padding: 0; margin: 4px 0 0; font-size: 0.9em; }
         pre.artifact { background: var(--soft); padding: 12px; overflow: auto; max-height: 80vh; white-space: pre-wrap; word-break: break-word; }
         .stack { display: grid; gap: 8px; max-width: 320px; }
+        ol.spans { list-style: none; padding: 0; } ol.spans li { padding: 4px 0; border-bottom: 1px solid var(--line); } ol.spans .span-name, ol.spans details { padding-left: calc(var(--depth) * 20px); }
+        .span-row { display: grid; grid-template-columns: minmax(200px, 1fr) 2fr; gap: 8px; align-items: center; } .span-name { font-weight: 600; }
+        .timeline { display: block; background: var(--soft); height: 10px; border-radius: 3px; grid-column: 2; } .timeline .bar { display: block; height: 10px; background: var(--accent); border-radius: 3px; min-width: 2px; }
         """
 
     /// Progressive enhancement only: every view works without it.

@@ -30,6 +30,7 @@ struct WebUI: Sendable {
             ("layout", Templates.layout), ("login", Templates.login), ("experiments", Templates.experiments),
             ("runs", Templates.runs), ("run", Templates.run), ("evaluationTable", Templates.evaluationTable),
             ("artifact", Templates.artifact), ("compare", Templates.compare), ("message", Templates.message),
+            ("traces", Templates.traces), ("trace", Templates.trace),
         ]
         for (name, text) in templates { try library.register(text, named: name) }
         self.library = library
@@ -49,7 +50,7 @@ struct WebUI: Sendable {
         switch (request.method, segments.first) {
         case (.get, "static"):
             return Self.asset(segments.dropFirst().joined(separator: "/"))
-        case (.get, nil), (.get, "experiments"), (.get, "runs"), (.get, "compare"), (.get, "login"), (.post, "login"),
+        case (.get, nil), (.get, "experiments"), (.get, "runs"), (.get, "compare"), (.get, "traces"), (.get, "login"), (.post, "login"),
             (.post, "logout"), (.post, "runs"):
             break
         default:
@@ -75,6 +76,8 @@ struct WebUI: Sendable {
             switch segments.first {
             case nil: return try await experimentsPage(page)
             case "experiments" where segments.count == 2: return try await runsPage(page, experimentID: segments[1])
+            case "experiments" where segments.count == 3 && segments[2] == "traces": return try await tracesPage(page, experimentID: segments[1])
+            case "traces" where segments.count == 2: return try await tracePage(page, traceID: segments[1])
             case "runs" where segments.count == 2: return try await runPage(page, runID: segments[1])
             case "runs" where segments.count > 3 && segments[2] == "artifacts":
                 return try await artifactPage(page, runID: segments[1], path: segments.dropFirst(3).joined(separator: "/"), download: false)
