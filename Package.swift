@@ -147,7 +147,7 @@ let package = Package(
         .testTarget(
             name: "AssayTests",
             // The command-line tests run the built `assay` executable.
-            dependencies: ["Assay", "AssayTesting", "assay"],
+            dependencies: ["Assay", "AssayStoreSQLite", "AssayTesting", "assay"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),

@@ -69,9 +69,10 @@ struct TraceSource {
     func recordScores(_ result: EvaluationResult, run: RunInfo) async throws -> Int {
         let columns = result.table.columns
         guard let idColumn = columns.firstIndex(of: "trace_id") else { return 0 }
+        // Per-row metric columns: `<metric>/score`, and token_count and latency, which MLflow names bare.
         let scores = columns.enumerated().compactMap { index, name -> (String, Int, Int?)? in
-            guard name.hasSuffix("/score") else { return nil }
-            let metric = String(name.dropLast("/score".count))
+            guard name.hasSuffix("/score") || ((name == "token_count" || name == "latency") && index > 0) else { return nil }
+            let metric = name.hasSuffix("/score") ? String(name.dropLast("/score".count)) : name
             return (metric, index, columns.firstIndex(of: metric + "/justification"))
         }
         var assessments: [TraceAssessment] = []
