@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "AssayStorePostgres", targets: ["AssayStorePostgres"]),
         .library(name: "AssayStoreREST", targets: ["AssayStoreREST"]),
         .library(name: "AssayServer", targets: ["AssayServer"]),
+        .library(name: "AssayTracing", targets: ["AssayTracing"]),
         .executable(name: "assay", targets: ["assay"]),
     ],
     dependencies: [
@@ -102,6 +103,27 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "AssayTracing",
+            dependencies: [
+                "Assay",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // An app traced with AssayTracing: swift run traced-chat --help
+        .executableTarget(
+            name: "traced-chat",
+            dependencies: [
+                "Assay", "AssayProviders", "AssayTracing",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/traced-chat",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "AssayTesting",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -162,7 +184,7 @@ let package = Package(
         .testTarget(
             name: "AssayServerTests",
             dependencies: [
-                "Assay", "AssayServer", "AssayStoreSQLite", "AssayTesting", "assay",
+                "Assay", "AssayServer", "AssayStoreSQLite", "AssayTesting", "AssayTracing", "assay", "traced-chat",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
