@@ -12,6 +12,7 @@ struct ServerCommand: AsyncParsableCommand {
         discussion: """
             Example:
               assay server --backend-store-uri assay.db --artifacts-destination assay-artifacts
+            The web UI is at the same address; OpenTelemetry traces are accepted at /v1/traces.
             Set ASSAY_SERVER_TOKEN (or --auth-token) to require the token on every API route; the mlflow
             client sends it with MLFLOW_TRACKING_TOKEN, or as MLFLOW_TRACKING_PASSWORD.
             """)
@@ -40,6 +41,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "The largest artifact upload, in bytes.")
     var maxArtifactBytes = 4 << 30
 
+    @Option(help: "The largest OTLP trace export to /v1/traces, in bytes.")
+    var maxOtlpBytes = 16 << 20
+
     func run() async throws {
         var tracking = TrackingOptions()
         tracking.trackingURI = backendStoreURI ?? "assay.db"
@@ -53,6 +57,7 @@ struct ServerCommand: AsyncParsableCommand {
         configuration.authUsername = authUsername ?? environment["ASSAY_SERVER_USERNAME"]
         configuration.maxJSONBytes = maxRequestBytes
         configuration.maxArtifactBytes = maxArtifactBytes
+        configuration.maxOTLPBytes = maxOtlpBytes
         if configuration.authToken == nil, !["127.0.0.1", "localhost", "::1"].contains(host) {
             printError("warning: listening on \(host) without --auth-token: anyone who can reach it can read and change every run")
         }
