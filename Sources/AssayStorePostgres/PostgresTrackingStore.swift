@@ -142,7 +142,7 @@ public final class PostgresTrackingStore: TraceStore {
         CREATE TABLE traces (
             trace_id TEXT PRIMARY KEY, experiment_id BIGINT NOT NULL REFERENCES experiments(experiment_id),
             name TEXT NOT NULL, start_time BIGINT NOT NULL, end_time BIGINT NOT NULL, status TEXT NOT NULL, span_count INT NOT NULL,
-            model TEXT, input_tokens BIGINT, output_tokens BIGINT, inputs TEXT, outputs TEXT, context TEXT NOT NULL)
+            model TEXT, input_tokens BIGINT, output_tokens BIGINT, inputs TEXT, outputs TEXT, context TEXT NOT NULL, instructions TEXT)
         """,
         "CREATE INDEX traces_by_experiment ON traces (experiment_id, start_time)",
         """
@@ -544,11 +544,12 @@ public final class PostgresTrackingStore: TraceStore {
                 try await connection.query(
                     """
                     INSERT INTO traces VALUES (\(traceID), \(owner), \(s.name), \(s.startTimeNanos), \(s.endTimeNanos), \(s.status),
-                        \(s.spanCount), \(s.model), \(inputTokens), \(outputTokens), \(s.inputs), \(s.outputs), \(s.contextJSON))
+                        \(s.spanCount), \(s.model), \(inputTokens), \(outputTokens), \(s.inputs), \(s.outputs), \(s.contextJSON),
+                        \(s.instructions))
                     ON CONFLICT (trace_id) DO UPDATE SET name = EXCLUDED.name, start_time = EXCLUDED.start_time,
                         end_time = EXCLUDED.end_time, status = EXCLUDED.status, span_count = EXCLUDED.span_count, model = EXCLUDED.model,
                         input_tokens = EXCLUDED.input_tokens, output_tokens = EXCLUDED.output_tokens, inputs = EXCLUDED.inputs,
-                        outputs = EXCLUDED.outputs, context = EXCLUDED.context
+                        outputs = EXCLUDED.outputs, context = EXCLUDED.context, instructions = EXCLUDED.instructions
                     """, logger: logger)
             }
         }
@@ -566,10 +567,10 @@ public final class PostgresTrackingStore: TraceStore {
     }
 
     private static let summaryColumns =
-        "trace_id, experiment_id, name, start_time, end_time, status, span_count, model, input_tokens, output_tokens, inputs, outputs, context"
+        "trace_id, experiment_id, name, start_time, end_time, status, span_count, model, input_tokens, output_tokens, inputs, outputs, context, instructions"
 
     private static func summaries(_ connection: PostgresConnection, _ logger: Logger, _ query: PostgresQuery) async throws -> [TraceSummary] {
-        typealias Columns = (String, Int64, String, Int64, Int64, String, Int32, String?, Int64?, Int64?, String?, String?, String)
+        typealias Columns = (String, Int64, String, Int64, Int64, String, Int32, String?, Int64?, Int64?, String?, String?, String, String?)
         let rows: [Columns] = try await connection.all(query, as: Columns.self, logger: logger)
         var summaries: [TraceSummary] = []
         for row in rows {
@@ -579,7 +580,7 @@ public final class PostgresTrackingStore: TraceStore {
                 TraceSummary(
                     traceID: row.0, experimentID: String(row.1), name: row.2, startTimeNanos: row.3, endTimeNanos: row.4, status: row.5,
                     spanCount: Int(row.6), model: row.7, inputTokens: inputTokens, outputTokens: outputTokens, inputs: row.10,
-                    outputs: row.11, context: TraceSummary.context(fromJSON: row.12)))
+                    outputs: row.11, context: TraceSummary.context(fromJSON: row.12), instructions: row.13))
         }
         return summaries
     }

@@ -110,7 +110,7 @@ public final class SQLiteTrackingStore: TraceStore {
                         experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id),
                         name TEXT NOT NULL, start_time INTEGER NOT NULL, end_time INTEGER NOT NULL, status TEXT NOT NULL,
                         span_count INTEGER NOT NULL, model TEXT, input_tokens INTEGER, output_tokens INTEGER,
-                        inputs TEXT, outputs TEXT, context TEXT NOT NULL);
+                        inputs TEXT, outputs TEXT, context TEXT NOT NULL, instructions TEXT);
                     CREATE INDEX traces_by_experiment ON traces (experiment_id, start_time);
                     CREATE TABLE spans (
                         trace_id TEXT NOT NULL, span_id TEXT NOT NULL, parent_span_id TEXT, name TEXT NOT NULL, kind TEXT NOT NULL,
@@ -497,9 +497,10 @@ public final class SQLiteTrackingStore: TraceStore {
                 let owner = try Int64.fetchOne(db, sql: "SELECT experiment_id FROM traces WHERE trace_id = ?", arguments: [traceID]) ?? experiment
                 let all = try Self.spans(db, traceID)
                 let summary = TraceSummary.make(traceID: traceID, experimentID: String(owner), spans: all)
-                try db.cachedStatement(sql: "INSERT OR REPLACE INTO traces VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").execute(arguments: [
+                try db.cachedStatement(sql: "INSERT OR REPLACE INTO traces VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").execute(arguments: [
                     traceID, owner, summary.name, summary.startTimeNanos, summary.endTimeNanos, summary.status, summary.spanCount,
                     summary.model, summary.inputTokens, summary.outputTokens, summary.inputs, summary.outputs, summary.contextJSON,
+                    summary.instructions,
                 ])
             }
         }
@@ -520,7 +521,7 @@ public final class SQLiteTrackingStore: TraceStore {
             traceID: row["trace_id"], experimentID: String(experimentID), name: row["name"], startTimeNanos: row["start_time"],
             endTimeNanos: row["end_time"], status: row["status"], spanCount: row["span_count"], model: row["model"],
             inputTokens: row["input_tokens"], outputTokens: row["output_tokens"], inputs: row["inputs"], outputs: row["outputs"],
-            context: TraceSummary.context(fromJSON: row["context"]))
+            context: TraceSummary.context(fromJSON: row["context"]), instructions: row["instructions"])
     }
 
     public func traces(in experimentID: String, since: Int64?, limit: Int, offset: Int) async throws(AssayError) -> [TraceSummary] {

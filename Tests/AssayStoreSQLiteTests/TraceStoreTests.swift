@@ -37,6 +37,7 @@ import Testing
         #expect(summary.model == "gemma-3-270m" && summary.inputTokens == 20 && summary.outputTokens == 5)
         #expect(summary.inputs == "Capital of France?" && summary.outputs == "Paris.")
         #expect(summary.context == ["Paris is the capital of France.", "France is in Europe."])
+        #expect(summary.instructions == "Be brief.", "the system message of the input messages")
         #expect(spans.map(\.name) == ["answer", "retrieve", "chat"])
         #expect(spans[0].resource["service.name"] == "app")
 

@@ -71,12 +71,15 @@ public struct TraceSummary: Sendable, Equatable {
     public var outputs: String?
     /// Documents retrieved along the way.
     public var context: [String]
+    /// The system instructions the model was given (`gen_ai.system_instructions`, or a system message).
+    public var instructions: String?
 
     public var latencyMilliseconds: Double { Double(endTimeNanos - startTimeNanos) / 1_000_000 }
 
     public init(
         traceID: String, experimentID: String, name: String, startTimeNanos: Int64, endTimeNanos: Int64, status: String, spanCount: Int,
-        model: String?, inputTokens: Int?, outputTokens: Int?, inputs: String?, outputs: String?, context: [String]
+        model: String?, inputTokens: Int?, outputTokens: Int?, inputs: String?, outputs: String?, context: [String],
+        instructions: String? = nil
     ) {
         self.traceID = traceID
         self.experimentID = experimentID
@@ -91,6 +94,7 @@ public struct TraceSummary: Sendable, Equatable {
         self.inputs = inputs
         self.outputs = outputs
         self.context = context
+        self.instructions = instructions
     }
 }
 
@@ -145,6 +149,7 @@ extension TraceSummary {
         var inputTokens: Int?, outputTokens: Int?
         var inputs: String?, outputs: String?
         var context: [String] = []
+        var instructions: String?
         for span in ordered {
             let a = span.attributes
             if model == nil { model = a["gen_ai.request.model"]?.stringValue ?? a["gen_ai.response.model"]?.stringValue }
@@ -155,6 +160,7 @@ extension TraceSummary {
                 outputTokens = (outputTokens ?? 0) + Int(n)
             }
             if inputs == nil { inputs = GenAIContent.question(span) }
+            if instructions == nil { instructions = GenAIContent.instructions(span) }
             if let answer = GenAIContent.answer(span) { outputs = answer }
             context += GenAIContent.documents(span)
         }
@@ -164,7 +170,8 @@ extension TraceSummary {
         return TraceSummary(
             traceID: traceID, experimentID: experimentID, name: root?.name ?? "", startTimeNanos: spans.map(\.startTimeNanos).min() ?? 0,
             endTimeNanos: spans.map(\.endTimeNanos).max() ?? 0, status: status, spanCount: spans.count, model: model,
-            inputTokens: inputTokens, outputTokens: outputTokens, inputs: inputs, outputs: outputs, context: context)
+            inputTokens: inputTokens, outputTokens: outputTokens, inputs: inputs, outputs: outputs, context: context,
+            instructions: instructions)
     }
 }
 
@@ -179,6 +186,26 @@ enum GenAIContent {
         }
         if let event = span.events.last(where: { $0.name == "gen_ai.user.message" }) {
             return event.attributes["content"].map(text) ?? event.attributes["gen_ai.event.content"].map(text)
+        }
+        return nil
+    }
+
+    /// The system instructions of a span: `gen_ai.system_instructions` (text or a list of parts), or the
+    /// system message among the input messages.
+    static func instructions(_ span: SpanRecord) -> String? {
+        if let value = span.attributes["gen_ai.system_instructions"] {
+            let parsed = parsedJSON(value)
+            if case .list(let parts) = parsed {
+                let texts = parts.map { part -> String in
+                    if case .object(let p) = part { return (p["content"] ?? p["text"]).map(text) ?? "" }
+                    return text(part)
+                }
+                return texts.joined(separator: "\n")
+            }
+            return text(parsed)
+        }
+        for key in ["gen_ai.input.messages", "gen_ai.prompt"] {
+            if let messages = span.attributes[key], let system = lastText(messages, role: "system") { return system }
         }
         return nil
     }
@@ -307,16 +334,17 @@ extension TraceSummary {
 
 extension Dataset {
     /// A dataset of traces, one row each: `trace_id`, `inputs`, `outputs`, `context` (retrieved documents,
-    /// blank-line separated), `latency_ms`, `input_tokens`, `output_tokens` and `model`, ready for metrics
+    /// blank-line separated), `instructions` (the system prompt), `latency_ms`, `input_tokens`, `output_tokens` and `model`, ready for metrics
     /// that need no ground truth.
     public static func traces(_ traces: [TraceSummary], name: String) -> Dataset {
         Dataset(
             name: name,
-            columns: ["trace_id", "inputs", "outputs", "context", "latency_ms", "input_tokens", "output_tokens", "model"],
+            columns: ["trace_id", "inputs", "outputs", "context", "instructions", "latency_ms", "input_tokens", "output_tokens", "model"],
             rows: traces.map { t in
                 [
                     .string(t.traceID), t.inputs.map(DataValue.string) ?? .null, t.outputs.map(DataValue.string) ?? .null,
-                    t.context.isEmpty ? .null : .string(t.context.joined(separator: "\n\n")), .double(t.latencyMilliseconds),
+                    t.context.isEmpty ? .null : .string(t.context.joined(separator: "\n\n")), t.instructions.map(DataValue.string) ?? .null,
+                    .double(t.latencyMilliseconds),
                     t.inputTokens.map { .int($0) } ?? .null, t.outputTokens.map { .int($0) } ?? .null, t.model.map(DataValue.string) ?? .null,
                 ]
             })

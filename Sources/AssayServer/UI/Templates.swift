@@ -89,6 +89,7 @@ enum Templates {
         <dt>Duration</dt><dd>{{duration}}</dd>
         <dt>User</dt><dd>{{user}}</dd>
         <dt>Artifacts</dt><dd class="mono">{{artifactURI}}</dd>
+        {{#tracesHref}}<dt>Evaluated</dt><dd><a href="{{tracesHref}}">the traces of {{tracesName}}</a> (each row's trace_id links to its trace)</dd>{{/tracesHref}}
         </dl>
         <form method="post" action="/runs/{{id}}/{{lifecycleAction}}" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" class="secondary">{{lifecycleLabel}}</button></form>
         <section aria-labelledby="metrics-h"><h2 id="metrics-h">Metrics</h2>
@@ -131,7 +132,7 @@ enum Templates {
         <table class="data evaluation">
         <thead><tr><th scope="col" class="num">#</th>{{#headers}}<th scope="col">{{.}}</th>{{/headers}}</tr></thead>
         <tbody>
-        {{#rows}}<tr{{#flagged}} class="flagged"{{/flagged}}><td class="num">{{number}}</td>{{#cells}}<td class="{{kind}}">{{#score}}<details{{#invalid}} class="invalid"{{/invalid}}><summary>{{value}}</summary><div class="justification">{{justification}}</div></details>{{/score}}{{^score}}<div class="cell">{{value}}</div>{{/score}}</td>{{/cells}}</tr>
+        {{#rows}}<tr{{#flagged}} class="flagged"{{/flagged}}><td class="num">{{number}}</td>{{#cells}}<td class="{{kind}}">{{#score}}<details{{#invalid}} class="invalid"{{/invalid}}><summary>{{value}}</summary><div class="justification">{{justification}}</div></details>{{/score}}{{^score}}<div class="cell">{{#href}}<a href="{{href}}">{{value}}</a>{{/href}}{{^href}}{{value}}{{/href}}</div>{{/score}}</td>{{/cells}}</tr>
         {{/rows}}
         </tbody>
         </table>
@@ -216,6 +217,7 @@ enum Templates {
         <section aria-labelledby="in-h"><h2 id="in-h">Input</h2><div class="output">{{input}}</div></section>
         <section aria-labelledby="out-h"><h2 id="out-h">Output</h2><div class="output">{{output}}</div></section>
         </div>
+        {{#instructions}}<section aria-labelledby="sys-h"><h2 id="sys-h">System instructions</h2><div class="output">{{instructions}}</div></section>{{/instructions}}
         {{#hasContext}}<section aria-labelledby="ctx-h"><h2 id="ctx-h">Retrieved context</h2><ol>{{#context}}<li class="wrap">{{.}}</li>{{/context}}</ol></section>{{/hasContext}}
         <section aria-labelledby="as-h"><h2 id="as-h">Scores</h2>
         {{#hasAssessments}}<table class="data compact"><thead><tr><th scope="col">Metric</th><th scope="col" class="num">Score</th><th scope="col">Why</th><th scope="col">Run</th></tr></thead><tbody>

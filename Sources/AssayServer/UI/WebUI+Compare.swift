@@ -121,11 +121,13 @@ extension WebUI {
                 }
                 return ["run": runs[r].info.name, "diff": r == 0 ? HTML.escape(output) : WordDiff.html(from: baseOutput, to: output), "scores": scores]
             }
-            return [
+            var row: [String: Any] = [
                 "input": baseTable.inputColumn.map { baseTable.rows[entry.row][$0].text } ?? "row \(entry.row + 1)",
-                "target": baseTable.targetColumn.map { baseTable.rows[entry.row][$0].text } ?? "",
                 "outputs": outputs, "count": runs.count, "regressed": (entry.change ?? 0) < 0,
             ]
+            // Mustache shows a section for any string, empty or not: only a real target gets the key.
+            if let target = baseTable.targetColumn.map({ baseTable.rows[entry.row][$0].text }), !target.isEmpty { row["target"] = target }
+            return row
         }
         let runParams = runs.map { ("runs", $0.info.id) }
         var section: [String: Any] = [

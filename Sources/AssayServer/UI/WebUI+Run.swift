@@ -65,6 +65,10 @@ extension WebUI {
             "tags": run.tags.map { ["key": $0.key, "value": $0.value] },
             "datasets": run.inputs.map { ["name": $0.name, "digest": $0.digest, "source": $0.source] },
         ]
+        if let tracesExperiment = run.tags.first(where: { $0.key == "assay.traces.experiment_id" })?.value {
+            values["tracesHref"] = "/experiments/\(HTML.path([tracesExperiment]))/traces"
+            values["tracesName"] = (try? await store.experiment(id: tracesExperiment))?.name ?? tracesExperiment
+        }
         if let base = artifactBase(run.info) {
             values["artifacts"] = try artifactFiles(base).map { file -> [String: Any] in
                 let encoded = HTML.path(file.path.split(separator: "/").map(String.init))
@@ -121,7 +125,11 @@ extension WebUI {
                     let value = invalid ? "invalid" : HTML.number(score.values[i])
                     return ["kind": "score", "score": !justification.isEmpty, "value": value, "invalid": invalid, "justification": justification]
                 }
-                return ["kind": cell.doubleValue != nil ? "num" : "text", "value": Self.cellText(cell)]
+                var plain: [String: Any] = ["kind": cell.doubleValue != nil ? "num" : "text", "value": Self.cellText(cell)]
+                if table.columns[column] == "trace_id", case .string(let id) = cell, id.allSatisfy(\.isHexDigit) {
+                    plain["href"] = "/traces/" + id
+                }
+                return plain
             }
             return ["number": i + 1, "cells": cells, "flagged": problems.error || !problems.invalid.isEmpty]
         }
@@ -171,10 +179,11 @@ extension WebUI {
         if let raw = text, data.count <= limit, name.hasSuffix(".json"), let value = try? DataValue(json: raw) {
             text = Self.pretty(value, indent: "")
         }
-        let values: [String: Any] = [
+        var values: [String: Any] = [
             "path": path, "runID": run.info.id, "download": downloadPath, "size": Self.size(Int64(data.count)),
-            "text": text ?? "", "truncated": text != nil && data.count > limit, "shown": Self.size(Int64(limit)),
+            "truncated": text != nil && data.count > limit, "shown": Self.size(Int64(limit)),
         ]
+        if let text { values["text"] = text }
         return render(
             status: .ok, title: name, template: "artifact", values, crumbs: [(run.info.name, runPath), (path, "")], session: page.session)
     }

@@ -59,7 +59,7 @@ extension WebUI {
         let total = Double(max(1, summary.endTimeNanos - summary.startTimeNanos))
         var runNames: [String: String] = [:]
         for id in Set(assessments.map(\.runID)) { runNames[id] = (try? await store.run(id: id))?.info.name ?? String(id.prefix(8)) }
-        let values: [String: Any] = [
+        var values: [String: Any] = [
             "id": summary.traceID, "name": summary.name, "status": summary.status, "started": HTML.time(summary.startTimeNanos / 1_000_000),
             "latency": Self.milliseconds(summary.endTimeNanos - summary.startTimeNanos), "model": summary.model ?? "",
             "tokens": Self.tokens(summary), "input": summary.inputs ?? "", "output": summary.outputs ?? "", "context": summary.context,
@@ -82,6 +82,8 @@ extension WebUI {
                 ]
             },
         ]
+        // Mustache shows a section for any string, empty or not: only a real value gets the key.
+        if let instructions = summary.instructions, !instructions.isEmpty { values["instructions"] = instructions }
         var crumbs: [(String, String)] = []
         if let experiment {
             crumbs.append((experiment.name, "/experiments/" + HTML.path([experiment.id])))
