@@ -123,7 +123,9 @@ public final class AssayTracer: Sendable {
 
 /// A span in progress: attributes, events and status may be set until its body returns.
 public final class Span: Sendable {
+    /// The trace the span belongs to (32 hex digits).
     public let traceID: String
+    /// The span's own id (16 hex digits).
     public let spanID: String
     let parentSpanID: String?
     let name: String
@@ -140,10 +142,12 @@ public final class Span: Sendable {
         state = NIOLockedValueBox((attributes, [], nil))
     }
 
+    /// Sets (or replaces) an attribute.
     public func setAttribute(_ key: String, _ value: DataValue) {
         state.withLockedValue { $0.attributes[key] = value }
     }
 
+    /// Records an event now, such as `gen_ai.user.message`.
     public func addEvent(_ name: String, attributes: [String: DataValue] = [:]) {
         let event = SpanEvent(name: name, timeNanos: Int64(Date().timeIntervalSince1970 * 1e9), attributes: attributes)
         state.withLockedValue { $0.events.append(event) }

@@ -199,8 +199,11 @@ public struct SearchFilter: Sendable, Equatable {
 
 /// One comparison of a filter: `metrics.accuracy > 0.5`, `tags.stage IS NULL`, `run_id IN ('a','b')`.
 public struct SearchCondition: Sendable, Equatable {
+    /// What is compared.
     public var key: SearchKey
+    /// How.
     public var comparator: SearchComparator
+    /// With what.
     public var value: SearchValue
 }
 
@@ -225,6 +228,7 @@ public enum SearchValue: Sendable, Equatable {
 /// What a comparison or an ordering looks at: a metric, param or tag by key, an attribute, or a
 /// dataset field.
 public struct SearchKey: Sendable, Equatable, CustomStringConvertible {
+    /// The kind of thing a key names.
     public enum Entity: Sendable, Equatable {
         case metric, param, tag, attribute, dataset
 
@@ -239,6 +243,7 @@ public struct SearchKey: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The kind of thing the key names.
     public var entity: Entity
     /// The metric, param or tag key, or the canonical attribute or dataset field name.
     public var key: String
@@ -363,7 +368,9 @@ public struct SearchKey: Sendable, Equatable, CustomStringConvertible {
 
 /// One `order_by` clause: `"metrics.accuracy DESC"`.
 public struct SearchOrder: Sendable, Equatable {
+    /// What to order by.
     public var key: SearchKey
+    /// Smallest first (missing values still come last).
     public var ascending: Bool
 
     /// The clause as the grammar writes it: `metrics.`accuracy` DESC`.

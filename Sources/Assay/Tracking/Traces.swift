@@ -100,10 +100,13 @@ public struct TraceSummary: Sendable, Equatable {
 
 /// A score given to a trace by an evaluation run (shown with the trace, as MLflow shows assessments).
 public struct TraceAssessment: Sendable, Equatable {
+    /// The trace scored.
     public var traceID: String
     /// The metric, such as `toxicity/v1`.
     public var name: String
+    /// The score; nil when the judge's answer could not be read.
     public var value: Double?
+    /// The judge's justification, when there is one.
     public var rationale: String?
     /// The evaluation run that gave it.
     public var runID: String
