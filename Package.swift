@@ -184,7 +184,7 @@ let package = Package(
         .testTarget(
             name: "AssayServerTests",
             dependencies: [
-                "Assay", "AssayServer", "AssayStoreSQLite", "AssayTesting", "AssayTracing", "assay", "traced-chat",
+                "Assay", "AssayServer", "AssayStoreSQLite", "AssayStorePostgres", "AssayTesting", "AssayTracing", "assay", "traced-chat",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,3 +1,5 @@
+import Assay
+import AssayStorePostgres
 import AssayTesting
 import Foundation
 import Testing
@@ -8,11 +10,28 @@ import Testing
 @Suite struct MLflowClientTests {
     static let python = ProcessInfo.processInfo.environment["ASSAY_MLFLOW_PYTHON"]
 
-    @Test(.enabled(if: python != nil, "set ASSAY_MLFLOW_PYTHON to a python with mlflow installed"))
-    func theOfficialClientLogsAndReadsBackEverything() async throws {
+    /// SQLite always; PostgreSQL too when ASSAY_POSTGRES_URL names a server (a fresh database per run).
+    static var backends: [String] {
+        ProcessInfo.processInfo.environment["ASSAY_POSTGRES_URL"] == nil ? ["sqlite"] : ["sqlite", "postgres"]
+    }
+
+    static func postgresStore() async throws -> PostgresTrackingStore {
+        let url = ProcessInfo.processInfo.environment["ASSAY_POSTGRES_URL"]!
+        let name = "assay_mlflow_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
+        let folder = try TemporaryFolder()
+        let (status, output) = try await BrowserTests.run("/usr/bin/env", ["psql", url, "-q", "-c", "CREATE DATABASE \(name)"], in: folder)
+        guard status == 0 else { throw AssayError.internal("psql could not create \(name): \(output)") }
+        let store = try PostgresTrackingStore(url: "\(url[..<url.lastIndex(of: "/")!])/\(name)")
+        try await store.migrate()
+        return store
+    }
+
+    @Test(.enabled(if: python != nil, "set ASSAY_MLFLOW_PYTHON to a python with mlflow installed"), arguments: backends)
+    func theOfficialClientLogsAndReadsBackEverything(backend: String) async throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("MLflowClient/compat.py")
-        try await LiveServer.with { server in
+        let store: (any TrackingStore)? = backend == "postgres" ? try await Self.postgresStore() : nil
+        try await LiveServer.with(store: store) { server in
             let process = Process()
             process.executableURL = URL(fileURLWithPath: Self.python!)
             process.arguments = [script.path]

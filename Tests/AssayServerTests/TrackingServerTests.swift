@@ -25,11 +25,12 @@ struct LiveServer {
 
     static func with(
         _ configure: (inout TrackingServer.Configuration) -> Void = { _ in },
+        store given: (any TrackingStore)? = nil,
         seed: (any TrackingStore, URL) async throws -> Void = { _, _ in },
         _ body: (LiveServer) async throws -> Void
     ) async throws {
         let folder = try TemporaryFolder()
-        let store = try SQLiteTrackingStore(path: folder.path("assay.db"))
+        let store = try given ?? SQLiteTrackingStore(path: folder.path("assay.db"))
         try await seed(store, folder.url.appendingPathComponent("artifacts"))
         var configuration = TrackingServer.Configuration()
         configuration.port = 0
