@@ -1,5 +1,8 @@
 import AssayTesting
+import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOHTTP1
 import Testing
 
 /// The web UI in a real browser: `assay evaluate` records the examples, `assay server` serves them, and
@@ -58,6 +61,15 @@ import Testing
         try #require(ids.count == 2)
         let (baseline, promptV2) = (ids[0], ids[1])
 
+        // A traced chat turn, as an app would send it.
+        var request = HTTPClientRequest(url: server.base + "/v1/traces")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "x-assay-experiment", value: "qa-demo")
+        request.body = .bytes(ByteBuffer(string: OTLPTests.json))
+        let sent = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        #expect(sent.status.code == 200)
+
         let output = Self.packageRoot.appendingPathComponent("test-output/ui")
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         let pages: [(name: String, path: String, height: Int, expected: [String])] = [
@@ -67,6 +79,8 @@ import Testing
             ("run-filtered", "/runs/\(promptV2)?q=spark", 1400, ["1 of 12 rows match", "Apache Spark"]),
             ("artifact", "/runs/\(baseline)/artifacts/eval_results_table.json", 1200, ["\"columns\"", "Download"]),
             ("compare", "/compare?runs=\(baseline)&runs=\(promptV2)", 3000, ["Compare 2 runs", "Rows, aligned by input", "<del>", "<ins>"]),
+            ("traces", "/experiments/1/traces", 600, ["Traces of qa-demo", "gpt-4o-mini", "250.0 ms"]),
+            ("trace", "/traces/5b8efff798038103d269b633813fc60c", 1100, ["What is 2+2?", "Spans", "chat", "CLIENT"]),
         ]
         for page in pages {
             let url = server.base + page.path

@@ -73,6 +73,7 @@ import Testing
             #expect(judgedPage.contains("aria-label=\"loss by step\""), "a history chart for a metric with steps")
             #expect(pages["/runs/\(v2)/artifacts/eval_results_table.json"]!.contains("&quot;columns&quot;"))
             let compare = pages["/compare?runs=\(baseline)&runs=\(v2)"]!
+            #expect(compare.contains(#"<span aria-current="page">Compare</span>"#), "the current page's crumb is not a link")
             #expect(compare.contains(#"<span class="delta better""#), "exact_match went up: better")
             #expect(compare.contains("<del>Lyon</del>") && compare.contains("<ins>Paris"), "word diff against the baseline")
             #expect(compare.contains("<del>Six</del><ins>Eight &lt;script&gt;alert(1)&lt;/script&gt;</ins>"))

@@ -171,7 +171,9 @@ struct WebUI: Sendable {
         values["csrf"] = csrfToken(session)
         let content = library.render(Self.flagged(values), withTemplate: template) ?? ""
         let layout: [String: Any] = [
-            "title": title, "content": content, "crumbs": crumbs.map { ["label": $0.0, "href": $0.1] },
+            "title": title, "content": content,
+            // The current page's crumb has no link (and Mustache would open a section for an empty string).
+            "crumbs": crumbs.map { $0.1.isEmpty ? ["label": $0.0] : ["label": $0.0, "href": $0.1] },
             "signedIn": configuration.authToken != nil && session != nil, "csrf": csrfToken(session),
         ]
         let html = library.render(layout, withTemplate: "layout") ?? ""
