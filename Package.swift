@@ -120,7 +120,7 @@ let package = Package(
                 "Assay", "AssayProviders", "AssayTracing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            path: "Examples/traced-chat",
+            path: "ExampleApps/traced-chat",
             swiftSettings: swiftSettings
         ),
         .target(
@@ -146,6 +146,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            path: "Sources/AssayCLI",
             swiftSettings: swiftSettings
         ),
         // A plain release-mode benchmark executable: swift run -c release assay-bench --help
