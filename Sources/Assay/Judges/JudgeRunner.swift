@@ -4,7 +4,7 @@ struct JudgeRunner: Sendable {
     let model: any ChatCompleting
     let repeats: Int
     /// Holds this judge to its `maxWorkers` calls in flight, across the whole run.
-    let limit: ConcurrencyLimit
+    let limit: Permits
 
     /// The material the judge sees for a row, in prompt order.
     func material(_ row: MetricRow) -> [(label: String, text: String)] {
@@ -28,15 +28,7 @@ struct JudgeRunner: Sendable {
             let request = ChatRequest(
                 messages: messages, parameters: definition.parameters, outputSchema: JudgePrompt.outputSchema(definition),
                 sample: sample)
-            await limit.acquire()
-            let completion: ChatCompletion
-            do {
-                completion = try await model.complete(request)
-            } catch {
-                await limit.release()
-                throw error
-            }
-            await limit.release()
+            let completion = try await limit.withPermit { try await model.complete(request) }
             completions.append(completion)
             answers.append(JudgeAnswer.read(completion.text, scale: definition.scale, promptMarker: JudgePrompt.marker))
         }
@@ -73,7 +65,7 @@ extension Metric {
             scale: definition.scale.metricScale, needs: needs, aggregations: definition.aggregations,
             summary: definition.definition)
         let runner = JudgeRunner(
-            definition: definition, model: model, repeats: max(1, repeats), limit: ConcurrencyLimit(definition.maxWorkers))
+            definition: definition, model: model, repeats: max(1, repeats), limit: Permits(definition.maxWorkers))
         var metric = Metric(info: info, kind: .judge(runner))
         metric.arguments = definition.gradingContextColumns.filter { $0 != "targets" }
         return metric
@@ -83,32 +75,5 @@ extension Metric {
     public var judgeDefinition: JudgeDefinition? {
         if case .judge(let runner) = kind { return runner.definition }
         return nil
-    }
-}
-
-/// At most `width` holders at once; the rest wait in arrival order.
-actor ConcurrencyLimit {
-    private let width: Int
-    private var holders = 0
-    private var waiting: [CheckedContinuation<Void, Never>] = []
-
-    init(_ width: Int) {
-        self.width = max(1, width)
-    }
-
-    func acquire() async {
-        if holders < width {
-            holders += 1
-            return
-        }
-        await withCheckedContinuation { waiting.append($0) }
-    }
-
-    func release() {
-        if waiting.isEmpty {
-            holders -= 1
-        } else {
-            waiting.removeFirst().resume()
-        }
     }
 }
