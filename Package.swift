@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Assay", targets: ["Assay"]),
         .library(name: "AssayProviders", targets: ["AssayProviders"]),
         .library(name: "AssayTesting", targets: ["AssayTesting"]),
+        .library(name: "AssayStoreSQL", targets: ["AssayStoreSQL"]),
         .library(name: "AssayStoreSQLite", targets: ["AssayStoreSQLite"]),
         .library(name: "AssayStorePostgres", targets: ["AssayStorePostgres"]),
         .library(name: "AssayStoreREST", targets: ["AssayStoreREST"]),
@@ -33,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
@@ -59,10 +61,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The tracking store's rules and schema, written once over SQL; the backends below supply a dialect.
+        .target(
+            name: "AssayStoreSQL",
+            dependencies: ["Assay"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "AssayStoreSQLite",
             dependencies: [
                 "Assay",
+                "AssayStoreSQL",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
@@ -71,7 +80,9 @@ let package = Package(
             name: "AssayStorePostgres",
             dependencies: [
                 "Assay",
+                "AssayStoreSQL",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -136,6 +147,7 @@ let package = Package(
         .executableTarget(
             name: "assay",
             dependencies: [
+                "AssayStoreSQL",
                 "Assay",
                 "AssayProviders",
                 "AssayStoreSQLite",
@@ -145,6 +157,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Sources/AssayCLI",
             swiftSettings: swiftSettings

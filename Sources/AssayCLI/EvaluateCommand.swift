@@ -122,6 +122,10 @@ struct EvaluateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try await tracking.using { connection in try await runEvaluation(connection) }
+    }
+
+    private func runEvaluation(_ connection: TrackingConnection) async throws {
         var configuration = EvaluationConfiguration()
         configuration.inputsColumn = inputs
         configuration.retrieverK = retrieverK
@@ -171,13 +175,14 @@ struct EvaluateCommand: AsyncParsableCommand {
             if exists {
                 file = isFolder.boolValue ? (metricsFrom as NSString).appendingPathComponent("genai_custom_metrics.json") : metricsFrom
             } else if metricsFrom.allSatisfy(\.isHexDigit) {
-                file = try await recordedArtifact(run: metricsFrom, path: "genai_custom_metrics.json", missing: "recorded no judges")
+                file = try await recordedArtifact(
+                    run: metricsFrom, path: "genai_custom_metrics.json", missing: "recorded no judges", connection: connection)
             } else {
                 throw AssayError.invalidInput("--metrics-from-run \(metricsFrom): no such file or folder, and not a run id")
             }
             judgeFiles += try EvaluationResult.judges(fromCustomMetricsFile: file)
         }
-        let recordedSpec = try await recordedModelSpec()
+        let recordedSpec = try await recordedModelSpec(connection)
         let models = try live.makeModels(
             inputsColumn: inputs, needsJudges: judgeFiles.contains { $0.model != nil }, recordedSpec: recordedSpec)
         configuration.judge = models.defaultJudge
@@ -210,7 +215,7 @@ struct EvaluateCommand: AsyncParsableCommand {
         let dataset: Dataset
         if let traces {
             let source = try await TraceSource.load(
-                experiment: traces, filter: traceFilter, since: since, tracking: tracking)
+                experiment: traces, filter: traceFilter, since: since, tracking: connection)
             traceSource = source
             dataset = source.dataset
         } else {
@@ -219,7 +224,7 @@ struct EvaluateCommand: AsyncParsableCommand {
         let predictions = self.predictions ?? (traces != nil && live.model == nil ? "outputs" : nil)
         let model = models.model
         // Open the tracking store before the work, so that a bad tracking URI fails first.
-        let recorder = noTracking || live.dryRun ? nil : try await tracking.open()
+        let recorder = noTracking || live.dryRun ? nil : try await connection.open()
         configuration.concurrency = live.concurrency
         configuration.repeats = live.repeat
         if let model, live.dryRun {
@@ -312,19 +317,22 @@ struct EvaluateCommand: AsyncParsableCommand {
     }
 
     /// For `--model runs:/RUN_ID/model`: the spec file that run recorded.
-    private func recordedModelSpec() async throws(AssayError) -> String? {
+    private func recordedModelSpec(_ connection: TrackingConnection) async throws(AssayError) -> String? {
         guard let model = live.model, model.hasPrefix("runs:/") else { return nil }
         let parts = model.dropFirst("runs:/".count).split(separator: "/", maxSplits: 1).map(String.init)
         guard let runID = parts.first, !runID.isEmpty else {
             throw .invalidInput("'\(model)' must look like runs:/RUN_ID/model")
         }
         let artifact = (parts.count > 1 ? parts[1] : "model") + "/spec.yaml"
-        return try await recordedArtifact(run: runID, path: artifact, missing: "recorded no model spec; it was not a live-model evaluation")
+        return try await recordedArtifact(
+            run: runID, path: artifact, missing: "recorded no model spec; it was not a live-model evaluation", connection: connection)
     }
 
     /// A file a past run recorded, copied to a temporary file (artifacts may live on a server).
-    private func recordedArtifact(run runID: String, path artifact: String, missing: String) async throws(AssayError) -> String {
-        let (store, artifacts) = try await tracking.open()
+    private func recordedArtifact(run runID: String, path artifact: String, missing: String, connection: TrackingConnection)
+        async throws(AssayError) -> String
+    {
+        let (store, artifacts) = try await connection.open()
         let run = try await store.run(idPrefix: runID)
         let contents: Data
         do {

@@ -15,7 +15,10 @@ struct RunsCommand: AsyncParsableCommand {
         @OptionGroup var tracking: TrackingOptions
 
         func run() async throws {
-            let (store, _) = try await tracking.open()
+            try await tracking.using { connection in try await list(try await connection.open().store) }
+        }
+
+        private func list(_ store: any TrackingStore) async throws {
             var experiments = try await store.experiments(view: .activeOnly)
             if let experiment {
                 guard let found = try await store.experiment(named: experiment) else {
@@ -53,7 +56,13 @@ struct RunsCommand: AsyncParsableCommand {
         @OptionGroup var tracking: TrackingOptions
 
         func run() async throws {
-            let (store, artifacts) = try await tracking.open()
+            try await tracking.using { connection in
+                let (store, artifacts) = try await connection.open()
+                try await show(store, artifacts)
+            }
+        }
+
+        private func show(_ store: any TrackingStore, _ artifacts: any ArtifactRepository) async throws {
             let experiments = try await store.experiments(view: .all)
             let run = try await store.run(idPrefix: runID)
             let experiment = experiments.first { $0.id == run.info.experimentID }

@@ -48,7 +48,7 @@ struct ServerCommand: AsyncParsableCommand {
         var tracking = TrackingOptions()
         tracking.trackingURI = backendStoreURI ?? "assay.db"
         tracking.artifactsDestination = artifactsDestination
-        let (store, artifacts) = try await tracking.openDatabase()
+        let (store, artifacts, postgres) = try tracking.openDatabase()
         let environment = ProcessInfo.processInfo.environment
         var configuration = TrackingServer.Configuration()
         configuration.host = host
@@ -64,11 +64,20 @@ struct ServerCommand: AsyncParsableCommand {
         let server = try TrackingServer(store: store, artifactRoot: artifacts, configuration: configuration)
         let host = self.host
         let location = tracking.uri
-        try await server.runUntilSignalled { port in
-            // Written straight to the descriptor so a script waiting for this line sees it at once.
-            FileHandle.standardOutput.write(
-                Data("Assay tracking server on http://\(host):\(port) (store \(location), artifacts \(artifacts.path))\n".utf8))
+        let serve: @Sendable () async throws -> Void = {
+            try await server.runUntilSignalled { port in
+                // Written straight to the descriptor so a script waiting for this line sees it at once.
+                FileHandle.standardOutput.write(
+                    Data("Assay tracking server on http://\(host):\(port) (store \(location), artifacts \(artifacts.path))\n".utf8))
+            }
         }
-        (store as? PostgresTrackingStore)?.shutdown()
+        if let postgres {
+            try await postgres.withRunning {
+                try await postgres.migrate()
+                try await serve()
+            }
+        } else {
+            try await serve()
+        }
     }
 }

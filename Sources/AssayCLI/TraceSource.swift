@@ -9,10 +9,10 @@ struct TraceSource {
     let traces: [TraceSummary]
     let dataset: Dataset
 
-    static func load(experiment reference: String, filter: String?, since: String?, tracking: TrackingOptions) async throws -> TraceSource {
-        let (opened, _) = try await tracking.open()
-        guard let store = opened as? any TraceStore else {
-            throw AssayError.invalidInput("--traces reads traces from the tracking database; \(tracking.uri) is not one (use a file, sqlite: or postgresql: URI)")
+    static func load(experiment reference: String, filter: String?, since: String?, tracking: TrackingConnection) async throws -> TraceSource {
+        guard let store = try await tracking.open().store as? any TraceStore else {
+            throw AssayError.invalidInput(
+                "--traces reads traces from the tracking database; \(tracking.options.uri) is not one (use a file, sqlite: or postgresql: URI)")
         }
         let experiment: Experiment
         if let byName = try await store.experiment(named: reference) {

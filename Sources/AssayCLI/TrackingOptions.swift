@@ -28,27 +28,31 @@ struct TrackingOptions: ParsableArguments {
         return trackingURI ?? env["ASSAY_TRACKING_URI"] ?? mlflowURI ?? "assay.db"
     }
 
-    /// Opens the store and says where artifacts go.
-    func open() async throws(AssayError) -> (any TrackingStore, any ArtifactRepository) {
-        if uri.hasPrefix("http://") || uri.hasPrefix("https://") {
-            let store = try RESTTrackingStore(url: uri)
-            return (store, store.artifacts)
+    /// Runs `body` with the store opened on first use (at most once), and closes it afterwards however
+    /// `body` ends: a PostgreSQL pool runs only while the command does.
+    func using<T>(_ body: (TrackingConnection) async throws -> T) async throws -> T {
+        let connection = TrackingConnection(options: self)
+        do {
+            let result = try await body(connection)
+            await connection.close()
+            return result
+        } catch {
+            await connection.close()
+            throw error
         }
-        let (store, folder) = try await openDatabase()
-        return (store, LocalArtifactRepository(root: folder))
     }
 
-    /// Opens a database store (not a server) and says which folder holds its artifacts.
-    func openDatabase() async throws(AssayError) -> (any TrackingStore, URL) {
+    /// Opens a database store (not a server): the store, the folder of its artifacts, and the
+    /// PostgreSQL store when it is one (a service to run while the store is in use).
+    func openDatabase() throws(AssayError) -> (store: any TrackingStore, artifacts: URL, postgres: PostgresTrackingStore?) {
         let uri = self.uri
         if uri.hasPrefix("postgresql://") || uri.hasPrefix("postgres://") {
             let store = try PostgresTrackingStore(url: uri)
-            try await store.migrate()
             let folder = artifactsDestination ?? FileManager.default.currentDirectoryPath + "/assay-artifacts"
-            return (store, URL(fileURLWithPath: folder))
+            return (store, URL(fileURLWithPath: folder), store)
         }
         let (database, artifacts) = try location(uri)
-        return (try SQLiteTrackingStore(path: database), artifactsDestination.map { URL(fileURLWithPath: $0) } ?? artifacts)
+        return (try SQLiteTrackingStore(path: database), artifactsDestination.map { URL(fileURLWithPath: $0) } ?? artifacts, nil)
     }
 
     /// The database file and the artifact folder beside it.
@@ -79,5 +83,41 @@ struct TrackingOptions: ParsableArguments {
         var hasher = Insecure.MD5()
         while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
         return hasher.finalize().map { String(format: "%02x", $0) }.joined().prefix(8).description
+    }
+}
+
+/// The tracking store of one command, opened when first needed and closed when the command ends.
+actor TrackingConnection {
+    let options: TrackingOptions
+    private var opened: (store: any TrackingStore, artifacts: any ArtifactRepository)?
+    private var pool: Task<Void, Never>?
+
+    init(options: TrackingOptions) {
+        self.options = options
+    }
+
+    /// The store and where its artifacts go.
+    func open() async throws(AssayError) -> (store: any TrackingStore, artifacts: any ArtifactRepository) {
+        if let opened { return opened }
+        let uri = options.uri
+        if uri.hasPrefix("http://") || uri.hasPrefix("https://") {
+            let store = try RESTTrackingStore(url: uri)
+            opened = (store, store.artifacts)
+            return (store, store.artifacts)
+        }
+        let (store, folder, postgres) = try options.openDatabase()
+        if let postgres {
+            pool = Task { try? await postgres.run() }
+            try await postgres.migrate()
+        }
+        opened = (store, LocalArtifactRepository(root: folder))
+        return (store, LocalArtifactRepository(root: folder))
+    }
+
+    /// Closes the PostgreSQL pool, if one was opened.
+    func close() async {
+        pool?.cancel()
+        await pool?.value
+        pool = nil
     }
 }

@@ -22,6 +22,8 @@ import Testing
         let (status, output) = try await BrowserTests.run("/usr/bin/env", ["psql", url, "-q", "-c", "CREATE DATABASE \(name)"], in: folder)
         guard status == 0 else { throw AssayError.internal("psql could not create \(name): \(output)") }
         let store = try PostgresTrackingStore(url: "\(url[..<url.lastIndex(of: "/")!])/\(name)")
+        // The pool runs for the rest of the test process, like the database it serves.
+        Task { try await store.run() }
         try await store.migrate()
         return store
     }

@@ -265,7 +265,7 @@ public struct SearchKey: Sendable, Equatable, CustomStringConvertible {
     }
 
     static let runTextAttributes = ["run_id", "run_name", "status", "user_id", "artifact_uri"]
-    static let runNumberAttributes = ["start_time", "end_time"]
+    package static let runNumberAttributes = ["start_time", "end_time"]
     static let experimentTextAttributes = ["name", "experiment_id"]
     static let experimentNumberAttributes = ["creation_time", "last_update_time"]
     static let datasetFields = ["name", "digest"]

@@ -283,44 +283,6 @@ enum GenAIContent {
     }
 }
 
-extension SpanRecord {
-    /// Attributes, events and resource as JSON text, the way both stores keep them.
-    public var storedJSON: (attributes: String, events: String, resource: String) {
-        let events = DataValue.list(
-            self.events.map { .object(["name": .string($0.name), "time": .int(Int($0.timeNanos)), "attributes": .object($0.attributes)]) })
-        return (DataValue.object(attributes).description, events.description, DataValue.object(resource).description)
-    }
-
-    /// A span from its stored columns.
-    public static func stored(
-        traceID: String, spanID: String, parentSpanID: String?, name: String, kind: String, start: Int64, end: Int64, statusCode: String,
-        statusMessage: String, attributes: String, events: String, resource: String
-    ) -> SpanRecord {
-        func object(_ text: String) -> [String: DataValue] {
-            if case .object(let fields)? = try? DataValue(json: text) { return fields }
-            return [:]
-        }
-        let parsedEvents: [SpanEvent] = ((try? DataValue(json: events))?.listValue ?? []).compactMap { item in
-            guard case .object(let f) = item else { return nil }
-            var attributes: [String: DataValue] = [:]
-            if case .object(let a)? = f["attributes"] { attributes = a }
-            return SpanEvent(name: f["name"]?.stringValue ?? "", timeNanos: Int64(f["time"]?.doubleValue ?? 0), attributes: attributes)
-        }
-        return SpanRecord(
-            traceID: traceID, spanID: spanID, parentSpanID: parentSpanID, name: name, kind: kind, startTimeNanos: start, endTimeNanos: end,
-            statusCode: statusCode, statusMessage: statusMessage, attributes: object(attributes), events: parsedEvents, resource: object(resource))
-    }
-}
-
-extension TraceSummary {
-    /// The retrieved context as stored: a JSON list of strings.
-    public var contextJSON: String { DataValue.list(context.map { .string($0) }).description }
-
-    public static func context(fromJSON text: String) -> [String] {
-        ((try? DataValue(json: text))?.listValue ?? []).map(\.text)
-    }
-}
-
 extension TraceSummary {
     /// The values a trace filter compares (`model = 'gemma'`, `latency_ms > 500`, `status != 'ERROR'`).
     public var filterValues: [String: DataValue] {

@@ -324,20 +324,3 @@ public enum RunNames {
         return "\(adjective)-\(noun)-\(Int((hash / 997) % 1000))"
     }
 }
-
-extension KeyValue {
-    /// Key-value pairs as a JSON list of `{"key", "value"}` objects, as stores keep dataset tags.
-    public static func jsonList(_ pairs: [KeyValue]) -> String {
-        DataValue.list(pairs.map { .object(["key": .string($0.key), "value": .string($0.value)]) }).description
-    }
-
-    /// The pairs of a JSON list written by ``jsonList(_:)``; malformed text gives none.
-    public static func pairs(fromJSONList text: String) -> [KeyValue] {
-        guard case .list(let items)? = try? DataValue(json: text) else { return [] }
-        return items.compactMap { item in
-            guard case .object(let fields) = item, let key = fields["key"]?.stringValue, let value = fields["value"]?.stringValue
-            else { return nil }
-            return KeyValue(key, value)
-        }
-    }
-}

@@ -1,0 +1,93 @@
+import Assay
+
+/// The tracking schema, declared once for every SQL database. Column types are ones SQLite and
+/// PostgreSQL both read the same way (`BIGINT` has integer affinity in SQLite); only the generated
+/// experiment key differs. NaN is a flag beside a NULL value, because SQLite cannot store NaN.
+package enum Schema {
+    package static let v1 = "v1: experiments, runs, params, tags, metrics, inputs"
+    package static let v2 = "v2: traces, spans, assessments"
+    package static let v3 = "v3: metrics keep NaN as a flag"
+
+    static func migrations(dialect: SQLDialect, artifactRoot: String) -> [SQLMigration] {
+        let now = MetricPoint.now()
+        let first: [String] = [
+            """
+            CREATE TABLE experiments (
+                experiment_id \(dialect.generatedKey),
+                name TEXT NOT NULL UNIQUE, artifact_location TEXT NOT NULL,
+                lifecycle_stage TEXT NOT NULL DEFAULT 'active', creation_time BIGINT NOT NULL, last_update_time BIGINT NOT NULL)
+            """,
+            """
+            CREATE TABLE experiment_tags (
+                experiment_id BIGINT NOT NULL REFERENCES experiments(experiment_id) ON DELETE CASCADE,
+                key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (experiment_id, key))
+            """,
+            """
+            CREATE TABLE runs (
+                run_uuid TEXT PRIMARY KEY, experiment_id BIGINT NOT NULL REFERENCES experiments(experiment_id),
+                name TEXT NOT NULL, user_id TEXT NOT NULL, status TEXT NOT NULL, start_time BIGINT NOT NULL, end_time BIGINT,
+                artifact_uri TEXT NOT NULL, lifecycle_stage TEXT NOT NULL DEFAULT 'active')
+            """,
+            "CREATE INDEX runs_by_experiment ON runs (experiment_id, start_time)",
+            """
+            CREATE TABLE params (
+                run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
+                key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (run_uuid, key))
+            """,
+            """
+            CREATE TABLE tags (
+                run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
+                key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (run_uuid, key))
+            """,
+            """
+            CREATE TABLE metrics (
+                run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
+                key TEXT NOT NULL, value DOUBLE PRECISION, is_nan INTEGER NOT NULL DEFAULT 0,
+                timestamp BIGINT NOT NULL, step BIGINT NOT NULL)
+            """,
+            "CREATE INDEX metrics_by_run_key ON metrics (run_uuid, key, timestamp, step)",
+            """
+            CREATE TABLE latest_metrics (
+                run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE,
+                key TEXT NOT NULL, value DOUBLE PRECISION, is_nan INTEGER NOT NULL DEFAULT 0,
+                timestamp BIGINT NOT NULL, step BIGINT NOT NULL, PRIMARY KEY (run_uuid, key))
+            """,
+            """
+            CREATE TABLE inputs (
+                run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE, position INTEGER NOT NULL,
+                name TEXT NOT NULL, digest TEXT NOT NULL, source_type TEXT NOT NULL, source TEXT NOT NULL,
+                schema TEXT, profile TEXT, tags TEXT NOT NULL, PRIMARY KEY (run_uuid, position))
+            """,
+        ]
+        let second: [String] = [
+            """
+            CREATE TABLE traces (
+                trace_id TEXT PRIMARY KEY, experiment_id BIGINT NOT NULL REFERENCES experiments(experiment_id),
+                name TEXT NOT NULL, start_time BIGINT NOT NULL, end_time BIGINT NOT NULL, status TEXT NOT NULL,
+                span_count INTEGER NOT NULL, model TEXT, input_tokens BIGINT, output_tokens BIGINT,
+                inputs TEXT, outputs TEXT, context TEXT NOT NULL, instructions TEXT)
+            """,
+            "CREATE INDEX traces_by_experiment ON traces (experiment_id, start_time)",
+            """
+            CREATE TABLE spans (
+                trace_id TEXT NOT NULL, span_id TEXT NOT NULL, parent_span_id TEXT, name TEXT NOT NULL, kind TEXT NOT NULL,
+                start_time BIGINT NOT NULL, end_time BIGINT NOT NULL, status_code TEXT NOT NULL, status_message TEXT NOT NULL,
+                attributes TEXT NOT NULL, events TEXT NOT NULL, resource TEXT NOT NULL, PRIMARY KEY (trace_id, span_id))
+            """,
+            """
+            CREATE TABLE assessments (
+                trace_id TEXT NOT NULL, name TEXT NOT NULL, value DOUBLE PRECISION, rationale TEXT, run_uuid TEXT NOT NULL,
+                PRIMARY KEY (trace_id, name, run_uuid))
+            """,
+        ]
+        let defaultExperiment: SQL = """
+            INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
+            VALUES (0, 'Default', \(artifactRoot + "/0"), 'active', \(now), \(now))
+            """
+        return [
+            SQLMigration(name: v1, statements: first.map(SQL.init(raw:)) + [defaultExperiment]),
+            SQLMigration(name: v2, statements: second.map(SQL.init(raw:))),
+            SQLMigration(name: v3, statements: (dialect.upgrades[v3] ?? []).map(SQL.init(raw:))),
+        ]
+    }
+}
