@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "AssayStoreSQL", targets: ["AssayStoreSQL"]),
         .library(name: "AssayStoreSQLite", targets: ["AssayStoreSQLite"]),
         .library(name: "AssayStorePostgres", targets: ["AssayStorePostgres"]),
+        .library(name: "AssayMLflowAPI", targets: ["AssayMLflowAPI"]),
         .library(name: "AssayStoreREST", targets: ["AssayStoreREST"]),
         .library(name: "AssayServer", targets: ["AssayServer"]),
         .library(name: "AssayTracing", targets: ["AssayTracing"]),
@@ -87,10 +88,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // MLflow's REST protocol: message types and their protobuf-JSON coding, shared by the server and the REST store.
+        .target(
+            name: "AssayMLflowAPI",
+            dependencies: ["Assay"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "AssayStoreREST",
             dependencies: [
                 "Assay",
+                "AssayMLflowAPI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -101,7 +109,10 @@ let package = Package(
             name: "AssayServer",
             dependencies: [
                 "Assay",
+                "AssayMLflowAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -191,6 +202,7 @@ let package = Package(
             name: "AssayStoreSQLiteTests",
             dependencies: [
                 "Assay", "AssayStoreSQLite", "AssayStorePostgres", "AssayStoreREST", "AssayServer", "AssayTesting",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -199,6 +211,7 @@ let package = Package(
             name: "AssayServerTests",
             dependencies: [
                 "Assay", "AssayServer", "AssayStoreSQLite", "AssayStorePostgres", "AssayTesting", "AssayTracing", "assay", "traced-chat",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),

@@ -318,12 +318,9 @@ struct EvaluateCommand: AsyncParsableCommand {
 
     /// For `--model runs:/RUN_ID/model`: the spec file that run recorded.
     private func recordedModelSpec(_ connection: TrackingConnection) async throws(AssayError) -> String? {
-        guard let model = live.model, model.hasPrefix("runs:/") else { return nil }
-        let parts = model.dropFirst("runs:/".count).split(separator: "/", maxSplits: 1).map(String.init)
-        guard let runID = parts.first, !runID.isEmpty else {
-            throw .invalidInput("'\(model)' must look like runs:/RUN_ID/model")
-        }
-        let artifact = (parts.count > 1 ? parts[1] : "model") + "/spec.yaml"
+        guard let model = live.model, case .run(let runID, let path) = ArtifactURI(model) else { return nil }
+        guard !runID.isEmpty else { throw .invalidInput("'\(model)' must look like runs:/RUN_ID/model") }
+        let artifact = (path.isEmpty ? "model" : path) + "/spec.yaml"
         return try await recordedArtifact(
             run: runID, path: artifact, missing: "recorded no model spec; it was not a live-model evaluation", connection: connection)
     }

@@ -64,20 +64,11 @@ struct ServerCommand: AsyncParsableCommand {
         let server = try TrackingServer(store: store, artifactRoot: artifacts, configuration: configuration)
         let host = self.host
         let location = tracking.uri
-        let serve: @Sendable () async throws -> Void = {
-            try await server.runUntilSignalled { port in
-                // Written straight to the descriptor so a script waiting for this line sees it at once.
-                FileHandle.standardOutput.write(
-                    Data("Assay tracking server on http://\(host):\(port) (store \(location), artifacts \(artifacts.path))\n".utf8))
-            }
-        }
-        if let postgres {
-            try await postgres.withRunning {
-                try await postgres.migrate()
-                try await serve()
-            }
-        } else {
-            try await serve()
+        // The PostgreSQL pool is a service of its own: it starts first and closes after the last request.
+        try await server.runUntilSignalled(services: postgres.map { [$0] } ?? [], prepare: { try await postgres?.migrate() }) { port in
+            // Written straight to the descriptor so a script waiting for this line sees it at once.
+            FileHandle.standardOutput.write(
+                Data("Assay tracking server on http://\(host):\(port) (store \(location), artifacts \(artifacts.path))\n".utf8))
         }
     }
 }

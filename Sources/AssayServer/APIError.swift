@@ -1,10 +1,11 @@
 import Assay
-import Hummingbird
+public import Hummingbird
+import NIOCore
 
 /// An error answered in MLflow's shape: `{"error_code": "...", "message": "..."}` with the HTTP status
 /// MLflow's server maps the code to. Client mistakes are 4xx, never 5xx: the official client retries
 /// 5xx for minutes before giving up.
-public struct APIError: Error, Sendable, CustomStringConvertible {
+public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
     /// MLflow's error code, such as `RESOURCE_DOES_NOT_EXIST`.
     public var code: String
     public var message: String
@@ -25,7 +26,7 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(code): \(message)" }
 
     /// The status MLflow's server answers this code with.
-    var status: HTTPResponse.Status {
+    public var status: HTTPResponse.Status {
         if let explicitStatus { return explicitStatus }
         return switch code {
         case "INVALID_PARAMETER_VALUE", "BAD_REQUEST", "RESOURCE_ALREADY_EXISTS": .badRequest
@@ -59,5 +60,12 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     /// The JSON body.
     var body: DataValue {
         .object(["error_code": .string(code), "message": .string(message)])
+    }
+
+    /// The answer: the JSON body with its status (and the challenge of a 401).
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if code == "UNAUTHENTICATED" { headers[.wwwAuthenticate] = "Basic realm=\"assay\", charset=\"UTF-8\"" }
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body.description)))
     }
 }

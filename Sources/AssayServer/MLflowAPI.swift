@@ -1,150 +1,200 @@
 import Assay
+import AssayMLflowAPI
 import Foundation
+import Hummingbird
 
-/// The handlers of MLflow's tracking RPCs, by method and path below `/api/2.0/mlflow/`.
+/// The handlers of MLflow's tracking RPCs, by method and path below `/api/2.0/mlflow/`. A GET reads its
+/// fields from the query string, anything else from its JSON body; both are decoded into the RPC's
+/// message type (``MLflow``), shared with the REST store.
 struct MLflowAPI {
     let store: any TrackingStore
     let artifacts: ArtifactStore
+    let maxJSONBytes: Int
 
-    typealias Handler = @Sendable (MLflowAPI, RequestFields) async throws -> DataValue
-
-    static func handler(_ method: String, _ endpoint: String) -> Handler? {
-        routes["\(method) \(endpoint)"]
+    /// One RPC: its method, path, and what it does with the request's fields.
+    struct Route: Sendable {
+        let method: HTTPRequest.Method
+        let path: String
+        let handle: @Sendable (MLflowAPI, [String: DataValue], _ fromQuery: Bool) async throws -> DataValue
     }
 
-    static let routes: [String: Handler] = [
-        "GET experiments/get-by-name": { try await $0.experimentByName($1) },
-        "POST experiments/create": { try await $0.createExperiment($1) },
-        "GET experiments/get": { try await $0.getExperiment($1) },
-        "POST experiments/search": { try await $0.searchExperiments($1) },
-        "GET experiments/search": { try await $0.searchExperiments($1) },
-        "POST experiments/update": { try await $0.updateExperiment($1) },
-        "POST experiments/delete": { try await $0.setExperimentLifecycle($1, .deleted) },
-        "POST experiments/restore": { try await $0.setExperimentLifecycle($1, .active) },
-        "POST experiments/set-experiment-tag": { try await $0.setExperimentTag($1) },
-        "POST runs/create": { try await $0.createRun($1) },
-        "POST runs/update": { try await $0.updateRun($1) },
-        "POST runs/delete": { try await $0.setRunLifecycle($1, .deleted) },
-        "POST runs/restore": { try await $0.setRunLifecycle($1, .active) },
-        "GET runs/get": { try await $0.getRun($1) },
-        "POST runs/search": { try await $0.searchRuns($1) },
-        "POST runs/log-metric": { try await $0.logMetric($1) },
-        "POST runs/log-parameter": { try await $0.logParam($1) },
-        "POST runs/set-tag": { try await $0.setTag($1) },
-        "POST runs/delete-tag": { try await $0.deleteTag($1) },
-        "POST runs/log-batch": { try await $0.logBatch($1) },
-        "POST runs/log-inputs": { try await $0.logInputs($1) },
-        "GET metrics/get-history": { try await $0.metricHistory($1) },
-        "GET artifacts/list": { try await $0.listRunArtifacts($1) },
+    static func rpc<Request: Decodable, Response: Encodable>(
+        _ method: HTTPRequest.Method, _ path: String, _ type: Request.Type,
+        _ body: @escaping @Sendable (MLflowAPI, Request) async throws -> Response
+    ) -> Route {
+        Route(method: method, path: path) { api, fields, fromQuery in
+            let request: Request
+            do {
+                request = try ProtoJSON.decode(Request.self, from: fields, fromQuery: fromQuery)
+            } catch let error as WireError {
+                throw APIError.invalid(error.message)
+            }
+            return ProtoJSON.encode(try await body(api, request))
+        }
+    }
+
+    static let routes: [Route] = [
+        rpc(.get, "experiments/get-by-name", MLflow.GetExperimentByName.self) { api, r in try await api.experimentByName(r) },
+        rpc(.post, "experiments/create", MLflow.CreateExperiment.self) { api, r in try await api.createExperiment(r) },
+        rpc(.get, "experiments/get", MLflow.GetExperiment.self) { api, r in try await api.getExperiment(r) },
+        rpc(.post, "experiments/search", MLflow.SearchExperiments.self) { api, r in try await api.searchExperiments(r) },
+        rpc(.get, "experiments/search", MLflow.SearchExperiments.self) { api, r in try await api.searchExperiments(r) },
+        rpc(.post, "experiments/update", MLflow.UpdateExperiment.self) { api, r in try await api.updateExperiment(r) },
+        rpc(.post, "experiments/delete", MLflow.GetExperiment.self) { api, r in try await api.setExperimentLifecycle(r, .deleted) },
+        rpc(.post, "experiments/restore", MLflow.GetExperiment.self) { api, r in try await api.setExperimentLifecycle(r, .active) },
+        rpc(.post, "experiments/set-experiment-tag", MLflow.SetExperimentTag.self) { api, r in try await api.setExperimentTag(r) },
+        rpc(.post, "runs/create", MLflow.CreateRun.self) { api, r in try await api.createRun(r) },
+        rpc(.post, "runs/update", MLflow.UpdateRun.self) { api, r in try await api.updateRun(r) },
+        rpc(.post, "runs/delete", MLflow.RunRequest.self) { api, r in try await api.setRunLifecycle(r, .deleted) },
+        rpc(.post, "runs/restore", MLflow.RunRequest.self) { api, r in try await api.setRunLifecycle(r, .active) },
+        rpc(.get, "runs/get", MLflow.RunRequest.self) { api, r in try await api.getRun(r) },
+        rpc(.post, "runs/search", MLflow.SearchRuns.self) { api, r in try await api.searchRuns(r) },
+        rpc(.post, "runs/log-metric", MLflow.LogMetric.self) { api, r in try await api.logMetric(r) },
+        rpc(.post, "runs/log-parameter", MLflow.RunKeyValue.self) { api, r in try await api.logParam(r) },
+        rpc(.post, "runs/set-tag", MLflow.RunKeyValue.self) { api, r in try await api.setTag(r) },
+        rpc(.post, "runs/delete-tag", MLflow.RunKeyValue.self) { api, r in try await api.deleteTag(r) },
+        rpc(.post, "runs/log-batch", MLflow.LogBatch.self) { api, r in try await api.logBatch(r) },
+        rpc(.post, "runs/log-inputs", MLflow.LogInputs.self) { api, r in try await api.logInputs(r) },
+        rpc(.get, "metrics/get-history", MLflow.GetMetricHistory.self) { api, r in try await api.metricHistory(r) },
+        rpc(.get, "artifacts/list", MLflow.ListArtifacts.self) { api, r in try await api.listRunArtifacts(r) },
         // Assay has no logged models yet; the client looks them up before artifact listings.
-        "POST logged-models/search": { _, _ in .object([:]) },
+        rpc(.post, "logged-models/search", MLflow.Empty.self) { _, _ in MLflow.Empty() },
     ]
 
-    static let empty = DataValue.object([:])
+    /// Registers every RPC on `group` (one of the API prefixes).
+    func addRoutes(to group: RouterGroup<AssayRequestContext>) {
+        let api = self
+        for route in Self.routes {
+            group.on(RouterPath(route.path), method: route.method) { request, _ in
+                var request = request
+                let fromQuery = route.method == .get
+                let fields = fromQuery ? ProtoJSON.fields(query: request.uri.query) : try Self.object(try await request.body(upTo: api.maxJSONBytes))
+                return TrackingServer.json(try await route.handle(api, fields, fromQuery))
+            }
+        }
+    }
+
+    /// The fields of a JSON body; an empty body has none. Anything but a JSON object is a 400.
+    static func object(_ body: [UInt8]) throws(APIError) -> [String: DataValue] {
+        guard !body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) else { return [:] }
+        guard let text = String(validating: body, as: UTF8.self) else { throw .invalid("The request body is not UTF-8.") }
+        let value: DataValue
+        do {
+            value = try DataValue(json: text)
+        } catch {
+            throw .invalid("The request body is not valid JSON: \(error.message)")
+        }
+        guard case .object(let fields) = value else { throw .invalid("The request body must be a JSON object, not \(value.kindName).") }
+        return fields
+    }
+
+    static func runID(_ request: some RunRequestMessage) throws(APIError) -> String {
+        do {
+            return try request.runIdentifier()
+        } catch {
+            throw APIError.invalid(error.message)
+        }
+    }
+
+    static func view(_ name: String?) throws(APIError) -> LifecycleView {
+        do {
+            return try LifecycleView(wireName: name)
+        } catch {
+            throw APIError.invalid(error.message)
+        }
+    }
 
     // MARK: - Experiments
 
-    func experimentByName(_ f: RequestFields) async throws -> DataValue {
-        let name = try f.requiredString("experiment_name")
-        guard let experiment = try await store.experiment(named: name) else {
-            throw APIError.notFound("Could not find experiment with name '\(name)'")
+    func experimentByName(_ r: MLflow.GetExperimentByName) async throws -> MLflow.ExperimentResponse {
+        guard let experiment = try await store.experiment(named: r.experimentName) else {
+            throw APIError.notFound("Could not find experiment with name '\(r.experimentName)'")
         }
-        return .object(["experiment": MLflowJSON.experiment(experiment)])
+        return MLflow.ExperimentResponse(experiment: MLflow.Experiment(experiment))
     }
 
-    func createExperiment(_ f: RequestFields) async throws -> DataValue {
-        let name = try f.requiredString("name")
-        guard !name.isEmpty else { throw APIError.missing("name") }
-        let location = try f.string("artifact_location").flatMap { $0.isEmpty ? nil : $0 }
-        let tags = try f.list("tags").map { item throws(APIError) in try RequestFields.keyValue(item, in: "tags") }
-        let experiment = try await store.createExperiment(named: name, artifactLocation: location, tags: tags)
-        return .object(["experiment_id": .string(experiment.id)])
+    func createExperiment(_ r: MLflow.CreateExperiment) async throws -> MLflow.CreateExperimentResponse {
+        guard !r.name.isEmpty else { throw APIError.missing("name") }
+        let location = r.artifactLocation.flatMap { $0.isEmpty ? nil : $0 }
+        let experiment = try await store.createExperiment(named: r.name, artifactLocation: location, tags: r.tags.map(KeyValue.init))
+        return MLflow.CreateExperimentResponse(experimentID: experiment.id)
     }
 
-    func getExperiment(_ f: RequestFields) async throws -> DataValue {
-        let experiment = try await store.experiment(id: try f.requiredString("experiment_id"))
-        return .object(["experiment": MLflowJSON.experiment(experiment)])
+    func getExperiment(_ r: MLflow.GetExperiment) async throws -> MLflow.ExperimentResponse {
+        MLflow.ExperimentResponse(experiment: MLflow.Experiment(try await store.experiment(id: r.experimentID)))
     }
 
-    func searchExperiments(_ f: RequestFields) async throws -> DataValue {
+    func searchExperiments(_ r: MLflow.SearchExperiments) async throws -> MLflow.SearchExperimentsResponse {
         let query = ExperimentQuery(
-            filter: try SearchFilter(try f.string("filter"), for: .experiments),
-            orderBy: try SearchOrder.parse(try f.strings("order_by"), for: .experiments), view: try f.view("view_type"),
-            maxResults: try Self.maxResults(f, default: 1000), offset: try PageToken.offset(try f.string("page_token")))
+            filter: try SearchFilter(r.filter, for: .experiments), orderBy: try SearchOrder.parse(r.orderBy, for: .experiments),
+            view: try Self.view(r.viewType), maxResults: try Self.maxResults(r.maxResults, default: 1000),
+            offset: try PageToken.offset(r.pageToken))
         let page = try await store.searchExperiments(query)
-        var fields: [String: DataValue] = [:]
-        if !page.items.isEmpty { fields["experiments"] = .list(page.items.map(MLflowJSON.experiment)) }
-        if let token = page.nextPageToken { fields["next_page_token"] = .string(token) }
-        return .object(fields)
+        return MLflow.SearchExperimentsResponse(experiments: page.items.map(MLflow.Experiment.init), nextPageToken: page.nextPageToken)
     }
 
-    func updateExperiment(_ f: RequestFields) async throws -> DataValue {
-        let id = try f.requiredString("experiment_id")
-        if let name = try f.string("new_name"), !name.isEmpty { try await store.renameExperiment(id: id, to: name) }
-        return Self.empty
+    func updateExperiment(_ r: MLflow.UpdateExperiment) async throws -> MLflow.Empty {
+        if let name = r.newName, !name.isEmpty { try await store.renameExperiment(id: r.experimentID, to: name) }
+        return MLflow.Empty()
     }
 
-    func setExperimentLifecycle(_ f: RequestFields, _ stage: LifecycleStage) async throws -> DataValue {
-        try await store.setExperimentLifecycle(id: try f.requiredString("experiment_id"), stage)
-        return Self.empty
+    func setExperimentLifecycle(_ r: MLflow.GetExperiment, _ stage: LifecycleStage) async throws -> MLflow.Empty {
+        try await store.setExperimentLifecycle(id: r.experimentID, stage)
+        return MLflow.Empty()
     }
 
-    func setExperimentTag(_ f: RequestFields) async throws -> DataValue {
-        let tag = KeyValue(try f.requiredString("key"), try f.string("value") ?? "")
+    func setExperimentTag(_ r: MLflow.SetExperimentTag) async throws -> MLflow.Empty {
+        let tag = KeyValue(r.key, r.value ?? "")
         try Self.validate(tag: tag)
-        try await store.setExperimentTag(id: try f.requiredString("experiment_id"), tag)
-        return Self.empty
+        try await store.setExperimentTag(id: r.experimentID, tag)
+        return MLflow.Empty()
     }
 
     // MARK: - Runs
 
-    func createRun(_ f: RequestFields) async throws -> DataValue {
-        let tags = try f.list("tags").map { item throws(APIError) in try RequestFields.keyValue(item, in: "tags") }
+    func createRun(_ r: MLflow.CreateRun) async throws -> MLflow.RunResponse {
+        let tags = r.tags.map(KeyValue.init)
         for tag in tags { try Self.validate(tag: tag) }
-        let experiment = try f.string("experiment_id").flatMap { $0.isEmpty ? nil : $0 } ?? "0"
-        let name = try f.string("run_name").flatMap { $0.isEmpty ? nil : $0 }
+        let experiment = r.experimentID.flatMap { $0.isEmpty ? nil : $0 } ?? "0"
+        let name = r.runName.flatMap { $0.isEmpty ? nil : $0 }
         let info = try await store.createRun(
-            in: experiment, named: name, startTime: try f.int64("start_time") ?? MetricPoint.now(), userID: try f.string("user_id"),
-            tags: tags)
-        return .object(["run": MLflowJSON.run(try await store.run(id: info.id))])
+            in: experiment, named: name, startTime: r.startTime ?? MetricPoint.now(), userID: r.userID, tags: tags)
+        return MLflow.RunResponse(run: MLflow.Run(try await store.run(id: info.id)))
     }
 
-    func updateRun(_ f: RequestFields) async throws -> DataValue {
+    func updateRun(_ r: MLflow.UpdateRun) async throws -> MLflow.UpdateRunResponse {
         var status: RunStatus?
-        if let text = try f.string("status") {
+        if let text = r.status {
             guard let parsed = RunStatus(rawValue: text.uppercased()) else {
                 throw APIError.invalid("Invalid value '\(text)' for parameter 'status': use one of \(RunStatus.allCases.map(\.rawValue)).")
             }
             status = parsed
         }
-        let name = try f.string("run_name").flatMap { $0.isEmpty ? nil : $0 }
-        let info = try await store.updateRun(id: try f.runID(), status: status, endTime: try f.int64("end_time"), name: name)
-        return .object(["run_info": MLflowJSON.runInfo(info)])
+        let name = r.runName.flatMap { $0.isEmpty ? nil : $0 }
+        let info = try await store.updateRun(id: try Self.runID(r), status: status, endTime: r.endTime, name: name)
+        return MLflow.UpdateRunResponse(runInfo: MLflow.RunInfo(info))
     }
 
-    func setRunLifecycle(_ f: RequestFields, _ stage: LifecycleStage) async throws -> DataValue {
-        try await store.setRunLifecycle(id: try f.runID(), stage)
-        return Self.empty
+    func setRunLifecycle(_ r: MLflow.RunRequest, _ stage: LifecycleStage) async throws -> MLflow.Empty {
+        try await store.setRunLifecycle(id: try Self.runID(r), stage)
+        return MLflow.Empty()
     }
 
-    func getRun(_ f: RequestFields) async throws -> DataValue {
-        .object(["run": MLflowJSON.run(try await store.run(id: try f.runID()))])
+    func getRun(_ r: MLflow.RunRequest) async throws -> MLflow.RunResponse {
+        MLflow.RunResponse(run: MLflow.Run(try await store.run(id: try Self.runID(r))))
     }
 
-    func searchRuns(_ f: RequestFields) async throws -> DataValue {
+    func searchRuns(_ r: MLflow.SearchRuns) async throws -> MLflow.SearchRunsResponse {
         let query = RunQuery(
-            experimentIDs: try f.strings("experiment_ids"), filter: try SearchFilter(try f.string("filter"), for: .runs),
-            orderBy: try SearchOrder.parse(try f.strings("order_by"), for: .runs), view: try f.view("run_view_type"),
-            maxResults: try Self.maxResults(f, default: 1000), offset: try PageToken.offset(try f.string("page_token")))
+            experimentIDs: r.experimentIDs, filter: try SearchFilter(r.filter, for: .runs), orderBy: try SearchOrder.parse(r.orderBy, for: .runs),
+            view: try Self.view(r.runViewType), maxResults: try Self.maxResults(r.maxResults, default: 1000),
+            offset: try PageToken.offset(r.pageToken))
         let page = try await store.searchRuns(query)
-        var fields: [String: DataValue] = [:]
-        if !page.items.isEmpty { fields["runs"] = .list(page.items.map(MLflowJSON.run)) }
-        if let token = page.nextPageToken { fields["next_page_token"] = .string(token) }
-        return .object(fields)
+        return MLflow.SearchRunsResponse(runs: page.items.map(MLflow.Run.init), nextPageToken: page.nextPageToken)
     }
 
-    static func maxResults(_ f: RequestFields, default value: Int64) throws(APIError) -> Int {
-        let n = try f.int64("max_results") ?? value
+    static func maxResults(_ given: Int64?, default value: Int64) throws(APIError) -> Int {
+        let n = given ?? value
         guard (1...50_000).contains(n) else {
             throw APIError.invalid("Invalid value \(n) for parameter 'max_results' supplied. It must be at most 50000, and at least 1.")
         }
@@ -153,107 +203,75 @@ struct MLflowAPI {
 
     // MARK: - Logging
 
-    func logMetric(_ f: RequestFields) async throws -> DataValue {
-        try await store.logMetric(run: try f.runID(), try Self.metric(f))
-        return Self.empty
+    func logMetric(_ r: MLflow.LogMetric) async throws -> MLflow.Empty {
+        try Self.validate(key: r.key)
+        let point = MetricPoint(key: r.key, value: r.value, timestamp: r.timestamp, step: r.step ?? 0)
+        try await store.logMetric(run: try Self.runID(r), point)
+        return MLflow.Empty()
     }
 
-    func logParam(_ f: RequestFields) async throws -> DataValue {
-        let param = KeyValue(try f.requiredString("key"), try f.requiredString("value"))
+    func logParam(_ r: MLflow.RunKeyValue) async throws -> MLflow.Empty {
+        guard let value = r.value else { throw APIError.missing("value") }
+        let param = KeyValue(r.key, value)
         try Self.validate(param: param)
-        try await store.logParam(run: try f.runID(), param)
-        return Self.empty
+        try await store.logParam(run: try Self.runID(r), param)
+        return MLflow.Empty()
     }
 
-    func setTag(_ f: RequestFields) async throws -> DataValue {
-        let tag = KeyValue(try f.requiredString("key"), try f.string("value") ?? "")
+    func setTag(_ r: MLflow.RunKeyValue) async throws -> MLflow.Empty {
+        let tag = KeyValue(r.key, r.value ?? "")
         try Self.validate(tag: tag)
-        try await store.setTag(run: try f.runID(), tag)
-        return Self.empty
+        try await store.setTag(run: try Self.runID(r), tag)
+        return MLflow.Empty()
     }
 
-    func deleteTag(_ f: RequestFields) async throws -> DataValue {
-        try await store.deleteTag(run: try f.runID(), key: try f.requiredString("key"))
-        return Self.empty
+    func deleteTag(_ r: MLflow.RunKeyValue) async throws -> MLflow.Empty {
+        try await store.deleteTag(run: try Self.runID(r), key: r.key)
+        return MLflow.Empty()
     }
 
-    func logBatch(_ f: RequestFields) async throws -> DataValue {
-        let metrics = try f.list("metrics").map { item throws(APIError) in try Self.metric(try RequestFields.object(item, in: "metrics")) }
-        let params = try f.list("params").map { item throws(APIError) in try RequestFields.keyValue(item, in: "params") }
-        let tags = try f.list("tags").map { item throws(APIError) in try RequestFields.keyValue(item, in: "tags") }
+    func logBatch(_ r: MLflow.LogBatch) async throws -> MLflow.Empty {
+        let (metrics, params, tags) = (r.metrics, r.params.map(KeyValue.init), r.tags.map(KeyValue.init))
         guard metrics.count <= 1000, params.count + tags.count <= 100, metrics.count + params.count + tags.count <= 1000 else {
             throw APIError.invalid(
-                "A batch logging request can contain at most 1000 metrics, 100 params and tags together, and 1000 values in all; got \(metrics.count) metrics, \(params.count) params and \(tags.count) tags.")
+                "A batch logging request can contain at most 1000 metrics, 100 params and tags together, and 1000 values in all; got \(metrics.count) metrics, \(params.count) params and \(tags.count) tags."
+            )
         }
+        for metric in metrics { try Self.validate(key: metric.key) }
         for param in params { try Self.validate(param: param) }
         for tag in tags { try Self.validate(tag: tag) }
-        let id = try f.runID()
-        try await store.logBatch(run: id, metrics: metrics, params: params, tags: tags)
-        return Self.empty
+        try await store.logBatch(run: try Self.runID(r), metrics: metrics.map(MetricPoint.init), params: params, tags: tags)
+        return MLflow.Empty()
     }
 
-    func logInputs(_ f: RequestFields) async throws -> DataValue {
-        let id = try f.runID()
-        let datasets = try f.list("datasets").map { item throws(APIError) -> DatasetInput in
-            let input = try RequestFields.object(item, in: "datasets")
-            guard let dataset = try input.object("dataset") else { throw APIError.missing("dataset") }
-            let tags = try input.list("tags").map { tag throws(APIError) in try RequestFields.keyValue(tag, in: "tags") }
-            return DatasetInput(
-                name: try dataset.requiredString("name"), digest: try dataset.requiredString("digest"),
-                sourceType: try dataset.requiredString("source_type"), source: try dataset.requiredString("source"),
-                schema: try dataset.string("schema"), profile: try dataset.string("profile"), tags: tags)
-        }
-        try await store.logInputs(run: id, datasets: datasets)
-        return Self.empty
+    func logInputs(_ r: MLflow.LogInputs) async throws -> MLflow.Empty {
+        try await store.logInputs(run: try Self.runID(r), datasets: r.datasets.map(DatasetInput.init))
+        return MLflow.Empty()
     }
 
-    func metricHistory(_ f: RequestFields) async throws -> DataValue {
-        let key = try f.requiredString("metric_key")
-        let points = try await store.metricHistory(run: try f.runID(), key: key)
-        let limit = Int(try f.int64("max_results") ?? 25_000)
+    func metricHistory(_ r: MLflow.GetMetricHistory) async throws -> MLflow.MetricHistoryResponse {
+        let points = try await store.metricHistory(run: try Self.runID(r), key: r.metricKey)
+        let limit = Int(r.maxResults ?? 25_000)
         guard limit > 0 else { throw APIError.invalid("Invalid value \(limit) for parameter 'max_results' supplied.") }
-        let offset = try PageToken.offset(try f.string("page_token"))
+        let offset = try PageToken.offset(r.pageToken)
         let page = SearchPage(fetched: Array(points.dropFirst(offset).prefix(limit + 1)), limit: limit, offset: offset)
-        var fields: [String: DataValue] = [:]
-        if !page.items.isEmpty { fields["metrics"] = .list(page.items.map(MLflowJSON.metric)) }
-        if let token = page.nextPageToken { fields["next_page_token"] = .string(token) }
-        return .object(fields)
+        return MLflow.MetricHistoryResponse(metrics: page.items.map(MLflow.Metric.init), nextPageToken: page.nextPageToken)
     }
 
-    /// The run-scoped listing MLflow's web UI uses: `{"root_uri", "files"}` below the run's artifact URI.
-    func listRunArtifacts(_ f: RequestFields) async throws -> DataValue {
-        let run = try await store.run(id: try f.runID())
+    /// The run-scoped listing MLflow's web UI uses: `{"root_uri", "files"}` below the run's artifact URI,
+    /// files named by their path within the run.
+    func listRunArtifacts(_ r: MLflow.ListArtifacts) async throws -> MLflow.ListArtifactsResponse {
+        let run = try await store.run(id: try Self.runID(r))
         let uri = run.info.artifactURI
-        guard uri.hasPrefix("mlflow-artifacts:") else { return .object(["root_uri": .string(uri)]) }
-        let base = String(uri.dropFirst("mlflow-artifacts:".count).drop { $0 == "/" })
-        let sub = try f.string("path") ?? ""
-        let entries = try artifacts.list(sub.isEmpty ? base : base + "/" + sub)
-        var listing = TrackingServer.listing(entries)
-        if case .object(var fields) = listing {
-            fields["root_uri"] = .string(uri)
-            if case .list(let files)? = fields["files"], !sub.isEmpty {
-                // This listing names entries by their path within the run, not by basename.
-                fields["files"] = .list(
-                    files.map { file in
-                        guard case .object(var entry) = file, let name = entry["path"]?.stringValue else { return file }
-                        entry["path"] = .string(sub + "/" + name)
-                        return .object(entry)
-                    })
-            }
-            listing = .object(fields)
+        guard case .proxied(_, let base) = ArtifactURI(uri) else { return MLflow.ListArtifactsResponse(rootURI: uri, files: []) }
+        let sub = r.path ?? ""
+        let files = ArtifactProxy.files(try artifacts.list(sub.isEmpty ? base : base + "/" + sub)).map { file in
+            sub.isEmpty ? file : MLflow.FileInfo(path: sub + "/" + file.path, isDir: file.isDir, fileSize: file.fileSize)
         }
-        return listing
+        return MLflow.ListArtifactsResponse(rootURI: uri, files: files)
     }
 
     // MARK: - Validation
-
-    static func metric(_ f: RequestFields) throws(APIError) -> MetricPoint {
-        let key = try f.requiredString("key")
-        try validate(key: key)
-        guard let value = try f.double("value") else { throw APIError.missing("value") }
-        guard let timestamp = try f.int64("timestamp") else { throw APIError.missing("timestamp") }
-        return MetricPoint(key: key, value: value, timestamp: timestamp, step: try f.int64("step") ?? 0)
-    }
 
     static func validate(key: String) throws(APIError) {
         guard !key.isEmpty else { throw APIError.missing("key") }

@@ -3,6 +3,8 @@ public import Foundation
 public import Hummingbird
 public import Logging
 import NIOCore
+public import ServiceLifecycle
+import UnixSignals
 
 /// A tracking server that speaks MLflow's REST API, so the official `mlflow` client (and MLflow's
 /// tools) log to and read from an Assay store unchanged, and serves a web UI at `/` to browse and
@@ -11,10 +13,15 @@ import NIOCore
 /// ```swift
 /// let store = try SQLiteTrackingStore(path: "assay.db")
 /// let server = try TrackingServer(store: store, artifactRoot: URL(fileURLWithPath: "assay-artifacts"))
-/// try await server.run()   // http://127.0.0.1:5000, until cancelled or SIGINT/SIGTERM
+/// try await server.runUntilSignalled()   // http://127.0.0.1:5000, until SIGINT or SIGTERM
 /// ```
 ///
 /// Then, in Python: `mlflow.set_tracking_uri("http://127.0.0.1:5000")`.
+///
+/// The routes, by group (each a route collection on one Hummingbird `Router`): `/health`; the web UI
+/// (``WebUI``, session cookies); MLflow's API below `/api/2.0/mlflow/` and `/ajax-api/2.0/mlflow/`
+/// (``MLflowAPI``), the artifact proxy below `/api/2.0/mlflow-artifacts/artifacts` and OTLP traces at
+/// `/v1/traces`, all three behind the token when one is set.
 public struct TrackingServer: Sendable {
     /// Where and how the server listens.
     public struct Configuration: Sendable {
@@ -52,13 +59,33 @@ public struct TrackingServer: Sendable {
         self.ui = try WebUI(store: store, artifacts: artifacts, configuration: configuration)
     }
 
-    /// The Hummingbird application, for running it as a service or driving it in process.
-    public func application(onRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let server = self
-        return Application(
-            responder: CallbackResponder { (request: Request, _: BasicRequestContext) in await server.respond(to: request) },
-            configuration: ApplicationConfiguration(
-                address: .hostname(configuration.host, port: configuration.port), serverName: "assay"),
+    /// Every route of the server.
+    public func router() -> Router<AssayRequestContext> {
+        let router = Router(context: AssayRequestContext.self)
+        router.add(middleware: NotFoundMiddleware(ui: ui))
+        router.get("/health") { _, _ in Self.text("OK") }
+        ui.addRoutes(to: router)
+        let api = router.group()
+            .add(middleware: APIErrorMiddleware(logger: logger))
+            .add(middleware: TokenAuthMiddleware(token: configuration.authToken, username: configuration.authUsername))
+        let mlflow = MLflowAPI(store: store, artifacts: artifacts, maxJSONBytes: configuration.maxJSONBytes)
+        for prefix in ["/api/2.0/mlflow", "/ajax-api/2.0/mlflow"] { mlflow.addRoutes(to: api.group(RouterPath(prefix))) }
+        let proxy = ArtifactProxy(artifacts: artifacts, maxArtifactBytes: configuration.maxArtifactBytes)
+        for prefix in ["/api/2.0/mlflow-artifacts/artifacts", "/ajax-api/2.0/mlflow-artifacts/artifacts"] {
+            proxy.addRoutes(to: api, prefix: prefix)
+        }
+        OTLPIngest(store: store, maxOTLPBytes: configuration.maxOTLPBytes).addRoutes(to: api)
+        return router
+    }
+
+    /// The Hummingbird application, for running it as a service or driving it in process
+    /// (HummingbirdTesting's `app.test(.router)`).
+    public func application(onRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in })
+        -> Application<RouterResponder<AssayRequestContext>>
+    {
+        Application(
+            router: router(),
+            configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "assay"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
     }
@@ -68,64 +95,19 @@ public struct TrackingServer: Sendable {
         try await application(onRunning: onRunning).run()
     }
 
-    /// Serves until the task is cancelled or the process gets SIGINT or SIGTERM.
-    public func runUntilSignalled(onRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }) async throws {
-        try await application(onRunning: onRunning).runService()
-    }
-
-    // MARK: - Dispatch
-
-    static let apiPrefixes = ["/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/"]
-    static let artifactPrefixes = ["/api/2.0/mlflow-artifacts/artifacts", "/ajax-api/2.0/mlflow-artifacts/artifacts"]
-
-    func respond(to request: Request) async -> Response {
-        let path = request.uri.path
-        if path == "/health" { return Self.text("OK") }
-        if let page = await ui.respond(to: request) { return page }
-        do {
-            try authorize(request)
-            if path == "/v1/traces" {
-                guard request.method == .post else { throw APIError("ENDPOINT_NOT_FOUND", "Send traces with POST /v1/traces.") }
-                return try await ingestTraces(request)
-            }
-            for prefix in Self.artifactPrefixes where path == prefix || path.hasPrefix(prefix + "/") {
-                return try await artifactRequest(request, relative: String(path.dropFirst(prefix.count)))
-            }
-            for prefix in Self.apiPrefixes where path.hasPrefix(prefix) {
-                let endpoint = String(path.dropFirst(prefix.count))
-                guard let handler = MLflowAPI.handler(request.method.rawValue, endpoint) else { break }
-                let fields: RequestFields
-                if request.method == .get {
-                    fields = RequestFields(query: request.uri.query)
-                } else {
-                    var request = request
-                    fields = try RequestFields(body: try await collect(&request, limit: configuration.maxJSONBytes))
-                }
-                return Self.json(try await handler(MLflowAPI(store: store, artifacts: artifacts), fields))
-            }
-            throw APIError("ENDPOINT_NOT_FOUND", "No route for \(request.method.rawValue) \(path)")
-        } catch let error as APIError {
-            return Self.error(error)
-        } catch let error as AssayError {
-            return Self.error(APIError(error))
-        } catch {
-            logger.error("request failed", metadata: ["path": "\(path)", "error": "\(error)"])
-            return Self.error(APIError("INTERNAL_ERROR", "\(error)"))
-        }
-    }
-
-    func collect(_ request: inout Request, limit: Int) async throws -> [UInt8] {
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            throw APIError.tooLarge("The request body (\(length) bytes) is larger than the limit of \(limit) bytes.")
-        }
-        var bytes: [UInt8] = []
-        for try await buffer in request.body {
-            guard bytes.count + buffer.readableBytes <= limit else {
-                throw APIError.tooLarge("The request body is larger than the limit of \(limit) bytes.")
-            }
-            bytes += buffer.readableBytesView
-        }
-        return bytes
+    /// Serves until the process gets SIGINT or SIGTERM, then shuts down gracefully: requests in flight
+    /// finish, then `services` (the store's connection pool, say) stop, in reverse order. `prepare` runs
+    /// once the services have started and before the server listens (a store's migrations).
+    public func runUntilSignalled(
+        services: [any Service] = [], prepare: @escaping @Sendable () async throws -> Void = {},
+        onRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+    ) async throws {
+        let server = PreparedService(prepare: prepare, service: application(onRunning: onRunning))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0) } + [.init(service: server)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 
     // MARK: - Responses
@@ -136,13 +118,18 @@ public struct TrackingServer: Sendable {
             body: ResponseBody(byteBuffer: ByteBuffer(string: value.description)))
     }
 
-    static func error(_ error: APIError) -> Response {
-        var headers: HTTPFields = [.contentType: "application/json"]
-        if error.code == "UNAUTHENTICATED" { headers[.wwwAuthenticate] = "Basic realm=\"assay\", charset=\"UTF-8\"" }
-        return Response(status: error.status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: error.body.description)))
-    }
-
     static func text(_ text: String) -> Response {
         Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// A service that runs a preparation step first.
+private struct PreparedService: Service {
+    let prepare: @Sendable () async throws -> Void
+    let service: any Service
+
+    func run() async throws {
+        try await prepare()
+        try await service.run()
     }
 }

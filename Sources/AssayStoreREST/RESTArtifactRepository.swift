@@ -1,4 +1,5 @@
 public import Assay
+import AssayMLflowAPI
 public import Foundation
 import NIOCore
 import NIOHTTP1
@@ -15,14 +16,9 @@ public struct RESTArtifactRepository: ArtifactRepository {
 
     /// The path of `path` below the proxy's root (`1/<run id>/artifacts/<path>`).
     func proxyPath(_ path: String, of run: RunInfo) throws(AssayError) -> String {
-        let uri = run.artifactURI
-        guard uri.hasPrefix("mlflow-artifacts:") else {
-            throw .invalidInput("run \(run.id) keeps its artifacts at \(uri); only mlflow-artifacts: URIs go through the server")
-        }
-        var relative = uri.dropFirst("mlflow-artifacts:".count).drop { $0 == "/" }.description
         // mlflow-artifacts://host:port/path names a host; the path is what the proxy sees.
-        if uri.hasPrefix("mlflow-artifacts://"), let slash = relative.firstIndex(of: "/") {
-            relative = String(relative[relative.index(after: slash)...])
+        guard case .proxied(_, let relative) = ArtifactURI(run.artifactURI) else {
+            throw .invalidInput("run \(run.id) keeps its artifacts at \(run.artifactURI); only mlflow-artifacts: URIs go through the server")
         }
         return path.isEmpty ? relative : relative + "/" + path
     }
@@ -54,12 +50,16 @@ public struct RESTArtifactRepository: ArtifactRepository {
             let (status, bytes) = try await client.send(.GET, url, body: nil, json: false)
             let text = String(decoding: bytes, as: UTF8.self)
             guard status == 200 else { throw RESTClient.failure(status, text, url: url) }
-            guard case .object(let fields)? = try? DataValue(json: text) else { continue }
-            for entry in fields["files"]?.listValue ?? [] {
-                guard case .object(let file) = entry, let name = file["path"]?.stringValue else { continue }
+            let listing: MLflow.ListArtifactsResponse
+            do {
+                listing = try ProtoJSON.decode(MLflow.ListArtifactsResponse.self, json: text)
+            } catch {
+                throw .serviceFailure("the tracking server's listing of \(listed) is not MLflow's: \(error.message)")
+            }
+            for file in listing.files {
                 // Entries are basenames within the listed folder.
-                let base = folder.isEmpty ? name : folder + "/" + name
-                if case .bool(true)? = file["is_dir"] { folders.append(base) } else { found.append(base) }
+                let base = folder.isEmpty ? file.path : folder + "/" + file.path
+                if file.isDir == true { folders.append(base) } else { found.append(base) }
             }
         }
         return found.sorted()

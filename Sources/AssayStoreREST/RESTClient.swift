@@ -1,4 +1,5 @@
 import Assay
+import AssayMLflowAPI
 import AsyncHTTPClient
 import Foundation
 import NIOCore
@@ -46,21 +47,38 @@ final class RESTClient: Sendable {
         return nil
     }
 
-    /// Calls an API endpoint below `/api/2.0/mlflow/` and returns the answer's fields.
-    func call(_ method: HTTPMethod, _ endpoint: String, query: [(String, String)] = [], body: [String: DataValue]? = nil)
-        async throws(AssayError) -> [String: DataValue]
+    /// Calls an RPC below `/api/2.0/mlflow/`: a GET sends the request's fields as a query string,
+    /// anything else as a JSON body; the answer is decoded as `Response`.
+    func call<Request: Encodable, Response: Decodable>(_ method: HTTPMethod, _ endpoint: String, _ request: Request, as: Response.Type)
+        async throws(AssayError) -> Response
     {
         var url = "\(base)/api/2.0/mlflow/\(endpoint)"
-        if !query.isEmpty { url += "?" + query.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&") }
-        let payload = body.map { DataValue.object($0).description }
-        let (status, bytes) = try await send(method, url, body: payload.map { ByteBuffer(string: $0) }, json: true)
+        let fields = ProtoJSON.encode(request)
+        var body: ByteBuffer?
+        if method == .GET {
+            let query = Self.query(fields)
+            if !query.isEmpty { url += "?" + query }
+        } else {
+            body = ByteBuffer(string: fields.description)
+        }
+        let (status, bytes) = try await send(method, url, body: body, json: true)
         let text = String(decoding: bytes, as: UTF8.self)
         guard status == 200 else { throw Self.failure(status, text, url: url) }
-        if text.isEmpty { return [:] }
-        guard case .object(let fields)? = try? DataValue(json: text) else {
-            throw .serviceFailure("the tracking server at \(base) answered \(endpoint) with something that is not JSON: \(text.prefix(200))")
+        do {
+            return try ProtoJSON.decode(Response.self, json: text.isEmpty ? "{}" : text)
+        } catch {
+            throw .serviceFailure("the tracking server at \(base) answered \(endpoint) with something MLflow's protocol does not allow: \(error.message) (\(text.prefix(200)))")
         }
-        return fields
+    }
+
+    /// A message's fields as a query string; a list repeats its key.
+    static func query(_ fields: DataValue) -> String {
+        guard case .object(let object) = fields else { return "" }
+        var pairs: [String] = []
+        for (key, value) in object.sorted(by: { $0.key < $1.key }) {
+            for item in value.listValue ?? [value] { pairs.append("\(encode(key))=\(encode(item.text))") }
+        }
+        return pairs.joined(separator: "&")
     }
 
     /// Sends a request, retrying refused connections, timeouts, 429 and 5xx a few times with growing pauses.

@@ -1,4 +1,5 @@
 public import Assay
+import AssayMLflowAPI
 public import Foundation
 import NIOHTTP1
 
@@ -28,37 +29,32 @@ public final class RESTTrackingStore: TrackingStore {
     // MARK: - Experiments
 
     public func createExperiment(named name: String, artifactLocation: String?, tags: [KeyValue]) async throws(AssayError) -> Experiment {
-        var body: [String: DataValue] = ["name": .string(name), "tags": Self.pairs(tags)]
-        if let artifactLocation { body["artifact_location"] = .string(artifactLocation) }
-        let answer = try await client.call(.POST, "experiments/create", body: body)
-        guard let id = answer["experiment_id"]?.stringValue else { throw Self.malformed("experiments/create") }
-        return try await experiment(id: id)
+        let request = MLflow.CreateExperiment(name: name, artifactLocation: artifactLocation, tags: tags.map(MLflow.KeyValue.init))
+        let answer = try await client.call(.POST, "experiments/create", request, as: MLflow.CreateExperimentResponse.self)
+        return try await experiment(id: answer.experimentID)
     }
 
     public func experiment(id: String) async throws(AssayError) -> Experiment {
-        let answer = try await client.call(.GET, "experiments/get", query: [("experiment_id", id)])
-        return try Self.experiment(answer["experiment"])
+        let answer = try await client.call(.GET, "experiments/get", MLflow.GetExperiment(experimentID: id), as: MLflow.ExperimentResponse.self)
+        return Experiment(answer.experiment)
     }
 
     public func experiment(named name: String) async throws(AssayError) -> Experiment? {
         do {
-            let answer = try await client.call(.GET, "experiments/get-by-name", query: [("experiment_name", name)])
-            return try Self.experiment(answer["experiment"])
+            let request = MLflow.GetExperimentByName(experimentName: name)
+            return Experiment(try await client.call(.GET, "experiments/get-by-name", request, as: MLflow.ExperimentResponse.self).experiment)
         } catch where error.kind == .notFound {
             return nil
         }
     }
 
     public func searchExperiments(_ query: ExperimentQuery) async throws(AssayError) -> SearchPage<Experiment> {
-        var body: [String: DataValue] = [
-            "max_results": .int(query.maxResults), "view_type": .string(Self.viewName(query.view)),
-            "order_by": .list(query.orderBy.map { .string($0.text) }),
-        ]
-        if !query.filter.conditions.isEmpty { body["filter"] = .string(query.filter.text) }
-        if query.offset > 0 { body["page_token"] = .string(PageToken.encode(offset: query.offset)) }
-        let answer = try await client.call(.POST, "experiments/search", body: body)
-        let items = try (answer["experiments"]?.listValue ?? []).map { item throws(AssayError) in try Self.experiment(item) }
-        return SearchPage(items: items, nextPageToken: answer["next_page_token"]?.stringValue)
+        let request = MLflow.SearchExperiments(
+            maxResults: Int64(query.maxResults), filter: query.filter.conditions.isEmpty ? nil : query.filter.text,
+            orderBy: query.orderBy.map(\.text), pageToken: query.offset > 0 ? PageToken.encode(offset: query.offset) : nil,
+            viewType: query.view.wireName)
+        let answer = try await client.call(.POST, "experiments/search", request, as: MLflow.SearchExperimentsResponse.self)
+        return SearchPage(items: answer.experiments.map(Experiment.init), nextPageToken: answer.nextPageToken)
     }
 
     /// Counted page by page: the protocol has no aggregate request.
@@ -75,16 +71,17 @@ public final class RESTTrackingStore: TrackingStore {
     }
 
     public func renameExperiment(id: String, to name: String) async throws(AssayError) {
-        _ = try await client.call(.POST, "experiments/update", body: ["experiment_id": .string(id), "new_name": .string(name)])
+        _ = try await client.call(.POST, "experiments/update", MLflow.UpdateExperiment(experimentID: id, newName: name), as: MLflow.Empty.self)
     }
 
     public func setExperimentLifecycle(id: String, _ stage: LifecycleStage) async throws(AssayError) {
-        _ = try await client.call(.POST, stage == .deleted ? "experiments/delete" : "experiments/restore", body: ["experiment_id": .string(id)])
+        let endpoint = stage == .deleted ? "experiments/delete" : "experiments/restore"
+        _ = try await client.call(.POST, endpoint, MLflow.GetExperiment(experimentID: id), as: MLflow.Empty.self)
     }
 
     public func setExperimentTag(id: String, _ tag: KeyValue) async throws(AssayError) {
-        _ = try await client.call(
-            .POST, "experiments/set-experiment-tag", body: ["experiment_id": .string(id), "key": .string(tag.key), "value": .string(tag.value)])
+        let request = MLflow.SetExperimentTag(experimentID: id, key: tag.key, value: tag.value)
+        _ = try await client.call(.POST, "experiments/set-experiment-tag", request, as: MLflow.Empty.self)
     }
 
     // MARK: - Runs
@@ -92,43 +89,38 @@ public final class RESTTrackingStore: TrackingStore {
     public func createRun(in experimentID: String, named name: String?, startTime: Int64, userID: String?, tags: [KeyValue])
         async throws(AssayError) -> RunInfo
     {
-        var body: [String: DataValue] = [
-            "experiment_id": .string(experimentID), "start_time": .int(Int(startTime)), "tags": Self.pairs(tags),
-        ]
-        if let name { body["run_name"] = .string(name) }
-        if let userID { body["user_id"] = .string(userID) }
-        let answer = try await client.call(.POST, "runs/create", body: body)
-        return try Self.run(answer["run"]).info
+        let request = MLflow.CreateRun(
+            experimentID: experimentID, userID: userID, runName: name, startTime: startTime, tags: tags.map(MLflow.KeyValue.init))
+        return try Self.read(try await client.call(.POST, "runs/create", request, as: MLflow.RunResponse.self).run).info
     }
 
     public func run(id: String) async throws(AssayError) -> Run {
-        let answer = try await client.call(.GET, "runs/get", query: [("run_id", id), ("run_uuid", id)])
-        return try Self.run(answer["run"])
+        let request = MLflow.RunRequest(runID: id, runUUID: id)
+        return try Self.read(try await client.call(.GET, "runs/get", request, as: MLflow.RunResponse.self).run)
     }
 
     public func updateRun(id: String, status: RunStatus?, endTime: Int64?, name: String?) async throws(AssayError) -> RunInfo {
-        var body: [String: DataValue] = ["run_id": .string(id), "run_uuid": .string(id)]
-        if let status { body["status"] = .string(status.rawValue) }
-        if let endTime { body["end_time"] = .int(Int(endTime)) }
-        if let name { body["run_name"] = .string(name) }
-        let answer = try await client.call(.POST, "runs/update", body: body)
-        return try Self.runInfo(answer["run_info"])
+        let request = MLflow.UpdateRun(runID: id, runUUID: id, status: status?.rawValue, endTime: endTime, runName: name)
+        let answer = try await client.call(.POST, "runs/update", request, as: MLflow.UpdateRunResponse.self)
+        do {
+            return try RunInfo(answer.runInfo)
+        } catch {
+            throw Self.malformed("runs/update", error)
+        }
     }
 
     public func setRunLifecycle(id: String, _ stage: LifecycleStage) async throws(AssayError) {
-        _ = try await client.call(.POST, stage == .deleted ? "runs/delete" : "runs/restore", body: ["run_id": .string(id)])
+        let endpoint = stage == .deleted ? "runs/delete" : "runs/restore"
+        _ = try await client.call(.POST, endpoint, MLflow.RunRequest(runID: id), as: MLflow.Empty.self)
     }
 
     public func searchRuns(_ query: RunQuery) async throws(AssayError) -> SearchPage<Run> {
-        var body: [String: DataValue] = [
-            "experiment_ids": .list(query.experimentIDs.map { .string($0) }), "max_results": .int(query.maxResults),
-            "run_view_type": .string(Self.viewName(query.view)), "order_by": .list(query.orderBy.map { .string($0.text) }),
-        ]
-        if !query.filter.conditions.isEmpty { body["filter"] = .string(query.filter.text) }
-        if query.offset > 0 { body["page_token"] = .string(PageToken.encode(offset: query.offset)) }
-        let answer = try await client.call(.POST, "runs/search", body: body)
-        let items = try (answer["runs"]?.listValue ?? []).map { item throws(AssayError) in try Self.run(item) }
-        return SearchPage(items: items, nextPageToken: answer["next_page_token"]?.stringValue)
+        let request = MLflow.SearchRuns(
+            experimentIDs: query.experimentIDs, filter: query.filter.conditions.isEmpty ? nil : query.filter.text,
+            runViewType: query.view.wireName, maxResults: Int64(query.maxResults), orderBy: query.orderBy.map(\.text),
+            pageToken: query.offset > 0 ? PageToken.encode(offset: query.offset) : nil)
+        let answer = try await client.call(.POST, "runs/search", request, as: MLflow.SearchRunsResponse.self)
+        return SearchPage(items: try answer.runs.map { run throws(AssayError) in try Self.read(run) }, nextPageToken: answer.nextPageToken)
     }
 
     // MARK: - Logging
@@ -141,143 +133,45 @@ public final class RESTTrackingStore: TrackingStore {
             metrics = metrics.dropFirst(chunkMetrics.count)
             let chunkPairs = pairs.prefix(min(100, 1000 - chunkMetrics.count))
             pairs = pairs.dropFirst(chunkPairs.count)
-            let body: [String: DataValue] = [
-                "run_id": .string(id),
-                "metrics": .list(
-                    chunkMetrics.map {
-                        .object([
-                            "key": .string($0.key), "value": Self.double($0.value), "timestamp": .int(Int($0.timestamp)),
-                            "step": .int(Int($0.step)),
-                        ])
-                    }),
-                "params": Self.pairs(chunkPairs.filter(\.0).map(\.1)),
-                "tags": Self.pairs(chunkPairs.filter { !$0.0 }.map(\.1)),
-            ]
-            _ = try await client.call(.POST, "runs/log-batch", body: body)
+            let request = MLflow.LogBatch(
+                runID: id, metrics: chunkMetrics.map(MLflow.Metric.init),
+                params: chunkPairs.filter(\.0).map { MLflow.KeyValue($0.1) }, tags: chunkPairs.filter { !$0.0 }.map { MLflow.KeyValue($0.1) })
+            _ = try await client.call(.POST, "runs/log-batch", request, as: MLflow.Empty.self)
         } while !metrics.isEmpty || !pairs.isEmpty
     }
 
     public func deleteTag(run id: String, key: String) async throws(AssayError) {
-        _ = try await client.call(.POST, "runs/delete-tag", body: ["run_id": .string(id), "key": .string(key)])
+        _ = try await client.call(.POST, "runs/delete-tag", MLflow.RunKeyValue(runID: id, key: key), as: MLflow.Empty.self)
     }
 
     public func metricHistory(run id: String, key: String) async throws(AssayError) -> [MetricPoint] {
         var points: [MetricPoint] = []
         var token: String?
         repeat {
-            var query = [("run_id", id), ("run_uuid", id), ("metric_key", key), ("max_results", "25000")]
-            if let token { query.append(("page_token", token)) }
-            let answer = try await client.call(.GET, "metrics/get-history", query: query)
-            points += try (answer["metrics"]?.listValue ?? []).map { item throws(AssayError) in try Self.metric(item) }
-            token = answer["next_page_token"]?.stringValue
+            let request = MLflow.GetMetricHistory(runID: id, runUUID: id, metricKey: key, pageToken: token, maxResults: 25_000)
+            let answer = try await client.call(.GET, "metrics/get-history", request, as: MLflow.MetricHistoryResponse.self)
+            points += answer.metrics.map(MetricPoint.init)
+            token = answer.nextPageToken
         } while token != nil
         return points
     }
 
     public func logInputs(run id: String, datasets: [DatasetInput]) async throws(AssayError) {
-        let inputs: [DataValue] = datasets.map { input in
-            var dataset: [String: DataValue] = [
-                "name": .string(input.name), "digest": .string(input.digest), "source_type": .string(input.sourceType),
-                "source": .string(input.source),
-            ]
-            if let schema = input.schema { dataset["schema"] = .string(schema) }
-            if let profile = input.profile { dataset["profile"] = .string(profile) }
-            return .object(["dataset": .object(dataset), "tags": Self.pairs(input.tags)])
-        }
-        _ = try await client.call(.POST, "runs/log-inputs", body: ["run_id": .string(id), "datasets": .list(inputs)])
+        let request = MLflow.LogInputs(runID: id, datasets: datasets.map(MLflow.DatasetInput.init))
+        _ = try await client.call(.POST, "runs/log-inputs", request, as: MLflow.Empty.self)
     }
 
-    // MARK: - Reading MLflow's JSON
+    // MARK: - Reading MLflow's messages
 
-    static func malformed(_ what: String) -> AssayError {
-        .serviceFailure("the tracking server's answer to \(what) lacks fields MLflow's protocol requires")
-    }
-
-    static func viewName(_ view: LifecycleView) -> String {
-        switch view {
-        case .activeOnly: "ACTIVE_ONLY"
-        case .deletedOnly: "DELETED_ONLY"
-        case .all: "ALL"
+    static func read(_ run: MLflow.Run) throws(AssayError) -> Run {
+        do {
+            return try Run(run)
+        } catch {
+            throw malformed("a run", error)
         }
     }
 
-    static func pairs(_ pairs: [KeyValue]) -> DataValue {
-        .list(pairs.map { .object(["key": .string($0.key), "value": .string($0.value)]) })
-    }
-
-    static func double(_ d: Double) -> DataValue {
-        d.isNaN ? .string("NaN") : d.isInfinite ? .string(d > 0 ? "Infinity" : "-Infinity") : .double(d)
-    }
-
-    static func fields(_ value: DataValue?, _ what: String) throws(AssayError) -> [String: DataValue] {
-        guard case .object(let fields)? = value else { throw malformed(what) }
-        return fields
-    }
-
-    static func int64(_ value: DataValue?) -> Int64? {
-        switch value {
-        case .int(let i)?: Int64(i)
-        case .double(let d)?: Int64(d)
-        case .string(let s)?: Int64(s)
-        default: nil
-        }
-    }
-
-    static func readPairs(_ value: DataValue?) -> [KeyValue] {
-        (value?.listValue ?? []).compactMap { item in
-            guard case .object(let pair) = item, let key = pair["key"]?.stringValue else { return nil }
-            return KeyValue(key, pair["value"]?.stringValue ?? "")
-        }
-    }
-
-    static func experiment(_ value: DataValue?) throws(AssayError) -> Experiment {
-        let f = try fields(value, "an experiment")
-        guard let id = f["experiment_id"]?.stringValue, let name = f["name"]?.stringValue else { throw malformed("an experiment") }
-        return Experiment(
-            id: id, name: name, artifactLocation: f["artifact_location"]?.stringValue ?? "",
-            lifecycleStage: LifecycleStage(rawValue: f["lifecycle_stage"]?.stringValue ?? "active") ?? .active,
-            creationTime: int64(f["creation_time"]) ?? 0, lastUpdateTime: int64(f["last_update_time"]) ?? 0, tags: readPairs(f["tags"]))
-    }
-
-    static func runInfo(_ value: DataValue?) throws(AssayError) -> RunInfo {
-        let f = try fields(value, "a run")
-        guard let id = f["run_id"]?.stringValue ?? f["run_uuid"]?.stringValue else { throw malformed("a run") }
-        let end = int64(f["end_time"])
-        return RunInfo(
-            id: id, experimentID: f["experiment_id"]?.stringValue ?? "0", name: f["run_name"]?.stringValue ?? "",
-            userID: f["user_id"]?.stringValue ?? "", status: RunStatus(rawValue: f["status"]?.stringValue ?? "") ?? .running,
-            startTime: int64(f["start_time"]) ?? 0, endTime: end == 0 ? nil : end, artifactURI: f["artifact_uri"]?.stringValue ?? "",
-            lifecycleStage: LifecycleStage(rawValue: f["lifecycle_stage"]?.stringValue ?? "active") ?? .active)
-    }
-
-    static func metric(_ value: DataValue?) throws(AssayError) -> MetricPoint {
-        let f = try fields(value, "a metric")
-        guard let key = f["key"]?.stringValue else { throw malformed("a metric") }
-        let number: Double
-        switch f["value"] {
-        case .string("NaN")?: number = .nan
-        case .string("Infinity")?: number = .infinity
-        case .string("-Infinity")?: number = -.infinity
-        case let other?: number = other.doubleValue ?? .nan
-        case nil: number = 0
-        }
-        return MetricPoint(key: key, value: number, timestamp: int64(f["timestamp"]) ?? 0, step: int64(f["step"]) ?? 0)
-    }
-
-    static func run(_ value: DataValue?) throws(AssayError) -> Run {
-        let f = try fields(value, "a run")
-        let data = (try? fields(f["data"], "run data")) ?? [:]
-        let inputs = (try? fields(f["inputs"], "run inputs")) ?? [:]
-        let datasets: [DatasetInput] = (inputs["dataset_inputs"]?.listValue ?? []).compactMap { item in
-            guard case .object(let input) = item, case .object(let d)? = input["dataset"] else { return nil }
-            return DatasetInput(
-                name: d["name"]?.stringValue ?? "", digest: d["digest"]?.stringValue ?? "", sourceType: d["source_type"]?.stringValue ?? "",
-                source: d["source"]?.stringValue ?? "", schema: d["schema"]?.stringValue, profile: d["profile"]?.stringValue,
-                tags: readPairs(input["tags"]))
-        }
-        return Run(
-            info: try runInfo(f["info"]),
-            metrics: try (data["metrics"]?.listValue ?? []).map { item throws(AssayError) in try metric(item) },
-            params: readPairs(data["params"]), tags: readPairs(data["tags"]), inputs: datasets)
+    static func malformed(_ what: String, _ error: WireError) -> AssayError {
+        .serviceFailure("the tracking server's answer to \(what) lacks what MLflow's protocol requires: \(error.message)")
     }
 }

@@ -33,7 +33,7 @@ import Testing
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("MLflowClient/compat.py")
         let store: (any TrackingStore)? = backend == "postgres" ? try await Self.postgresStore() : nil
-        try await LiveServer.with(store: store) { server in
+        try await LiveServer.with(store: store, live: true) { server in
             let process = Process()
             process.executableURL = URL(fileURLWithPath: Self.python!)
             process.arguments = [script.path]

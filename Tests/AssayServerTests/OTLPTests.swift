@@ -2,6 +2,7 @@ import Assay
 @testable import AssayServer
 import AssayTesting
 import Foundation
+import HTTPTypes
 import NIOHTTP1
 import SwiftProtobuf
 import Testing
@@ -27,12 +28,12 @@ import Testing
 
     @Test func jsonAndProtobufSpansAreStoredPerExperiment() async throws {
         try await LiveServer.with { server in
-            let reply = try await server.send(.POST, "/v1/traces", bytes: Array(Self.json.utf8),
+            let reply = try await server.send(.post, "/v1/traces", bytes: Array(Self.json.utf8),
                                               headers: [("Content-Type", "application/json"), ("x-assay-experiment", "chat-app")])
             #expect(reply.status == 200 && reply.body == "{}", "\(reply.body)")
             let experiment = try await server.get("experiments/get-by-name?experiment_name=chat-app")
             #expect(experiment.status == 200, "a new experiment name creates the experiment")
-            let page = try await server.send(.GET, "/traces/5b8efff798038103d269b633813fc60c")
+            let page = try await server.send(.get, "/traces/5b8efff798038103d269b633813fc60c")
             #expect(page.status == 200)
             #expect(page.body.contains("gpt-4o-mini") && page.body.contains("What is 2+2?") && page.body.contains("12 / –"))
             #expect(page.body.contains("CLIENT") && page.body.contains("250.0 ms"))
@@ -57,9 +58,9 @@ import Testing
             resourceSpans.scopeSpans = [scope]
             request.resourceSpans = [resourceSpans]
             let bytes: [UInt8] = try request.serializedBytes()
-            let proto = try await server.send(.POST, "/v1/traces", bytes: bytes, headers: [("Content-Type", "application/x-protobuf")])
+            let proto = try await server.send(.post, "/v1/traces", bytes: bytes, headers: [("Content-Type", "application/x-protobuf")])
             #expect(proto.status == 200 && proto.headers.first(name: "Content-Type") == "application/x-protobuf")
-            let list = try await server.send(.GET, "/experiments/2/traces")
+            let list = try await server.send(.get, "/experiments/2/traces")
             #expect(list.body.contains("protobuf root") && list.body.contains("ERROR"), "routed by the resource attribute")
         }
     }
@@ -78,13 +79,13 @@ import Testing
                 (Array(String(repeating: " ", count: 5000).utf8), json, 413, "larger than"),
             ]
             for (body, headers, status, fragment) in cases {
-                let reply = try await server.send(.POST, "/v1/traces", bytes: body, headers: headers)
+                let reply = try await server.send(.post, "/v1/traces", bytes: body, headers: headers)
                 #expect(reply.status == status, "\(fragment): \(reply.status) \(reply.body)")
                 #expect(reply.body.contains(fragment), "\(reply.body)")
             }
-            let page = try await server.send(.GET, "/traces/5b8efff798038103d269b633813fc60c")
+            let page = try await server.send(.get, "/traces/5b8efff798038103d269b633813fc60c")
             #expect(page.status == 404, "the batch with one bad span stored nothing")
-            #expect(try await server.send(.GET, "/v1/traces").status == 404)
+            #expect(try await server.send(.get, "/v1/traces").status == 404)
         }
     }
 
@@ -94,7 +95,7 @@ import Testing
     func theOfficialOpenTelemetryExporterSendsGenAISpans() async throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("OpenTelemetry/send_genai_spans.py")
-        try await LiveServer.with { server in
+        try await LiveServer.with(live: true) { server in
             let folder = try TemporaryFolder()
             let (status, output) = try await BrowserTests.run(Self.python!, [script.path, server.base, "otel-interop", "3"], in: folder)
             #expect(status == 0, "\(output)")
@@ -102,7 +103,7 @@ import Testing
             #expect(ids.count == 3)
             var seen: [String] = []
             for id in ids {
-                let page = try await server.send(.GET, "/traces/\(id)")
+                let page = try await server.send(.get, "/traces/\(id)")
                 #expect(page.status == 200 && page.body.contains("gemma-3-270m") && page.body.contains("Background on:"))
                 seen.append(page.body)
             }

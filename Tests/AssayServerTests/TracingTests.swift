@@ -2,6 +2,7 @@ import Assay
 import AssayTesting
 import AssayTracing
 import Foundation
+import HTTPTypes
 import NIOHTTP1
 import Testing
 
@@ -10,7 +11,7 @@ import Testing
     struct Boom: Error {}
 
     @Test func nestedSpansArriveAsOneTraceWithTheirChat() async throws {
-        try await LiveServer.with { server in
+        try await LiveServer.with(live: true) { server in
             let tracer = AssayTracer(server: server.base, experiment: "swift-app", token: nil)
             let traceID = try await tracer.span("answer", kind: .server) { root in
                 try await tracer.span("retrieve") { $0.recordRetrieval(["Paris is in France."]) }
@@ -23,7 +24,7 @@ import Testing
                 return root.traceID
             }
             try await tracer.shutdown()
-            let page = try await server.send(.GET, "/traces/\(traceID)")
+            let page = try await server.send(.get, "/traces/\(traceID)")
             #expect(page.status == 200)
             #expect(page.body.contains("Capital of France?") && page.body.contains("Paris &lt;b&gt;!&lt;/b&gt;") && page.body.contains("9 / 3"))
             #expect(page.body.contains("Paris is in France.") && page.body.contains("flaky tool") && page.body.contains(#"<span class="status ERROR">error</span>"#))
@@ -37,14 +38,14 @@ import Testing
 
     @Test(.enabled(if: llm != nil, "set ASSAY_LLM_URL to the local model's OpenAI-compatible URL"))
     func theTracedChatExampleTracesLocalModelCalls() async throws {
-        try await LiveServer.with { server in
+        try await LiveServer.with(live: true) { server in
             let folder = try TemporaryFolder()
             let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("traced-chat")
             let (status, output) = try await BrowserTests.run(
                 binary.path, ["--server", server.base, "--base-url", Self.llm!, "What is the capital of France?"], in: folder)
             #expect(status == 0, "\(output)")
             #expect(output.contains("Traced 1 turns"))
-            let list = try await server.send(.GET, "/experiments/1/traces")
+            let list = try await server.send(.get, "/experiments/1/traces")
             #expect(list.body.contains("gemma-3-270m") && list.body.contains("What is the capital of France?"), "\(list.body)")
         }
     }

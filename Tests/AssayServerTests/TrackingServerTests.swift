@@ -2,87 +2,81 @@ import Assay
 import AssayServer
 import AssayStoreSQLite
 import AssayTesting
-import AsyncHTTPClient
 import Foundation
+import HTTPTypes
+import HummingbirdTesting
 import Logging
 import NIOCore
-import NIOHTTP1
 import Testing
 
-/// A real server on a free loopback port, over a SQLite file, with its artifact folder.
+/// The server driven in process through HummingbirdTesting (no port), or on a free loopback port
+/// (`live: true`) when the peer is a real external program; over a SQLite file, with its artifact
+/// folder. The server stops when the test body returns.
 struct LiveServer {
-    let base: String
+    let client: any TestClientProtocol
     let artifacts: URL
     let folder: TemporaryFolder
+
+    /// The server's address, for external programs (live servers only).
+    var base: String { "http://127.0.0.1:\(client.port ?? 0)" }
 
     struct Reply {
         let status: Int
         let body: String
-        let headers: HTTPHeaders
+        let headers: Headers
         var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
         var errorCode: String? { json["error_code"] as? String }
+    }
+
+    /// A response's header fields, looked up by name.
+    struct Headers {
+        let fields: HTTPFields
+        func first(name: String) -> String? { HTTPField.Name(name).flatMap { fields[$0] } }
     }
 
     static func with(
         _ configure: (inout TrackingServer.Configuration) -> Void = { _ in },
         store given: (any TrackingStore)? = nil,
+        live: Bool = false,
         seed: (any TrackingStore, URL) async throws -> Void = { _, _ in },
-        _ body: (LiveServer) async throws -> Void
+        _ body: @escaping @Sendable (LiveServer) async throws -> Void
     ) async throws {
         let folder = try TemporaryFolder()
         let store = try given ?? SQLiteTrackingStore(path: folder.path("assay.db"))
-        try await seed(store, folder.url.appendingPathComponent("artifacts"))
+        let artifacts = folder.url.appendingPathComponent("artifacts")
+        try await seed(store, artifacts)
         var configuration = TrackingServer.Configuration()
         configuration.port = 0
         configure(&configuration)
-        let artifacts = folder.url.appendingPathComponent("artifacts")
-        // Cancelling the server at the end of a test is logged as an error; only real failures matter here.
         var logger = Logger(label: "assay.server.test")
         logger.logLevel = .critical
         let server = try TrackingServer(store: store, artifactRoot: artifacts, configuration: configuration, logger: logger)
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let task = Task { try await server.run { port in continuation.yield(port) } }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw AssayError.internal("the server did not start") }
-        do {
-            try await body(LiveServer(base: "http://127.0.0.1:\(port)", artifacts: artifacts, folder: folder))
-        } catch {
-            task.cancel()
-            throw error
+        try await server.application().test(live ? .live : .router) { client in
+            try await body(LiveServer(client: client, artifacts: artifacts, folder: folder))
         }
-        task.cancel()
-        _ = try? await task.value
     }
 
-    func send(_ method: HTTPMethod, _ path: String, body: String? = nil, bytes: [UInt8]? = nil, headers: [(String, String)] = [])
+    func send(_ method: HTTPRequest.Method, _ path: String, body: String? = nil, bytes: [UInt8]? = nil, headers: [(String, String)] = [])
         async throws -> Reply
     {
-        var request = HTTPClientRequest(url: base + path)
-        request.method = method
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        var fields = HTTPFields()
+        for (name, value) in headers { fields.append(HTTPField(name: HTTPField.Name(name)!, value: value)) }
+        var payload: ByteBuffer?
         if let body {
-            request.body = .bytes(ByteBuffer(string: body))
-            request.headers.add(name: "Content-Type", value: "application/json")
+            payload = ByteBuffer(string: body)
+            fields[.contentType] = "application/json"
         }
-        if let bytes { request.body = .bytes(ByteBuffer(bytes: bytes)) }
-        let response = try await LiveServer.client.execute(request, timeout: .seconds(30))
-        let collected = try await response.body.collect(upTo: 64 << 20)
-        return Reply(status: Int(response.status.code), body: String(buffer: collected), headers: response.headers)
+        if let bytes { payload = ByteBuffer(bytes: bytes) }
+        let response = try await client.execute(uri: path, method: method, headers: fields, body: payload)
+        return Reply(status: Int(response.status.code), body: String(buffer: response.body), headers: Headers(fields: response.headers))
     }
 
-    /// A client that shows redirects rather than following them.
-    static let client: HTTPClient = {
-        var configuration = HTTPClient.Configuration()
-        configuration.redirectConfiguration = .disallow
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }()
-
     func post(_ endpoint: String, _ body: String, headers: [(String, String)] = []) async throws -> Reply {
-        try await send(.POST, "/api/2.0/mlflow/" + endpoint, body: body, headers: headers)
+        try await send(.post, "/api/2.0/mlflow/" + endpoint, body: body, headers: headers)
     }
 
     func get(_ endpointAndQuery: String, headers: [(String, String)] = []) async throws -> Reply {
-        try await send(.GET, "/api/2.0/mlflow/" + endpointAndQuery, headers: headers)
+        try await send(.get, "/api/2.0/mlflow/" + endpointAndQuery, headers: headers)
     }
 
     func createRun() async throws -> String {
@@ -124,7 +118,7 @@ struct LiveServer {
             #expect(unknown.status == 404 && unknown.errorCode == "RESOURCE_DOES_NOT_EXIST")
             let missing = try await server.get("runs/get")
             #expect(missing.body.contains("Missing value for required parameter 'run_id'"))
-            let route = try await server.send(.GET, "/api/2.0/mlflow/no/such/route")
+            let route = try await server.send(.get, "/api/2.0/mlflow/no/such/route")
             #expect(route.status == 404 && route.errorCode == "ENDPOINT_NOT_FOUND")
             let wrongMethod = try await server.post("experiments/get-by-name", "{}")
             #expect(wrongMethod.status == 404 && wrongMethod.errorCode == "ENDPOINT_NOT_FOUND")
@@ -159,20 +153,20 @@ struct LiveServer {
 
     @Test func artifactsUploadListAndDownload() async throws {
         try await LiveServer.with { server in
-            let put = try await server.send(.PUT, "/api/2.0/mlflow-artifacts/artifacts/0/r1/artifacts/config/config.json", bytes: Array(#"{"a": 1}"#.utf8))
+            let put = try await server.send(.put, "/api/2.0/mlflow-artifacts/artifacts/0/r1/artifacts/config/config.json", bytes: Array(#"{"a": 1}"#.utf8))
             #expect(put.status == 200)
-            _ = try await server.send(.PUT, "/api/2.0/mlflow-artifacts/artifacts/0/r1/artifacts/with%20space.txt", bytes: Array("hi".utf8))
-            let root = try await server.send(.GET, "/api/2.0/mlflow-artifacts/artifacts?path=0%2Fr1%2Fartifacts")
+            _ = try await server.send(.put, "/api/2.0/mlflow-artifacts/artifacts/0/r1/artifacts/with%20space.txt", bytes: Array("hi".utf8))
+            let root = try await server.send(.get, "/api/2.0/mlflow-artifacts/artifacts?path=0%2Fr1%2Fartifacts")
             #expect(root.body == #"{"files":[{"is_dir":true,"path":"config"},{"file_size":2,"is_dir":false,"path":"with space.txt"}]}"#)
-            let file = try await server.send(.GET, "/api/2.0/mlflow-artifacts/artifacts/0/r1/artifacts/config/config.json")
+            let file = try await server.send(.get, "/api/2.0/mlflow-artifacts/artifacts/0/r1/artifacts/config/config.json")
             #expect(file.status == 200 && file.body == #"{"a": 1}"#)
-            #expect(try await server.send(.GET, "/api/2.0/mlflow-artifacts/artifacts?path=0/r1/artifacts/config/config.json").body == "{}")
-            #expect(try await server.send(.GET, "/api/2.0/mlflow-artifacts/artifacts?path=0/none").body == "{}")
-            let missing = try await server.send(.GET, "/api/2.0/mlflow-artifacts/artifacts/0/nonexistent/file.txt")
+            #expect(try await server.send(.get, "/api/2.0/mlflow-artifacts/artifacts?path=0/r1/artifacts/config/config.json").body == "{}")
+            #expect(try await server.send(.get, "/api/2.0/mlflow-artifacts/artifacts?path=0/none").body == "{}")
+            let missing = try await server.send(.get, "/api/2.0/mlflow-artifacts/artifacts/0/nonexistent/file.txt")
             #expect(missing.status == 404 && missing.body.contains("No such artifact: '0/nonexistent/file.txt'"))
-            let overwrite = try await server.send(.PUT, "/api/2.0/mlflow-artifacts/artifacts/0/r1/artifacts/config/config.json", bytes: Array("2".utf8))
+            let overwrite = try await server.send(.put, "/api/2.0/mlflow-artifacts/artifacts/0/r1/artifacts/config/config.json", bytes: Array("2".utf8))
             #expect(overwrite.status == 200)
-            #expect(try await server.send(.GET, "/api/2.0/mlflow-artifacts/artifacts/0/r1/artifacts/config/config.json").body == "2")
+            #expect(try await server.send(.get, "/api/2.0/mlflow-artifacts/artifacts/0/r1/artifacts/config/config.json").body == "2")
         }
     }
 
@@ -187,7 +181,7 @@ struct LiveServer {
             let listings = ["../../etc", "..", "/etc", "0/../..", "%2e%2e/secret.txt", "0/escape", "C:/windows", "a%5c..%5c..", "0%00"]
             for path in listings {
                 let encoded = path.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? path
-                let reply = try await server.send(.GET, "/api/2.0/mlflow-artifacts/artifacts?path=\(encoded)")
+                let reply = try await server.send(.get, "/api/2.0/mlflow-artifacts/artifacts?path=\(encoded)")
                 #expect(reply.status == 400 && reply.errorCode == "INVALID_PARAMETER_VALUE", "list \(path): \(reply.status) \(reply.body)")
             }
             let downloads = [
@@ -195,13 +189,13 @@ struct LiveServer {
                 "..%5C..%5Csecret.txt", "0/a%00b", "%2Fetc%2Fpasswd",
             ]
             for path in downloads {
-                let reply = try await server.send(.GET, "/api/2.0/mlflow-artifacts/artifacts/\(path)")
+                let reply = try await server.send(.get, "/api/2.0/mlflow-artifacts/artifacts/\(path)")
                 #expect([400, 404].contains(reply.status), "download \(path): \(reply.status)")
                 #expect(!reply.body.contains("top secret"), "download \(path) leaked the file")
-                let upload = try await server.send(.PUT, "/api/2.0/mlflow-artifacts/artifacts/\(path)", bytes: Array("pwned".utf8))
+                let upload = try await server.send(.put, "/api/2.0/mlflow-artifacts/artifacts/\(path)", bytes: Array("pwned".utf8))
                 #expect(upload.status == 400, "upload \(path): \(upload.status) \(upload.body)")
             }
-            let viaLink = try await server.send(.PUT, "/api/2.0/mlflow-artifacts/artifacts/0/escape/new.txt", bytes: Array("pwned".utf8))
+            let viaLink = try await server.send(.put, "/api/2.0/mlflow-artifacts/artifacts/0/escape/new.txt", bytes: Array("pwned".utf8))
             #expect(viaLink.status == 400)
             #expect(!FileManager.default.fileExists(atPath: server.folder.path("new.txt")))
             #expect(try String(contentsOfFile: outside, encoding: .utf8) == "top secret")
@@ -216,12 +210,12 @@ struct LiveServer {
             {
                 let reply = try await server.get("experiments/get?experiment_id=0", headers: headers)
                 #expect(reply.status == 401 && reply.errorCode == "UNAUTHENTICATED", "\(headers)")
-                let artifact = try await server.send(.GET, "/api/2.0/mlflow-artifacts/artifacts?path=0", headers: headers)
+                let artifact = try await server.send(.get, "/api/2.0/mlflow-artifacts/artifacts?path=0", headers: headers)
                 #expect(artifact.status == 401)
             }
             #expect(try await server.get("experiments/get?experiment_id=0", headers: [("Authorization", "Bearer s3cret-token")]).status == 200)
             #expect(try await server.get("experiments/get?experiment_id=0", headers: [basic("alice", "s3cret-token")]).status == 200)
-            #expect(try await server.send(.GET, "/health").status == 200, "the health probe stays open")
+            #expect(try await server.send(.get, "/health").status == 200, "the health probe stays open")
         }
     }
 }

@@ -2,6 +2,7 @@ import Assay
 import AssayServer
 import AssayTesting
 import Foundation
+import HTTPTypes
 import NIOHTTP1
 import Testing
 
@@ -52,7 +53,7 @@ import Testing
             for path in ["/", "/experiments/1", "/runs/\(v2)", "/runs/\(judged)", "/runs/\(v2)/artifacts/eval_results_table.json",
                          "/compare?runs=\(baseline)&runs=\(v2)"]
             {
-                let reply = try await server.send(.GET, path)
+                let reply = try await server.send(.get, path)
                 #expect(reply.status == 200, "\(path): \(reply.status)")
                 #expect(reply.headers.first(name: "Content-Type") == "text/html; charset=utf-8")
                 #expect(reply.headers.first(name: "Content-Security-Policy")?.contains("default-src 'self'") == true)
@@ -77,30 +78,30 @@ import Testing
             #expect(compare.contains(#"<span class="delta better""#), "exact_match went up: better")
             #expect(compare.contains("<del>Lyon</del>") && compare.contains("<ins>Paris"), "word diff against the baseline")
             #expect(compare.contains("<del>Six</del><ins>Eight &lt;script&gt;alert(1)&lt;/script&gt;</ins>"))
-            let download = try await server.send(.GET, "/runs/\(v2)/download/eval_results_table.json")
+            let download = try await server.send(.get, "/runs/\(v2)/download/eval_results_table.json")
             #expect(download.status == 200 && download.headers.first(name: "Content-Disposition")?.hasPrefix("attachment") == true)
-            #expect(try await server.send(.GET, "/static/assay.css").body.contains("--accent"))
-            #expect(try await server.send(.GET, "/no/such/page").status == 404)
-            #expect(try await server.send(.GET, "/runs/\(v2)/artifacts/..%2F..%2Fassay.db").status == 400)
+            #expect(try await server.send(.get, "/static/assay.css").body.contains("--accent"))
+            #expect(try await server.send(.get, "/no/such/page").status == 404)
+            #expect(try await server.send(.get, "/runs/\(v2)/artifacts/..%2F..%2Fassay.db").status == 400)
         }
     }
 
     @Test func filtersSearchesAndPages() async throws {
         try await LiveServer.with(seed: Self.seed) { server in
             let ids = try await Self.runs(server)
-            let filtered = try await server.send(.GET, "/experiments/1?filter=metrics.%60exact_match%2Fv1%60%20%3E%200.5")
+            let filtered = try await server.send(.get, "/experiments/1?filter=metrics.%60exact_match%2Fv1%60%20%3E%200.5")
             #expect(filtered.body.contains("prompt-v2") && !filtered.body.contains(">baseline<"))
-            let bad = try await server.send(.GET, "/experiments/1?filter=metrics.x%20%3E%3E%201")
+            let bad = try await server.send(.get, "/experiments/1?filter=metrics.x%20%3E%3E%201")
             #expect(bad.status == 200 && bad.body.contains("Invalid comparator"), "a bad filter is explained, not a failure")
-            let sorted = try await server.send(.GET, "/experiments/1?order=metrics.%60exact_match%2Fv1%60%20DESC")
+            let sorted = try await server.send(.get, "/experiments/1?order=metrics.%60exact_match%2Fv1%60%20DESC")
             let first = try #require(sorted.body.range(of: "prompt-v2")), second = try #require(sorted.body.range(of: ">baseline<"))
             #expect(first.lowerBound < second.lowerBound)
             let v2 = try #require(ids["prompt-v2"])
-            let search = try await server.send(.GET, "/runs/\(v2)?q=SPIDER")
+            let search = try await server.send(.get, "/runs/\(v2)?q=SPIDER")
             #expect(search.body.contains("1 of 3 rows match"))
-            let range = try await server.send(.GET, "/runs/\(v2)?metric=rougeL%2Fv1&min=0.9&max=1")
+            let range = try await server.send(.get, "/runs/\(v2)?metric=rougeL%2Fv1&min=0.9&max=1")
             #expect(range.body.contains("of 3 rows match") && range.body.contains("What is 2+2?"))
-            let one = try await server.send(.GET, "/compare?runs=\(v2)")
+            let one = try await server.send(.get, "/compare?runs=\(v2)")
             #expect(one.status == 400 && one.body.contains("Choose 2 to 5 runs"))
         }
     }
@@ -109,27 +110,27 @@ import Testing
         try await LiveServer.with({ $0.authToken = "s3cret" }, seed: Self.seed) { server in
             let ids = try await Self.runs(server, headers: [("Authorization", "Bearer s3cret")])
             let v2 = try #require(ids["prompt-v2"])
-            let anonymous = try await server.send(.GET, "/runs/\(v2)")
+            let anonymous = try await server.send(.get, "/runs/\(v2)")
             #expect(anonymous.status == 303 && anonymous.headers.first(name: "Location") == "/login?next=%2Fruns%2F\(v2)")
-            #expect(try await server.send(.GET, "/login").body.contains(#"type="password""#))
-            let wrong = try await server.send(.POST, "/login", bytes: Array("token=nope&next=%2F".utf8))
+            #expect(try await server.send(.get, "/login").body.contains(#"type="password""#))
+            let wrong = try await server.send(.post, "/login", bytes: Array("token=nope&next=%2F".utf8))
             #expect(wrong.status == 401 && wrong.headers.first(name: "Set-Cookie") == nil)
-            let right = try await server.send(.POST, "/login", bytes: Array("token=s3cret&next=%2F%2Fevil.example".utf8))
+            let right = try await server.send(.post, "/login", bytes: Array("token=s3cret&next=%2F%2Fevil.example".utf8))
             #expect(right.status == 303 && right.headers.first(name: "Location") == "/", "no redirect off the site")
             let cookie = try #require(right.headers.first(name: "Set-Cookie"))
             #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"))
             let session = [("Cookie", String(cookie.split(separator: ";")[0]))]
-            let page = try await server.send(.GET, "/runs/\(v2)", headers: session)
+            let page = try await server.send(.get, "/runs/\(v2)", headers: session)
             #expect(page.status == 200 && page.body.contains("Sign out"))
-            #expect(try await server.send(.GET, "/", headers: [("Cookie", "assay_session=forged")]).status == 303)
+            #expect(try await server.send(.get, "/", headers: [("Cookie", "assay_session=forged")]).status == 303)
 
-            let forged = try await server.send(.POST, "/runs/\(v2)/delete", bytes: Array("csrf=guess".utf8), headers: session)
+            let forged = try await server.send(.post, "/runs/\(v2)/delete", bytes: Array("csrf=guess".utf8), headers: session)
             #expect(forged.status == 403)
-            let missing = try await server.send(.POST, "/runs/\(v2)/delete", bytes: [], headers: session)
+            let missing = try await server.send(.post, "/runs/\(v2)/delete", bytes: [], headers: session)
             #expect(missing.status == 403)
             #expect(try await server.get("runs/get?run_id=\(v2)", headers: [("Authorization", "Bearer s3cret")]).body.contains(#""lifecycle_stage":"active""#))
             let csrf = try #require(page.body.firstMatch(of: /name="csrf" value="([0-9a-f]+)"/)?.1)
-            let deleted = try await server.send(.POST, "/runs/\(v2)/delete", bytes: Array("csrf=\(csrf)".utf8), headers: session)
+            let deleted = try await server.send(.post, "/runs/\(v2)/delete", bytes: Array("csrf=\(csrf)".utf8), headers: session)
             #expect(deleted.status == 303)
             #expect(try await server.get("runs/get?run_id=\(v2)", headers: [("Authorization", "Bearer s3cret")]).body.contains(#""lifecycle_stage":"deleted""#))
             #expect(try await server.get("runs/get?run_id=\(v2)", headers: session).status == 401, "the API wants the token, not the cookie")

@@ -5,6 +5,7 @@ import AssayStoreREST
 import AssayStoreSQLite
 import AssayTesting
 import Foundation
+import HummingbirdTesting
 import Logging
 import Testing
 
@@ -19,13 +20,14 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible {
 
     var testDescription: String { rawValue }
 
-    /// A fresh, empty store: an in-memory SQLite database, or a new PostgreSQL database of its own.
-    func makeStore() async throws -> any TrackingStore {
+    /// Runs `body` with a fresh, empty store: an in-memory SQLite database; a server over one, driven through
+    /// the REST store on a free port; or a new PostgreSQL database of its own. The server and the
+    /// connection pool stop when `body` returns.
+    func withStore(_ body: @escaping @Sendable (any TrackingStore) async throws -> Void) async throws {
         switch self {
         case .sqlite:
-            return try SQLiteTrackingStore(inMemoryWithArtifactRoot: "mlflow-artifacts:")
+            try await body(try SQLiteTrackingStore(inMemoryWithArtifactRoot: "mlflow-artifacts:"))
         case .rest:
-            // A server over its own in-memory store, on a free port, for the rest of the test process.
             var configuration = TrackingServer.Configuration()
             configuration.port = 0
             var logger = Logger(label: "assay.server.test")
@@ -34,11 +36,9 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible {
                 store: try SQLiteTrackingStore(inMemoryWithArtifactRoot: "mlflow-artifacts:"),
                 artifactRoot: FileManager.default.temporaryDirectory.appendingPathComponent("assay-rest-\(UUID().uuidString)"),
                 configuration: configuration, logger: logger)
-            let (ports, continuation) = AsyncStream<Int>.makeStream()
-            Task { try await server.run { continuation.yield($0) } }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw AssayError.internal("the server did not start") }
-            return try RESTTrackingStore(url: "http://127.0.0.1:\(port)", environment: [:])
+            try await server.application().test(.live) { client in
+                try await body(try RESTTrackingStore(url: "http://127.0.0.1:\(client.port ?? 0)", environment: [:]))
+            }
         case .postgres:
             let url = ProcessInfo.processInfo.environment["ASSAY_POSTGRES_URL"]!
             let name = "assay_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
@@ -50,10 +50,10 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible {
             guard process.terminationStatus == 0 else { throw AssayError.internal("psql could not create \(name)") }
             let base = url[..<url.lastIndex(of: "/")!]
             let store = try PostgresTrackingStore(url: "\(base)/\(name)")
-            // The pool runs for the rest of the test process, like the database it serves.
-            Task { try await store.run() }
-            try await store.migrate()
-            return store
+            try await store.withRunning {
+                try await store.migrate()
+                try await body(store)
+            }
         }
     }
 }
@@ -61,88 +61,91 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible {
 @Suite struct TrackingStoreTests {
     @Test(arguments: Backend.available)
     func experimentsStartWithDefaultAndKeepNamesUnique(backend: Backend) async throws {
-        let store = try await backend.makeStore()
-        let defaultExperiment = try await store.experiment(id: "0")
-        #expect(defaultExperiment.name == "Default")
-        #expect(defaultExperiment.artifactLocation == "mlflow-artifacts:/0")
-        #expect(defaultExperiment.lifecycleStage == .active)
-        let first = try await store.createExperiment(named: "llm-eval-demo", artifactLocation: nil, tags: [KeyValue("team", "nlp")])
-        let second = try await store.createExperiment(named: "other", artifactLocation: nil, tags: [])
-        #expect(first.id == "1" && second.id == "2")
-        #expect(first.tags == [KeyValue("team", "nlp")])
-        #expect(try await store.experiment(named: "llm-eval-demo")?.id == "1")
-        #expect(try await store.experiment(named: "missing") == nil)
-        #expect(try await store.experiments(view: .activeOnly).map(\.id) == ["2", "1", "0"])
-        let duplicate = await errorMessage { _ = try await store.createExperiment(named: "other", artifactLocation: nil, tags: []) }
-        #expect(duplicate == "Experiment 'other' already exists.")
-        let missing = await errorMessage { _ = try await store.experiment(id: "999999") }
-        #expect(missing == "No Experiment with id=999999 exists")
-        try await store.setExperimentLifecycle(id: "2", .deleted)
-        #expect(try await store.experiments(view: .activeOnly).map(\.id) == ["1", "0"])
-        #expect(try await store.experiments(view: .deletedOnly).map(\.id) == ["2"])
-        try await store.renameExperiment(id: "1", to: "renamed")
-        #expect(try await store.experiment(id: "1").name == "renamed")
+        try await backend.withStore { store in
+            let defaultExperiment = try await store.experiment(id: "0")
+            #expect(defaultExperiment.name == "Default")
+            #expect(defaultExperiment.artifactLocation == "mlflow-artifacts:/0")
+            #expect(defaultExperiment.lifecycleStage == .active)
+            let first = try await store.createExperiment(named: "llm-eval-demo", artifactLocation: nil, tags: [KeyValue("team", "nlp")])
+            let second = try await store.createExperiment(named: "other", artifactLocation: nil, tags: [])
+            #expect(first.id == "1" && second.id == "2")
+            #expect(first.tags == [KeyValue("team", "nlp")])
+            #expect(try await store.experiment(named: "llm-eval-demo")?.id == "1")
+            #expect(try await store.experiment(named: "missing") == nil)
+            #expect(try await store.experiments(view: .activeOnly).map(\.id) == ["2", "1", "0"])
+            let duplicate = await errorMessage { _ = try await store.createExperiment(named: "other", artifactLocation: nil, tags: []) }
+            #expect(duplicate == "Experiment 'other' already exists.")
+            let missing = await errorMessage { _ = try await store.experiment(id: "999999") }
+            #expect(missing == "No Experiment with id=999999 exists")
+            try await store.setExperimentLifecycle(id: "2", .deleted)
+            #expect(try await store.experiments(view: .activeOnly).map(\.id) == ["1", "0"])
+            #expect(try await store.experiments(view: .deletedOnly).map(\.id) == ["2"])
+            try await store.renameExperiment(id: "1", to: "renamed")
+            #expect(try await store.experiment(id: "1").name == "renamed")
+        }
     }
 
     @Test(arguments: Backend.available)
     func runsRecordMetricsParamsTagsAndTheLatestMetricRule(backend: Backend) async throws {
-        let store = try await backend.makeStore()
-        let info = try await store.createRun(in: "0", named: nil, startTime: 1_000, userID: "root", tags: [KeyValue("stage", "dev")])
-        #expect(info.id.count == 32)
-        #expect(info.artifactURI == "mlflow-artifacts:/0/\(info.id)/artifacts")
-        #expect(!info.name.isEmpty)
-        try await store.logBatch(
-            run: info.id,
-            metrics: [
-                MetricPoint(key: "loss", value: 0.9, timestamp: 10, step: 0),
-                MetricPoint(key: "loss", value: 0.3, timestamp: 50, step: 3),
-                MetricPoint(key: "loss", value: 0.25, timestamp: 50, step: 4),
-                MetricPoint(key: "acc", value: 0.8, timestamp: 90, step: 1),
-                MetricPoint(key: "acc", value: 0.7, timestamp: 20, step: 2),
-                MetricPoint(key: "weird", value: .nan, timestamp: 5, step: 0),
-                MetricPoint(key: "huge", value: .infinity, timestamp: 5, step: 0),
-            ],
-            params: [KeyValue("model", "gpt")], tags: [KeyValue("team", "nlp")])
-        let run = try await store.run(id: info.id)
-        let latest = Dictionary(uniqueKeysWithValues: run.metrics.map { ($0.key, $0) })
-        #expect(latest["loss"]?.value == 0.25, "same timestamp: the larger step wins")
-        #expect(latest["acc"]?.value == 0.7, "a larger step wins even with an older timestamp")
-        #expect(latest["weird"]?.value.isNaN == true)
-        #expect(latest["huge"]?.value == .infinity)
-        #expect(run.params == [KeyValue("model", "gpt")])
-        #expect(run.tags.contains(KeyValue("stage", "dev")) && run.tags.contains(KeyValue("mlflow.runName", info.name)))
-        let history = try await store.metricHistory(run: info.id, key: "loss")
-        #expect(history.map(\.value) == [0.9, 0.3, 0.25])
+        try await backend.withStore { store in
+            let info = try await store.createRun(in: "0", named: nil, startTime: 1_000, userID: "root", tags: [KeyValue("stage", "dev")])
+            #expect(info.id.count == 32)
+            #expect(info.artifactURI == "mlflow-artifacts:/0/\(info.id)/artifacts")
+            #expect(!info.name.isEmpty)
+            try await store.logBatch(
+                run: info.id,
+                metrics: [
+                    MetricPoint(key: "loss", value: 0.9, timestamp: 10, step: 0),
+                    MetricPoint(key: "loss", value: 0.3, timestamp: 50, step: 3),
+                    MetricPoint(key: "loss", value: 0.25, timestamp: 50, step: 4),
+                    MetricPoint(key: "acc", value: 0.8, timestamp: 90, step: 1),
+                    MetricPoint(key: "acc", value: 0.7, timestamp: 20, step: 2),
+                    MetricPoint(key: "weird", value: .nan, timestamp: 5, step: 0),
+                    MetricPoint(key: "huge", value: .infinity, timestamp: 5, step: 0),
+                ],
+                params: [KeyValue("model", "gpt")], tags: [KeyValue("team", "nlp")])
+            let run = try await store.run(id: info.id)
+            let latest = Dictionary(uniqueKeysWithValues: run.metrics.map { ($0.key, $0) })
+            #expect(latest["loss"]?.value == 0.25, "same timestamp: the larger step wins")
+            #expect(latest["acc"]?.value == 0.7, "a larger step wins even with an older timestamp")
+            #expect(latest["weird"]?.value.isNaN == true)
+            #expect(latest["huge"]?.value == .infinity)
+            #expect(run.params == [KeyValue("model", "gpt")])
+            #expect(run.tags.contains(KeyValue("stage", "dev")) && run.tags.contains(KeyValue("mlflow.runName", info.name)))
+            let history = try await store.metricHistory(run: info.id, key: "loss")
+            #expect(history.map(\.value) == [0.9, 0.3, 0.25])
 
-        // Params are immutable; a batch that breaks the rule keeps nothing.
-        try await store.logParam(run: info.id, KeyValue("model", "gpt"))
-        let changed = await errorMessage {
-            try await store.logBatch(run: info.id, metrics: [MetricPoint(key: "loss", value: 0.1, timestamp: 99, step: 9)],
-                                     params: [KeyValue("model", "different")], tags: [])
+            // Params are immutable; a batch that breaks the rule keeps nothing.
+            try await store.logParam(run: info.id, KeyValue("model", "gpt"))
+            let changed = await errorMessage {
+                try await store.logBatch(run: info.id, metrics: [MetricPoint(key: "loss", value: 0.1, timestamp: 99, step: 9)],
+                                         params: [KeyValue("model", "different")], tags: [])
+            }
+            #expect(changed?.hasPrefix("Changing param values is not allowed. Param with key='model' was already logged with value='gpt'") == true)
+            #expect(try await store.metricHistory(run: info.id, key: "loss").count == 3)
+
+            try await store.setTag(run: info.id, KeyValue("team", "search"))
+            try await store.deleteTag(run: info.id, key: "stage")
+            let tags = try await store.run(id: info.id).tags
+            #expect(tags.contains(KeyValue("team", "search")) && !tags.contains { $0.key == "stage" })
+
+            let finished = try await store.updateRun(id: info.id, status: .finished, endTime: 2_000, name: "baseline")
+            #expect(finished.status == .finished && finished.endTime == 2_000 && finished.name == "baseline")
+            try await store.setRunLifecycle(id: info.id, .deleted)
+            #expect(try await store.runs(in: ["0"], view: .activeOnly).isEmpty)
+            #expect(try await store.runs(in: ["0"], view: .all).map(\.id) == [info.id])
+            #expect(await errorMessage { _ = try await store.run(id: "nope") } == "Run with id=nope not found")
         }
-        #expect(changed?.hasPrefix("Changing param values is not allowed. Param with key='model' was already logged with value='gpt'") == true)
-        #expect(try await store.metricHistory(run: info.id, key: "loss").count == 3)
-
-        try await store.setTag(run: info.id, KeyValue("team", "search"))
-        try await store.deleteTag(run: info.id, key: "stage")
-        let tags = try await store.run(id: info.id).tags
-        #expect(tags.contains(KeyValue("team", "search")) && !tags.contains { $0.key == "stage" })
-
-        let finished = try await store.updateRun(id: info.id, status: .finished, endTime: 2_000, name: "baseline")
-        #expect(finished.status == .finished && finished.endTime == 2_000 && finished.name == "baseline")
-        try await store.setRunLifecycle(id: info.id, .deleted)
-        #expect(try await store.runs(in: ["0"], view: .activeOnly).isEmpty)
-        #expect(try await store.runs(in: ["0"], view: .all).map(\.id) == [info.id])
-        #expect(await errorMessage { _ = try await store.run(id: "nope") } == "Run with id=nope not found")
     }
 
     @Test(arguments: Backend.available)
     func inputsAreRecordedOnce(backend: Backend) async throws {
-        let store = try await backend.makeStore()
-        let dataset = DatasetInput(name: "qa.jsonl", digest: "0d6ed5bc", sourceType: "local", source: "{}", tags: [KeyValue("k", "v")])
-        let id = try await store.createRun(in: "0", named: "r", startTime: 1, userID: nil, tags: []).id
-        try await store.logInputs(run: id, datasets: [dataset, dataset])
-        #expect(try await store.run(id: id).inputs == [dataset])
+        try await backend.withStore { store in
+            let dataset = DatasetInput(name: "qa.jsonl", digest: "0d6ed5bc", sourceType: "local", source: "{}", tags: [KeyValue("k", "v")])
+            let id = try await store.createRun(in: "0", named: "r", startTime: 1, userID: nil, tags: []).id
+            try await store.logInputs(run: id, datasets: [dataset, dataset])
+            #expect(try await store.run(id: id).inputs == [dataset])
+        }
     }
 
     @Test func theSQLiteFileSurvivesReopening() async throws {

@@ -24,8 +24,7 @@ import Testing
     /// run-a (0.81, gpt, dev, FINISHED), run-b (0.42, claude, prod, FINISHED), run-c (0.95, gpt, no stage,
     /// RUNNING, weird = NaN), run-d (no accuracy, table tag, FINISHED, weird2 = +inf, dataset "qa");
     /// started in that order, one second apart.
-    func fixture(_ backend: Backend) async throws -> Fixture {
-        let store = try await backend.makeStore()
+    func fixture(_ store: any TrackingStore) async throws -> Fixture {
         let experiment = try await store.createExperiment(named: "search", artifactLocation: nil, tags: []).id
         var ids: [String] = []
         for (index, name) in ["run-a", "run-b", "run-c", "run-d"].enumerated() {
@@ -51,75 +50,82 @@ import Testing
 
     @Test(arguments: Backend.available)
     func comparisonsOnMetricsParamsTagsAndAttributes(backend: Backend) async throws {
-        let f = try await fixture(backend)
-        #expect(try await f.names(nil) == ["run-d", "run-c", "run-b", "run-a"])
-        #expect(try await f.names("metrics.accuracy > 0.5 and params.model = 'gpt'") == ["run-c", "run-a"])
-        #expect(try await f.names("metrics.accuracy <= 0.42") == ["run-b"])
-        #expect(try await f.names("tags.stage != 'dev'") == ["run-b"], "a run without the tag never matches !=")
-        #expect(try await f.names("tags.stage IS NULL") == ["run-d", "run-c"])
-        #expect(try await f.names("params.model IS NOT NULL and attributes.status = 'RUNNING'") == ["run-c"])
-        #expect(try await f.names("metrics.weird2 > 1000") == ["run-d"], "+inf is kept and compares")
-        #expect(try await f.names("metrics.weird > -1") == ["run-a"], "NaN matches no comparison")
-        #expect(try await f.names("created > 2500") == ["run-d", "run-c"])
-        #expect(try await f.names("attributes.end_time = 9000 and run_name != 'run-a'") == ["run-d", "run-b"])
-        #expect(try await f.names("dataset.name = 'qa' and dataset.digest IN ('0d6ed5bc', 'x')") == ["run-d"])
-        #expect(try await f.names("attributes.run_id IN ('\(f.a)', '\(f.b)')") == ["run-b", "run-a"])
-        #expect(try await f.names("attributes.run_id NOT IN ('\(f.a)', '\(f.b)')") == ["run-d", "run-c"])
+        try await backend.withStore { store in
+            let f = try await fixture(store)
+            #expect(try await f.names(nil) == ["run-d", "run-c", "run-b", "run-a"])
+            #expect(try await f.names("metrics.accuracy > 0.5 and params.model = 'gpt'") == ["run-c", "run-a"])
+            #expect(try await f.names("metrics.accuracy <= 0.42") == ["run-b"])
+            #expect(try await f.names("tags.stage != 'dev'") == ["run-b"], "a run without the tag never matches !=")
+            #expect(try await f.names("tags.stage IS NULL") == ["run-d", "run-c"])
+            #expect(try await f.names("params.model IS NOT NULL and attributes.status = 'RUNNING'") == ["run-c"])
+            #expect(try await f.names("metrics.weird2 > 1000") == ["run-d"], "+inf is kept and compares")
+            #expect(try await f.names("metrics.weird > -1") == ["run-a"], "NaN matches no comparison")
+            #expect(try await f.names("created > 2500") == ["run-d", "run-c"])
+            #expect(try await f.names("attributes.end_time = 9000 and run_name != 'run-a'") == ["run-d", "run-b"])
+            #expect(try await f.names("dataset.name = 'qa' and dataset.digest IN ('0d6ed5bc', 'x')") == ["run-d"])
+            #expect(try await f.names("attributes.run_id IN ('\(f.a)', '\(f.b)')") == ["run-b", "run-a"])
+            #expect(try await f.names("attributes.run_id NOT IN ('\(f.a)', '\(f.b)')") == ["run-d", "run-c"])
+        }
     }
 
     @Test(arguments: Backend.available)
     func likeIsCaseSensitiveAndIlikeIsNot(backend: Backend) async throws {
-        let f = try await fixture(backend)
-        #expect(try await f.names("tags.`mlflow.runName` ILIKE 'RUN-%' and attributes.run_id IN ('\(f.a)', '\(f.b)')") == ["run-b", "run-a"])
-        #expect(try await f.names("tags.mlflow.runName LIKE 'RUN-%'") == [])
-        #expect(try await f.names("tags.\"mlflow.runName\" LIKE 'run-_'") == ["run-d", "run-c", "run-b", "run-a"])
-        // The filter mlflow.load_table sends: % runs across quotes, colons and commas.
-        let table = #"tags.mlflow.loggedArtifacts LIKE '%"path"%:%"eval_results_table.json",%"type"%:%"table"%'"#
-        #expect(try await f.names("\(table) and attributes.run_id IN ('\(f.d)')") == ["run-d"])
-        #expect(try await f.names("params.model = 'x'' OR 1=1 --'") == [], "a quote in a value stays a value")
+        try await backend.withStore { store in
+            let f = try await fixture(store)
+            #expect(try await f.names("tags.`mlflow.runName` ILIKE 'RUN-%' and attributes.run_id IN ('\(f.a)', '\(f.b)')") == ["run-b", "run-a"])
+            #expect(try await f.names("tags.mlflow.runName LIKE 'RUN-%'") == [])
+            #expect(try await f.names("tags.\"mlflow.runName\" LIKE 'run-_'") == ["run-d", "run-c", "run-b", "run-a"])
+            // The filter mlflow.load_table sends: % runs across quotes, colons and commas.
+            let table = #"tags.mlflow.loggedArtifacts LIKE '%"path"%:%"eval_results_table.json",%"type"%:%"table"%'"#
+            #expect(try await f.names("\(table) and attributes.run_id IN ('\(f.d)')") == ["run-d"])
+            #expect(try await f.names("params.model = 'x'' OR 1=1 --'") == [], "a quote in a value stays a value")
+        }
     }
 
     @Test(arguments: Backend.available)
     func orderingPutsMissingLastAndPagesWithTokens(backend: Backend) async throws {
-        let f = try await fixture(backend)
-        let order = ["metrics.accuracy ASC", "attributes.start_time DESC"]
-        let first = try await f.search("attributes.status != 'RUNNING'", orderBy: order, max: 2)
-        #expect(first.items.map(\.info.name) == ["run-b", "run-a"])
-        let token = try #require(first.nextPageToken)
-        #expect(token == "eyJvZmZzZXQiOiAyfQ==")
-        let second = try await f.search("attributes.status != 'RUNNING'", orderBy: order, max: 2, offset: try PageToken.offset(token))
-        #expect(second.items.map(\.info.name) == ["run-d"])
-        #expect(second.nextPageToken == nil)
-        #expect(try await f.names(nil, orderBy: ["metrics.accuracy DESC"]) == ["run-c", "run-a", "run-b", "run-d"])
-        #expect(try await f.names(nil, orderBy: ["metrics.weird DESC"]) == ["run-a", "run-c", "run-d", "run-b"], "NaN after numbers, missing last")
-        #expect(try await f.names(nil, orderBy: ["params.model"]) == ["run-b", "run-c", "run-a", "run-d"])
-        #expect(try await f.names(nil, orderBy: ["attributes.end_time ASC"]) == ["run-d", "run-b", "run-a", "run-c"])
-        let run = try #require(try await f.search("metrics.accuracy > 0.9").items.first)
-        #expect(run.metrics.map(\.key) == ["accuracy", "weird"])
-        #expect(run.metrics[1].value.isNaN)
-        #expect(run.params == [KeyValue("model", "gpt")])
+        try await backend.withStore { store in
+            let f = try await fixture(store)
+            let order = ["metrics.accuracy ASC", "attributes.start_time DESC"]
+            let first = try await f.search("attributes.status != 'RUNNING'", orderBy: order, max: 2)
+            #expect(first.items.map(\.info.name) == ["run-b", "run-a"])
+            let token = try #require(first.nextPageToken)
+            #expect(token == "eyJvZmZzZXQiOiAyfQ==")
+            let second = try await f.search("attributes.status != 'RUNNING'", orderBy: order, max: 2, offset: try PageToken.offset(token))
+            #expect(second.items.map(\.info.name) == ["run-d"])
+            #expect(second.nextPageToken == nil)
+            #expect(try await f.names(nil, orderBy: ["metrics.accuracy DESC"]) == ["run-c", "run-a", "run-b", "run-d"])
+            #expect(try await f.names(nil, orderBy: ["metrics.weird DESC"]) == ["run-a", "run-c", "run-d", "run-b"], "NaN after numbers, missing last")
+            #expect(try await f.names(nil, orderBy: ["params.model"]) == ["run-b", "run-c", "run-a", "run-d"])
+            #expect(try await f.names(nil, orderBy: ["attributes.end_time ASC"]) == ["run-d", "run-b", "run-a", "run-c"])
+            let run = try #require(try await f.search("metrics.accuracy > 0.9").items.first)
+            #expect(run.metrics.map(\.key) == ["accuracy", "weird"])
+            #expect(run.metrics[1].value.isNaN)
+            #expect(run.params == [KeyValue("model", "gpt")])
+        }
     }
 
     @Test(arguments: Backend.available)
     func experimentsSearch(backend: Backend) async throws {
-        let store = try await backend.makeStore()
-        _ = try await store.createExperiment(named: "llm-eval-demo", artifactLocation: nil, tags: [KeyValue("team", "nlp")])
-        _ = try await store.createExperiment(named: "LLM-other", artifactLocation: nil, tags: [])
-        func names(_ filter: String, _ orderBy: [String] = []) async throws -> [String] {
-            try await store.searchExperiments(
-                ExperimentQuery(filter: SearchFilter(filter, for: .experiments), orderBy: SearchOrder.parse(orderBy, for: .experiments))
-            ).items.map(\.name)
+        try await backend.withStore { store in
+            _ = try await store.createExperiment(named: "llm-eval-demo", artifactLocation: nil, tags: [KeyValue("team", "nlp")])
+            _ = try await store.createExperiment(named: "LLM-other", artifactLocation: nil, tags: [])
+            func names(_ filter: String, _ orderBy: [String] = []) async throws -> [String] {
+                try await store.searchExperiments(
+                    ExperimentQuery(filter: SearchFilter(filter, for: .experiments), orderBy: SearchOrder.parse(orderBy, for: .experiments))
+                ).items.map(\.name)
+            }
+            #expect(try await names("name LIKE 'llm%'") == ["llm-eval-demo"])
+            #expect(try await names("name ILIKE 'llm%'", ["name ASC"]) == ["LLM-other", "llm-eval-demo"])
+            #expect(try await names("tags.team = 'nlp'") == ["llm-eval-demo"])
+            #expect(try await names("attributes.experiment_id IN ('0', '2')") == ["LLM-other", "Default"])
+            let run = try await store.createRun(in: "2", named: "r", startTime: 42, userID: nil, tags: [])
+            _ = try await store.createRun(in: "2", named: "s", startTime: 7, userID: nil, tags: [])
+            #expect(try await store.experimentActivity() == ["2": ExperimentActivity(runCount: 2, lastStartTime: 42)])
+            try await store.setRunLifecycle(id: run.id, .deleted)
+            #expect(try await store.experimentActivity() == ["2": ExperimentActivity(runCount: 1, lastStartTime: 7)])
+            let page = try await store.searchExperiments(ExperimentQuery(maxResults: 2))
+            #expect(page.items.count == 2 && page.nextPageToken != nil)
         }
-        #expect(try await names("name LIKE 'llm%'") == ["llm-eval-demo"])
-        #expect(try await names("name ILIKE 'llm%'", ["name ASC"]) == ["LLM-other", "llm-eval-demo"])
-        #expect(try await names("tags.team = 'nlp'") == ["llm-eval-demo"])
-        #expect(try await names("attributes.experiment_id IN ('0', '2')") == ["LLM-other", "Default"])
-        let run = try await store.createRun(in: "2", named: "r", startTime: 42, userID: nil, tags: [])
-        _ = try await store.createRun(in: "2", named: "s", startTime: 7, userID: nil, tags: [])
-        #expect(try await store.experimentActivity() == ["2": ExperimentActivity(runCount: 2, lastStartTime: 42)])
-        try await store.setRunLifecycle(id: run.id, .deleted)
-        #expect(try await store.experimentActivity() == ["2": ExperimentActivity(runCount: 1, lastStartTime: 7)])
-        let page = try await store.searchExperiments(ExperimentQuery(maxResults: 2))
-        #expect(page.items.count == 2 && page.nextPageToken != nil)
     }
 }

@@ -45,14 +45,11 @@ public struct LocalArtifactRepository: ArtifactRepository {
 
     /// The local folder of a run's artifacts.
     public func folder(of run: RunInfo) throws(AssayError) -> URL {
-        let uri = run.artifactURI
-        if uri.hasPrefix("mlflow-artifacts:") {
-            let relative = uri.dropFirst("mlflow-artifacts:".count).drop { $0 == "/" }
-            return root.appendingPathComponent(String(relative))
+        switch ArtifactURI(run.artifactURI) {
+        case .proxied(_, let path): return root.appendingPathComponent(path)
+        case .file(let path): return URL(fileURLWithPath: path)
+        default: throw .invalidInput("run \(run.id) keeps its artifacts at \(run.artifactURI), which is not a local folder")
         }
-        if uri.hasPrefix("file://") { return URL(fileURLWithPath: String(uri.dropFirst("file://".count))) }
-        if uri.hasPrefix("/") { return URL(fileURLWithPath: uri) }
-        throw .invalidInput("run \(run.id) keeps its artifacts at \(uri), which is not a local folder")
     }
 
     public func store(file: URL, at path: String, of run: RunInfo) async throws(AssayError) {

@@ -9,7 +9,7 @@ import Foundation
 ///
 /// There is no `OR`, `NOT` or grouping. A run that lacks the metric, param or tag a comparison names
 /// never matches it (only `IS NULL` matches a missing param or tag). Stores turn the conditions into
-/// parameterized SQL (``SearchSQL``); values never become SQL text.
+/// parameterized SQL by the SQL stores; values never become SQL text.
 public struct SearchFilter: Sendable, Equatable {
     /// What a filter or an ordering is about.
     public enum Subject: Sendable, Equatable {

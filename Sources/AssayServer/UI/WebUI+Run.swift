@@ -7,8 +7,8 @@ import NIOCore
 extension WebUI {
     /// The run's artifact folder below the artifact root (`1/<run>/artifacts`), or nil for other URIs.
     func artifactBase(_ info: RunInfo) -> String? {
-        guard info.artifactURI.hasPrefix("mlflow-artifacts:") else { return nil }
-        return String(info.artifactURI.dropFirst("mlflow-artifacts:".count).drop { $0 == "/" })
+        guard case .proxied(_, let path) = ArtifactURI(info.artifactURI) else { return nil }
+        return path
     }
 
     /// Every file of a run's artifacts (at most `limit`), with sizes.

@@ -36,65 +36,88 @@ struct WebUI: Sendable {
         self.library = library
     }
 
-    /// A page request in the UI's part of the site; nil when the path is not the UI's.
+    /// What a page handler needs of its request.
     struct Page {
-        let request: Request
-        let segments: [String]
         let query: RequestFields
         let session: String?
     }
 
-    func respond(to request: Request) async -> Response? {
-        let path = request.uri.path
-        let segments = path.split(separator: "/", omittingEmptySubsequences: true).map { String($0).removingPercentEncoding ?? String($0) }
-        switch (request.method, segments.first) {
-        case (.get, "static"):
-            return Self.asset(segments.dropFirst().joined(separator: "/"))
-        case (.get, nil), (.get, "experiments"), (.get, "runs"), (.get, "compare"), (.get, "traces"), (.get, "login"), (.post, "login"),
-            (.post, "logout"), (.post, "runs"):
-            break
-        default:
-            return nil
+    typealias PageHandler = @Sendable (WebUI, Page, Parameters) async throws -> Response
+
+    /// The pages, by path (`{name}` a path segment, `**` the rest of the path).
+    static let pages: [(String, PageHandler)] = [
+        ("/", { ui, page, _ in try await ui.experimentsPage(page) }),
+        ("/experiments/{experiment}", { ui, page, p in try await ui.runsPage(page, experimentID: try segment(p, "experiment")) }),
+        ("/experiments/{experiment}/traces", { ui, page, p in try await ui.tracesPage(page, experimentID: try segment(p, "experiment")) }),
+        ("/traces/{trace}", { ui, page, p in try await ui.tracePage(page, traceID: try segment(p, "trace")) }),
+        ("/runs/{run}", { ui, page, p in try await ui.runPage(page, runID: try segment(p, "run")) }),
+        ("/runs/{run}/artifacts/**", { ui, page, p in try await ui.artifactPage(page, runID: try segment(p, "run"), path: rest(p), download: false) }),
+        ("/runs/{run}/download/**", { ui, page, p in try await ui.artifactPage(page, runID: try segment(p, "run"), path: rest(p), download: true) }),
+        ("/compare", { ui, page, _ in try await ui.comparePage(page) }),
+    ]
+
+    /// The first path segments of the UI's pages, for telling a missing page from a missing API route.
+    static let sections: Set<String> = ["experiments", "runs", "traces", "compare", "login"]
+
+    /// Whether a path is in the UI's part of the site.
+    func claims(_ path: String) -> Bool {
+        let first = path.split(separator: "/", maxSplits: 1).first.map(String.init)
+        return first == nil || Self.sections.contains(first!)
+    }
+
+    static func segment(_ parameters: Parameters, _ name: String) throws(APIError) -> String {
+        guard let raw = parameters.get(name) else { throw APIError.invalid("Missing path segment \(name)") }
+        return raw.removingPercentEncoding ?? raw
+    }
+
+    static func rest(_ parameters: Parameters) -> String {
+        parameters.getCatchAll().map { String($0).removingPercentEncoding ?? String($0) }.joined(separator: "/")
+    }
+
+    /// The UI's routes on `router`: pages behind the session middleware, sign-in, the two forms, assets.
+    func addRoutes(to router: Router<AssayRequestContext>) {
+        let ui = self
+        router.get("/static/{asset}") { _, context in
+            guard let asset = Self.asset(context.parameters.get("asset") ?? "") else { throw HTTPError(.notFound) }
+            return asset
         }
-        var request = request
-        let session = signedInSession(request)
-        do {
-            if segments.first == "login" { return try await login(&request, session: session) }
-            if configuration.authToken != nil, session == nil {
-                return Self.redirect("/login" + HTML.query([("next", path + (request.uri.query.map { "?" + $0 } ?? ""))]))
+        let pages = router.group().add(middleware: UIErrorMiddleware(ui: ui)).add(middleware: UISessionMiddleware(ui: ui))
+        for (path, handler) in Self.pages {
+            pages.get(RouterPath(path)) { request, context in
+                try await handler(ui, Page(query: RequestFields(query: request.uri.query), session: context.session), context.parameters)
             }
-            let page = Page(request: request, segments: segments, query: RequestFields(query: request.uri.query), session: session)
-            if request.method == .post {
-                let form = RequestFields(query: String(decoding: try await Self.body(&request, limit: 64 << 10), as: UTF8.self))
-                guard Self.sameToken(try form.string("csrf") ?? "", csrfToken(session)) else {
-                    return render(status: .forbidden, title: "Refused", template: "message",
-                                ["title": "Refused", "message": "This form is out of date or did not come from this site. Go back, reload the page and try again."],
-                                session: session)
+        }
+        pages.get("/login") { request, context in try await ui.loginPage(request, session: context.session) }
+        pages.post("/login") { request, _ in try await ui.signIn(request) }
+        pages.post("/logout") { request, context in
+            try await ui.checkedForm(request, session: context.session) { _ in
+                var response = Self.redirect(ui.configuration.authToken == nil ? "/" : "/login")
+                response.headers[.setCookie] = "assay_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+                return response
+            }
+        }
+        for (action, stage) in [("delete", LifecycleStage.deleted), ("restore", .active)] {
+            pages.post(RouterPath("/runs/{run}/" + action)) { request, context in
+                let run = try Self.segment(context.parameters, "run")
+                return try await ui.checkedForm(request, session: context.session) { _ in
+                    try await ui.store.setRunLifecycle(id: run, stage)
+                    return Self.redirect("/runs/" + HTML.path([run]))
                 }
-                return try await post(page)
             }
-            switch segments.first {
-            case nil: return try await experimentsPage(page)
-            case "experiments" where segments.count == 2: return try await runsPage(page, experimentID: segments[1])
-            case "experiments" where segments.count == 3 && segments[2] == "traces": return try await tracesPage(page, experimentID: segments[1])
-            case "traces" where segments.count == 2: return try await tracePage(page, traceID: segments[1])
-            case "runs" where segments.count == 2: return try await runPage(page, runID: segments[1])
-            case "runs" where segments.count > 3 && segments[2] == "artifacts":
-                return try await artifactPage(page, runID: segments[1], path: segments.dropFirst(3).joined(separator: "/"), download: false)
-            case "runs" where segments.count > 3 && segments[2] == "download":
-                return try await artifactPage(page, runID: segments[1], path: segments.dropFirst(3).joined(separator: "/"), download: true)
-            case "compare": return try await comparePage(page)
-            default: return notFound(session)
-            }
-        } catch let error as AssayError where error.kind == .notFound {
-            return render(status: .notFound, title: "Not found", template: "message", ["title": "Not found", "message": error.message], session: session)
-        } catch let error as AssayError where error.kind == .invalidInput {
-            return render(status: .badRequest, title: "Cannot show this", template: "message", ["title": "Cannot show this", "message": error.message], session: session)
-        } catch let error as APIError {
-            return render(status: error.status, title: "Cannot show this", template: "message", ["title": "Cannot show this", "message": error.message], session: session)
-        } catch {
-            return render(status: .internalServerError, title: "Error", template: "message", ["title": "Something went wrong", "message": "\(error)"], session: session)
         }
+    }
+
+    /// Runs `body` with a form that carries this session's CSRF token; refuses any other.
+    func checkedForm(_ request: Request, session: String?, _ body: (RequestFields) async throws -> Response) async throws -> Response {
+        var request = request
+        let form = RequestFields(query: String(decoding: try await request.body(upTo: 64 << 10), as: UTF8.self))
+        guard Self.sameToken(try form.string("csrf") ?? "", csrfToken(session)) else {
+            return render(
+                status: .forbidden, title: "Refused", template: "message",
+                ["title": "Refused", "message": "This form is out of date or did not come from this site. Go back, reload the page and try again."],
+                session: session)
+        }
+        return try await body(form)
     }
 
     // MARK: - Sessions
@@ -109,12 +132,8 @@ struct WebUI: Sendable {
     /// The session, when the request carries a valid cookie (or no token is needed: "open").
     func signedInSession(_ request: Request) -> String? {
         guard configuration.authToken != nil else { return "open" }
-        let cookies = request.headers[.cookie] ?? ""
-        for part in cookies.split(separator: ";") {
-            let pair = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1).map(String.init)
-            if pair.count == 2, pair[0] == "assay_session", Self.sameToken(pair[1], sessionValue) { return pair[1] }
-        }
-        return nil
+        guard let cookie = request.cookies["assay_session"]?.value, Self.sameToken(cookie, sessionValue) else { return nil }
+        return cookie
     }
 
     func csrfToken(_ session: String?) -> String {
@@ -122,22 +141,24 @@ struct WebUI: Sendable {
     }
 
     static func sameToken(_ a: String, _ b: String) -> Bool {
-        TrackingServer.constantTimeEqual(a, b)
+        TokenAuthMiddleware.constantTimeEqual(a, b)
     }
 
-    private func login(_ request: inout Request, session: String?) async throws -> Response {
+    func loginPage(_ request: Request, session: String?) async throws -> Response {
         let next = Self.safeNext(try RequestFields(query: request.uri.query).string("next"))
-        guard configuration.authToken != nil else { return Self.redirect(next) }
-        if request.method == .get {
-            if session != nil { return Self.redirect(next) }
-            return render(status: .ok, title: "Sign in", template: "login", ["next": next], session: nil)
+        guard configuration.authToken != nil, session == nil else { return Self.redirect(next) }
+        return render(status: .ok, title: "Sign in", template: "login", ["next": next], session: nil)
+    }
+
+    func signIn(_ request: Request) async throws -> Response {
+        var request = request
+        let form = RequestFields(query: String(decoding: try await request.body(upTo: 64 << 10), as: UTF8.self))
+        let next = Self.safeNext(try form.string("next"))
+        guard let token = configuration.authToken else { return Self.redirect(next) }
+        guard Self.sameToken(try form.string("token") ?? "", token) else {
+            return render(status: .unauthorized, title: "Sign in", template: "login", ["next": next, "error": "That token is not right."], session: nil)
         }
-        let form = RequestFields(query: String(decoding: try await Self.body(&request, limit: 64 << 10), as: UTF8.self))
-        let next2 = Self.safeNext(try form.string("next"))
-        guard let token = configuration.authToken, Self.sameToken(try form.string("token") ?? "", token) else {
-            return render(status: .unauthorized, title: "Sign in", template: "login", ["next": next2, "error": "That token is not right."], session: nil)
-        }
-        var response = Self.redirect(next2)
+        var response = Self.redirect(next)
         response.headers[.setCookie] = "assay_session=\(sessionValue); Path=/; HttpOnly; SameSite=Strict"
         return response
     }
@@ -146,20 +167,6 @@ struct WebUI: Sendable {
     static func safeNext(_ next: String?) -> String {
         guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\") else { return "/" }
         return next
-    }
-
-    private func post(_ page: Page) async throws -> Response {
-        switch (page.segments.first, page.segments.count) {
-        case ("logout", _):
-            var response = Self.redirect(configuration.authToken == nil ? "/" : "/login")
-            response.headers[.setCookie] = "assay_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
-            return response
-        case ("runs", 3) where ["delete", "restore"].contains(page.segments[2]):
-            try await store.setRunLifecycle(id: page.segments[1], page.segments[2] == "delete" ? .deleted : .active)
-            return Self.redirect("/runs/" + HTML.path([page.segments[1]]))
-        default:
-            return notFound(page.session)
-        }
     }
 
     // MARK: - Rendering
@@ -222,12 +229,48 @@ struct WebUI: Sendable {
             status: .ok, headers: [.contentType: type, .cacheControl: "max-age=3600"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 
-    static func body(_ request: inout Request, limit: Int) async throws -> [UInt8] {
-        var bytes: [UInt8] = []
-        for try await buffer in request.body {
-            guard bytes.count + buffer.readableBytes <= limit else { throw APIError.tooLarge("The form is larger than \(limit) bytes.") }
-            bytes += buffer.readableBytesView
+}
+
+/// Reads the session cookie into the context; without a valid one (when the server has a token), pages
+/// redirect to the sign-in form and say where to come back to.
+struct UISessionMiddleware: RouterMiddleware {
+    let ui: WebUI
+
+    func handle(_ request: Request, context: AssayRequestContext, next: (Request, AssayRequestContext) async throws -> Response)
+        async throws -> Response
+    {
+        var context = context
+        context.session = ui.signedInSession(request)
+        if ui.configuration.authToken != nil, context.session == nil, request.uri.path != "/login" {
+            let back = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
+            return WebUI.redirect("/login" + HTML.query([("next", back)]))
         }
-        return bytes
+        return try await next(request, context)
+    }
+}
+
+/// Errors of the pages as pages: a missing run is a 404 page, a bad filter a 400 page.
+struct UIErrorMiddleware: RouterMiddleware {
+    let ui: WebUI
+
+    func handle(_ request: Request, context: AssayRequestContext, next: (Request, AssayRequestContext) async throws -> Response)
+        async throws -> Response
+    {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            throw error
+        } catch {
+            let session = ui.signedInSession(request)
+            func page(_ status: HTTPResponse.Status, _ title: String, _ message: String) -> Response {
+                ui.render(status: status, title: title, template: "message", ["title": title, "message": message], session: session)
+            }
+            switch error {
+            case let error as AssayError where error.kind == .notFound: return page(.notFound, "Not found", error.message)
+            case let error as AssayError where error.kind == .invalidInput: return page(.badRequest, "Cannot show this", error.message)
+            case let error as APIError: return page(error.status, "Cannot show this", error.message)
+            default: return page(.internalServerError, "Something went wrong", "\(error)")
+            }
+        }
     }
 }

@@ -4,13 +4,21 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-extension TrackingServer {
+/// `POST /v1/traces`: OTLP/HTTP trace export, protobuf or JSON. Spans go to the experiment the
+/// `x-assay-experiment` header names (an id or a name, created when new), else the one the resource
+/// attribute `assay.experiment` names, else the Default experiment. All or nothing: a malformed
+/// payload stores no span.
+struct OTLPIngest {
+    let store: any TrackingStore
+    let maxOTLPBytes: Int
+
     static let experimentHeader = HTTPField.Name("x-assay-experiment")!
 
-    /// `POST /v1/traces`: OTLP/HTTP trace export, protobuf or JSON. Spans go to the experiment the
-    /// `x-assay-experiment` header names (an id or a name, created when new), else the one the resource
-    /// attribute `assay.experiment` names, else the Default experiment. All or nothing: a malformed
-    /// payload stores no span.
+    func addRoutes(to group: RouterGroup<AssayRequestContext>) {
+        let ingest = self
+        group.post("/v1/traces") { request, _ in try await ingest.ingestTraces(request) }
+    }
+
     func ingestTraces(_ request: Request) async throws -> Response {
         guard let traces = store as? any TraceStore else {
             throw APIError("NOT_IMPLEMENTED", "This server's store does not keep traces.")
@@ -21,7 +29,7 @@ extension TrackingServer {
             throw APIError.invalid("Send OTLP traces as application/x-protobuf or application/json, not \(type).")
         }
         var request = request
-        let body = try await collect(&request, limit: configuration.maxOTLPBytes)
+        let body = try await request.body(upTo: maxOTLPBytes)
         let batches = protobuf ? try OTLPDecoder.decodeProtobuf(body) : try OTLPDecoder.decodeJSON(body)
         var byExperiment: [String: [SpanRecord]] = [:]
         for batch in batches {
@@ -34,7 +42,7 @@ extension TrackingServer {
             // An empty ExportTraceServiceResponse: full success.
             return Response(status: .ok, headers: [.contentType: "application/x-protobuf"])
         }
-        return Self.json(.object([:]))
+        return TrackingServer.json(.object([:]))
     }
 
     /// The experiment an id or a name means; a new name makes a new experiment.

@@ -1,0 +1,97 @@
+import Assay
+import AssayMLflowAPI
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// The mlflow-artifacts proxy: list a folder (`GET …/artifacts?path=`), download (`GET …/artifacts/<path>`),
+/// upload raw bytes (`PUT …/artifacts/<path>`).
+struct ArtifactProxy {
+    let artifacts: ArtifactStore
+    let maxArtifactBytes: Int
+
+    /// The proxy's routes below `prefix`. The path after it is taken from the request as sent and
+    /// percent-decoded once here, so the checks of ``ArtifactStore`` see exactly what the client asked for.
+    func addRoutes(to group: RouterGroup<AssayRequestContext>, prefix: String) {
+        let proxy = self
+        group.get(RouterPath(prefix)) { request, _ in
+            let listed = try RequestFields(query: request.uri.query).string("path") ?? ""
+            let listing = MLflow.ListArtifactsResponse(rootURI: nil, files: Self.files(try proxy.artifacts.list(listed)))
+            return TrackingServer.json(ProtoJSON.encode(listing))
+        }
+        group.get(RouterPath(prefix + "/**")) { request, _ in
+            try proxy.download(try Self.relative(request, prefix))
+        }
+        group.put(RouterPath(prefix + "/**")) { request, _ in
+            try await proxy.upload(request, to: try Self.relative(request, prefix))
+        }
+    }
+
+    static func relative(_ request: Request, _ prefix: String) throws(APIError) -> String {
+        try decodePath(String(request.uri.path.dropFirst(prefix.count)))
+    }
+
+    func download(_ relative: String) throws -> Response {
+        guard !relative.isEmpty else { throw APIError.invalid("Invalid path") }
+        let file = try artifacts.file(relative)
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped)
+        } catch {
+            throw APIError.notFound("No such artifact: '\(relative)'")
+        }
+        let name = (relative as NSString).lastPathComponent
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: Self.contentType(name),
+                .contentDisposition: "attachment; filename=\"\(name.replacingOccurrences(of: "\"", with: ""))\"",
+            ],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// Streams the body to a temporary file beside the target, renamed over it when complete.
+    func upload(_ request: Request, to relative: String) async throws -> Response {
+        guard !relative.isEmpty else { throw APIError.invalid("Invalid path") }
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > maxArtifactBytes {
+            throw APIError.tooLarge("The artifact (\(length) bytes) is larger than the limit of \(maxArtifactBytes) bytes.")
+        }
+        let upload = try artifacts.beginUpload(relative)
+        do {
+            for try await buffer in request.body {
+                guard upload.bytes + buffer.readableBytes <= maxArtifactBytes else {
+                    throw APIError.tooLarge("The artifact is larger than the limit of \(maxArtifactBytes) bytes.")
+                }
+                try upload.write(Data(buffer.readableBytesView))
+            }
+            try upload.finish()
+        } catch {
+            upload.abandon()
+            throw error
+        }
+        return Response(status: .ok)
+    }
+
+    /// A folder's entries as MLflow lists them: basenames, `is_dir`, and `file_size` for files.
+    static func files(_ entries: [ArtifactStore.Entry]) -> [MLflow.FileInfo] {
+        entries.map { MLflow.FileInfo(path: $0.name, isDir: $0.isDirectory, fileSize: $0.isDirectory ? nil : $0.size) }
+    }
+
+    /// The path after `/artifacts/`, percent-decoded once; a malformed escape is an invalid path.
+    static func decodePath(_ raw: String) throws(APIError) -> String {
+        let trimmed = raw.hasPrefix("/") ? String(raw.dropFirst()) : raw
+        guard let decoded = trimmed.removingPercentEncoding else { throw APIError.invalid("Invalid path") }
+        return decoded
+    }
+
+    static func contentType(_ name: String) -> String {
+        switch (name as NSString).pathExtension.lowercased() {
+        case "json", "txt", "csv", "yaml", "yml", "md", "py", "log", "jsonl": "text/plain; charset=utf-8"
+        case "png": "image/png"
+        case "jpg", "jpeg": "image/jpeg"
+        case "svg": "image/svg+xml"
+        case "html", "htm": "text/plain; charset=utf-8"
+        default: "application/octet-stream"
+        }
+    }
+}
