@@ -1,4 +1,5 @@
 public import Assay
+import Foundation
 
 extension JudgeDefinition {
     /// Reads judge definitions from a YAML or JSON file: one definition, or a list of them.
@@ -16,6 +17,8 @@ extension JudgeDefinition {
 /// Judge models by URI for one run, sharing the response cache, so that judges naming the same model
 /// share its connections and rate limit.
 public final class JudgeModels: @unchecked Sendable {
+    // `models` is read and written only while `lock` is held; everything else is immutable.
+    private let lock = NSLock()
     private let options: ProviderOptions
     private let cache: ResponseCache?
     private let policy: ChatModel.CachePolicy
@@ -39,8 +42,10 @@ public final class JudgeModels: @unchecked Sendable {
     public func model(_ uri: ModelURI, proxyURL: String? = nil, extraHeaders: [String: String] = [:]) throws(AssayError) -> ChatModel {
         let key = ([uri.description, proxyURL ?? ""] + extraHeaders.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
             .joined(separator: "\n")
-        if let existing = models[key] { return existing }
         let spec = ModelSpec(model: uri, proxyURL: proxyURL, extraHeaders: extraHeaders)
+        lock.lock()
+        defer { lock.unlock() }
+        if let existing = models[key] { return existing }
         let model = try ChatModel(spec: spec, options: options, cache: cache, cachePolicy: policy, prices: prices, budget: budget)
         models[key] = model
         return model
@@ -54,7 +59,7 @@ public final class JudgeModels: @unchecked Sendable {
 
     /// Calls made and cache hits over all judge models.
     public var activity: ChatModel.Activity {
-        models.values.reduce(into: ChatModel.Activity()) { total, model in
+        lock.withLock { Array(models.values) }.reduce(into: ChatModel.Activity()) { total, model in
             total.calls += model.activity.calls
             total.cacheHits += model.activity.cacheHits
         }
@@ -62,6 +67,6 @@ public final class JudgeModels: @unchecked Sendable {
 
     /// Closes every judge model's connections.
     public func shutdown() async {
-        for model in models.values { await model.shutdown() }
+        for model in lock.withLock({ Array(models.values) }) { await model.shutdown() }
     }
 }

@@ -292,47 +292,26 @@ struct EvaluationEngine: Sendable {
         guard let model else {
             return chunk.map { Answer(output: $0[predictions!], latency: 0) }
         }
-        let limit = max(1, configuration.concurrency)
-        let outcome: Result<[Answer], AssayError> = await withTaskGroup(of: (Int, Answer, AssayError?).self) { group in
-            var results = [Answer?](repeating: nil, count: chunk.count)
-            var next = 0
-            func launch() {
-                let index = next
-                let row = chunk[index]
-                next += 1
-                group.addTask {
-                    if Task.isCancelled {
-                        return (index, Answer(output: .null, latency: 0, error: "not answered: the run was interrupted", interrupted: true), nil)
-                    }
-                    let clock = ContinuousClock()
-                    let start = clock.now
-                    do {
-                        let response = try await model.respond(to: row)
-                        let answer = Answer(
-                            output: response.output, latency: response.latency ?? seconds(clock.now - start),
-                            cached: response.cached, usage: response.usage, cost: response.cost)
-                        return (index, answer, nil)
-                    } catch let error as AssayError where error.kind == .invalidInput {
-                        return (index, Answer(output: .null, latency: 0, error: error.message), error)
-                    } catch let error as AssayError where error.kind == .budgetExhausted {
-                        return (index, Answer(output: .null, latency: 0, error: error.message, budgetExhausted: true), nil)
-                    } catch is CancellationError {
-                        return (index, Answer(output: .null, latency: 0, error: "not answered: the run was interrupted", interrupted: true), nil)
-                    } catch {
-                        return (index, Answer(output: .null, latency: seconds(clock.now - start), error: "\(error)"), nil)
-                    }
-                }
+        let interrupted = Answer(output: .null, latency: 0, error: "not answered: the run was interrupted", interrupted: true)
+        let outcome = await boundedMap(chunk, width: configuration.concurrency) { _, row -> Result<Answer, AssayError> in
+            if Task.isCancelled { return .success(interrupted) }
+            let clock = ContinuousClock()
+            let start = clock.now
+            do {
+                let response = try await model.respond(to: row)
+                return .success(
+                    Answer(
+                        output: response.output, latency: response.latency ?? seconds(clock.now - start), cached: response.cached,
+                        usage: response.usage, cost: response.cost))
+            } catch let error as AssayError where error.kind == .invalidInput {
+                return .failure(error)
+            } catch let error as AssayError where error.kind == .budgetExhausted {
+                return .success(Answer(output: .null, latency: 0, error: error.message, budgetExhausted: true))
+            } catch is CancellationError {
+                return .success(interrupted)
+            } catch {
+                return .success(Answer(output: .null, latency: seconds(clock.now - start), error: "\(error)"))
             }
-            while next < min(limit, chunk.count) { launch() }
-            while let (index, answer, fatal) = await group.next() {
-                if let fatal {
-                    group.cancelAll()
-                    return .failure(fatal)
-                }
-                results[index] = answer
-                if next < chunk.count { launch() }
-            }
-            return .success(results.map { $0! })
         }
         return try outcome.get()
     }
@@ -359,41 +338,23 @@ struct EvaluationEngine: Sendable {
         for row in chunk.indices where answers[row].error == nil {
             for (metric, runner) in judges { jobs.append((row, metric, runner)) }
         }
-        let limit = max(1, configuration.concurrency)
-        let outcome: Result<([[RowScore?]], UsageSummary), AssayError> = await withTaskGroup(
-            of: (Int, Int, RowScore, [ChatCompletion], AssayError?).self
-        ) { group in
-            var results = Array(repeating: [RowScore?](repeating: nil, count: plan.perRow.count), count: chunk.count)
-            var usage = UsageSummary()
-            var next = 0
-            func launch() {
-                let job = jobs[next]
-                next += 1
-                let input = context.metricRow(chunk[job.row], answers[job.row])
-                group.addTask {
-                    do {
-                        let (score, completions) = try await job.runner.score(input)
-                        return (job.row, job.metric, score, completions, nil)
-                    } catch let error as AssayError where error.kind == .invalidInput {
-                        return (job.row, job.metric, RowScore(nil), [], error)
-                    } catch {
-                        return (job.row, job.metric, RowScore(nil, justification: "the judge call failed: \(error)"), [], nil)
-                    }
-                }
+        let calls = jobs.map { (runner: $0.runner, metric: $0.metric, input: context.metricRow(chunk[$0.row], answers[$0.row])) }
+        let outcome = await boundedMap(calls, width: configuration.concurrency) { _, job -> Result<(RowScore, [ChatCompletion]), AssayError> in
+            do {
+                return .success(try await job.runner.score(job.input))
+            } catch let error as AssayError where error.kind == .invalidInput {
+                return .failure(AssayError(error.kind, "judge \(plan.perRow[job.metric].info.key): \(error.message)"))
+            } catch {
+                return .success((RowScore(nil, justification: "the judge call failed: \(error)"), []))
             }
-            while next < min(limit, jobs.count) { launch() }
-            while let (row, metric, score, completions, fatal) = await group.next() {
-                if let fatal {
-                    group.cancelAll()
-                    return .failure(AssayError(fatal.kind, "judge \(plan.perRow[metric].info.key): \(fatal.message)"))
-                }
-                results[row][metric] = score
-                for completion in completions { usage.addJudge(completion) }
-                if next < jobs.count { launch() }
-            }
-            return .success((results, usage))
         }
-        return try outcome.get()
+        var results = Array(repeating: [RowScore?](repeating: nil, count: plan.perRow.count), count: chunk.count)
+        var usage = UsageSummary()
+        for (job, (score, completions)) in zip(jobs, try outcome.get()) {
+            results[job.row][job.metric] = score
+            for completion in completions { usage.addJudge(completion) }
+        }
+        return (results, usage)
     }
 
     private func score(_ chunk: [DataRow], _ answers: [Answer], _ judged: [[RowScore?]], plan: Plan) async throws(AssayError) -> [[RowScore]] {

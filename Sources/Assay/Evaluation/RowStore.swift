@@ -72,12 +72,18 @@ struct StoredRow {
 final class RowStore: @unchecked Sendable {
     static let memoryLimit = 10_000
 
+    // Every stored field is used only while `lock` is held (the engine appends from one task, and
+    // reads once all rows are in, but nothing else enforces that).
+    private let lock = NSLock()
+
     private var memory: [StoredRow] = []
     private var spill: (url: URL, handle: FileHandle)?
     private var buffer: [UInt8] = []
     private(set) var count = 0
 
     func append(_ row: StoredRow) throws {
+        lock.lock()
+        defer { lock.unlock() }
         count += 1
         if spill == nil && memory.count < Self.memoryLimit {
             memory.append(row)
@@ -116,12 +122,16 @@ final class RowStore: @unchecked Sendable {
 
     /// Finishes writing; call once all rows are appended.
     func seal() throws {
+        lock.lock()
+        defer { lock.unlock() }
         try flush()
         try spill?.handle.close()
     }
 
     /// Calls `body` with each row in order until it returns false.
     func forEach(_ body: (StoredRow) throws -> Bool) throws {
+        lock.lock()
+        defer { lock.unlock() }
         guard let spill else {
             for row in memory where try !body(row) { return }
             return

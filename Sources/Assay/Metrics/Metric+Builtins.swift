@@ -1,3 +1,5 @@
+import Foundation
+
 /// The built-in metrics: MLflow's heuristic metrics with their names, versions and keys, plus Assay's own.
 extension Metric {
     /// Exact string equality of prediction and target, reported as the share of rows that match
@@ -122,14 +124,14 @@ extension Metric {
         } catch {
             throw .invalidInput("regex_match: the pattern '\(pattern)' is not a valid regular expression: \(error)")
         }
-        let box = UncheckedSendable(regex)
+        let box = Locked(regex)
         return Metric(
             info: MetricInfo(
                 name: "regex_match", version: "v1", greaterIsBetter: true, scale: .unitInterval,
                 needs: .configuration, summary: "1 when the prediction matches the pattern, else 0"),
             kind: .perRow { row, _ in
                 guard let text = row.prediction.stringValue else { return RowScore(nil) }
-                return RowScore(text.contains(box.value) ? 1 : 0)
+                return RowScore(box.withValue { text.contains($0) } ? 1 : 0)
             })
     }
 
@@ -186,8 +188,20 @@ func pythonRightStrip(_ text: String) -> String {
     return String(scalars)
 }
 
-/// Holds a value that is only read, never mutated, across tasks.
-struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
+/// A value that is not Sendable (a compiled `Regex`, which caches state as it runs), used by one task
+/// at a time.
+final class Locked<Value>: @unchecked Sendable {
+    // `value` is touched only while `lock` is held.
+    private let lock = NSLock()
+    private let value: Value
+
+    init(_ value: Value) {
+        self.value = value
+    }
+
+    func withValue<T>(_ body: (Value) throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(value)
+    }
 }
