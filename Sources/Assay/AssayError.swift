@@ -24,11 +24,20 @@ public struct AssayError: Error, CustomStringConvertible, Sendable {
     public var kind: Kind
     /// The full message.
     public var message: String
+    /// What the caller has to supply to get past this error, when that is the cause; a tool says it in
+    /// its own terms (the command line names its flag).
+    public var requirement: Requirement?
 
     /// Creates an error of the given kind.
-    public init(_ kind: Kind, _ message: String) {
+    public init(_ kind: Kind, _ message: String, requirement: Requirement? = nil) {
         self.kind = kind
         self.message = message
+        self.requirement = requirement
+    }
+
+    /// Bad input because something the call needs was not given.
+    public static func needs(_ requirement: Requirement, _ message: String) -> AssayError {
+        AssayError(.invalidInput, message, requirement: requirement)
     }
 
     public var description: String { message }
@@ -65,3 +74,28 @@ public struct AssayError: Error, CustomStringConvertible, Sendable {
         AssayError(.internal, message)
     }
 }
+
+/// Something a caller must supply for an evaluation to run: a column, a judge model, a metric's
+/// setting, a credential. Errors and skipped metrics carry it so that each front end can say how to
+/// supply it (the `assay` command names its flag; a Swift caller sets the parameter of the same name).
+public enum Requirement: Sendable, Equatable {
+    /// The column that holds the predictions (`evaluate(predictions:)`).
+    case predictionsColumn
+    /// The column that holds the ground truth (`evaluate(targets:)`).
+    case targetsColumn
+    /// A column for a metric's argument, absent from the dataset: map one (`columnMapping`).
+    case columnMapping(argument: String)
+    /// A model to judge with (`EvaluationConfiguration.judge`).
+    case judgeModel
+    /// regex_match's pattern (`EvaluationConfiguration.regexPattern`).
+    case regexPattern
+    /// contains' keywords (`EvaluationConfiguration.containsKeywords`).
+    case containsKeywords
+    /// The price of a model, to keep a spending limit.
+    case price(model: String)
+    /// A provider's address, when its environment variables do not give one.
+    case baseURL
+    /// An AI gateway's address.
+    case gatewayAddress
+}
+

@@ -28,7 +28,7 @@ struct AssayCommand: AsyncParsableCommand {
                 try command.run()
             }
         } catch let error as AssayError {
-            printError("error: \(error.message)")
+            printError("error: \(FlagHints.message(error))")
             Foundation.exit(error.kind == .internal ? 1 : 2)
         } catch {
             let code = exitCode(for: error)

@@ -47,8 +47,8 @@ struct EvaluateCommand: AsyncParsableCommand {
     @Option(help: "With --traces, only traces started since then: an ISO 8601 date or time (2026-11-29, 2026-11-29T06:00:00Z) or a span back from now (30m, 24h, 7d).")
     var since: String?
 
-    @Option(help: "The model type, which picks the default metrics: \(ModelType.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var modelType: String?
+    @Option(help: "The model type, which picks the default metrics.")
+    var modelType: ModelType?
 
     @Option(help: "The column holding the ground truth.")
     var targets: String?
@@ -80,7 +80,7 @@ struct EvaluateCommand: AsyncParsableCommand {
     var retrieverK: Int = 3
 
     @Option(help: "ROUGE tokenizer: mlflow (MLflow-compatible, ASCII letters only) or unicode.")
-    var rougeTokenizer: String = "mlflow"
+    var rougeTokenizer: RougeTokenizer = .mlflow
 
     @Option(help: "The regular expression for the regex_match metric.")
     var regex: String?
@@ -88,8 +88,8 @@ struct EvaluateCommand: AsyncParsableCommand {
     @Option(help: "Keywords for the contains metric, comma-separated.")
     var contains: String?
 
-    @Option(help: "The dataset format when the extension does not say: csv, jsonl or json.")
-    var format: String?
+    @Option(help: "The dataset format when the extension does not say.")
+    var format: Dataset.Format?
 
     @Option(help: "Write metrics and the per-row table as JSON to this file.")
     var outputJson: String?
@@ -129,10 +129,7 @@ struct EvaluateCommand: AsyncParsableCommand {
         var configuration = EvaluationConfiguration()
         configuration.inputsColumn = inputs
         configuration.retrieverK = retrieverK
-        guard let tokenizer = RougeTokenizer(rawValue: rougeTokenizer) else {
-            throw AssayError.invalidInput("--rouge-tokenizer must be mlflow or unicode, not '\(rougeTokenizer)'")
-        }
-        configuration.rougeTokenizer = tokenizer
+        configuration.rougeTokenizer = rougeTokenizer
         configuration.regexPattern = regex
         configuration.containsKeywords = contains.map(splitList) ?? []
         for name in aggregations.map(splitList) ?? [] {
@@ -148,16 +145,7 @@ struct EvaluateCommand: AsyncParsableCommand {
             }
             configuration.columnMapping[parts[0]] = parts[1]
         }
-        let type: ModelType?
-        if let modelType {
-            guard let parsed = ModelType(rawValue: modelType) else {
-                throw AssayError.invalidInput(
-                    "unknown model type '\(modelType)'; choose one of \(ModelType.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            type = parsed
-        } else {
-            type = nil
-        }
+        let type = modelType
         // Judge definitions from files, and the models they and the run need.
         var judgeFiles: [JudgeDefinition] = []
         var names: [String] = []
@@ -202,15 +190,6 @@ struct EvaluateCommand: AsyncParsableCommand {
             }
             extras.append(.judge(definition, model: judgeModel, repeats: live.judgeRepeats))
         }
-        let datasetFormat: Dataset.Format?
-        if let format {
-            guard let parsed = Dataset.Format(rawValue: format) else {
-                throw AssayError.invalidInput("--format must be csv, jsonl or json, not '\(format)'")
-            }
-            datasetFormat = parsed
-        } else {
-            datasetFormat = nil
-        }
         var traceSource: TraceSource?
         let dataset: Dataset
         if let traces {
@@ -219,7 +198,7 @@ struct EvaluateCommand: AsyncParsableCommand {
             traceSource = source
             dataset = source.dataset
         } else {
-            dataset = try Dataset(contentsOf: data ?? "", format: datasetFormat)
+            dataset = try Dataset(contentsOf: data ?? "", format: format)
         }
         let predictions = self.predictions ?? (traces != nil && live.model == nil ? "outputs" : nil)
         let model = models.model
@@ -287,24 +266,10 @@ struct EvaluateCommand: AsyncParsableCommand {
                 details.params.append(KeyValue("traces_experiment", traceSource.experiment.name))
                 if let traceFilter { details.params.append(KeyValue("trace_filter", traceFilter)) }
             } else if let data {
-                details.dataset = DatasetInput(
-                    name: dataset.name, digest: TrackingOptions.digest(of: data) ?? "", sourceType: "local",
-                    source: DataValue.object(["path": .string(data)]).description,
-                    profile: DataValue.object(["num_rows": .int(result.rowCount)]).description)
+                details.add(datasetFile: data, name: dataset.name, digest: TrackingOptions.digest(of: data) ?? "", rows: result.rowCount)
             }
-            if let model {
-                details.params.append(KeyValue("model", model.identifier))
-                details.params.append(KeyValue("prompt", DataValue.list(model.messageTemplates.map {
-                    .object(["role": .string($0.role), "content": .string($0.content.source)])
-                }).description))
-                for (key, value) in model.spec.parameters.sorted(by: { $0.key < $1.key }) {
-                    details.params.append(KeyValue(key, value.text))
-                }
-                if live.repeat > 1 { details.params.append(KeyValue("repeats", String(live.repeat))) }
-                details.files.append((path: "model/spec.yaml", contents: model.spec.yaml))
-            }
-            if let judge = models.defaultJudge { details.params.append(KeyValue("judge", judge.identifier)) }
-            if live.judgeRepeats > 1 { details.params.append(KeyValue("judge_repeats", String(live.judgeRepeats))) }
+            if let model { details.add(model: model, repeats: live.repeat) }
+            details.add(judge: models.defaultJudge?.identifier, repeats: live.judgeRepeats)
             let run = try await RunRecorder(store: store, artifacts: artifacts)
                 .record(result, experiment: recordedExperiment, runName: runName, details: details)
             print("\nRecorded run \(run.id) (\(run.name)) in experiment '\(recordedExperiment)'; see `assay runs show \(run.id.prefix(8))`")

@@ -72,7 +72,7 @@ enum Summary {
             out.append("\(key): \(count) of \(result.rowCount) rows had no score and are left out of its aggregates")
         }
         for skipped in result.skippedMetrics {
-            out.append("skipped \(skipped.key): \(skipped.reason)")
+            out.append("skipped \(skipped.key): \(FlagHints.reason(skipped))")
         }
 
         let table = result.table

@@ -57,8 +57,9 @@ public final class ChatModel: LanguageModel {
         self.identifier = spec.model.description
         self.endpoint = try ProviderEndpoint(spec.model, options: options)
         if let budget, prices.price(for: spec.model.model) == nil {
-            throw .invalidInput(
-                String(format: "--max-cost $%.2f needs the price of %@, which is not in the price table; give --prices FILE", budget.limit, spec.model.model))
+            throw .needs(
+                .price(model: spec.model.model),
+                String(format: "a spending limit of $%.2f needs the price of %@, which is not in the price table", budget.limit, spec.model.model))
         }
         self.transport = HTTPTransport(options: options)
         self.cache = cachePolicy == .bypass ? nil : cache
@@ -71,6 +72,20 @@ public final class ChatModel: LanguageModel {
     public var activity: Activity { activityBox.withLockedValue { $0 } }
 
     /// The prompt's messages; with none given, the row's `inputs` column as one user message.
+    /// The model URI, the prompt's messages (as JSON) and the inference parameters.
+    public var runParams: [KeyValue] {
+        let prompt = DataValue.list(
+            messageTemplates.map { .object(["role": .string($0.role), "content": .string($0.content.source)]) })
+        return [KeyValue("model", identifier), KeyValue("prompt", prompt.description)]
+            + spec.parameters.sorted { $0.key < $1.key }.map { KeyValue($0.key, $0.value.text) }
+    }
+
+    /// The model's spec (`model/spec.yaml`: URI, base URL, messages, parameters; never secrets), which
+    /// `--model runs:/RUN_ID/model` evaluates again.
+    public var runFiles: [(path: String, contents: String)] {
+        [(path: "model/spec.yaml", contents: spec.yaml)]
+    }
+
     public var messageTemplates: [MessageTemplate] {
         if !spec.messages.isEmpty { return spec.messages }
         return [MessageTemplate(role: "user", content: try! PromptTemplate("{inputs}"))]

@@ -148,7 +148,7 @@ public struct ModelSpec: Sendable {
     /// lists), else as a string.
     public static func parameter(_ text: String) throws(AssayError) -> (String, DataValue) {
         guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
-            throw .invalidInput("--param '\(text)' must look like name=value, e.g. temperature=0")
+            throw .invalidInput("the parameter '\(text)' must look like name=value, e.g. temperature=0")
         }
         let name = String(text[..<equals])
         let raw = String(text[text.index(after: equals)...])

@@ -71,7 +71,7 @@ public struct ProviderEndpoint: Sendable {
             let base = options.baseURL ?? value("OPENAI_BASE_URL", "OPENAI_API_BASE") ?? "https://api.openai.com/v1"
             let key = value("OPENAI_API_KEY")
             if key == nil, base.contains("api.openai.com"), options.proxyURL == nil {
-                throw .invalidInput("\(uri) needs an API key: set OPENAI_API_KEY (or give --base-url for a local server)")
+                throw .needs(.baseURL, "\(uri) needs an API key: set OPENAI_API_KEY (or give the base URL of a local server)")
             }
             if let key { headers.append(("Authorization", "Bearer \(key)")) }
             if let organization = value("OPENAI_ORGANIZATION") { headers.append(("OpenAI-Organization", organization)) }
@@ -79,7 +79,7 @@ public struct ProviderEndpoint: Sendable {
             dialect = .openAI
         case .azure:
             guard let base = options.baseURL ?? value("AZURE_OPENAI_ENDPOINT", "OPENAI_API_BASE", "OPENAI_BASE_URL") else {
-                throw .invalidInput("\(uri) needs the Azure endpoint: set AZURE_OPENAI_ENDPOINT or OPENAI_API_BASE (or --base-url)")
+                throw .needs(.baseURL, "\(uri) needs the Azure endpoint: set AZURE_OPENAI_ENDPOINT or OPENAI_API_BASE (or give a base URL)")
             }
             guard let key = value("AZURE_OPENAI_API_KEY", "OPENAI_API_KEY") else {
                 throw .invalidInput("\(uri) needs an API key: set AZURE_OPENAI_API_KEY or OPENAI_API_KEY")
@@ -110,7 +110,7 @@ public struct ProviderEndpoint: Sendable {
             dialect = .openAI
         case .endpoints:
             guard let target = options.deploymentsTarget ?? value("ASSAY_DEPLOYMENTS_TARGET", "MLFLOW_DEPLOYMENTS_TARGET") else {
-                throw .invalidInput("\(uri) needs the gateway's address: give --deployments-target URL or set ASSAY_DEPLOYMENTS_TARGET")
+                throw .needs(.gatewayAddress, "\(uri) needs the gateway's address: set ASSAY_DEPLOYMENTS_TARGET (or give it)")
             }
             url = Self.join(target, "endpoints/\(uri.model)/invocations")
             dialect = .gateway

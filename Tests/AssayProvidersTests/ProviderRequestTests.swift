@@ -124,7 +124,7 @@ import Testing
         #expect(await errorMessage { _ = try ChatModel(spec: Self.spec("anthropic:/claude-3-5-haiku"), options: options) }
             == "anthropic:/claude-3-5-haiku needs an API key: set ANTHROPIC_API_KEY")
         #expect(await errorMessage { _ = try ChatModel(spec: Self.spec("endpoints:/chat"), options: options) }?
-            .contains("--deployments-target") == true)
+            .contains("ASSAY_DEPLOYMENTS_TARGET") == true)
         #expect(await errorMessage { _ = try ChatModel(spec: Self.spec("azure:/dep"), options: options) }?
             .contains("AZURE_OPENAI_ENDPOINT") == true)
         #expect(await errorMessage { _ = try ModelURI("gpt-4o") }?.contains("must look like provider:/model") == true)

@@ -43,7 +43,7 @@ import Testing
             running.withValue { $0.leave() }
             return .success(item * 2)
         }
-        #expect(try result.get() == (0..<40).map { $0 * 2 })
+        #expect(result.get() == (0..<40).map { $0 * 2 })
         #expect(running.withValue { $0.peak } == 3)
     }
 

@@ -158,7 +158,8 @@ final class ScriptedJudge: ChatCompleting, @unchecked Sendable {
         #expect(result.metrics["toxicity/v1/ratio"] == 0.5)
         #expect(result.metrics["toxicity/v1/mean"] == 0.45)
         #expect(result.metrics["toxicity/v1/invalid_count"] == 0)
-        #expect(await errorMessage { _ = try Metric.named("faithfulness") }?.contains("needs a judge model: give --judge URI") == true)
+        let error = await assayError { _ = try Metric.named("faithfulness") }
+        #expect(error?.message.contains("needs a judge model") == true && error?.requirement == .judgeModel)
     }
 
     @Test func judgesNeedTheirColumns() async throws {

@@ -17,3 +17,15 @@ extension EvaluationResult {
         return values.map(\.doubleValue)
     }
 }
+
+/// The library error `body` throws, or nil.
+func assayError(_ body: () async throws -> Void) async -> AssayError? {
+    do {
+        try await body()
+        return nil
+    } catch let error as AssayError {
+        return error
+    } catch {
+        return AssayError.internal("\(error)")
+    }
+}

@@ -58,7 +58,7 @@ struct EvaluationEngine: Sendable {
                     + "so leave out the predictions column or the model")
         }
         if model == nil && predictions == nil {
-            throw .invalidInput("a static evaluation needs the column that holds the predictions (--predictions COLUMN)")
+            throw .needs(.predictionsColumn, "a static evaluation needs the column that holds the predictions")
         }
         guard configuration.retrieverK > 0 else { throw .invalidInput("retriever k must be positive, not \(configuration.retrieverK)") }
         self.data = data
@@ -192,23 +192,25 @@ struct EvaluationEngine: Sendable {
             let key = metric.info.key
             let explicit = explicitKeys.contains(key)
             if let reason = metric.unavailableReason {
-                skipped.append(SkippedMetric(key: key, reason: reason))
+                skipped.append(SkippedMetric(key: key, reason: reason, requirement: metric.unavailableRequirement))
                 continue
             }
             let missing = metric.arguments.map { configuration.columnMapping[$0] ?? $0 }.filter { !columns.contains($0) }
             if let column = missing.first {
-                let reason = "reads the column '\(column)', which the dataset lacks; map another column with --col-map \(column)=COLUMN"
+                let reason = "reads the column '\(column)', which the dataset lacks; map another column to it"
                 if explicit {
-                    throw .invalidInput("metric \(key) \(reason); the columns are: \(columns.names.map { "'\($0)'" }.joined(separator: ", "))")
+                    throw .needs(
+                        .columnMapping(argument: column),
+                        "metric \(key) \(reason); the columns are: \(columns.names.map { "'\($0)'" }.joined(separator: ", "))")
                 }
-                skipped.append(SkippedMetric(key: key, reason: reason))
+                skipped.append(SkippedMetric(key: key, reason: reason, requirement: .columnMapping(argument: column)))
                 continue
             }
             if metric.info.needs.contains(.targets), targets == nil {
                 if explicit {
-                    throw .invalidInput("metric \(key) compares with the ground truth and needs a targets column (--targets COLUMN)")
+                    throw .needs(.targetsColumn, "metric \(key) compares with the ground truth and needs a targets column")
                 }
-                skipped.append(SkippedMetric(key: key, reason: "needs a targets column (--targets COLUMN)"))
+                skipped.append(SkippedMetric(key: key, reason: "needs a targets column", requirement: .targetsColumn))
                 continue
             }
             switch metric.kind {

@@ -195,4 +195,12 @@ public struct SkippedMetric: Sendable, Equatable {
     public var key: String
     /// Why it did not run, in one line.
     public var reason: String
+    /// What would make it run, when something the caller can give is missing.
+    public var requirement: Requirement?
+
+    public init(key: String, reason: String, requirement: Requirement? = nil) {
+        self.key = key
+        self.reason = reason
+        self.requirement = requirement
+    }
 }

@@ -19,10 +19,16 @@ public protocol LanguageModel: Sendable {
     /// Checks, before any row runs, that the dataset has the columns the model reads (its prompt's
     /// placeholders). The default accepts any columns.
     func validate(columns: [String]) throws(AssayError)
+    /// What a run records of the model as params (a live model's URI, prompt and settings). None by default.
+    var runParams: [KeyValue] { get }
+    /// Files a run keeps of the model, by path within its artifacts (`model/spec.yaml`). None by default.
+    var runFiles: [(path: String, contents: String)] { get }
 }
 
 extension LanguageModel {
     public func validate(columns: [String]) throws(AssayError) {}
+    public var runParams: [KeyValue] { [] }
+    public var runFiles: [(path: String, contents: String)] { [] }
 }
 
 /// A model's answer to one row.

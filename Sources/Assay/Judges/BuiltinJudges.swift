@@ -98,7 +98,7 @@ extension Metric {
             return .judge(definition, model: judge, repeats: configuration.judgeRepeats)
         }
         var metric = Metric.judge(definition, model: NoJudge(), repeats: 1)
-        metric.kind = .unavailable(reason: "needs a judge model: give --judge URI (for example --judge openai:/gpt-4o-mini)")
+        metric.kind = .unavailable(reason: "needs a judge model", requirement: .judgeModel)
         return metric
     }
 }

@@ -42,12 +42,12 @@ extension Metric {
         case "json_validity": return .jsonValidity
         case "regex_match":
             guard let pattern = configuration.regexPattern else {
-                throw .invalidInput("metric regex_match needs a pattern (--regex PATTERN)")
+                throw .needs(.regexPattern, "metric regex_match needs a pattern")
             }
             return try .regexMatch(pattern: pattern)
         case "contains":
             guard !configuration.containsKeywords.isEmpty else {
-                throw .invalidInput("metric contains needs keywords (--contains word1,word2)")
+                throw .needs(.containsKeywords, "metric contains needs keywords")
             }
             return try .contains(keywords: configuration.containsKeywords)
         default:
@@ -56,7 +56,7 @@ extension Metric {
         if let rouge = Metric.rouge(name, tokenizer: configuration.rougeTokenizer) { return rouge }
         if let judge = BuiltinJudges.named(name) {
             guard configuration.judge != nil else {
-                throw .invalidInput("metric \(judge.key) is an LLM judge and needs a judge model: give --judge URI (for example --judge openai:/gpt-4o-mini)")
+                throw .needs(.judgeModel, "metric \(judge.key) is an LLM judge and needs a judge model")
             }
             return .builtinJudge(judge, configuration: configuration)
         }

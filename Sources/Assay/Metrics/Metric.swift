@@ -28,7 +28,7 @@ public struct Metric: Sendable {
         case whole(@Sendable (EvaluationFrame) throws -> MetricValue)
         case latency
         case judge(JudgeRunner)
-        case unavailable(reason: String)
+        case unavailable(reason: String, requirement: Requirement?)
     }
 
     init(info: MetricInfo, kind: Kind, dependencies: [String] = []) {
@@ -76,7 +76,13 @@ public struct Metric: Sendable {
 
     /// Why the metric cannot run in this build, for metrics that are listed but not available yet.
     public var unavailableReason: String? {
-        if case .unavailable(let reason) = kind { return reason }
+        if case .unavailable(let reason, _) = kind { return reason }
+        return nil
+    }
+
+    /// What would make an unavailable metric run.
+    public var unavailableRequirement: Requirement? {
+        if case .unavailable(_, let requirement) = kind { return requirement }
         return nil
     }
 }

@@ -30,6 +30,28 @@ public struct RunRecorder: Sendable {
         public var files: [(path: String, contents: String)] = []
 
         public init() {}
+
+        /// Records the model (its params and files, see ``LanguageModel/runParams``) and how often each
+        /// row was asked.
+        public mutating func add(model: any LanguageModel, repeats: Int) {
+            params += model.runParams
+            if repeats > 1 { params.append(KeyValue("repeats", String(repeats))) }
+            files += model.runFiles
+        }
+
+        /// Records the default judge and how often each row was judged.
+        public mutating func add(judge identifier: String?, repeats: Int) {
+            if let identifier { params.append(KeyValue("judge", identifier)) }
+            if repeats > 1 { params.append(KeyValue("judge_repeats", String(repeats))) }
+        }
+
+        /// Records a dataset file as the run's input, as MLflow records a local dataset: its name,
+        /// a digest of its bytes, its path and its row count.
+        public mutating func add(datasetFile path: String, name: String, digest: String, rows: Int) {
+            dataset = DatasetInput(
+                name: name, digest: digest, sourceType: "local", source: DataValue.object(["path": .string(path)]).description,
+                profile: DataValue.object(["num_rows": .int(rows)]).description)
+        }
     }
 
     /// Records `result` as a finished run (killed when the evaluation was interrupted) in the experiment
