@@ -199,7 +199,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "AssayStoreSQLiteTests",
+            name: "AssayStoreSQLTests",
             dependencies: [
                 "Assay", "AssayStoreSQLite", "AssayStorePostgres", "AssayStoreREST", "AssayServer", "AssayTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

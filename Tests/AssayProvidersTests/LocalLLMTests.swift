@@ -6,7 +6,7 @@ import Testing
 
 /// End to end against the real local model (`scripts/local-llm start`); `.ci/run` sets ASSAY_LLM_URL.
 /// Real generation is not predictable, so these tests check structure, not wording.
-@Suite(.enabled(if: ProcessInfo.processInfo.environment["ASSAY_LLM_URL"] != nil, "set ASSAY_LLM_URL (scripts/local-llm start)"))
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["ASSAY_LLM_URL"] != nil, "set ASSAY_LLM_URL, or run scripts/test"))
 struct LocalLLMTests {
     static var baseURL: String { ProcessInfo.processInfo.environment["ASSAY_LLM_URL"] ?? "" }
 

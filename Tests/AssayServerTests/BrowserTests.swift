@@ -31,7 +31,7 @@ import Testing
         return (status, try String(contentsOfFile: log, encoding: .utf8))
     }
 
-    @Test(.enabled(if: chromium != nil, "set ASSAY_CHROMIUM to a Chromium binary"))
+    @Test(.enabled(if: chromium != nil, "set ASSAY_CHROMIUM to a Chromium binary, or run scripts/test"))
     func everyPageInHeadlessChromium() async throws {
         let folder = try TemporaryFolder()
         let database = folder.path("assay.db")

@@ -91,7 +91,7 @@ import Testing
 
     static let python = ProcessInfo.processInfo.environment["ASSAY_OTEL_PYTHON"]
 
-    @Test(.enabled(if: python != nil, "set ASSAY_OTEL_PYTHON to a python with opentelemetry-sdk and its OTLP/HTTP exporter"))
+    @Test(.enabled(if: python != nil, "set ASSAY_OTEL_PYTHON to a python with opentelemetry-sdk and its OTLP/HTTP exporter, or run scripts/test"))
     func theOfficialOpenTelemetryExporterSendsGenAISpans() async throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("OpenTelemetry/send_genai_spans.py")

@@ -134,7 +134,7 @@ import Testing
         return runs
     }
 
-    @Test(.enabled(if: enabled, "set ASSAY_RELIABILITY=1"))
+    @Test(.enabled(if: enabled, "set ASSAY_RELIABILITY=1, or run scripts/test"))
     func sixteenClientsThenKillNineLoseNothingAcknowledged() async throws {
         let folder = try TemporaryFolder()
         let database = folder.path("assay.db")

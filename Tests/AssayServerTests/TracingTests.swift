@@ -36,7 +36,7 @@ import Testing
 
     static let llm = ProcessInfo.processInfo.environment["ASSAY_LLM_URL"]
 
-    @Test(.enabled(if: llm != nil, "set ASSAY_LLM_URL to the local model's OpenAI-compatible URL"))
+    @Test(.enabled(if: llm != nil, "set ASSAY_LLM_URL to the local model's OpenAI-compatible URL, or run scripts/test"))
     func theTracedChatExampleTracesLocalModelCalls() async throws {
         try await LiveServer.with(live: true) { server in
             let folder = try TemporaryFolder()

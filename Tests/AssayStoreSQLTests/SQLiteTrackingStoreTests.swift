@@ -175,7 +175,7 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible {
 @Suite struct PostgresUpgradeTests {
     static let url = ProcessInfo.processInfo.environment["ASSAY_POSTGRES_URL"]
 
-    @Test(.enabled(if: url != nil, "set ASSAY_POSTGRES_URL to a PostgreSQL server (scripts/test-postgres start)"))
+    @Test(.enabled(if: url != nil, "set ASSAY_POSTGRES_URL to a PostgreSQL server, or run scripts/test"))
     func aDatabaseOfTheEarlierSchemaKeepsItsNaNMetrics() async throws {
         let url = Self.url!
         let name = "assay_upgrade_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)

@@ -323,7 +323,7 @@ import Testing
 }
 
 /// Recording runs in PostgreSQL; `.ci/run` starts a server and sets ASSAY_POSTGRES_URL.
-@Suite(.enabled(if: ProcessInfo.processInfo.environment["ASSAY_POSTGRES_URL"] != nil, "set ASSAY_POSTGRES_URL (scripts/test-postgres start)"))
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["ASSAY_POSTGRES_URL"] != nil, "set ASSAY_POSTGRES_URL, or run scripts/test"))
 struct PostgresCommandLineTests {
     @Test func evaluationsAreRecordedInPostgreSQL() throws {
         let url = ProcessInfo.processInfo.environment["ASSAY_POSTGRES_URL"]!
