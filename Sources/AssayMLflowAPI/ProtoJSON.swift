@@ -29,7 +29,7 @@ public enum ProtoJSON {
     /// A message from the fields of a JSON object (or of a query string, `fromQuery`).
     public static func decode<T: Decodable>(_ type: T.Type, from fields: [String: DataValue], fromQuery: Bool = false) throws(WireError) -> T {
         do {
-            return try T(from: FieldDecoder(value: .object(fields), path: [], fromQuery: fromQuery))
+            return try T(from: FieldDecoder(value: .object(fields), name: "body", fromQuery: fromQuery))
         } catch let error as WireError {
             throw error
         } catch {
@@ -79,7 +79,10 @@ public enum ProtoJSON {
     /// A property's name on the wire: `runID` is `run_id`, `experimentIDs` is `experiment_ids`,
     /// `nextPageToken` is `next_page_token`.
     static func wireName(_ key: any CodingKey) -> String {
-        let name = Array(key.stringValue)
+        let text = key.stringValue
+        // Most names are one lowercase word already (`key`, `value`, `step`).
+        guard text.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return text }
+        let name = Array(text)
         var out = ""
         for (i, c) in name.enumerated() {
             guard c.isUppercase else {
@@ -106,13 +109,12 @@ public enum ProtoJSON {
 
 private struct FieldDecoder: Decoder {
     let value: DataValue
-    let path: [any CodingKey]
-    let fromQuery: Bool
-    var codingPath: [any CodingKey] { path }
-    var userInfo: [CodingUserInfoKey: Any] { [:] }
-
     /// The field's name as MLflow's messages say it: the innermost key that is not a list index.
-    var name: String { path.last { $0.intValue == nil }.map(ProtoJSON.wireName) ?? "body" }
+    let name: String
+    let fromQuery: Bool
+    // Only the field's name is kept (for error messages), not the whole path: decoding is on every request's path.
+    var codingPath: [any CodingKey] { [] }
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         guard case .object(let fields) = value else { throw WireError.invalid(value, name, "an object") }
@@ -131,14 +133,14 @@ private struct FieldDecoder: Decoder {
     func singleValueContainer() throws -> any SingleValueDecodingContainer { ScalarField(decoder: self) }
 
     func child(_ value: DataValue, _ key: any CodingKey) -> FieldDecoder {
-        FieldDecoder(value: value, path: path + [key], fromQuery: fromQuery)
+        FieldDecoder(value: value, name: key.intValue == nil ? ProtoJSON.wireName(key) : name, fromQuery: fromQuery)
     }
 }
 
 private struct KeyedFields<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let fields: [String: DataValue]
     let decoder: FieldDecoder
-    var codingPath: [any CodingKey] { decoder.path }
+    var codingPath: [any CodingKey] { [] }
     var allKeys: [Key] { fields.keys.compactMap { Key(stringValue: $0) } }
 
     func contains(_ key: Key) -> Bool {
@@ -174,7 +176,7 @@ private struct ListFields: UnkeyedDecodingContainer {
     let items: [DataValue]
     let decoder: FieldDecoder
     var currentIndex = 0
-    var codingPath: [any CodingKey] { decoder.path }
+    var codingPath: [any CodingKey] { [] }
     var count: Int? { items.count }
     var isAtEnd: Bool { currentIndex >= items.count }
 
@@ -214,7 +216,7 @@ private struct Index: CodingKey {
 
 private struct ScalarField: SingleValueDecodingContainer {
     let decoder: FieldDecoder
-    var codingPath: [any CodingKey] { decoder.path }
+    var codingPath: [any CodingKey] { [] }
     var value: DataValue {
         // A query's repeated key read as one value: the first.
         if decoder.fromQuery, case .list(let items) = decoder.value, let first = items.first { return first }
@@ -304,39 +306,52 @@ extension Array: EmptyDecodable {
 
 // MARK: - Encoding
 
-/// Where an encoder's values go: a box, so nested containers write into their parent.
+/// Where an encoder's values go. A keyed or list container mutates its box in place (one dictionary or
+/// array for the whole message part), and the box becomes a `DataValue` once, at the end.
 private final class Box {
-    var value: DataValue
+    var fields: [String: DataValue]?
+    var items: [DataValue]?
+    var scalar: DataValue = .null
+    /// Containers opened inside this one, filled in when the value is read.
+    var nestedFields: [(String, Box)] = []
+    var nestedItems: [(Int, Box)] = []
 
-    init(_ value: DataValue) {
-        self.value = value
+    init(fields: [String: DataValue]? = nil, items: [DataValue]? = nil) {
+        self.fields = fields
+        self.items = items
+    }
+
+    var value: DataValue {
+        if var fields {
+            for (name, box) in nestedFields { fields[name] = box.value }
+            return .object(fields)
+        }
+        if var items {
+            for (index, box) in nestedItems { items[index] = box.value }
+            return .list(items)
+        }
+        return scalar
     }
 }
 
-private final class FieldEncoder: Encoder {
-    let storage: Box
-    let path: [any CodingKey]
-    var codingPath: [any CodingKey] { path }
+private struct FieldEncoder: Encoder {
+    let storage = Box()
+    var codingPath: [any CodingKey] { [] }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-    init(storage: Box = Box(.null), path: [any CodingKey] = []) {
-        self.storage = storage
-        self.path = path
-    }
-
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-        if case .object = storage.value {} else { storage.value = .object([:]) }
-        return KeyedEncodingContainer(KeyedOutput(storage: storage, path: path))
+        if storage.fields == nil { storage.fields = [:] }
+        return KeyedEncodingContainer(KeyedOutput(storage: storage))
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
-        if case .list = storage.value {} else { storage.value = .list([]) }
-        return ListOutput(storage: storage, path: path)
+        if storage.items == nil { storage.items = [] }
+        return ListOutput(storage: storage)
     }
 
-    func singleValueContainer() -> any SingleValueEncodingContainer { ScalarOutput(storage: storage, path: path) }
+    func singleValueContainer() -> any SingleValueEncodingContainer { ScalarOutput(storage: storage) }
 
-    static func value(_ encodable: some Encodable, path: [any CodingKey]) throws -> DataValue {
+    static func value(_ encodable: some Encodable) throws -> DataValue {
         switch encodable {
         case let d as Double: return number(d)
         case let s as String: return .string(s)
@@ -344,7 +359,7 @@ private final class FieldEncoder: Encoder {
         case let i as Int: return .int(i)
         case let b as Bool: return .bool(b)
         default:
-            let encoder = FieldEncoder(path: path)
+            let encoder = FieldEncoder()
             try encodable.encode(to: encoder)
             return encoder.storage.value
         }
@@ -359,24 +374,15 @@ private final class FieldEncoder: Encoder {
 
 private struct KeyedOutput<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let storage: Box
-    let path: [any CodingKey]
-    var codingPath: [any CodingKey] { path }
-
-    private func set(_ value: DataValue, _ key: Key) {
-        guard case .object(var fields) = storage.value else { return }
-        // Protobuf JSON leaves out empty repeated fields.
-        if case .list(let items) = value, items.isEmpty {
-            fields[ProtoJSON.wireName(key)] = nil
-        } else {
-            fields[ProtoJSON.wireName(key)] = value
-        }
-        storage.value = .object(fields)
-    }
+    var codingPath: [any CodingKey] { [] }
 
     mutating func encodeNil(forKey key: Key) throws {}
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        set(try FieldEncoder.value(value, path: path + [key]), key)
+        let encoded = try FieldEncoder.value(value)
+        // Protobuf JSON leaves out empty repeated fields.
+        if case .list(let items) = encoded, items.isEmpty { return }
+        storage.fields?[ProtoJSON.wireName(key)] = encoded
     }
 
     mutating func encodeIfPresent<T: Encodable>(_ value: T?, forKey key: Key) throws {
@@ -384,50 +390,46 @@ private struct KeyedOutput<Key: CodingKey>: KeyedEncodingContainerProtocol {
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
-        let box = Box(.object([:]))
-        set(box.value, key)
-        return KeyedEncodingContainer(KeyedOutput<NestedKey>(storage: box, path: path + [key]))
+        let child = Box(fields: [:])
+        storage.nestedFields.append((ProtoJSON.wireName(key), child))
+        return KeyedEncodingContainer(KeyedOutput<NestedKey>(storage: child))
     }
 
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-        ListOutput(storage: Box(.list([])), path: path + [key])
+        let child = Box(items: [])
+        storage.nestedFields.append((ProtoJSON.wireName(key), child))
+        return ListOutput(storage: child)
     }
-
-    mutating func superEncoder() -> any Encoder { FieldEncoder(storage: storage, path: path) }
-    mutating func superEncoder(forKey key: Key) -> any Encoder { FieldEncoder(path: path + [key]) }
+    mutating func superEncoder() -> any Encoder { FieldEncoder() }
+    mutating func superEncoder(forKey key: Key) -> any Encoder { FieldEncoder() }
 }
 
 private struct ListOutput: UnkeyedEncodingContainer {
     let storage: Box
-    let path: [any CodingKey]
-    var codingPath: [any CodingKey] { path }
-    var count: Int {
-        if case .list(let items) = storage.value { return items.count }
-        return 0
-    }
+    var codingPath: [any CodingKey] { [] }
+    var count: Int { storage.items?.count ?? 0 }
 
-    private func append(_ value: DataValue) {
-        guard case .list(var items) = storage.value else { return }
-        items.append(value)
-        storage.value = .list(items)
-    }
-
-    mutating func encodeNil() throws { append(.null) }
-    mutating func encode<T: Encodable>(_ value: T) throws { append(try FieldEncoder.value(value, path: path)) }
+    mutating func encodeNil() throws { storage.items?.append(.null) }
+    mutating func encode<T: Encodable>(_ value: T) throws { storage.items?.append(try FieldEncoder.value(value)) }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
-        KeyedEncodingContainer(KeyedOutput<NestedKey>(storage: Box(.object([:])), path: path))
+        KeyedEncodingContainer(KeyedOutput<NestedKey>(storage: nest(Box(fields: [:]))))
     }
 
-    mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer { ListOutput(storage: Box(.list([])), path: path) }
-    mutating func superEncoder() -> any Encoder { FieldEncoder(path: path) }
+    mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer { ListOutput(storage: nest(Box(items: []))) }
+
+    private func nest(_ child: Box) -> Box {
+        storage.nestedItems.append((count, child))
+        storage.items?.append(.null)
+        return child
+    }
+    mutating func superEncoder() -> any Encoder { FieldEncoder() }
 }
 
 private struct ScalarOutput: SingleValueEncodingContainer {
     let storage: Box
-    let path: [any CodingKey]
-    var codingPath: [any CodingKey] { path }
+    var codingPath: [any CodingKey] { [] }
 
-    mutating func encodeNil() throws { storage.value = .null }
-    mutating func encode<T: Encodable>(_ value: T) throws { storage.value = try FieldEncoder.value(value, path: path) }
+    mutating func encodeNil() throws { storage.scalar = .null }
+    mutating func encode<T: Encodable>(_ value: T) throws { storage.scalar = try FieldEncoder.value(value) }
 }

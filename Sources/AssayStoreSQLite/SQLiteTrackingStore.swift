@@ -190,7 +190,8 @@ extension DatabaseWriter {
         try writeWithoutTransaction(body)
     }
 
+    /// A read on a reader connection, outside a transaction: each statement sees the latest commit.
     fileprivate func readSync<T>(_ body: (GRDB.Database) throws -> T) throws -> T {
-        try read(body)
+        try unsafeRead(body)
     }
 }
