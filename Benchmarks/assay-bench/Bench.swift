@@ -41,7 +41,8 @@ struct MetricThroughput: AsyncParsableCommand {
     @Option(help: "Rows to score per metric.") var rows = 100_000
     @Option(help: "The reference fixture the rows are made from.") var fixture = "Tests/AssayTests/Fixtures/metric-reference.jsonl"
     @Option(help: "Metrics to measure, comma-separated; a '+' joins metrics measured together.")
-    var metrics = "rouge1+rouge2+rougeL+rougeLsum,rouge1,rouge2,rougeL,rougeLsum,bleu,sacrebleu,chrf,exact_match,token_count,flesch_kincaid_grade_level,ari_grade_level"
+    var metrics =
+        "rouge1+rouge2+rougeL+rougeLsum,rouge1,rouge2,rougeL,rougeLsum,bleu,sacrebleu,chrf,exact_match,token_count,flesch_kincaid_grade_level,ari_grade_level"
     @Option(help: "Scoring threads (default: all cores).") var workers = ProcessInfo.processInfo.activeProcessorCount
     @Flag(help: "Print one JSON object per line instead of a table.") var json = false
 
@@ -58,7 +59,8 @@ struct MetricThroughput: AsyncParsableCommand {
                 targets: "ground_truth", predictions: "predictions", extraMetrics: list, configuration: configuration)
             let clock = ContinuousClock()
             let start = clock.now
-            _ = try await evaluate(data, targets: "ground_truth", predictions: "predictions", extraMetrics: list, configuration: configuration)
+            _ = try await evaluate(
+                data, targets: "ground_truth", predictions: "predictions", extraMetrics: list, configuration: configuration)
             let elapsed = clock.now - start
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             let rate = Double(rows) / seconds
@@ -77,7 +79,9 @@ struct StreamMemory: AsyncParsableCommand {
 
     @Option(help: "Rows in the generated file.") var rows = 1_000_000
     @Option(help: "The reference fixture the rows are made from.") var fixture = "Tests/AssayTests/Fixtures/metric-reference.jsonl"
-    @Option(help: "Where to write the generated file.") var path = FileManager.default.temporaryDirectory.appendingPathComponent("assay-bench-stream.jsonl").path
+    @Option(help: "Where to write the generated file.") var path = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "assay-bench-stream.jsonl"
+    ).path
 
     func run() async throws {
         let base = try Dataset(contentsOf: fixture).rows()
@@ -103,13 +107,16 @@ struct StreamMemory: AsyncParsableCommand {
         let start = clock.now
         let result = try await evaluate(
             try Dataset(contentsOf: path), targets: "ground_truth", predictions: "predictions",
-            modelType: .questionAnswering, extraMetrics: [.bleu] + ["rouge1", "rouge2", "rougeL", "rougeLsum"].compactMap { Metric.rouge($0) })
+            modelType: .questionAnswering,
+            extraMetrics: [.bleu] + ["rouge1", "rouge2", "rougeL", "rougeLsum"].compactMap { Metric.rouge($0) })
         let output = path + ".results.json"
         try result.write(to: output)
         try? FileManager.default.removeItem(atPath: output)
         let elapsed = clock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        print("rows=\(result.rowCount) seconds=\(String(format: "%.1f", seconds)) rows_per_second=\(Int(Double(rows) / seconds)) peak_rss_mb=\(peakResidentKilobytes() / 1024)")
+        print(
+            "rows=\(result.rowCount) seconds=\(String(format: "%.1f", seconds)) rows_per_second=\(Int(Double(rows) / seconds)) peak_rss_mb=\(peakResidentKilobytes() / 1024)"
+        )
     }
 }
 
@@ -133,7 +140,8 @@ struct EngineOverhead: AsyncParsableCommand {
         let spec = ModelSpec(model: try ModelURI("openai:/bench"))
 
         func timed(_ policy: ChatModel.CachePolicy) async throws -> (Double, EvaluationResult) {
-            let model = try ChatModel(spec: spec, options: options, cache: try ResponseCache(directory: folder.url.path), cachePolicy: policy)
+            let model = try ChatModel(
+                spec: spec, options: options, cache: try ResponseCache(directory: folder.url.path), cachePolicy: policy)
             let clock = ContinuousClock()
             let start = clock.now
             let result = try await evaluate(data, model: model, extraMetrics: [.latency], configuration: configuration)
@@ -172,7 +180,9 @@ struct JudgeFanOut: AsyncParsableCommand {
         var configuration = EvaluationConfiguration()
         configuration.concurrency = concurrency
         configuration.judge = judge
-        let metrics = try ["answer_correctness", "answer_similarity", "answer_relevance"].map { try Metric.named($0, configuration: configuration) }
+        let metrics = try ["answer_correctness", "answer_similarity", "answer_relevance"].map {
+            try Metric.named($0, configuration: configuration)
+        }
         let clock = ContinuousClock()
         let start = clock.now
         let result = try await evaluate(
@@ -182,7 +192,11 @@ struct JudgeFanOut: AsyncParsableCommand {
         await server.stop()
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let invalid = metrics.map { result.metrics["\($0.info.key)/invalid_count"] ?? -1 }
-        print("rows=\(rows) judges=3 calls=\(server.counters.requests) concurrency=\(concurrency) server_max_in_flight=\(server.counters.maxInFlight) invalid=\(invalid)")
-        print("rows/s=\(Int(Double(rows) / seconds)) judge_calls/s=\(Int(Double(rows * 3) / seconds)) peak_rss_mb=\(peakResidentKilobytes() / 1024)")
+        print(
+            "rows=\(rows) judges=3 calls=\(server.counters.requests) concurrency=\(concurrency) server_max_in_flight=\(server.counters.maxInFlight) invalid=\(invalid)"
+        )
+        print(
+            "rows/s=\(Int(Double(rows) / seconds)) judge_calls/s=\(Int(Double(rows * 3) / seconds)) peak_rss_mb=\(peakResidentKilobytes() / 1024)"
+        )
     }
 }

@@ -29,7 +29,8 @@ struct UIPages: AsyncParsableCommand {
         var clock = ContinuousClock.now
         let experiment = try await store.createExperiment(named: "many-runs", artifactLocation: nil, tags: [])
         for i in 0..<runs {
-            let run = try await store.createRun(in: experiment.id, named: "run-\(i)", startTime: Int64(1_700_000_000_000 + i * 1000), userID: "bench", tags: [])
+            let run = try await store.createRun(
+                in: experiment.id, named: "run-\(i)", startTime: Int64(1_700_000_000_000 + i * 1000), userID: "bench", tags: [])
             let metrics = ["exact_match/v1", "rougeL/v1/mean", "bleu/v1/mean", "toxicity/v1/mean", "latency/mean"].enumerated().map {
                 MetricPoint(key: $0.element, value: Double((i * 7 + $0.offset * 13) % 100) / 100, timestamp: 1, step: 0)
             }
@@ -47,11 +48,13 @@ struct UIPages: AsyncParsableCommand {
             let staging = folder.appendingPathComponent("table-\(version).json")
             FileManager.default.createFile(atPath: staging.path, contents: nil)
             let handle = try FileHandle(forWritingTo: staging)
-            var text = #"{"columns":["inputs","ground_truth","outputs","exact_match/score","answer_correctness/v1/score","answer_correctness/v1/justification"],"data":["#
+            var text =
+                #"{"columns":["inputs","ground_truth","outputs","exact_match/score","answer_correctness/v1/score","answer_correctness/v1/justification"],"data":["#
             for r in 0..<rows {
                 if r > 0 { text += "," }
                 let score = (r * 31 + version * 7) % 5 + 1
-                text += #"["Question number \#(r) about topic \#(r % 97)?","Answer \#(r % 13)","The model says answer \#((r + version) % 13) for \#(r)",\#(r % 2),\#(score),"Scored \#(score) because the answer is \#(score > 3 ? "close" : "off")"]"#
+                text +=
+                    #"["Question number \#(r) about topic \#(r % 97)?","Answer \#(r % 13)","The model says answer \#((r + version) % 13) for \#(r)",\#(r % 2),\#(score),"Scored \#(score) because the answer is \#(score > 3 ? "close" : "off")"]"#
                 if text.utf8.count > 1 << 20 {
                     try handle.write(contentsOf: Data(text.utf8))
                     text = ""
@@ -86,7 +89,9 @@ struct UIPages: AsyncParsableCommand {
             guard response.status.code == 200 else { throw ValidationError("\(path): \(response.status)") }
             return (ContinuousClock.now - start, body.readableBytes)
         }
-        func ms(_ d: Duration) -> String { String(format: "%.1f ms", Double(d.components.attoseconds) / 1e15 + Double(d.components.seconds) * 1000) }
+        func ms(_ d: Duration) -> String {
+            String(format: "%.1f ms", Double(d.components.attoseconds) / 1e15 + Double(d.components.seconds) * 1000)
+        }
 
         let (cold, _) = try await time("/runs/\(tableRuns[0])")
         print("first view of a \(rows)-row table (reads and indexes the file once): \(ms(cold))")
@@ -95,7 +100,10 @@ struct UIPages: AsyncParsableCommand {
             ("experiments list", "/"),
             ("runs table, \(runs) runs, first page", "/experiments/\(experiment.id)"),
             ("runs table sorted by a metric", "/experiments/\(experiment.id)?order=metrics.%60rougeL%2Fv1%2Fmean%60%20DESC"),
-            ("runs table filtered", "/experiments/\(experiment.id)?filter=metrics.%60exact_match%2Fv1%60%20%3E%200.5%20and%20params.model%20%3D%20%27model-3%27"),
+            (
+                "runs table filtered",
+                "/experiments/\(experiment.id)?filter=metrics.%60exact_match%2Fv1%60%20%3E%200.5%20and%20params.model%20%3D%20%27model-3%27"
+            ),
             ("runs table, page 50", "/experiments/\(experiment.id)?offset=5000"),
             ("run page, table page 1", "/runs/\(tableRuns[0])"),
             ("run page, table page 1000", "/runs/\(tableRuns[0])?page=1000"),

@@ -48,7 +48,9 @@ public struct AssayError: Error, CustomStringConvertible, Sendable {
     }
 
     /// Bad input at a place in a file.
-    public static func invalidFile(_ path: String, line: Int? = nil, column: Int? = nil, _ message: String)
+    public static func invalidFile(
+        _ path: String, line: Int? = nil, column: Int? = nil, _ message: String
+    )
         -> AssayError
     {
         var place = path
@@ -98,4 +100,3 @@ public enum Requirement: Sendable, Equatable {
     /// An AI gateway's address.
     case gatewayAddress
 }
-

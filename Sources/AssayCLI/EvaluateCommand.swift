@@ -38,13 +38,22 @@ struct EvaluateCommand: AsyncParsableCommand {
     @Argument(help: "The dataset file (.csv, .jsonl or .json); or give --traces.")
     var data: String?
 
-    @Option(help: "Evaluate the traces recorded in this experiment (name or id) instead of a dataset file: their inputs, outputs and retrieved context, without calling the model again.")
+    @Option(
+        help:
+            "Evaluate the traces recorded in this experiment (name or id) instead of a dataset file: their inputs, outputs and retrieved context, without calling the model again."
+    )
     var traces: String?
 
-    @Option(help: "With --traces, only traces matching this filter, e.g. \"model = 'gpt-4o' and latency_ms > 500 and status != 'ERROR'\" (attributes: trace_id, name, status, model, latency_ms, input_tokens, output_tokens, span_count).")
+    @Option(
+        help:
+            "With --traces, only traces matching this filter, e.g. \"model = 'gpt-4o' and latency_ms > 500 and status != 'ERROR'\" (attributes: trace_id, name, status, model, latency_ms, input_tokens, output_tokens, span_count)."
+    )
     var traceFilter: String?
 
-    @Option(help: "With --traces, only traces started since then: an ISO 8601 date or time (2026-11-29, 2026-11-29T06:00:00Z) or a span back from now (30m, 24h, 7d).")
+    @Option(
+        help:
+            "With --traces, only traces started since then: an ISO 8601 date or time (2026-11-29, 2026-11-29T06:00:00Z) or a span back from now (30m, 24h, 7d)."
+    )
     var since: String?
 
     @Option(help: "The model type, which picks the default metrics.")
@@ -59,12 +68,15 @@ struct EvaluateCommand: AsyncParsableCommand {
     @Option(help: "The column holding the inputs (questions or prompts).")
     var inputs: String = "inputs"
 
-    @Option(help: "Extra metrics, comma-separated (see `assay metrics`), e.g. bleu,rougeL,chrf; a .yaml/.json path is a judge definition file.")
+    @Option(
+        help: "Extra metrics, comma-separated (see `assay metrics`), e.g. bleu,rougeL,chrf; a .yaml/.json path is a judge definition file.")
     var metrics: String?
 
     @Option(
         name: [.customLong("metrics-from"), .customLong("metrics-from-run")],
-        help: "Run a past run's judges again: a run id (or prefix) in the tracking store, its genai_custom_metrics.json, or an artifacts folder holding it.")
+        help:
+            "Run a past run's judges again: a run id (or prefix) in the tracking store, its genai_custom_metrics.json, or an artifacts folder holding it."
+    )
     var metricsFrom: String?
 
     @Option(help: "Write the run's artifacts here: eval_results_table.json, and genai_custom_metrics.json when judges ran.")
@@ -291,7 +303,9 @@ struct EvaluateCommand: AsyncParsableCommand {
     }
 
     /// A file a past run recorded, copied to a temporary file (artifacts may live on a server).
-    private func recordedArtifact(run runID: String, path artifact: String, missing: String, connection: TrackingConnection)
+    private func recordedArtifact(
+        run runID: String, path artifact: String, missing: String, connection: TrackingConnection
+    )
         async throws(AssayError) -> String
     {
         let (store, artifacts) = try await connection.open()
@@ -299,10 +313,12 @@ struct EvaluateCommand: AsyncParsableCommand {
         let contents: Data
         do {
             contents = try await artifacts.read(artifact, of: run.info)
-        } catch where error.kind == .notFound {
+        } catch  where error.kind == .notFound {
             throw .invalidInput("run \(run.info.id) \(missing) (no \(artifact) in \(artifacts.location(of: run.info)))")
         }
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("assay-\(run.info.id)-\(UUID().uuidString)-" + (artifact as NSString).lastPathComponent).path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "assay-\(run.info.id)-\(UUID().uuidString)-" + (artifact as NSString).lastPathComponent
+        ).path
         guard FileManager.default.createFile(atPath: path, contents: contents) else {
             throw .internal("cannot write \(artifact) of run \(run.info.id) to \(path)")
         }

@@ -79,7 +79,8 @@ struct CalibrateCommand: AsyncParsableCommand {
             metric = .judge(definition, model: judgeModel, repeats: live.judgeRepeats)
         } else {
             guard BuiltinJudges.named(metrics) != nil else {
-                throw AssayError.invalidInput("'\(metrics)' is not a judge; built-in judges: \(BuiltinJudges.all.map(\.name).joined(separator: ", "))")
+                throw AssayError.invalidInput(
+                    "'\(metrics)' is not a judge; built-in judges: \(BuiltinJudges.all.map(\.name).joined(separator: ", "))")
             }
             metric = try Metric.named(metrics, configuration: configuration)
         }
@@ -116,7 +117,9 @@ struct CalibrateCommand: AsyncParsableCommand {
             pairs.append((humanValue, judgeValue))
         }
         let report = CalibrationReport(human: pairs.map(\.0), judge: pairs.map(\.1), scale: scale)
-        print(Self.render(report, judge: models.defaultJudge?.identifier ?? "", metric: metric.info, invalid: invalid, unlabelled: unlabelled))
+        print(
+            Self.render(report, judge: models.defaultJudge?.identifier ?? "", metric: metric.info, invalid: invalid, unlabelled: unlabelled)
+        )
     }
 
     static func render(_ report: CalibrationReport, judge: String, metric: MetricInfo, invalid: Int, unlabelled: Int) -> String {
@@ -132,13 +135,17 @@ struct CalibrateCommand: AsyncParsableCommand {
         }
         out += [
             "",
-            TextTable.render([
-                ["statistic", "value", "reads as"],
-                ["exact agreement", number(report.exactAgreement), "share of rows where judge and human gave the same score"],
-                ["weighted kappa", number(report.weightedKappa), "1 perfect, 0 chance level, below 0 worse than chance (quadratic weights)"],
-                ["Spearman rho", number(report.spearman), "1 same ranking, 0 unrelated, -1 reversed"],
-                ["mean absolute error", number(report.meanAbsoluteError), "average distance in scale points"],
-            ], maxWidth: 80),
+            TextTable.render(
+                [
+                    ["statistic", "value", "reads as"],
+                    ["exact agreement", number(report.exactAgreement), "share of rows where judge and human gave the same score"],
+                    [
+                        "weighted kappa", number(report.weightedKappa),
+                        "1 perfect, 0 chance level, below 0 worse than chance (quadratic weights)",
+                    ],
+                    ["Spearman rho", number(report.spearman), "1 same ranking, 0 unrelated, -1 reversed"],
+                    ["mean absolute error", number(report.meanAbsoluteError), "average distance in scale points"],
+                ], maxWidth: 80),
         ]
         if !report.levels.isEmpty {
             out.append("")

@@ -1,6 +1,6 @@
-import Foundation
 import ArgumentParser
 import Assay
+import Foundation
 
 /// `assay metrics`: every built-in metric with its scale, direction and needs.
 struct MetricsCommand: ParsableCommand {

@@ -5,7 +5,10 @@ import Foundation
 
 /// The options of `assay evaluate` that describe a live model.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "The model to evaluate, as provider:/name: openai:/gpt-4o-mini, azure:/DEPLOYMENT, anthropic:/MODEL, ollama:/MODEL, endpoints:/NAME; or runs:/RUN_ID/model for the model a past run evaluated.")
+    @Option(
+        help:
+            "The model to evaluate, as provider:/name: openai:/gpt-4o-mini, azure:/DEPLOYMENT, anthropic:/MODEL, ollama:/MODEL, endpoints:/NAME; or runs:/RUN_ID/model for the model a past run evaluated."
+    )
     var model: String?
 
     @Option(help: "A model spec file (YAML or JSON: model, messages, parameters, base_url, proxy_url, extra_headers).")
@@ -32,7 +35,11 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "A YAML or JSON file with the messages (a list of role/content with {column} placeholders).")
     var messages: String?
 
-    @Option(name: .customLong("param"), help: "An inference parameter, as name=value (repeatable): temperature=0, max_tokens=200, seed=1, stop=[\"\\n\"], response_format={\"type\":\"json_object\"}.")
+    @Option(
+        name: .customLong("param"),
+        help:
+            "An inference parameter, as name=value (repeatable): temperature=0, max_tokens=200, seed=1, stop=[\"\\n\"], response_format={\"type\":\"json_object\"}."
+    )
     var parameters: [String] = []
 
     @Option(help: "Model calls in flight at once.")
@@ -154,7 +161,8 @@ struct ModelOptions: ParsableArguments {
         options.timeout = .milliseconds(Int(timeout * 1000))
         let priceTable = try prices.map { path throws(AssayError) in try PriceTable.loading(path) } ?? .builtIn
         let policy: ChatModel.CachePolicy = noCache ? .bypass : (refreshCache ? .refresh : .use)
-        let cache = policy == .bypass || dryRun
+        let cache =
+            policy == .bypass || dryRun
             ? nil : try ResponseCache(directory: cacheDir ?? ResponseCache.defaultDirectory())
         let budget = maxCost.map { CostBudget(limit: $0) }
         var models = Models()
@@ -162,7 +170,8 @@ struct ModelOptions: ParsableArguments {
         if isLive {
             let spec = try spec(inputsColumn: inputsColumn, recordedSpec: recordedSpec)
             modelSpec = spec
-            models.model = try ChatModel(spec: spec, options: options, cache: cache, cachePolicy: policy, prices: priceTable, budget: budget)
+            models.model = try ChatModel(
+                spec: spec, options: options, cache: cache, cachePolicy: policy, prices: priceTable, budget: budget)
         }
         if judge != nil || needsJudges {
             var judgeOptions = options

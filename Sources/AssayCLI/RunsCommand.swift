@@ -22,7 +22,8 @@ struct RunsCommand: AsyncParsableCommand {
             var experiments = try await store.experiments(view: .activeOnly)
             if let experiment {
                 guard let found = try await store.experiment(named: experiment) else {
-                    throw AssayError.invalidInput("no experiment named '\(experiment)'; experiments: \(experiments.map { "'\($0.name)'" }.joined(separator: ", "))")
+                    throw AssayError.invalidInput(
+                        "no experiment named '\(experiment)'; experiments: \(experiments.map { "'\($0.name)'" }.joined(separator: ", "))")
                 }
                 experiments = [found]
             }
@@ -35,8 +36,10 @@ struct RunsCommand: AsyncParsableCommand {
             var rows = [["run id", "name", "experiment", "status", "started", "seconds"]]
             for run in runs {
                 let seconds = run.endTime.map { String(format: "%.1f", Double($0 - run.startTime) / 1000) } ?? ""
-                rows.append([run.id, run.name, names[run.experimentID] ?? run.experimentID, run.status.rawValue,
-                             Self.date(run.startTime), seconds])
+                rows.append([
+                    run.id, run.name, names[run.experimentID] ?? run.experimentID, run.status.rawValue,
+                    Self.date(run.startTime), seconds,
+                ])
             }
             print(TextTable.render(rows, maxWidth: 40))
         }
@@ -67,8 +70,9 @@ struct RunsCommand: AsyncParsableCommand {
             let run = try await store.run(idPrefix: runID)
             let experiment = experiments.first { $0.id == run.info.experimentID }
             print("Run \(run.info.id) (\(run.info.name)) in experiment '\(experiment?.name ?? run.info.experimentID)'")
-            print("Status \(run.info.status.rawValue), started \(List.date(run.info.startTime))"
-                  + (run.info.endTime.map { String(format: ", took %.1f s", Double($0 - run.info.startTime) / 1000) } ?? ""))
+            print(
+                "Status \(run.info.status.rawValue), started \(List.date(run.info.startTime))"
+                    + (run.info.endTime.map { String(format: ", took %.1f s", Double($0 - run.info.startTime) / 1000) } ?? ""))
             print("\nParams:")
             print(TextTable.render([["key", "value"]] + run.params.map { [$0.key, $0.value] }, maxWidth: 70))
             print("\nMetrics:")

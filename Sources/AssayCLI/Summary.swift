@@ -10,7 +10,8 @@ enum Summary {
         let source = result.model.map { "model \($0)" } ?? "predictions in column '\(predictionsColumn ?? "outputs")'"
         out.append("Evaluated \(result.rowCount) rows of \(result.datasetName) (\(source)) in \(String(format: "%.2f", seconds)) s")
         if result.failedRows > 0 {
-            out.append("\(result.failedRows) rows failed; their errors are in the table's error column and they are left out of the aggregates")
+            out.append(
+                "\(result.failedRows) rows failed; their errors are in the table's error column and they are left out of the aggregates")
         }
         if !result.judges.isEmpty {
             let u = result.usage
@@ -27,8 +28,9 @@ enum Summary {
             if u.rowsWithUsage > 0 { line += "; tokens: \(u.promptTokens) prompt + \(u.completionTokens) completion" }
             out.append(line)
             if u.rowsWithCost > 0 {
-                out.append(String(format: "Cost: $%.4f for this run", u.cost)
-                    + (u.cachedCost > 0 ? String(format: " (cached answers cost $%.4f when first made)", u.cachedCost) : ""))
+                out.append(
+                    String(format: "Cost: $%.4f for this run", u.cost)
+                        + (u.cachedCost > 0 ? String(format: " (cached answers cost $%.4f when first made)", u.cachedCost) : ""))
             } else if u.modelCalls > 0 {
                 out.append("Cost: unknown (the model is not in the price table; see --prices)")
             }
@@ -36,7 +38,9 @@ enum Summary {
                 out.append("Budget reached: \(u.rowsOverBudget) rows were not sent (--max-cost)")
             }
             if u.interrupted || u.rowsInterrupted > 0 {
-                out.append("Interrupted: the results below cover the \(result.rowCount) rows answered before Ctrl-C; \(u.rowsInterrupted) rows under way were dropped and the rest of the dataset was not read")
+                out.append(
+                    "Interrupted: the results below cover the \(result.rowCount) rows answered before Ctrl-C; \(u.rowsInterrupted) rows under way were dropped and the rest of the dataset was not read"
+                )
             }
         }
         out.append("")
@@ -87,8 +91,10 @@ enum Summary {
 
     /// The dry-run report.
     static func render(_ estimate: CostEstimate, model: String) -> String {
-        var out = ["Dry run for \(model): nothing was sent.", "Requests: \(estimate.requests)",
-                   "Prompt tokens (cl100k_base estimate): \(estimate.promptTokens)"]
+        var out = [
+            "Dry run for \(model): nothing was sent.", "Requests: \(estimate.requests)",
+            "Prompt tokens (cl100k_base estimate): \(estimate.promptTokens)",
+        ]
         if let cost = estimate.promptCost {
             out.append(String(format: "Prompt cost: $%.4f", cost))
         } else {

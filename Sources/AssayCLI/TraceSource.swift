@@ -9,10 +9,13 @@ struct TraceSource {
     let traces: [TraceSummary]
     let dataset: Dataset
 
-    static func load(experiment reference: String, filter: String?, since: String?, tracking: TrackingConnection) async throws -> TraceSource {
+    static func load(
+        experiment reference: String, filter: String?, since: String?, tracking: TrackingConnection
+    ) async throws -> TraceSource {
         guard let store = try await tracking.open().store as? any TraceStore else {
             throw AssayError.invalidInput(
-                "--traces reads traces from the tracking database; \(tracking.options.uri) is not one (use a file, sqlite: or postgresql: URI)")
+                "--traces reads traces from the tracking database; \(tracking.options.uri) is not one (use a file, sqlite: or postgresql: URI)"
+            )
         }
         let experiment: Experiment
         if let byName = try await store.experiment(named: reference) {
@@ -33,11 +36,14 @@ struct TraceSource {
             offset += page.count
         }
         guard !traces.isEmpty else {
-            throw AssayError.invalidInput("no traces in experiment '\(experiment.name)'\(filter == nil && since == nil ? "" : " match the filter"); send some to `assay server` at /v1/traces first")
+            throw AssayError.invalidInput(
+                "no traces in experiment '\(experiment.name)'\(filter == nil && since == nil ? "" : " match the filter"); send some to `assay server` at /v1/traces first"
+            )
         }
         // Oldest first, as they happened.
         traces.reverse()
-        return TraceSource(store: store, experiment: experiment, traces: traces, dataset: Dataset.traces(traces, name: "traces of \(experiment.name)"))
+        return TraceSource(
+            store: store, experiment: experiment, traces: traces, dataset: Dataset.traces(traces, name: "traces of \(experiment.name)"))
     }
 
     /// `30m`, `24h`, `7d` back from now, or an ISO 8601 date or date and time; nanoseconds since 1970.
@@ -50,7 +56,8 @@ struct TraceSource {
         for format in formats {
             if let date = try? format.parse(text) { return Int64(date.timeIntervalSince1970 * 1e9) }
         }
-        throw .invalidInput("--since \(text): give an ISO 8601 date or time (2026-11-29, 2026-11-29T06:00:00Z) or a span such as 30m, 24h or 7d")
+        throw .invalidInput(
+            "--since \(text): give an ISO 8601 date or time (2026-11-29, 2026-11-29T06:00:00Z) or a span such as 30m, 24h or 7d")
     }
 
     /// The dataset input a run records: which experiment's traces, how many.
@@ -80,7 +87,8 @@ struct TraceSource {
             let trace = row[idColumn].text
             for (metric, column, justification) in scores {
                 let rationale = justification.map { row[$0].text }.flatMap { $0.isEmpty ? nil : $0 }
-                assessments.append(TraceAssessment(traceID: trace, name: metric, value: row[column].doubleValue, rationale: rationale, runID: run.id))
+                assessments.append(
+                    TraceAssessment(traceID: trace, name: metric, value: row[column].doubleValue, rationale: rationale, runID: run.id))
             }
         }
         for start in stride(from: 0, to: assessments.count, by: 1000) {

@@ -9,7 +9,10 @@ import Foundation
 /// Where runs are recorded: `--tracking-uri`, else ASSAY_TRACKING_URI, else MLFLOW_TRACKING_URI, else
 /// `assay.db` with its artifacts in `assay-artifacts/`, both in the working directory.
 struct TrackingOptions: ParsableArguments {
-    @Option(help: "Where runs are recorded: a database file path, sqlite:PATH, postgresql://user:password@host:port/db, or an MLflow-compatible server http(s)://host:port (default: assay.db here, artifacts in assay-artifacts/).")
+    @Option(
+        help:
+            "Where runs are recorded: a database file path, sqlite:PATH, postgresql://user:password@host:port/db, or an MLflow-compatible server http(s)://host:port (default: assay.db here, artifacts in assay-artifacts/)."
+    )
     var trackingURI: String?
 
     @Option(help: "The folder for run artifacts (default: assay-artifacts/ beside the database, or here for PostgreSQL).")
@@ -65,7 +68,8 @@ struct TrackingOptions: ParsableArguments {
             path = String(uri.dropFirst("file://".count))
         } else if let scheme = uri.range(of: "://").map({ String(uri[..<$0.lowerBound]) }) {
             throw .invalidInput(
-                "tracking URI '\(uri)': give a file path, sqlite:PATH or postgresql://user:password@host:port/db (\(scheme):// is not a store Assay records into)")
+                "tracking URI '\(uri)': give a file path, sqlite:PATH or postgresql://user:password@host:port/db (\(scheme):// is not a store Assay records into)"
+            )
         }
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
@@ -74,7 +78,6 @@ struct TrackingOptions: ParsableArguments {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         return (path, folder.appendingPathComponent("assay-artifacts"))
     }
-
 
     /// A short digest of a dataset file (MD5, first 8 hex digits, as MLflow shows digests).
     static func digest(of path: String) -> String? {

@@ -37,7 +37,10 @@ public extension MLflow {
         public var lastUpdateTime: Int64?
         public var tags: [KeyValue]
 
-        public init(experimentID: String, name: String, artifactLocation: String? = nil, lifecycleStage: String? = nil, creationTime: Int64? = nil, lastUpdateTime: Int64? = nil, tags: [KeyValue] = []) {
+        public init(
+            experimentID: String, name: String, artifactLocation: String? = nil, lifecycleStage: String? = nil, creationTime: Int64? = nil,
+            lastUpdateTime: Int64? = nil, tags: [KeyValue] = []
+        ) {
             self.experimentID = experimentID
             self.name = name
             self.artifactLocation = artifactLocation
@@ -61,7 +64,10 @@ public extension MLflow {
         public var artifactURI: String?
         public var lifecycleStage: String?
 
-        public init(runID: String? = nil, runUUID: String? = nil, experimentID: String? = nil, runName: String? = nil, userID: String? = nil, status: String? = nil, startTime: Int64? = nil, endTime: Int64? = nil, artifactURI: String? = nil, lifecycleStage: String? = nil) {
+        public init(
+            runID: String? = nil, runUUID: String? = nil, experimentID: String? = nil, runName: String? = nil, userID: String? = nil,
+            status: String? = nil, startTime: Int64? = nil, endTime: Int64? = nil, artifactURI: String? = nil, lifecycleStage: String? = nil
+        ) {
             self.runID = runID
             self.runUUID = runUUID
             self.experimentID = experimentID
@@ -214,7 +220,9 @@ public extension MLflow {
         public var pageToken: String?
         public var viewType: String?
 
-        public init(maxResults: Int64? = nil, filter: String? = nil, orderBy: [String] = [], pageToken: String? = nil, viewType: String? = nil) {
+        public init(
+            maxResults: Int64? = nil, filter: String? = nil, orderBy: [String] = [], pageToken: String? = nil, viewType: String? = nil
+        ) {
             self.maxResults = maxResults
             self.filter = filter
             self.orderBy = orderBy
@@ -268,7 +276,9 @@ public extension MLflow {
         public var startTime: Int64?
         public var tags: [KeyValue]
 
-        public init(experimentID: String? = nil, userID: String? = nil, runName: String? = nil, startTime: Int64? = nil, tags: [KeyValue] = []) {
+        public init(
+            experimentID: String? = nil, userID: String? = nil, runName: String? = nil, startTime: Int64? = nil, tags: [KeyValue] = []
+        ) {
             self.experimentID = experimentID
             self.userID = userID
             self.runName = runName
@@ -332,7 +342,10 @@ public extension MLflow {
         public var orderBy: [String]
         public var pageToken: String?
 
-        public init(experimentIDs: [String] = [], filter: String? = nil, runViewType: String? = nil, maxResults: Int64? = nil, orderBy: [String] = [], pageToken: String? = nil) {
+        public init(
+            experimentIDs: [String] = [], filter: String? = nil, runViewType: String? = nil, maxResults: Int64? = nil,
+            orderBy: [String] = [], pageToken: String? = nil
+        ) {
             self.experimentIDs = experimentIDs
             self.filter = filter
             self.runViewType = runViewType
@@ -469,4 +482,3 @@ public extension MLflow {
         }
     }
 }
-

@@ -10,7 +10,8 @@ public struct WireError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 
     static func missing(_ name: String) -> WireError {
-        WireError(message: "Missing value for required parameter '\(name)'. See the API docs for more information about request parameters.")
+        WireError(
+            message: "Missing value for required parameter '\(name)'. See the API docs for more information about request parameters.")
     }
 
     static func invalid(_ value: DataValue, _ name: String, _ expected: String) -> WireError {
@@ -27,7 +28,9 @@ public struct WireError: Error, Sendable, CustomStringConvertible {
 /// ```
 public enum ProtoJSON {
     /// A message from the fields of a JSON object (or of a query string, `fromQuery`).
-    public static func decode<T: Decodable>(_ type: T.Type, from fields: [String: DataValue], fromQuery: Bool = false) throws(WireError) -> T {
+    public static func decode<T: Decodable>(
+        _ type: T.Type, from fields: [String: DataValue], fromQuery: Bool = false
+    ) throws(WireError) -> T {
         do {
             return try T(from: FieldDecoder(value: .object(fields), name: "body", fromQuery: fromQuery))
         } catch let error as WireError {
@@ -91,7 +94,8 @@ public enum ProtoJSON {
             }
             let afterLower = i > 0 && (name[i - 1].isLowercase || name[i - 1].isNumber)
             // An acronym ends before a capital followed by lowercase ("URIPath"), but not before a plural "s" ("IDs").
-            let startsWord = i > 0 && name[i - 1].isUppercase && i + 1 < name.count && name[i + 1].isLowercase
+            let startsWord =
+                i > 0 && name[i - 1].isUppercase && i + 1 < name.count && name[i + 1].isLowercase
                 && !(name[i + 1] == "s" && i + 2 == name.count)
             if afterLower || startsWord { out.append("_") }
             out += c.lowercased()
@@ -253,7 +257,9 @@ private struct ScalarField: SingleValueDecodingContainer {
             default:
                 guard let d = Double(s) else {
                     throw WireError(
-                        message: "Invalid value \"\(s)\" for parameter '\(decoder.name)' supplied: Hint: Value was of type 'str'. See the API docs for more information about request parameters."
+                        message:
+                            "Invalid value \"\(s)\" for parameter '\(decoder.name)' supplied: Hint: Value was of type 'str'. "
+                            + "See the API docs for more information about request parameters."
                     )
                 }
                 return d
@@ -389,7 +395,9 @@ private struct KeyedOutput<Key: CodingKey>: KeyedEncodingContainerProtocol {
         if let value { try encode(value, forKey: key) }
     }
 
-    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
+    mutating func nestedContainer<NestedKey: CodingKey>(
+        keyedBy keyType: NestedKey.Type, forKey key: Key
+    ) -> KeyedEncodingContainer<NestedKey> {
         let child = Box(fields: [:])
         storage.nestedFields.append((ProtoJSON.wireName(key), child))
         return KeyedEncodingContainer(KeyedOutput<NestedKey>(storage: child))

@@ -17,9 +17,10 @@ extension ProviderEndpoint.Dialect {
             object["model"] = .string(model)
             let system = messages.filter { $0.role == "system" }.map(\.content).joined(separator: "\n\n")
             if !system.isEmpty { object["system"] = .string(system) }
-            object["messages"] = .list(messages.filter { $0.role != "system" }.map {
-                .object(["role": .string($0.role), "content": .string($0.content)])
-            })
+            object["messages"] = .list(
+                messages.filter { $0.role != "system" }.map {
+                    .object(["role": .string($0.role), "content": .string($0.content)])
+                })
             if object["max_tokens"] == nil { object["max_tokens"] = .int(1024) }
             if let stop = object.removeValue(forKey: "stop") {
                 object["stop_sequences"] = stop.listValue.map(DataValue.list) ?? .list([stop])

@@ -59,7 +59,9 @@ public final class ChatModel: LanguageModel {
         if let budget, prices.price(for: spec.model.model) == nil {
             throw .needs(
                 .price(model: spec.model.model),
-                String(format: "a spending limit of $%.2f needs the price of %@, which is not in the price table", budget.limit, spec.model.model))
+                String(
+                    format: "a spending limit of $%.2f needs the price of %@, which is not in the price table", budget.limit,
+                    spec.model.model))
         }
         self.transport = HTTPTransport(options: options)
         self.cache = cachePolicy == .bypass ? nil : cache
@@ -193,7 +195,8 @@ extension ChatModel: ChatCompleting {
         {
             parameters["response_format"] = format
         }
-        let body = Array(endpoint.dialect.body(model: spec.model.model, messages: request.messages, parameters: parameters).description.utf8)
+        let body = Array(
+            endpoint.dialect.body(model: spec.model.model, messages: request.messages, parameters: parameters).description.utf8)
         let tokenizer = try BPETokenizer.cl100kBase()
         let reply = try await send(
             body: body, sample: request.sample,

@@ -63,8 +63,9 @@ final class HTTPTransport: Sendable {
             request.method = .POST
             for (name, value) in headers { request.headers.add(name: name, value: value) }
             request.body = .bytes(ByteBuffer(bytes: body))
-            let timeout = TimeAmount.nanoseconds(Int64(options.timeout.components.seconds) * 1_000_000_000
-                + options.timeout.components.attoseconds / 1_000_000_000)
+            let timeout = TimeAmount.nanoseconds(
+                Int64(options.timeout.components.seconds) * 1_000_000_000
+                    + options.timeout.components.attoseconds / 1_000_000_000)
             let retryAfter: Duration?
             do {
                 let response = try await client.execute(request, timeout: timeout)
@@ -78,7 +79,8 @@ final class HTTPTransport: Sendable {
                         return Reply(status: status, body: replyBody, seconds: Self.seconds(elapsed))
                     }
                     await limiter.release(.failure)
-                    lastProblem = "the reply could not be read (\(replyBody.count) bytes: \(String(decoding: replyBody.prefix(80), as: UTF8.self)))"
+                    lastProblem =
+                        "the reply could not be read (\(replyBody.count) bytes: \(String(decoding: replyBody.prefix(80), as: UTF8.self)))"
                     retryAfter = nil
                 } else if status == 429 || (500..<600).contains(status) || status == 408 {
                     let wait = Self.retryAfter(response.headers)

@@ -68,7 +68,9 @@ public struct ModelSpec: Sendable {
         if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
             throw .invalidInput("\(path): unknown key '\(unknown)'; a model spec has \(known.sorted().joined(separator: ", "))")
         }
-        guard let uri = fields["model"]?.stringValue else { throw .invalidInput("\(path): 'model' (a model URI such as openai:/gpt-4o-mini) is missing") }
+        guard let uri = fields["model"]?.stringValue else {
+            throw .invalidInput("\(path): 'model' (a model URI such as openai:/gpt-4o-mini) is missing")
+        }
         var spec = ModelSpec(model: try ModelURI(uri))
         if let messages = fields["messages"] { spec.messages = try parseMessages(messages, path: path) }
         if let parameters = fields["parameters"] {

@@ -68,7 +68,8 @@ struct MLflowAPI {
             group.on(RouterPath(route.path), method: route.method) { request, _ in
                 var request = request
                 let fromQuery = route.method == .get
-                let fields = fromQuery ? ProtoJSON.fields(query: request.uri.query) : try Self.object(try await request.body(upTo: api.maxJSONBytes))
+                let fields =
+                    fromQuery ? ProtoJSON.fields(query: request.uri.query) : try Self.object(try await request.body(upTo: api.maxJSONBytes))
                 return TrackingServer.json(try await route.handle(api, fields, fromQuery))
             }
         }
@@ -186,7 +187,8 @@ struct MLflowAPI {
 
     func searchRuns(_ r: MLflow.SearchRuns) async throws -> MLflow.SearchRunsResponse {
         let query = RunQuery(
-            experimentIDs: r.experimentIDs, filter: try SearchFilter(r.filter, for: .runs), orderBy: try SearchOrder.parse(r.orderBy, for: .runs),
+            experimentIDs: r.experimentIDs, filter: try SearchFilter(r.filter, for: .runs),
+            orderBy: try SearchOrder.parse(r.orderBy, for: .runs),
             view: try Self.view(r.runViewType), maxResults: try Self.maxResults(r.maxResults, default: 1000),
             offset: try PageToken.offset(r.pageToken))
         let page = try await store.searchRuns(query)
@@ -234,7 +236,8 @@ struct MLflowAPI {
         let (metrics, params, tags) = (r.metrics, r.params.map(KeyValue.init), r.tags.map(KeyValue.init))
         guard metrics.count <= 1000, params.count + tags.count <= 100, metrics.count + params.count + tags.count <= 1000 else {
             throw APIError.invalid(
-                "A batch logging request can contain at most 1000 metrics, 100 params and tags together, and 1000 values in all; got \(metrics.count) metrics, \(params.count) params and \(tags.count) tags."
+                "A batch logging request can contain at most 1000 metrics, 100 params and tags together, and 1000 values in all; "
+                    + "got \(metrics.count) metrics, \(params.count) params and \(tags.count) tags."
             )
         }
         for metric in metrics { try Self.validate(key: metric.key) }
@@ -275,7 +278,9 @@ struct MLflowAPI {
 
     static func validate(key: String) throws(APIError) {
         guard !key.isEmpty else { throw APIError.missing("key") }
-        guard key.count <= 250 else { throw APIError.invalid("Key '\(key.prefix(40))…' is \(key.count) characters long; the limit is 250.") }
+        guard key.count <= 250 else {
+            throw APIError.invalid("Key '\(key.prefix(40))…' is \(key.count) characters long; the limit is 250.")
+        }
     }
 
     static func validate(param: KeyValue) throws(APIError) {

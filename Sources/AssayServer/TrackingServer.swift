@@ -80,7 +80,9 @@ public struct TrackingServer: Sendable {
 
     /// The Hummingbird application, for running it as a service or driving it in process
     /// (HummingbirdTesting's `app.test(.router)`).
-    public func application(onRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in })
+    public func application(
+        onRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+    )
         -> Application<RouterResponder<AssayRequestContext>>
     {
         Application(
@@ -119,7 +121,8 @@ public struct TrackingServer: Sendable {
     }
 
     static func text(_ text: String) -> Response {
-        Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+        Response(
+            status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 }
 

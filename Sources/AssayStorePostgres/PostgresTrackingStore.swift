@@ -22,7 +22,9 @@ public typealias PostgresTrackingStore = SQLTrackingStore<PostgresDatabase>
 
 extension SQLTrackingStore where Database == PostgresDatabase {
     /// A store for the database a `postgresql://` URL names; nothing connects until it runs.
-    public convenience init(url: String, artifactRoot: String = "mlflow-artifacts:", logger: Logger = Logger(label: "assay.store.postgres"))
+    public convenience init(
+        url: String, artifactRoot: String = "mlflow-artifacts:", logger: Logger = Logger(label: "assay.store.postgres")
+    )
         throws(AssayError)
     {
         self.init(database: try PostgresDatabase(url: url, logger: logger), artifactRoot: artifactRoot)

@@ -18,7 +18,8 @@ public struct RESTArtifactRepository: ArtifactRepository {
     func proxyPath(_ path: String, of run: RunInfo) throws(AssayError) -> String {
         // mlflow-artifacts://host:port/path names a host; the path is what the proxy sees.
         guard case .proxied(_, let relative) = ArtifactURI(run.artifactURI) else {
-            throw .invalidInput("run \(run.id) keeps its artifacts at \(run.artifactURI); only mlflow-artifacts: URIs go through the server")
+            throw .invalidInput(
+                "run \(run.id) keeps its artifacts at \(run.artifactURI); only mlflow-artifacts: URIs go through the server")
         }
         return path.isEmpty ? relative : relative + "/" + path
     }

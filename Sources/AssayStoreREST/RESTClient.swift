@@ -49,7 +49,9 @@ final class RESTClient: Sendable {
 
     /// Calls an RPC below `/api/2.0/mlflow/`: a GET sends the request's fields as a query string,
     /// anything else as a JSON body; the answer is decoded as `Response`.
-    func call<Request: Encodable, Response: Decodable>(_ method: HTTPMethod, _ endpoint: String, _ request: Request, as: Response.Type)
+    func call<Request: Encodable, Response: Decodable>(
+        _ method: HTTPMethod, _ endpoint: String, _ request: Request, as: Response.Type
+    )
         async throws(AssayError) -> Response
     {
         var url = "\(base)/api/2.0/mlflow/\(endpoint)"
@@ -67,7 +69,10 @@ final class RESTClient: Sendable {
         do {
             return try ProtoJSON.decode(Response.self, json: text.isEmpty ? "{}" : text)
         } catch {
-            throw .serviceFailure("the tracking server at \(base) answered \(endpoint) with something MLflow's protocol does not allow: \(error.message) (\(text.prefix(200)))")
+            throw .serviceFailure(
+                "the tracking server at \(base) answered \(endpoint) with something MLflow's protocol does not allow: "
+                    + "\(error.message) (\(text.prefix(200)))"
+            )
         }
     }
 

@@ -35,15 +35,17 @@ public final class RESTTrackingStore: TrackingStore {
     }
 
     public func experiment(id: String) async throws(AssayError) -> Experiment {
-        let answer = try await client.call(.GET, "experiments/get", MLflow.GetExperiment(experimentID: id), as: MLflow.ExperimentResponse.self)
+        let answer = try await client.call(
+            .GET, "experiments/get", MLflow.GetExperiment(experimentID: id), as: MLflow.ExperimentResponse.self)
         return Experiment(answer.experiment)
     }
 
     public func experiment(named name: String) async throws(AssayError) -> Experiment? {
         do {
             let request = MLflow.GetExperimentByName(experimentName: name)
-            return Experiment(try await client.call(.GET, "experiments/get-by-name", request, as: MLflow.ExperimentResponse.self).experiment)
-        } catch where error.kind == .notFound {
+            return Experiment(
+                try await client.call(.GET, "experiments/get-by-name", request, as: MLflow.ExperimentResponse.self).experiment)
+        } catch  where error.kind == .notFound {
             return nil
         }
     }
@@ -71,7 +73,8 @@ public final class RESTTrackingStore: TrackingStore {
     }
 
     public func renameExperiment(id: String, to name: String) async throws(AssayError) {
-        _ = try await client.call(.POST, "experiments/update", MLflow.UpdateExperiment(experimentID: id, newName: name), as: MLflow.Empty.self)
+        _ = try await client.call(
+            .POST, "experiments/update", MLflow.UpdateExperiment(experimentID: id, newName: name), as: MLflow.Empty.self)
     }
 
     public func setExperimentLifecycle(id: String, _ stage: LifecycleStage) async throws(AssayError) {
@@ -86,7 +89,9 @@ public final class RESTTrackingStore: TrackingStore {
 
     // MARK: - Runs
 
-    public func createRun(in experimentID: String, named name: String?, startTime: Int64, userID: String?, tags: [KeyValue])
+    public func createRun(
+        in experimentID: String, named name: String?, startTime: Int64, userID: String?, tags: [KeyValue]
+    )
         async throws(AssayError) -> RunInfo
     {
         let request = MLflow.CreateRun(
@@ -135,7 +140,8 @@ public final class RESTTrackingStore: TrackingStore {
             pairs = pairs.dropFirst(chunkPairs.count)
             let request = MLflow.LogBatch(
                 runID: id, metrics: chunkMetrics.map(MLflow.Metric.init),
-                params: chunkPairs.filter(\.0).map { MLflow.KeyValue($0.1) }, tags: chunkPairs.filter { !$0.0 }.map { MLflow.KeyValue($0.1) })
+                params: chunkPairs.filter(\.0).map { MLflow.KeyValue($0.1) },
+                tags: chunkPairs.filter { !$0.0 }.map { MLflow.KeyValue($0.1) })
             _ = try await client.call(.POST, "runs/log-batch", request, as: MLflow.Empty.self)
         } while !metrics.isEmpty || !pairs.isEmpty
     }

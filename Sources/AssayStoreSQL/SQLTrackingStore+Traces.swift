@@ -69,7 +69,8 @@ extension SQLTrackingStore {
     }
 
     private static var summaryColumns: String {
-        "trace_id, experiment_id, name, start_time, end_time, status, span_count, model, input_tokens, output_tokens, inputs, outputs, context, instructions"
+        "trace_id, experiment_id, name, start_time, end_time, status, span_count, model, input_tokens, output_tokens, inputs, "
+            + "outputs, context, instructions"
     }
 
     private static func summary(_ row: SQLRow) -> TraceSummary {
@@ -98,7 +99,10 @@ extension SQLTrackingStore {
             guard let row = try await s.first("SELECT \(raw: Self.summaryColumns) FROM traces WHERE trace_id = \(id)") else { return nil }
             let assessments = try await s.rows(
                 "SELECT name, value, rationale, run_uuid FROM assessments WHERE trace_id = \(id) ORDER BY run_uuid, name"
-            ).map { TraceAssessment(traceID: id, name: $0.string(0), value: $0.optionalDouble(1), rationale: $0.optionalString(2), runID: $0.string(3)) }
+            ).map {
+                TraceAssessment(
+                    traceID: id, name: $0.string(0), value: $0.optionalDouble(1), rationale: $0.optionalString(2), runID: $0.string(3))
+            }
             return (Self.summary(row), try await Self.spans(s, id), assessments)
         }
         guard let found else { throw AssayError(.notFound, "No trace with id \(id)") }

@@ -84,7 +84,8 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore {
                     """)
             else { throw AssayError.internal("the database gave the new experiment no id") }
             let id = row.int64(0)
-            try await s.execute("UPDATE experiments SET artifact_location = \(artifactLocation ?? "\(root)/\(id)") WHERE experiment_id = \(id)")
+            try await s.execute(
+                "UPDATE experiments SET artifact_location = \(artifactLocation ?? "\(root)/\(id)") WHERE experiment_id = \(id)")
             try await Self.upsertExperimentTags(s, id, tags)
             return id
         }
@@ -127,7 +128,9 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore {
     }
 
     /// Runs `body` in a write on an experiment that exists (`notFound` otherwise).
-    private func onExperiment(_ id: String, _ body: @escaping @Sendable (Database.Session, Int64) async throws -> Void) async throws(AssayError) {
+    private func onExperiment(
+        _ id: String, _ body: @escaping @Sendable (Database.Session, Int64) async throws -> Void
+    ) async throws(AssayError) {
         guard let number = Int64(try await experiment(id: id).id) else { throw Failure.experimentNotFound(id) }
         try await write { s in try await body(s, number) }
     }
@@ -137,14 +140,19 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore {
             if try await s.exists("SELECT 1 FROM experiments WHERE name = \(name) AND experiment_id <> \(number)") {
                 throw Failure.experimentExists(name)
             }
-            try await s.execute("UPDATE experiments SET name = \(name), last_update_time = \(MetricPoint.now()) WHERE experiment_id = \(number)")
+            try await s.execute(
+                "UPDATE experiments SET name = \(name), last_update_time = \(MetricPoint.now()) WHERE experiment_id = \(number)")
         }
     }
 
     public func setExperimentLifecycle(id: String, _ stage: LifecycleStage) async throws(AssayError) {
         try await onExperiment(id) { s, number in
             try await s.execute(
-                "UPDATE experiments SET lifecycle_stage = \(stage.rawValue), last_update_time = \(MetricPoint.now()) WHERE experiment_id = \(number)")
+                """
+                UPDATE experiments SET lifecycle_stage = \(stage.rawValue), last_update_time = \(MetricPoint.now())
+                WHERE experiment_id = \(number)
+                """
+            )
             // Runs follow their experiment into and out of the bin.
             try await s.execute("UPDATE runs SET lifecycle_stage = \(stage.rawValue) WHERE experiment_id = \(number)")
         }
@@ -180,7 +188,9 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore {
                     lifecycleStage: LifecycleStage(rawValue: row.string(3)) ?? .active, creationTime: row.int64(4),
                     lastUpdateTime: row.int64(5), tags: [])
             }
-            for row in try await s.rows("SELECT experiment_id, key, value FROM experiment_tags WHERE \("experiment_id", in: part) ORDER BY key") {
+            for row in try await s.rows(
+                "SELECT experiment_id, key, value FROM experiment_tags WHERE \("experiment_id", in: part) ORDER BY key")
+            {
                 found[row.int64(0)]?.tags.append(KeyValue(row.string(1), row.string(2)))
             }
         }
@@ -189,7 +199,9 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore {
 
     // MARK: - Runs
 
-    public func createRun(in experimentID: String, named name: String?, startTime: Int64, userID: String?, tags: [KeyValue])
+    public func createRun(
+        in experimentID: String, named name: String?, startTime: Int64, userID: String?, tags: [KeyValue]
+    )
         async throws(AssayError) -> RunInfo
     {
         let experiment = try await experiment(id: experimentID)
@@ -237,7 +249,9 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore {
         return SearchPage(fetched: fetched, limit: query.maxResults, offset: query.offset)
     }
 
-    private static var runColumns: String { "run_uuid, experiment_id, name, user_id, status, start_time, end_time, artifact_uri, lifecycle_stage" }
+    private static var runColumns: String {
+        "run_uuid, experiment_id, name, user_id, status, start_time, end_time, artifact_uri, lifecycle_stage"
+    }
 
     private static func runInfo(_ row: SQLRow) -> RunInfo {
         RunInfo(
@@ -312,7 +326,8 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore {
             if let existing = logged[param.key] {
                 guard existing == param.value else {
                     throw AssayError.invalidInput(
-                        "Changing param values is not allowed. Param with key='\(param.key)' was already logged with value='\(existing)' for run ID='\(id)'. Attempted logging new value '\(param.value)'."
+                        "Changing param values is not allowed. Param with key='\(param.key)' was already logged with value='\(existing)' "
+                            + "for run ID='\(id)'. Attempted logging new value '\(param.value)'."
                     )
                 }
                 continue
@@ -385,7 +400,10 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore {
         try await read { s in
             guard try await Self.loadRunInfo(s, id) != nil else { throw Failure.runNotFound(id) }
             return try await s.rows(
-                "SELECT key, value, is_nan, timestamp, step FROM metrics WHERE run_uuid = \(id) AND key = \(key) ORDER BY timestamp, step, is_nan, value"
+                """
+                SELECT key, value, is_nan, timestamp, step FROM metrics WHERE run_uuid = \(id) AND key = \(key)
+                ORDER BY timestamp, step, is_nan, value
+                """
             ).map { Self.metric($0, from: 0) }
         }
     }
@@ -395,7 +413,9 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore {
             guard try await Self.loadRunInfo(s, id) != nil else { throw Failure.runNotFound(id) }
             var position = (try await s.first("SELECT MAX(position) FROM inputs WHERE run_uuid = \(id)")?.optionalInt64(0) ?? -1) + 1
             for dataset in datasets {
-                if try await s.exists("SELECT 1 FROM inputs WHERE run_uuid = \(id) AND name = \(dataset.name) AND digest = \(dataset.digest)") {
+                if try await s.exists(
+                    "SELECT 1 FROM inputs WHERE run_uuid = \(id) AND name = \(dataset.name) AND digest = \(dataset.digest)")
+                {
                     continue
                 }
                 try await s.execute(

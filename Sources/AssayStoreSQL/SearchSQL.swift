@@ -18,7 +18,11 @@ enum SearchSQL {
             order.append("r.start_time DESC")
         }
         order.append("r.run_uuid ASC")
-        return "SELECT r.run_uuid FROM runs r WHERE \(SQL.joined(clauses, separator: " AND ")) ORDER BY \(SQL.joined(order, separator: ", ")) LIMIT \(Int64(limit)) OFFSET \(Int64(offset))"
+        return
+            """
+            SELECT r.run_uuid FROM runs r WHERE \(SQL.joined(clauses, separator: " AND "))
+            ORDER BY \(SQL.joined(order, separator: ", ")) LIMIT \(Int64(limit)) OFFSET \(Int64(offset))
+            """
     }
 
     /// The statement selecting the ids of the experiments a query matches, newest first unless ordered otherwise.
@@ -29,7 +33,8 @@ enum SearchSQL {
         for clause in query.orderBy {
             let direction = clause.ascending ? "ASC" : "DESC"
             if clause.key.entity == .tag {
-                let value: SQL = "(SELECT t.value FROM experiment_tags t WHERE t.experiment_id = e.experiment_id AND t.key = \(clause.key.key))"
+                let value: SQL =
+                    "(SELECT t.value FROM experiment_tags t WHERE t.experiment_id = e.experiment_id AND t.key = \(clause.key.key))"
                 order += ["CASE WHEN \(value) IS NULL THEN 1 ELSE 0 END", dialect.binaryText(value) + SQL(raw: " \(direction)")]
             } else {
                 let column = SQL(raw: experimentColumn(clause.key.key))
@@ -37,7 +42,11 @@ enum SearchSQL {
             }
         }
         order += ["e.creation_time DESC", "e.experiment_id DESC"]
-        return "SELECT e.experiment_id FROM experiments e WHERE \(SQL.joined(clauses, separator: " AND ")) ORDER BY \(SQL.joined(order, separator: ", ")) LIMIT \(Int64(limit)) OFFSET \(Int64(offset))"
+        return
+            """
+            SELECT e.experiment_id FROM experiments e WHERE \(SQL.joined(clauses, separator: " AND "))
+            ORDER BY \(SQL.joined(order, separator: ", ")) LIMIT \(Int64(limit)) OFFSET \(Int64(offset))
+            """
     }
 
     // MARK: - Conditions
@@ -72,7 +81,8 @@ enum SearchSQL {
         switch key.entity {
         case .metric:
             let test = compare("m.value", condition, dialect, real: true)
-            return "EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_uuid = r.run_uuid AND m.key = \(key.key) AND m.is_nan = 0 AND \(test))"
+            return
+                "EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_uuid = r.run_uuid AND m.key = \(key.key) AND m.is_nan = 0 AND \(test))"
         case .param, .tag:
             let table = key.entity == .param ? "params" : "tags"
             let owned: SQL = "SELECT 1 FROM \(raw: table) p WHERE p.run_uuid = r.run_uuid AND p.key = \(key.key)"

@@ -128,8 +128,9 @@ public struct SQLiteDatabase: SQLDatabase {
     }
 
     public func storeError(_ error: any Error) -> AssayError {
-        if let error = error as? DatabaseError, error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
-            || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY
+        if let error = error as? DatabaseError,
+            error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
+                || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY
         {
             return AssayError(.alreadyExists, "already exists: \(error.message ?? "\(error)")")
         }

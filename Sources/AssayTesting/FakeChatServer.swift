@@ -56,8 +56,10 @@ public final class FakeChatServer: Sendable {
             .json([
                 "id": "chatcmpl-fake", "object": "chat.completion", "model": "fake",
                 "choices": [["index": 0, "message": ["role": "assistant", "content": content], "finish_reason": "stop"]],
-                "usage": ["prompt_tokens": promptTokens, "completion_tokens": completionTokens,
-                          "total_tokens": promptTokens + completionTokens],
+                "usage": [
+                    "prompt_tokens": promptTokens, "completion_tokens": completionTokens,
+                    "total_tokens": promptTokens + completionTokens,
+                ],
             ])
         }
     }

@@ -100,7 +100,8 @@ public final class AssayTracer: Sendable {
         let response = try await client.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 1 << 20)
         guard response.status == .ok else {
-            throw AssayError.serviceFailure("the Assay server at \(endpoint) refused \(spans.count) spans: \(response.status.code) \(String(buffer: body))")
+            throw AssayError.serviceFailure(
+                "the Assay server at \(endpoint) refused \(spans.count) spans: \(response.status.code) \(String(buffer: body))")
         }
     }
 
@@ -201,16 +202,25 @@ enum OTLPJSON {
                 "kind": .int(kinds[span.kind] ?? 1), "startTimeUnixNano": .string(String(span.startTimeNanos)),
                 "endTimeUnixNano": .string(String(span.endTimeNanos)), "attributes": attributes(span.attributes),
                 "status": .object(["code": .int(statuses[span.statusCode] ?? 0), "message": .string(span.statusMessage)]),
-                "events": .list(span.events.map {
-                    .object(["name": .string($0.name), "timeUnixNano": .string(String($0.timeNanos)), "attributes": attributes($0.attributes)])
-                }),
+                "events": .list(
+                    span.events.map {
+                        .object([
+                            "name": .string($0.name), "timeUnixNano": .string(String($0.timeNanos)),
+                            "attributes": attributes($0.attributes),
+                        ])
+                    }),
             ]
             if let parent = span.parentSpanID { fields["parentSpanId"] = .string(parent) }
             return .object(fields)
         }
         let resource = attributes(["service.name": .string(serviceName)])
         return DataValue.object([
-            "resourceSpans": .list([.object(["resource": .object(["attributes": resource]), "scopeSpans": .list([.object(["scope": .object(["name": "assay-tracing"]), "spans": .list(encoded)])])])])
+            "resourceSpans": .list([
+                .object([
+                    "resource": .object(["attributes": resource]),
+                    "scopeSpans": .list([.object(["scope": .object(["name": "assay-tracing"]), "spans": .list(encoded)])]),
+                ])
+            ])
         ]).description
     }
 

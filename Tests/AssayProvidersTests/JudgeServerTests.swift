@@ -55,7 +55,8 @@ import Testing
             let format = request.json?["response_format"] as? [String: Any]
             let schema = format?["schema"] as? [String: Any]
             let score = (schema?["properties"] as? [String: Any])?["score"] as? [String: Any]
-            let ok = format?["type"] as? String == "json_object" && score?["type"] as? String == "integer"
+            let ok =
+                format?["type"] as? String == "json_object" && score?["type"] as? String == "integer"
                 && score?["minimum"] as? Int == 1 && score?["maximum"] as? Int == 5
             return .chatCompletion(ok ? "{\"score\": 4, \"justification\": \"schema seen\"}" : "no schema")
         }

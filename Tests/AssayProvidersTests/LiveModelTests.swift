@@ -8,7 +8,8 @@ import Testing
 /// Live-model evaluation against real HTTP servers on loopback that misbehave on purpose.
 @Suite struct LiveModelTests {
     static func questions(_ count: Int) -> Dataset {
-        Dataset(columns: ["inputs", "ground_truth"], rows: (0..<count).map { [.string("question \($0)"), .string("echo: question \($0)")] })
+        Dataset(
+            columns: ["inputs", "ground_truth"], rows: (0..<count).map { [.string("question \($0)"), .string("echo: question \($0)")] })
     }
 
     static func model(
@@ -105,7 +106,8 @@ import Testing
                 t.append(.now)
                 return t.count
             }
-            return count == 1 ? .json(["error": ["message": "slow down"]], status: 429, headers: [("Retry-After", "1")]) : .chatCompletion("ok")
+            return count == 1
+                ? .json(["error": ["message": "slow down"]], status: 429, headers: [("Retry-After", "1")]) : .chatCompletion("ok")
         }
         let model = try Self.model(server)
         let result = try await evaluate(Self.questions(1), model: model, extraMetrics: [.latency])
@@ -159,7 +161,9 @@ import Testing
     }
 
     @Test func withMaxTokensTheBudgetHoldsEvenUnderConcurrency() async throws {
-        let server = try await FakeChatServer.start { _ in .delayed(.milliseconds(20), .chatCompletion("ok", promptTokens: 0, completionTokens: 100)) }
+        let server = try await FakeChatServer.start { _ in
+            .delayed(.milliseconds(20), .chatCompletion("ok", promptTokens: 0, completionTokens: 100))
+        }
         // $10 per million completion tokens and max_tokens 100: a call costs at most $0.001.
         let prices = PriceTable(prices: ["fake-model": .init(input: 0, output: 10)])
         var options = ProviderOptions()
@@ -178,7 +182,9 @@ import Testing
     }
 
     @Test func interruptingKeepsWhatFinished() async throws {
-        let server = try await FakeChatServer.start { request in .delayed(.milliseconds(100), .chatCompletion("late " + request.lastMessage)) }
+        let server = try await FakeChatServer.start { request in
+            .delayed(.milliseconds(100), .chatCompletion("late " + request.lastMessage))
+        }
         let model = try Self.model(server) { $0.concurrency = 2 }
         var configuration = EvaluationConfiguration()
         configuration.concurrency = 2

@@ -70,8 +70,9 @@ struct LocalLLMTests {
         options.baseURL = Self.baseURL
         options.timeout = .seconds(120)
         options.concurrency = 2
-        let judge = try ChatModel(spec: ModelSpec(model: try ModelURI("openai:/gemma-3-270m")), options: options,
-                                  cache: try ResponseCache(directory: folder.url.path))
+        let judge = try ChatModel(
+            spec: ModelSpec(model: try ModelURI("openai:/gemma-3-270m")), options: options,
+            cache: try ResponseCache(directory: folder.url.path))
         var configuration = EvaluationConfiguration()
         configuration.judge = judge
         configuration.concurrency = 2

@@ -8,7 +8,9 @@ import Testing
 /// What each provider sends and how its replies are read, checked against a real loopback server.
 @Suite struct ProviderRequestTests {
     /// A server that records requests and answers with `reply`.
-    static func recording(_ reply: @escaping @Sendable (FakeChatServer.Request) -> FakeChatServer.Reply)
+    static func recording(
+        _ reply: @escaping @Sendable (FakeChatServer.Request) -> FakeChatServer.Reply
+    )
         async throws -> (FakeChatServer, NIOLockedValueBox<[FakeChatServer.Request]>)
     {
         let seen = NIOLockedValueBox([FakeChatServer.Request]())
@@ -121,18 +123,23 @@ import Testing
     @Test func missingSettingsAreErrorsBeforeAnyRow() async throws {
         var options = ProviderOptions()
         options.environment = [:]
-        #expect(await errorMessage { _ = try ChatModel(spec: Self.spec("anthropic:/claude-3-5-haiku"), options: options) }
-            == "anthropic:/claude-3-5-haiku needs an API key: set ANTHROPIC_API_KEY")
-        #expect(await errorMessage { _ = try ChatModel(spec: Self.spec("endpoints:/chat"), options: options) }?
-            .contains("ASSAY_DEPLOYMENTS_TARGET") == true)
-        #expect(await errorMessage { _ = try ChatModel(spec: Self.spec("azure:/dep"), options: options) }?
-            .contains("AZURE_OPENAI_ENDPOINT") == true)
+        #expect(
+            await errorMessage { _ = try ChatModel(spec: Self.spec("anthropic:/claude-3-5-haiku"), options: options) }
+                == "anthropic:/claude-3-5-haiku needs an API key: set ANTHROPIC_API_KEY")
+        #expect(
+            await errorMessage { _ = try ChatModel(spec: Self.spec("endpoints:/chat"), options: options) }?
+                .contains("ASSAY_DEPLOYMENTS_TARGET") == true)
+        #expect(
+            await errorMessage { _ = try ChatModel(spec: Self.spec("azure:/dep"), options: options) }?
+                .contains("AZURE_OPENAI_ENDPOINT") == true)
         #expect(await errorMessage { _ = try ModelURI("gpt-4o") }?.contains("must look like provider:/model") == true)
     }
 
     @Test func modelSpecFilesAndParameters() async throws {
         let folder = try TemporaryFolder()
-        let path = try folder.file("spec.yaml", """
+        let path = try folder.file(
+            "spec.yaml",
+            """
             model: openai:/gpt-4o-mini
             messages:
               - role: system

@@ -10,7 +10,8 @@ import Testing
 /// Enabled when ASSAY_CHROMIUM names a Chromium binary (`.ci/run` installs Debian's and sets it).
 @Suite struct BrowserTests {
     static let chromium = ProcessInfo.processInfo.environment["ASSAY_CHROMIUM"]
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
     static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("assay")
 
     /// Runs a program to the end without holding a thread, and returns its output.
@@ -45,17 +46,29 @@ import Testing
             }
         let v2 = try folder.file("qa-v2.jsonl", lines.joined(separator: "\n"))
         for arguments in [
-            ["examples/qa.jsonl", "--targets", "ground_truth", "--model-type", "question-answering", "--run-name", "baseline", "--experiment", "qa-demo", "--metrics", "rougeL,bleu"],
-            [v2, "--targets", "ground_truth", "--model-type", "question-answering", "--run-name", "prompt-v2", "--experiment", "qa-demo", "--metrics", "rougeL,bleu"],
-            ["examples/summarization.jsonl", "--targets", "ground_truth", "--model-type", "text-summarization", "--experiment", "summaries"],
+            [
+                "examples/qa.jsonl", "--targets", "ground_truth", "--model-type", "question-answering", "--run-name", "baseline",
+                "--experiment", "qa-demo", "--metrics", "rougeL,bleu",
+            ],
+            [
+                v2, "--targets", "ground_truth", "--model-type", "question-answering", "--run-name", "prompt-v2", "--experiment", "qa-demo",
+                "--metrics", "rougeL,bleu",
+            ],
+            [
+                "examples/summarization.jsonl", "--targets", "ground_truth", "--model-type", "text-summarization", "--experiment",
+                "summaries",
+            ],
         ] {
             let (status, output) = try await Self.run(
                 Self.binary.path, ["evaluate"] + arguments + ["--predictions", "predictions", "--tracking-uri", database], in: folder)
             #expect(status == 0, "\(output)")
         }
-        let server = try await ReliabilityTests.ServerProcess(database: database, artifacts: folder.path("assay-artifacts"), log: folder.path("server.log"))
+        let server = try await ReliabilityTests.ServerProcess(
+            database: database, artifacts: folder.path("assay-artifacts"), log: folder.path("server.log"))
         defer { server.process.terminate() }
-        let search = try await ReliabilityTests.post(server.base, "runs/search", #"{"experiment_ids": ["1"], "order_by": ["attributes.run_name"]}"#).1
+        let search = try await ReliabilityTests.post(
+            server.base, "runs/search", #"{"experiment_ids": ["1"], "order_by": ["attributes.run_name"]}"#
+        ).1
         let runs = try #require((try JSONSerialization.jsonObject(with: Data(search.utf8)) as? [String: Any])?["runs"] as? [[String: Any]])
         let ids = runs.compactMap { ($0["info"] as? [String: Any])?["run_id"] as? String }
         try #require(ids.count == 2)
@@ -78,7 +91,10 @@ import Testing
             ("run", "/runs/\(promptV2)", 3600, ["Evaluation table", "I think &lt;b&gt;so&lt;/b&gt;.", "eval_results_table.json", "<svg"]),
             ("run-filtered", "/runs/\(promptV2)?q=spark", 1400, ["1 of 12 rows match", "Apache Spark"]),
             ("artifact", "/runs/\(baseline)/artifacts/eval_results_table.json", 1200, ["\"columns\"", "Download"]),
-            ("compare", "/compare?runs=\(baseline)&runs=\(promptV2)", 3000, ["Compare 2 runs", "Rows, aligned by input", "<del>", "<ins>"]),
+            (
+                "compare", "/compare?runs=\(baseline)&runs=\(promptV2)", 3000,
+                ["Compare 2 runs", "Rows, aligned by input", "<del>", "<ins>"]
+            ),
             ("traces", "/experiments/1/traces", 600, ["Traces of qa-demo", "gpt-4o-mini", "250.0 ms"]),
             ("trace", "/traces/5b8efff798038103d269b633813fc60c", 1100, ["What is 2+2?", "Spans", "chat", "CLIENT"]),
         ]

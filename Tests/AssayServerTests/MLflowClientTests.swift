@@ -28,7 +28,8 @@ import Testing
         return store
     }
 
-    @Test(.enabled(if: python != nil, "set ASSAY_MLFLOW_PYTHON to a python with mlflow installed, or run scripts/test"), arguments: backends)
+    @Test(
+        .enabled(if: python != nil, "set ASSAY_MLFLOW_PYTHON to a python with mlflow installed, or run scripts/test"), arguments: backends)
     func theOfficialClientLogsAndReadsBackEverything(backend: String) async throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("MLflowClient/compat.py")

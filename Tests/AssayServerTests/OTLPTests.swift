@@ -1,11 +1,12 @@
 import Assay
-@testable import AssayServer
 import AssayTesting
 import Foundation
 import HTTPTypes
 import NIOHTTP1
 import SwiftProtobuf
 import Testing
+
+@testable import AssayServer
 
 /// OTLP/HTTP trace ingestion: JSON and protobuf, experiment routing, limits and malformed payloads,
 /// and the official OpenTelemetry Python exporter.
@@ -28,8 +29,9 @@ import Testing
 
     @Test func jsonAndProtobufSpansAreStoredPerExperiment() async throws {
         try await LiveServer.with { server in
-            let reply = try await server.send(.post, "/v1/traces", bytes: Array(Self.json.utf8),
-                                              headers: [("Content-Type", "application/json"), ("x-assay-experiment", "chat-app")])
+            let reply = try await server.send(
+                .post, "/v1/traces", bytes: Array(Self.json.utf8),
+                headers: [("Content-Type", "application/json"), ("x-assay-experiment", "chat-app")])
             #expect(reply.status == 200 && reply.body == "{}", "\(reply.body)")
             let experiment = try await server.get("experiments/get-by-name?experiment_name=chat-app")
             #expect(experiment.status == 200, "a new experiment name creates the experiment")
@@ -91,7 +93,9 @@ import Testing
 
     static let python = ProcessInfo.processInfo.environment["ASSAY_OTEL_PYTHON"]
 
-    @Test(.enabled(if: python != nil, "set ASSAY_OTEL_PYTHON to a python with opentelemetry-sdk and its OTLP/HTTP exporter, or run scripts/test"))
+    @Test(
+        .enabled(
+            if: python != nil, "set ASSAY_OTEL_PYTHON to a python with opentelemetry-sdk and its OTLP/HTTP exporter, or run scripts/test"))
     func theOfficialOpenTelemetryExporterSendsGenAISpans() async throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("OpenTelemetry/send_genai_spans.py")

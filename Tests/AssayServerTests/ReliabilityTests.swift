@@ -41,7 +41,9 @@ import Testing
                 let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
                 if let range = text.range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression) { found = String(text[range]) }
             }
-            guard let found else { throw AssayError.internal("assay server did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")") }
+            guard let found else {
+                throw AssayError.internal("assay server did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+            }
             base = found
         }
 
@@ -74,7 +76,8 @@ import Testing
     }
 
     static func get(_ base: String, _ endpoint: String) async throws -> (Int, String) {
-        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "\(base)/api/2.0/mlflow/\(endpoint)"), timeout: .seconds(30))
+        let response = try await HTTPClient.shared.execute(
+            HTTPClientRequest(url: "\(base)/api/2.0/mlflow/\(endpoint)"), timeout: .seconds(30))
         return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 256 << 20)))
     }
 
@@ -126,7 +129,8 @@ import Testing
     static func createRuns(_ base: String, count: Int, prefix: String) async throws -> [String] {
         var runs: [String] = []
         for i in 0..<count {
-            let (status, text) = try await post(base, "runs/create", #"{"experiment_id": "0", "run_name": "\#(prefix)-\#(i)", "start_time": 1}"#)
+            let (status, text) = try await post(
+                base, "runs/create", #"{"experiment_id": "0", "run_name": "\#(prefix)-\#(i)", "start_time": 1}"#)
             #expect(status == 200)
             let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
             runs.append(try #require(((object?["run"] as? [String: Any])?["info"] as? [String: Any])?["run_id"] as? String))
@@ -157,7 +161,9 @@ import Testing
         let failures = tallies.flatMap(\.failures)
         #expect(failures.isEmpty, "\(failures.count) failures under load, first: \(failures.first ?? "")")
         try await Self.verify(server.base, runs, tallies)
-        print("reliability: 16 clients, \(requests) requests in \(Int(elapsed)) s, \(Int(Double(requests) / max(elapsed, 1))) requests/s, 0 errors, every acknowledged value read back")
+        print(
+            "reliability: 16 clients, \(requests) requests in \(Int(elapsed)) s, \(Int(Double(requests) / max(elapsed, 1))) requests/s, 0 errors, every acknowledged value read back"
+        )
 
         // Phase 2: the same load, and kill -9 in the middle of it.
         let crashRuns = try await Self.createRuns(server.base, count: 16, prefix: "crash")

@@ -17,7 +17,11 @@ import Testing
                 try await tracer.span("retrieve") { $0.recordRetrieval(["Paris is in France."]) }
                 try await tracer.span("chat gemma", kind: .client) { chat in
                     chat.recordChat(
-                        model: "gemma-3-270m", messages: [ChatMessage(role: "system", content: "Answer in one word."), ChatMessage(role: "user", content: "Capital of France?")], answer: "Paris <b>!</b>",
+                        model: "gemma-3-270m",
+                        messages: [
+                            ChatMessage(role: "system", content: "Answer in one word."),
+                            ChatMessage(role: "user", content: "Capital of France?"),
+                        ], answer: "Paris <b>!</b>",
                         usage: TokenUsage(promptTokens: 9, completionTokens: 3))
                 }
                 _ = try? await tracer.span("flaky tool") { _ -> Int in throw Boom() }
@@ -26,8 +30,11 @@ import Testing
             try await tracer.shutdown()
             let page = try await server.send(.get, "/traces/\(traceID)")
             #expect(page.status == 200)
-            #expect(page.body.contains("Capital of France?") && page.body.contains("Paris &lt;b&gt;!&lt;/b&gt;") && page.body.contains("9 / 3"))
-            #expect(page.body.contains("Paris is in France.") && page.body.contains("flaky tool") && page.body.contains(#"<span class="status ERROR">error</span>"#))
+            #expect(
+                page.body.contains("Capital of France?") && page.body.contains("Paris &lt;b&gt;!&lt;/b&gt;") && page.body.contains("9 / 3"))
+            #expect(
+                page.body.contains("Paris is in France.") && page.body.contains("flaky tool")
+                    && page.body.contains(#"<span class="status ERROR">error</span>"#))
             #expect(page.body.components(separatedBy: "span-name").count - 1 == 4, "four spans in one trace")
             #expect(page.body.contains("System instructions") && page.body.contains("Answer in one word."))
             #expect(page.body.contains("--depth: 1"), "children are nested under the root")

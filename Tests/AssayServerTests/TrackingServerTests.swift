@@ -56,7 +56,9 @@ struct LiveServer {
         }
     }
 
-    func send(_ method: HTTPRequest.Method, _ path: String, body: String? = nil, bytes: [UInt8]? = nil, headers: [(String, String)] = [])
+    func send(
+        _ method: HTTPRequest.Method, _ path: String, body: String? = nil, bytes: [UInt8]? = nil, headers: [(String, String)] = []
+    )
         async throws -> Reply
     {
         var fields = HTTPFields()
@@ -92,17 +94,38 @@ struct LiveServer {
             let cases: [(String, String, Int, String, String)] = [
                 ("runs/log-metric", "{not json", 400, "INVALID_PARAMETER_VALUE", "not valid JSON"),
                 ("runs/log-metric", "[1, 2]", 400, "INVALID_PARAMETER_VALUE", "must be a JSON object"),
-                ("runs/log-metric", #"{"run_id": "\#(run)", "key": "k", "value": "abc", "timestamp": 1}"#, 400, "INVALID_PARAMETER_VALUE", "for parameter 'value' supplied"),
-                ("runs/log-metric", #"{"run_id": "\#(run)", "key": "k", "value": 1, "timestamp": "soon"}"#, 400, "INVALID_PARAMETER_VALUE", "timestamp"),
-                ("runs/log-metric", #"{"run_id": "\#(String(repeating: "0", count: 32))", "key": "k", "value": 1, "timestamp": 1}"#, 404, "RESOURCE_DOES_NOT_EXIST", "not found"),
+                (
+                    "runs/log-metric", #"{"run_id": "\#(run)", "key": "k", "value": "abc", "timestamp": 1}"#, 400,
+                    "INVALID_PARAMETER_VALUE", "for parameter 'value' supplied"
+                ),
+                (
+                    "runs/log-metric", #"{"run_id": "\#(run)", "key": "k", "value": 1, "timestamp": "soon"}"#, 400,
+                    "INVALID_PARAMETER_VALUE", "timestamp"
+                ),
+                (
+                    "runs/log-metric", #"{"run_id": "\#(String(repeating: "0", count: 32))", "key": "k", "value": 1, "timestamp": 1}"#, 404,
+                    "RESOURCE_DOES_NOT_EXIST", "not found"
+                ),
                 ("runs/log-batch", #"{"run_id": "\#(run)", "metrics": "many"}"#, 400, "INVALID_PARAMETER_VALUE", "expected a list"),
                 ("runs/log-batch", #"{"run_id": "\#(run)", "params": [{"value": "x"}]}"#, 400, "INVALID_PARAMETER_VALUE", "'key'"),
-                ("runs/log-parameter", #"{"key": "k", "value": "v"}"#, 400, "INVALID_PARAMETER_VALUE", "Missing value for required parameter 'run_id'"),
-                ("runs/search", #"{"experiment_ids": ["0"], "filter": "metrics.a >> 1"}"#, 400, "INVALID_PARAMETER_VALUE", "Invalid comparator"),
+                (
+                    "runs/log-parameter", #"{"key": "k", "value": "v"}"#, 400, "INVALID_PARAMETER_VALUE",
+                    "Missing value for required parameter 'run_id'"
+                ),
+                (
+                    "runs/search", #"{"experiment_ids": ["0"], "filter": "metrics.a >> 1"}"#, 400, "INVALID_PARAMETER_VALUE",
+                    "Invalid comparator"
+                ),
                 ("runs/search", #"{"experiment_ids": ["0"], "max_results": 50001}"#, 400, "INVALID_PARAMETER_VALUE", "max_results"),
-                ("runs/search", #"{"experiment_ids": ["0"], "order_by": ["metrics.a", "metrics.a"]}"#, 400, "INVALID_PARAMETER_VALUE", "duplicate"),
+                (
+                    "runs/search", #"{"experiment_ids": ["0"], "order_by": ["metrics.a", "metrics.a"]}"#, 400, "INVALID_PARAMETER_VALUE",
+                    "duplicate"
+                ),
                 ("experiments/create", #"{"name": "Default"}"#, 400, "RESOURCE_ALREADY_EXISTS", "already exists"),
-                ("runs/log-metric", String(repeating: "[", count: 2000) + String(repeating: "]", count: 2000), 400, "INVALID_PARAMETER_VALUE", "too deep"),
+                (
+                    "runs/log-metric", String(repeating: "[", count: 2000) + String(repeating: "]", count: 2000), 400,
+                    "INVALID_PARAMETER_VALUE", "too deep"
+                ),
             ]
             for (endpoint, body, status, code, fragment) in cases {
                 let reply = try await server.post(endpoint, body)
@@ -111,8 +134,10 @@ struct LiveServer {
                 #expect(reply.body.contains(fragment), "\(endpoint): \(reply.body)")
                 #expect(reply.headers.first(name: "Content-Type") == "application/json")
             }
-            let huge = try await server.post("runs/log-batch", #"{"run_id": "\#(run)", "tags": [{"key": "k", "value": ""#
-                + String(repeating: "x", count: 17 << 20) + #""}]}"#)
+            let huge = try await server.post(
+                "runs/log-batch",
+                #"{"run_id": "\#(run)", "tags": [{"key": "k", "value": ""#
+                    + String(repeating: "x", count: 17 << 20) + #""}]}"#)
             #expect(huge.status == 413 && huge.errorCode == "INVALID_PARAMETER_VALUE")
             let unknown = try await server.get("runs/get?run_id=nope")
             #expect(unknown.status == 404 && unknown.errorCode == "RESOURCE_DOES_NOT_EXIST")
@@ -153,7 +178,8 @@ struct LiveServer {
 
     @Test func artifactsUploadListAndDownload() async throws {
         try await LiveServer.with { server in
-            let put = try await server.send(.put, "/api/2.0/mlflow-artifacts/artifacts/0/r1/artifacts/config/config.json", bytes: Array(#"{"a": 1}"#.utf8))
+            let put = try await server.send(
+                .put, "/api/2.0/mlflow-artifacts/artifacts/0/r1/artifacts/config/config.json", bytes: Array(#"{"a": 1}"#.utf8))
             #expect(put.status == 200)
             _ = try await server.send(.put, "/api/2.0/mlflow-artifacts/artifacts/0/r1/artifacts/with%20space.txt", bytes: Array("hi".utf8))
             let root = try await server.send(.get, "/api/2.0/mlflow-artifacts/artifacts?path=0%2Fr1%2Fartifacts")
@@ -164,7 +190,8 @@ struct LiveServer {
             #expect(try await server.send(.get, "/api/2.0/mlflow-artifacts/artifacts?path=0/none").body == "{}")
             let missing = try await server.send(.get, "/api/2.0/mlflow-artifacts/artifacts/0/nonexistent/file.txt")
             #expect(missing.status == 404 && missing.body.contains("No such artifact: '0/nonexistent/file.txt'"))
-            let overwrite = try await server.send(.put, "/api/2.0/mlflow-artifacts/artifacts/0/r1/artifacts/config/config.json", bytes: Array("2".utf8))
+            let overwrite = try await server.send(
+                .put, "/api/2.0/mlflow-artifacts/artifacts/0/r1/artifacts/config/config.json", bytes: Array("2".utf8))
             #expect(overwrite.status == 200)
             #expect(try await server.send(.get, "/api/2.0/mlflow-artifacts/artifacts/0/r1/artifacts/config/config.json").body == "2")
         }
@@ -203,17 +230,23 @@ struct LiveServer {
     }
 
     @Test func aTokenGuardsEveryRoute() async throws {
-        try await LiveServer.with({ $0.authToken = "s3cret-token"; $0.authUsername = "alice" }) { server in
-            let basic = { (user: String, password: String) in ("Authorization", "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()) }
-            for headers in [[], [("Authorization", "Bearer wrong")], [("Authorization", "Bearer s3cret-token-longer")], [basic("alice", "nope")],
-                [basic("mallory", "s3cret-token")], [("Authorization", "Basic !!!")]]
-            {
+        try await LiveServer.with({
+            $0.authToken = "s3cret-token"; $0.authUsername = "alice"
+        }) { server in
+            let basic = { (user: String, password: String) in
+                ("Authorization", "Basic " + Data("\(user):\(password)".utf8).base64EncodedString())
+            }
+            for headers in [
+                [], [("Authorization", "Bearer wrong")], [("Authorization", "Bearer s3cret-token-longer")], [basic("alice", "nope")],
+                [basic("mallory", "s3cret-token")], [("Authorization", "Basic !!!")],
+            ] {
                 let reply = try await server.get("experiments/get?experiment_id=0", headers: headers)
                 #expect(reply.status == 401 && reply.errorCode == "UNAUTHENTICATED", "\(headers)")
                 let artifact = try await server.send(.get, "/api/2.0/mlflow-artifacts/artifacts?path=0", headers: headers)
                 #expect(artifact.status == 401)
             }
-            #expect(try await server.get("experiments/get?experiment_id=0", headers: [("Authorization", "Bearer s3cret-token")]).status == 200)
+            #expect(
+                try await server.get("experiments/get?experiment_id=0", headers: [("Authorization", "Bearer s3cret-token")]).status == 200)
             #expect(try await server.get("experiments/get?experiment_id=0", headers: [basic("alice", "s3cret-token")]).status == 200)
             #expect(try await server.send(.get, "/health").status == 200, "the health probe stays open")
         }

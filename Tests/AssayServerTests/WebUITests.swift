@@ -22,7 +22,8 @@ import Testing
                 name: "qa.jsonl", columns: ["inputs", "ground_truth", "predictions"],
                 rows: questions.indices.map { [.string(questions[$0]), .string(truth[$0]), .string(answers[$0])] })
             let result = try await evaluate(
-                data, targets: "ground_truth", predictions: "predictions", modelType: .questionAnswering, extraMetrics: [Metric.rouge("rougeL")!])
+                data, targets: "ground_truth", predictions: "predictions", modelType: .questionAnswering,
+                extraMetrics: [Metric.rouge("rougeL")!])
             _ = try await recorder.record(result, experiment: "qa <b>demo</b>", runName: name)
         }
         let judged = try await store.createRun(in: "1", named: "judged", startTime: 5, userID: "root", tags: [])
@@ -39,10 +40,12 @@ import Testing
     static func runs(_ server: LiveServer, headers: [(String, String)] = []) async throws -> [String: String] {
         let reply = try await server.post("runs/search", #"{"experiment_ids": ["1"]}"#, headers: headers)
         let runs = try #require(reply.json["runs"] as? [[String: Any]])
-        return Dictionary(uniqueKeysWithValues: runs.compactMap { run in
-            guard let info = run["info"] as? [String: Any], let name = info["run_name"] as? String, let id = info["run_id"] as? String else { return nil }
-            return (name, id)
-        })
+        return Dictionary(
+            uniqueKeysWithValues: runs.compactMap { run in
+                guard let info = run["info"] as? [String: Any], let name = info["run_name"] as? String, let id = info["run_id"] as? String
+                else { return nil }
+                return (name, id)
+            })
     }
 
     @Test func everyPageRendersAndEscapes() async throws {
@@ -50,9 +53,10 @@ import Testing
             let ids = try await Self.runs(server)
             let (baseline, v2, judged) = (try #require(ids["baseline"]), try #require(ids["prompt-v2"]), try #require(ids["judged"]))
             var pages: [String: String] = [:]
-            for path in ["/", "/experiments/1", "/runs/\(v2)", "/runs/\(judged)", "/runs/\(v2)/artifacts/eval_results_table.json",
-                         "/compare?runs=\(baseline)&runs=\(v2)"]
-            {
+            for path in [
+                "/", "/experiments/1", "/runs/\(v2)", "/runs/\(judged)", "/runs/\(v2)/artifacts/eval_results_table.json",
+                "/compare?runs=\(baseline)&runs=\(v2)",
+            ] {
                 let reply = try await server.send(.get, path)
                 #expect(reply.status == 200, "\(path): \(reply.status)")
                 #expect(reply.headers.first(name: "Content-Type") == "text/html; charset=utf-8")
@@ -128,12 +132,17 @@ import Testing
             #expect(forged.status == 403)
             let missing = try await server.send(.post, "/runs/\(v2)/delete", bytes: [], headers: session)
             #expect(missing.status == 403)
-            #expect(try await server.get("runs/get?run_id=\(v2)", headers: [("Authorization", "Bearer s3cret")]).body.contains(#""lifecycle_stage":"active""#))
+            #expect(
+                try await server.get("runs/get?run_id=\(v2)", headers: [("Authorization", "Bearer s3cret")]).body.contains(
+                    #""lifecycle_stage":"active""#))
             let csrf = try #require(page.body.firstMatch(of: /name="csrf" value="([0-9a-f]+)"/)?.1)
             let deleted = try await server.send(.post, "/runs/\(v2)/delete", bytes: Array("csrf=\(csrf)".utf8), headers: session)
             #expect(deleted.status == 303)
-            #expect(try await server.get("runs/get?run_id=\(v2)", headers: [("Authorization", "Bearer s3cret")]).body.contains(#""lifecycle_stage":"deleted""#))
-            #expect(try await server.get("runs/get?run_id=\(v2)", headers: session).status == 401, "the API wants the token, not the cookie")
+            #expect(
+                try await server.get("runs/get?run_id=\(v2)", headers: [("Authorization", "Bearer s3cret")]).body.contains(
+                    #""lifecycle_stage":"deleted""#))
+            #expect(
+                try await server.get("runs/get?run_id=\(v2)", headers: session).status == 401, "the API wants the token, not the cookie")
         }
     }
 }

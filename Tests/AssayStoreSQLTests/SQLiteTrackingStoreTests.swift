@@ -118,10 +118,13 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible {
             // Params are immutable; a batch that breaks the rule keeps nothing.
             try await store.logParam(run: info.id, KeyValue("model", "gpt"))
             let changed = await errorMessage {
-                try await store.logBatch(run: info.id, metrics: [MetricPoint(key: "loss", value: 0.1, timestamp: 99, step: 9)],
-                                         params: [KeyValue("model", "different")], tags: [])
+                try await store.logBatch(
+                    run: info.id, metrics: [MetricPoint(key: "loss", value: 0.1, timestamp: 99, step: 9)],
+                    params: [KeyValue("model", "different")], tags: [])
             }
-            #expect(changed?.hasPrefix("Changing param values is not allowed. Param with key='model' was already logged with value='gpt'") == true)
+            #expect(
+                changed?.hasPrefix("Changing param values is not allowed. Param with key='model' was already logged with value='gpt'")
+                    == true)
             #expect(try await store.metricHistory(run: info.id, key: "loss").count == 3)
 
             try await store.setTag(run: info.id, KeyValue("team", "search"))

@@ -28,7 +28,8 @@ import Testing
         let experiment = try await store.createExperiment(named: "search", artifactLocation: nil, tags: []).id
         var ids: [String] = []
         for (index, name) in ["run-a", "run-b", "run-c", "run-d"].enumerated() {
-            ids.append(try await store.createRun(in: experiment, named: name, startTime: Int64(1000 * (index + 1)), userID: "root", tags: []).id)
+            ids.append(
+                try await store.createRun(in: experiment, named: name, startTime: Int64(1000 * (index + 1)), userID: "root", tags: []).id)
         }
         let (a, b, c, d) = (ids[0], ids[1], ids[2], ids[3])
         try await store.logBatch(
@@ -72,7 +73,10 @@ import Testing
     func likeIsCaseSensitiveAndIlikeIsNot(backend: Backend) async throws {
         try await backend.withStore { store in
             let f = try await fixture(store)
-            #expect(try await f.names("tags.`mlflow.runName` ILIKE 'RUN-%' and attributes.run_id IN ('\(f.a)', '\(f.b)')") == ["run-b", "run-a"])
+            #expect(
+                try await f.names("tags.`mlflow.runName` ILIKE 'RUN-%' and attributes.run_id IN ('\(f.a)', '\(f.b)')") == [
+                    "run-b", "run-a",
+                ])
             #expect(try await f.names("tags.mlflow.runName LIKE 'RUN-%'") == [])
             #expect(try await f.names("tags.\"mlflow.runName\" LIKE 'run-_'") == ["run-d", "run-c", "run-b", "run-a"])
             // The filter mlflow.load_table sends: % runs across quotes, colons and commas.
@@ -95,7 +99,9 @@ import Testing
             #expect(second.items.map(\.info.name) == ["run-d"])
             #expect(second.nextPageToken == nil)
             #expect(try await f.names(nil, orderBy: ["metrics.accuracy DESC"]) == ["run-c", "run-a", "run-b", "run-d"])
-            #expect(try await f.names(nil, orderBy: ["metrics.weird DESC"]) == ["run-a", "run-c", "run-d", "run-b"], "NaN after numbers, missing last")
+            #expect(
+                try await f.names(nil, orderBy: ["metrics.weird DESC"]) == ["run-a", "run-c", "run-d", "run-b"],
+                "NaN after numbers, missing last")
             #expect(try await f.names(nil, orderBy: ["params.model"]) == ["run-b", "run-c", "run-a", "run-d"])
             #expect(try await f.names(nil, orderBy: ["attributes.end_time ASC"]) == ["run-d", "run-b", "run-a", "run-c"])
             let run = try #require(try await f.search("metrics.accuracy > 0.9").items.first)

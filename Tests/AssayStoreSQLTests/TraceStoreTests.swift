@@ -9,7 +9,10 @@ import Testing
 @Suite struct TraceStoreTests {
     static let trace = "0af7651916cd43dd8448eb211c80319c"
 
-    static func span(_ id: String, parent: String?, _ name: String, start: Int64, end: Int64, _ attributes: [String: DataValue] = [:], events: [SpanEvent] = [], status: String = "OK") -> SpanRecord {
+    static func span(
+        _ id: String, parent: String?, _ name: String, start: Int64, end: Int64, _ attributes: [String: DataValue] = [:],
+        events: [SpanEvent] = [], status: String = "OK"
+    ) -> SpanRecord {
         SpanRecord(
             traceID: trace, spanID: id, parentSpanID: parent, name: name, kind: "INTERNAL", startTimeNanos: start, endTimeNanos: end,
             statusCode: status, attributes: attributes, events: events, resource: ["service.name": "app"])
@@ -23,15 +26,25 @@ import Testing
             // Children first, the root in a later export, as batching exporters often send them.
             try await store.ingest(
                 [
-                    Self.span("b7ad6b7169203331", parent: "a1b2c3d4e5f60718", "retrieve", start: 1_100, end: 1_400,
-                              ["gen_ai.retrieval.documents": .string(#"[{"content": "Paris is the capital of France."}, "France is in Europe."]"#)]),
-                    Self.span("c0ffee0000000001", parent: "a1b2c3d4e5f60718", "chat", start: 1_500, end: 2_900, [
-                        "gen_ai.request.model": "gemma-3-270m", "gen_ai.usage.input_tokens": 20, "gen_ai.usage.output_tokens": 5,
-                        "gen_ai.input.messages": .string(#"[{"role": "system", "parts": [{"type": "text", "content": "Be brief."}]}, {"role": "user", "parts": [{"type": "text", "content": "Capital of France?"}]}]"#),
-                        "gen_ai.output.messages": .string(#"[{"role": "assistant", "parts": [{"type": "text", "content": "Paris."}]}]"#),
-                    ]),
+                    Self.span(
+                        "b7ad6b7169203331", parent: "a1b2c3d4e5f60718", "retrieve", start: 1_100, end: 1_400,
+                        [
+                            "gen_ai.retrieval.documents": .string(
+                                #"[{"content": "Paris is the capital of France."}, "France is in Europe."]"#)
+                        ]),
+                    Self.span(
+                        "c0ffee0000000001", parent: "a1b2c3d4e5f60718", "chat", start: 1_500, end: 2_900,
+                        [
+                            "gen_ai.request.model": "gemma-3-270m", "gen_ai.usage.input_tokens": 20, "gen_ai.usage.output_tokens": 5,
+                            "gen_ai.input.messages": .string(
+                                #"[{"role": "system", "parts": [{"type": "text", "content": "Be brief."}]}, {"role": "user", "parts": [{"type": "text", "content": "Capital of France?"}]}]"#
+                            ),
+                            "gen_ai.output.messages": .string(
+                                #"[{"role": "assistant", "parts": [{"type": "text", "content": "Paris."}]}]"#),
+                        ]),
                 ], experimentID: experiment)
-            try await store.ingest([Self.span("a1b2c3d4e5f60718", parent: nil, "answer", start: 1_000, end: 3_000)], experimentID: experiment)
+            try await store.ingest(
+                [Self.span("a1b2c3d4e5f60718", parent: nil, "answer", start: 1_000, end: 3_000)], experimentID: experiment)
             let (summary, spans, _) = try await store.trace(id: Self.trace)
             #expect(summary.name == "answer" && summary.spanCount == 3 && summary.experimentID == experiment)
             #expect(summary.startTimeNanos == 1_000 && summary.endTimeNanos == 3_000 && summary.status == "OK")
@@ -46,12 +59,21 @@ import Testing
             let other = "1bf7651916cd43dd8448eb211c80319c"
             try await store.ingest(
                 [
-                    SpanRecord(traceID: other, spanID: "d1d1d1d1d1d1d1d1", parentSpanID: nil, name: "legacy", startTimeNanos: 5_000, endTimeNanos: 6_000,
-                               statusCode: "ERROR", statusMessage: "timeout",
-                               attributes: ["gen_ai.prompt": .string(#"[{"role": "user", "content": "Hi?"}]"#), "gen_ai.completion": "Hello."]),
-                    SpanRecord(traceID: other, spanID: "e1e1e1e1e1e1e1e1", parentSpanID: "d1d1d1d1d1d1d1d1", name: "events", startTimeNanos: 5_100, endTimeNanos: 5_900,
-                               events: [SpanEvent(name: "gen_ai.user.message", timeNanos: 5_100, attributes: ["content": "ignored, the prompt came first"]),
-                                        SpanEvent(name: "gen_ai.choice", timeNanos: 5_800, attributes: ["message": .string(#"{"role": "assistant", "content": "Hello there."}"#)])]),
+                    SpanRecord(
+                        traceID: other, spanID: "d1d1d1d1d1d1d1d1", parentSpanID: nil, name: "legacy", startTimeNanos: 5_000,
+                        endTimeNanos: 6_000,
+                        statusCode: "ERROR", statusMessage: "timeout",
+                        attributes: ["gen_ai.prompt": .string(#"[{"role": "user", "content": "Hi?"}]"#), "gen_ai.completion": "Hello."]),
+                    SpanRecord(
+                        traceID: other, spanID: "e1e1e1e1e1e1e1e1", parentSpanID: "d1d1d1d1d1d1d1d1", name: "events", startTimeNanos: 5_100,
+                        endTimeNanos: 5_900,
+                        events: [
+                            SpanEvent(
+                                name: "gen_ai.user.message", timeNanos: 5_100, attributes: ["content": "ignored, the prompt came first"]),
+                            SpanEvent(
+                                name: "gen_ai.choice", timeNanos: 5_800,
+                                attributes: ["message": .string(#"{"role": "assistant", "content": "Hello there."}"#)]),
+                        ]),
                 ], experimentID: experiment)
             let legacy = try await store.trace(id: other).0
             #expect(legacy.inputs == "Hi?" && legacy.outputs == "Hello there." && legacy.status == "ERROR")

@@ -98,7 +98,9 @@ import Testing
             "--model-type", "question-answering",
         ])
         #expect(column.status == 2)
-        #expect(column.stderr.contains("targets column 'answer' is not in the dataset; its columns are: 'inputs', 'ground_truth', 'predictions'"))
+        #expect(
+            column.stderr.contains(
+                "targets column 'answer' is not in the dataset; its columns are: 'inputs', 'ground_truth', 'predictions'"))
         let metric = try Self.run(["evaluate", "examples/qa.jsonl", "--predictions", "predictions", "--metrics", "bleuu"])
         #expect(metric.status == 2)
         #expect(metric.stderr.contains("unknown metric 'bleuu'; known metrics:"))
@@ -111,7 +113,9 @@ import Testing
         let folder = try TemporaryFolder()
         let data = try folder.file("data.jsonl", "{\"p\": \"a\", \"t\": [\"x\"]}\n{\"p\": \"b\", \"t\": \"y\"}\n")
         let json = folder.path("out.json")
-        let result = try Self.run(["evaluate", data, "--targets", "t", "--predictions", "p", "--model-type", "retriever", "--output-json", json])
+        let result = try Self.run([
+            "evaluate", data, "--targets", "t", "--predictions", "p", "--model-type", "retriever", "--output-json", json,
+        ])
         #expect(result.status == 2)
         #expect(result.stderr.contains("row 1, column 'p': retrieval metrics need a list of document ids"))
         #expect(!FileManager.default.fileExists(atPath: json))
@@ -120,7 +124,10 @@ import Testing
     @Test func metricsListsScalesDirectionsAndNeeds() throws {
         let result = try Self.run(["metrics"])
         #expect(result.status == 0)
-        for expected in ["rougeLsum", "0..1", "0..100", "grade level", "count (tokens)", "lower is better", "precision_at_k", "a judge model", "toxicity"] {
+        for expected in [
+            "rougeLsum", "0..1", "0..100", "grade level", "count (tokens)", "lower is better", "precision_at_k", "a judge model",
+            "toxicity",
+        ] {
             #expect(result.stdout.contains(expected), "missing \(expected)")
         }
     }
@@ -182,12 +189,16 @@ import Testing
     @Test func judgesRunWriteArtifactsAndReload() async throws {
         let server = try await FakeChatServer.start { request in
             // Out of range for the rows about spiders, a valid 4 otherwise.
-            let text = request.lastMessage.contains("spider") ? "{\"score\": 100, \"justification\": \"perfect\"}"
+            let text =
+                request.lastMessage.contains("spider")
+                ? "{\"score\": 100, \"justification\": \"perfect\"}"
                 : "{\"score\": 4, \"justification\": \"good\"}"
             return .chatCompletion(text)
         }
         let folder = try TemporaryFolder()
-        let judgeFile = try folder.file("conciseness.yaml", """
+        let judgeFile = try folder.file(
+            "conciseness.yaml",
+            """
             name: conciseness
             definition: How briefly the output answers.
             grading_prompt: "1: rambling. 5: nothing to cut."
@@ -239,10 +250,14 @@ import Testing
         ])
         #expect(fromRun.status == 0, "\(fromRun.stderr)")
         #expect(fromRun.stdout.contains("conciseness/v1/mean"))
-        let notARun = try await CommandLineTests.runDetached(["evaluate", "examples/qa.jsonl", "--predictions", "predictions", "--metrics-from-run", "abc123"])
+        let notARun = try await CommandLineTests.runDetached([
+            "evaluate", "examples/qa.jsonl", "--predictions", "predictions", "--metrics-from-run", "abc123",
+        ])
         #expect(notARun.status == 2 && notARun.stderr.contains("no run with id 'abc123'"), "\(notARun.stderr)")
 
-        let noJudge = try await CommandLineTests.runDetached(["evaluate", "examples/qa.jsonl", "--predictions", "predictions", "--metrics", "faithfulness"])
+        let noJudge = try await CommandLineTests.runDetached([
+            "evaluate", "examples/qa.jsonl", "--predictions", "predictions", "--metrics", "faithfulness",
+        ])
         #expect(noJudge.status == 2)
         #expect(noJudge.stderr.contains("needs a judge model: give --judge URI"))
         await server.stop()

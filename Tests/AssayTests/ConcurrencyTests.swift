@@ -1,6 +1,7 @@
-@testable import Assay
 import Foundation
 import Testing
+
+@testable import Assay
 
 /// The engine's two concurrency helpers: permits that let a cancelled waiter go, and the bounded map.
 @Suite struct ConcurrencyTests {

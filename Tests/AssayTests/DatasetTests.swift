@@ -5,7 +5,8 @@ import Testing
 @Suite struct DatasetTests {
     @Test func csvHandlesQuotesNewlinesBOMAndLists() throws {
         let folder = try TemporaryFolder()
-        let text = "\u{FEFF}question,answer,docs\r\n"
+        let text =
+            "\u{FEFF}question,answer,docs\r\n"
             + "\"Hello, world\",\"She said \"\"hi\"\"\",\"[\"\"a\"\",\"\"b\"\"]\"\r\n"
             + "\"two\nlines\",,\"[1,2]\"\r\n"
             + "\n"
@@ -50,7 +51,9 @@ import Testing
 
     @Test func jsonLinesKeepsTypesAndGrowsColumns() throws {
         let folder = try TemporaryFolder()
-        let path = try folder.file("data.jsonl", """
+        let path = try folder.file(
+            "data.jsonl",
+            """
             {"q": "a", "n": 1, "x": 1.5, "ok": true, "none": null, "ids": ["d1", 2]}
             {"q": "b", "extra": "late"}
             """)
@@ -76,7 +79,8 @@ import Testing
 
     @Test func missingFileAndUnknownFormat() async throws {
         let folder = try TemporaryFolder()
-        #expect(await errorMessage { _ = try Dataset(contentsOf: folder.path("nope.jsonl")) } == "\(folder.path("nope.jsonl")): no such file")
+        #expect(
+            await errorMessage { _ = try Dataset(contentsOf: folder.path("nope.jsonl")) } == "\(folder.path("nope.jsonl")): no such file")
         let text = try folder.file("data.txt", "x")
         #expect(await errorMessage { _ = try Dataset(contentsOf: text) }?.contains("cannot tell the format") == true)
         #expect(try Dataset(contentsOf: text, format: .jsonl).name == "data.txt")

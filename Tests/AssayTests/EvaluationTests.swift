@@ -14,16 +14,18 @@ import Testing
     @Test func questionAnsweringPresetKeysAndColumns() async throws {
         let result = try await evaluate(
             Self.qa, targets: "ground_truth", predictions: "predictions", modelType: .questionAnswering)
-        #expect(result.metricKeys == [
-            "flesch_kincaid_grade_level/v1/mean", "flesch_kincaid_grade_level/v1/variance",
-            "flesch_kincaid_grade_level/v1/p90", "ari_grade_level/v1/mean", "ari_grade_level/v1/variance",
-            "ari_grade_level/v1/p90", "exact_match/v1",
-        ])
+        #expect(
+            result.metricKeys == [
+                "flesch_kincaid_grade_level/v1/mean", "flesch_kincaid_grade_level/v1/variance",
+                "flesch_kincaid_grade_level/v1/p90", "ari_grade_level/v1/mean", "ari_grade_level/v1/variance",
+                "ari_grade_level/v1/p90", "exact_match/v1",
+            ])
         #expect(abs(result.metrics["exact_match/v1"]! - 1.0 / 3.0) < 1e-12)
-        #expect(result.table.columns == [
-            "inputs", "ground_truth", "predictions", "token_count", "flesch_kincaid_grade_level/v1/score",
-            "ari_grade_level/v1/score",
-        ])
+        #expect(
+            result.table.columns == [
+                "inputs", "ground_truth", "predictions", "token_count", "flesch_kincaid_grade_level/v1/score",
+                "ari_grade_level/v1/score",
+            ])
         #expect(result.skippedMetrics.map(\.key) == ["toxicity/v1"])
         #expect(try result.table.column("token_count") == [4, 7, 3])
     }
@@ -149,9 +151,11 @@ import Testing
             let base = try #require(frame.metrics["rouge1/v1"])
             return MetricValue(scores: base.scores.map { $0.map { $0 * 2 } })
         }
-        let data = Dataset(columns: ["inputs", "targets", "predictions"], rows: (1...5).map { i in
-            ["q", "a b", .string(i % 2 == 0 ? "a b" : "a long prediction")]
-        })
+        let data = Dataset(
+            columns: ["inputs", "targets", "predictions"],
+            rows: (1...5).map { i in
+                ["q", "a b", .string(i % 2 == 0 ? "a b" : "a long prediction")]
+            })
         let result = try await evaluate(
             data, targets: "targets", predictions: "predictions",
             extraMetrics: [derived, ones, ratio, Metric.rouge("rouge1")!])
@@ -162,8 +166,9 @@ import Testing
         #expect(result.metrics["rouge_doubled/mean"] == 2 * result.metrics["rouge1/v1/mean"]!)
         #expect(result.table.columns.suffix(2) == ["rouge1/v1/score", "rouge_doubled/score"])
 
-        #expect(await errorMessage { _ = try Metric.perRow(name: "a/b", greaterIsBetter: nil) { _ in RowScore(1) } }?
-            .contains("contains '/'") == true)
+        #expect(
+            await errorMessage { _ = try Metric.perRow(name: "a/b", greaterIsBetter: nil) { _ in RowScore(1) } }?
+                .contains("contains '/'") == true)
         let orphan = try Metric.custom(name: "orphan", greaterIsBetter: nil, dependencies: ["missing"]) { _ in MetricValue() }
         let message = await errorMessage {
             _ = try await evaluate(data, predictions: "predictions", extraMetrics: [orphan])
@@ -214,10 +219,13 @@ import Testing
 
     @Test func largeEvaluationsSpillToDiskAndReadBackInOrder() async throws {
         let count = 25_000
-        let data = Dataset(columns: ["inputs", "targets", "predictions"], rows: (0..<count).map { i in
-            [.string("q\(i)"), .string("answer \(i % 7)"), .string("answer \(i % 5)")]
-        })
-        let result = try await evaluate(data, targets: "targets", predictions: "predictions", extraMetrics: [.exactMatch, Metric.rouge("rouge1")!])
+        let data = Dataset(
+            columns: ["inputs", "targets", "predictions"],
+            rows: (0..<count).map { i in
+                [.string("q\(i)"), .string("answer \(i % 7)"), .string("answer \(i % 5)")]
+            })
+        let result = try await evaluate(
+            data, targets: "targets", predictions: "predictions", extraMetrics: [.exactMatch, Metric.rouge("rouge1")!])
         #expect(result.rowCount == count)
         #expect(result.table.rowCount == count)
         let expectedMatches = (0..<count).filter { $0 % 7 == $0 % 5 }.count
@@ -233,9 +241,11 @@ import Testing
 
     @Test func jsonOutputHasMLflowsShape() async throws {
         let folder = try TemporaryFolder()
-        let data = Dataset(columns: ["inputs", "targets", "predictions"], rows: [
-            ["a/b", "x", "x"], ["c", "y", .int(3)],
-        ])
+        let data = Dataset(
+            columns: ["inputs", "targets", "predictions"],
+            rows: [
+                ["a/b", "x", "x"], ["c", "y", .int(3)],
+            ])
         let result = try await evaluate(data, targets: "targets", predictions: "predictions", extraMetrics: [.tokenCount, .exactMatch])
         let path = folder.path("out.json")
         try result.write(to: path)

@@ -44,7 +44,9 @@ import Testing
             for (i, reference) in references.enumerated() {
                 let expected = try #require(reference.fields[field])
                 guard let value = got[i], abs(value - expected) <= 1e-6 else {
-                    mismatches.append("row \(i + 1): got \(got[i].map { "\($0)" } ?? "null"), expected \(expected) for \(reference.prediction.prefix(40).debugDescription)")
+                    mismatches.append(
+                        "row \(i + 1): got \(got[i].map { "\($0)" } ?? "null"), expected \(expected) for \(reference.prediction.prefix(40).debugDescription)"
+                    )
                     continue
                 }
             }

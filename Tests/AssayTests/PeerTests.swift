@@ -33,7 +33,8 @@ import Testing
         #expect(status == 0 && output.contains("\"data\""), "\(output)")
     }
 
-    @Test(.enabled(if: environment["ASSAY_MLFLOW_PYTHON"] != nil, "the official mlflow client: set ASSAY_MLFLOW_PYTHON, or run scripts/test"))
+    @Test(
+        .enabled(if: environment["ASSAY_MLFLOW_PYTHON"] != nil, "the official mlflow client: set ASSAY_MLFLOW_PYTHON, or run scripts/test"))
     func theMLflowClientImports() throws {
         let (status, output) = try Self.run([Self.environment["ASSAY_MLFLOW_PYTHON"]!, "-c", "import mlflow; print(mlflow.__version__)"])
         #expect(status == 0, "\(output)")

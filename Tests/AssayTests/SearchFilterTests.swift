@@ -5,8 +5,8 @@ import Testing
 @Suite struct SearchFilterTests {
     @Test func parsesEntitiesQuotingAndComparators() throws {
         let filter = try SearchFilter(
-            #"metrics.accuracy >= 0.5 AND params."model name" = 'gpt' and tags.`mlflow.runName` ILIKE 'run-%' and "# +
-                #"attributes.run_id IN ('a', "b") and tags.stage IS NOT NULL and Created < 1e3 and `Run name` != 'x'"#,
+            #"metrics.accuracy >= 0.5 AND params."model name" = 'gpt' and tags.`mlflow.runName` ILIKE 'run-%' and "#
+                + #"attributes.run_id IN ('a', "b") and tags.stage IS NOT NULL and Created < 1e3 and `Run name` != 'x'"#,
             for: .runs)
         let shape = filter.conditions.map { "\($0.key.entity) \($0.key.key) \($0.comparator.rawValue) \($0.value)" }
         #expect(
@@ -23,7 +23,10 @@ import Testing
     @Test func filtersRenderBackToTheGrammar() throws {
         let original = try SearchFilter(
             #"metrics.`a b` > 0.5 and params.model = 'it''s' and tags.t IS NULL and run_id IN ('x', 'y') and created >= 5"#, for: .runs)
-        #expect(original.text == #"metrics.`a b` > 0.5 AND params.`model` = 'it''s' AND tags.`t` IS NULL AND attributes.run_id IN ('x', 'y') AND attributes.start_time >= 5"#)
+        #expect(
+            original.text
+                == #"metrics.`a b` > 0.5 AND params.`model` = 'it''s' AND tags.`t` IS NULL AND attributes.run_id IN ('x', 'y') AND attributes.start_time >= 5"#
+        )
         #expect(try SearchFilter(original.text, for: .runs) == original)
         let order = try SearchOrder.parse(["metrics.loss", "attributes.start_time DESC"], for: .runs)
         #expect(order.map(\.text) == ["metrics.`loss` ASC", "attributes.start_time DESC"])

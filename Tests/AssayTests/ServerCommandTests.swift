@@ -8,7 +8,9 @@ import Testing
         let binary = Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("assay")
         let server = Process()
         server.executableURL = binary
-        server.arguments = ["server", "--port", "0", "--backend-store-uri", folder.path("server.db"), "--artifacts-destination", folder.path("artifacts")]
+        server.arguments = [
+            "server", "--port", "0", "--backend-store-uri", folder.path("server.db"), "--artifacts-destination", folder.path("artifacts"),
+        ]
         let log = try folder.file("server.log", "")
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         server.standardOutput = output

@@ -4,9 +4,11 @@ import Foundation
 
 /// A static evaluation of prediction/target pairs with the given metrics.
 func evaluatePairs(_ pairs: [(String, String)], metrics: [Metric]) async throws -> EvaluationResult {
-    let data = Dataset(columns: ["inputs", "targets", "predictions"], rows: pairs.enumerated().map { i, pair in
-        [.string("q\(i)"), .string(pair.1), .string(pair.0)]
-    })
+    let data = Dataset(
+        columns: ["inputs", "targets", "predictions"],
+        rows: pairs.enumerated().map { i, pair in
+            [.string("q\(i)"), .string(pair.1), .string(pair.0)]
+        })
     return try await evaluate(data, targets: "targets", predictions: "predictions", extraMetrics: metrics)
 }
 

@@ -17,18 +17,22 @@ import Testing
         for (i, question) in questions.enumerated() {
             let trace = String(format: "%032x", i + 1)
             let start = Int64(1_700_000_000_000_000_000) + Int64(i) * 1_000_000_000
-            spans.append(SpanRecord(
-                traceID: trace, spanID: String(format: "%016x", i + 1), parentSpanID: nil, name: "answer", startTimeNanos: start,
-                endTimeNanos: start + (i == 3 ? 900_000_000 : 100_000_000),
-                attributes: ["gen_ai.request.model": i == 2 ? "other-model" : "gemma", "gen_ai.prompt": .string(question),
-                             "gen_ai.completion": .string("Answer \(i)"), "gen_ai.retrieval.documents": .string(#"["Doc \#(i)"]"#)]))
+            spans.append(
+                SpanRecord(
+                    traceID: trace, spanID: String(format: "%016x", i + 1), parentSpanID: nil, name: "answer", startTimeNanos: start,
+                    endTimeNanos: start + (i == 3 ? 900_000_000 : 100_000_000),
+                    attributes: [
+                        "gen_ai.request.model": i == 2 ? "other-model" : "gemma", "gen_ai.prompt": .string(question),
+                        "gen_ai.completion": .string("Answer \(i)"), "gen_ai.retrieval.documents": .string(#"["Doc \#(i)"]"#),
+                    ]))
         }
         try await store.ingest(spans, experimentID: experiment.id)
 
         let judge = try await FakeChatServer.start { _ in .chatCompletion(#"{"score": 1, "justification": "looks fine"}"#) }
         let result = try await CommandLineTests.runDetached([
             "evaluate", "--traces", "chat-app", "--trace-filter", "model = 'gemma' and latency_ms < 500",
-            "--metrics", "toxicity,answer_relevance,faithfulness,token_count", "--judge", "openai:/judge", "--judge-base-url", judge.baseURL,
+            "--metrics", "toxicity,answer_relevance,faithfulness,token_count", "--judge", "openai:/judge", "--judge-base-url",
+            judge.baseURL,
             "--tracking-uri", database, "--cache-dir", folder.url.path,
         ])
         #expect(result.status == 0, "\(result.stderr)")

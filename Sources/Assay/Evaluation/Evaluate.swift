@@ -327,7 +327,9 @@ struct EvaluationEngine: Sendable {
     /// Asks the judges about a chunk's answered rows, at most `concurrency` calls at a time. A judge
     /// call that fails after its retries leaves that row without a score (and says why); bad
     /// credentials stop the run.
-    private func judge(_ chunk: [DataRow], _ answers: [Answer], plan: Plan) async throws(AssayError)
+    private func judge(
+        _ chunk: [DataRow], _ answers: [Answer], plan: Plan
+    ) async throws(AssayError)
         -> (scores: [[RowScore?]], usage: UsageSummary)
     {
         let judges: [(Int, JudgeRunner)] = plan.perRow.enumerated().compactMap { index, metric in
@@ -341,7 +343,8 @@ struct EvaluationEngine: Sendable {
             for (metric, runner) in judges { jobs.append((row, metric, runner)) }
         }
         let calls = jobs.map { (runner: $0.runner, metric: $0.metric, input: context.metricRow(chunk[$0.row], answers[$0.row])) }
-        let outcome = await boundedMap(calls, width: configuration.concurrency) { _, job -> Result<(RowScore, [ChatCompletion]), AssayError> in
+        let outcome = await boundedMap(calls, width: configuration.concurrency) {
+            _, job -> Result<(RowScore, [ChatCompletion]), AssayError> in
             do {
                 return .success(try await job.runner.score(job.input))
             } catch let error as AssayError where error.kind == .invalidInput {
@@ -359,7 +362,9 @@ struct EvaluationEngine: Sendable {
         return (results, usage)
     }
 
-    private func score(_ chunk: [DataRow], _ answers: [Answer], _ judged: [[RowScore?]], plan: Plan) async throws(AssayError) -> [[RowScore]] {
+    private func score(
+        _ chunk: [DataRow], _ answers: [Answer], _ judged: [[RowScore?]], plan: Plan
+    ) async throws(AssayError) -> [[RowScore]] {
         let metrics = plan.perRow
         guard !metrics.isEmpty else { return Array(repeating: [], count: chunk.count) }
         let workers = max(1, min(configuration.scoringWorkers, chunk.count / 64 + 1))
@@ -375,8 +380,9 @@ struct EvaluationEngine: Sendable {
                         var out: [[RowScore]] = []
                         out.reserveCapacity(range.count)
                         for i in range {
-                            out.append(try context.score(
-                                chunk[i], answers[i], judged: judged.isEmpty ? [] : judged[i], metrics: metrics, scratch: &scratch))
+                            out.append(
+                                try context.score(
+                                    chunk[i], answers[i], judged: judged.isEmpty ? [] : judged[i], metrics: metrics, scratch: &scratch))
                         }
                         return (range.lowerBound, out)
                     }
@@ -396,7 +402,9 @@ struct EvaluationEngine: Sendable {
 
     // MARK: - Whole-evaluation metrics
 
-    private func computeWholeMetrics(plan: Plan, store: RowStore, columns: ColumnIndex, scores: [ScoreColumn])
+    private func computeWholeMetrics(
+        plan: Plan, store: RowStore, columns: ColumnIndex, scores: [ScoreColumn]
+    )
         throws(AssayError) -> [MetricValue]
     {
         guard !plan.whole.isEmpty else { return [] }
@@ -469,7 +477,9 @@ struct EvaluationEngine: Sendable {
                     record("\(metric.info.key)/repeat_std_mean", Aggregation.mean.compute(column.repeatSpreads))
                 }
                 if column.repeatAgreements.total > 0 {
-                    record("\(metric.info.key)/repeat_agreement", Double(column.repeatAgreements.agreeing) / Double(column.repeatAgreements.total))
+                    record(
+                        "\(metric.info.key)/repeat_agreement",
+                        Double(column.repeatAgreements.agreeing) / Double(column.repeatAgreements.total))
                 }
             }
             // Every bounded metric also reports its mean on 0..1, so scales can be read side by side.

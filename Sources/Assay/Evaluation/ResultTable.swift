@@ -24,8 +24,10 @@ public struct ResultTable: Sendable {
         }
     }
 
-    init(columns: [String], rowCount: Int, floatColumns: Set<Int>,
-         source: @escaping @Sendable (_ body: ([DataValue]) throws -> Bool) throws -> Void) {
+    init(
+        columns: [String], rowCount: Int, floatColumns: Set<Int>,
+        source: @escaping @Sendable (_ body: ([DataValue]) throws -> Bool) throws -> Void
+    ) {
         self.columns = columns
         self.rowCount = rowCount
         self.floatColumns = floatColumns

@@ -42,7 +42,8 @@ public enum BuiltinJudges {
     /// What share of the output's claims the context supports (sees output and context).
     public static let faithfulness = JudgeDefinition(
         name: "faithfulness",
-        definition: "How much of what the output claims is supported by the context. Leaving out facts of the context is not a fault; claiming what the context does not support is.",
+        definition:
+            "How much of what the output claims is supported by the context. Leaving out facts of the context is not a fault; claiming what the context does not support is.",
         rubric: """
             1: no claim of the output is supported by the context.
             2: a few claims are supported; most are unsupported or contradicted.

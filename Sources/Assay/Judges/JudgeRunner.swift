@@ -41,7 +41,8 @@ struct JudgeRunner: Sendable {
         let mean = valid.reduce(0, +) / Double(valid.count)
         var score = RowScore(mean, justification: first.justification)
         if repeats > 1 {
-            score.justification = first.justification + " (scores of \(repeats) asks: "
+            score.justification =
+                first.justification + " (scores of \(repeats) asks: "
                 + answers.map { $0.score.map { JSONWriter.format($0, dialect: .exact) } ?? "invalid" }.joined(separator: ", ") + ")"
             if valid.count > 1 {
                 score.repeatSpread = (valid.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(valid.count)).squareRoot()

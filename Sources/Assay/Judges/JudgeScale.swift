@@ -26,7 +26,8 @@ public enum JudgeScale: Sendable, Hashable {
     var instruction: String {
         switch self {
         case .integers(let r): "an integer from \(r.lowerBound) to \(r.upperBound)"
-        case .numbers(let r): "a number from \(JSONWriter.format(r.lowerBound, dialect: .exact)) to \(JSONWriter.format(r.upperBound, dialect: .exact))"
+        case .numbers(let r):
+            "a number from \(JSONWriter.format(r.lowerBound, dialect: .exact)) to \(JSONWriter.format(r.upperBound, dialect: .exact))"
         case .boolean: "true or false"
         case .categories(let labels): "one of " + labels.keys.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
         }

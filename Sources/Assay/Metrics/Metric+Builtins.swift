@@ -146,7 +146,8 @@ extension Metric {
             kind: .perRow { row, _ in
                 guard let text = row.prediction.stringValue?.lowercased() else { return RowScore(nil) }
                 let missing = lowered.filter { !text.contains($0) }
-                return RowScore(missing.isEmpty ? 1 : 0, justification: missing.isEmpty ? nil : "missing: \(missing.joined(separator: ", "))")
+                return RowScore(
+                    missing.isEmpty ? 1 : 0, justification: missing.isEmpty ? nil : "missing: \(missing.joined(separator: ", "))")
             })
     }
 

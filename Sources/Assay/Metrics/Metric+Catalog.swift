@@ -14,7 +14,8 @@ extension Metric {
         if let regex = (try? Metric.regexMatch(pattern: configuration.regexPattern ?? ".")) ?? (try? Metric.regexMatch(pattern: ".")) {
             metrics.append(regex)
         }
-        if let contains = (try? Metric.contains(keywords: configuration.containsKeywords)) ?? (try? Metric.contains(keywords: ["keyword"])) {
+        if let contains = (try? Metric.contains(keywords: configuration.containsKeywords)) ?? (try? Metric.contains(keywords: ["keyword"]))
+        {
             metrics.append(contains)
         }
         metrics += [.precisionAtK(k), .recallAtK(k), .ndcgAtK(k)]
@@ -26,7 +27,9 @@ extension Metric {
     ///
     /// Throws with the list of known names when there is none, or when the metric needs a setting the
     /// configuration lacks (a pattern for `regex_match`, keywords for `contains`).
-    public static func named(_ rawName: String, configuration: EvaluationConfiguration = .init()) throws(AssayError)
+    public static func named(
+        _ rawName: String, configuration: EvaluationConfiguration = .init()
+    ) throws(AssayError)
         -> Metric
     {
         let name = rawName.hasSuffix("/v1") ? String(rawName.dropLast(3)) : rawName

@@ -5,8 +5,9 @@ import Foundation
 enum BundledResource {
     /// The bytes of a resource, gunzipped when its name ends in `.gz`.
     static func data(_ name: String) throws(AssayError) -> [UInt8] {
-        guard let url = Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Resources")
-            ?? Bundle.module.url(forResource: name, withExtension: nil),
+        guard
+            let url = Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Resources")
+                ?? Bundle.module.url(forResource: name, withExtension: nil),
             let data = FileManager.default.contents(atPath: url.path)
         else {
             throw .internal("resource \(name) is missing from \(Bundle.module.bundlePath); rebuild Assay")

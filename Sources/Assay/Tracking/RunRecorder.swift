@@ -56,7 +56,9 @@ public struct RunRecorder: Sendable {
 
     /// Records `result` as a finished run (killed when the evaluation was interrupted) in the experiment
     /// named `experiment`, creating it when needed.
-    public func record(_ result: EvaluationResult, experiment name: String, runName: String?, details: Details = .init())
+    public func record(
+        _ result: EvaluationResult, experiment name: String, runName: String?, details: Details = .init()
+    )
         async throws(AssayError) -> RunInfo
     {
         let experiment: Experiment

@@ -121,7 +121,9 @@ public struct SearchFilter: Sendable, Equatable {
         "'" + s.replacingOccurrences(of: "'", with: "''") + "'"
     }
 
-    private static func comparison(_ tokens: inout ArraySlice<SearchToken>, _ subject: Subject) throws(AssayError)
+    private static func comparison(
+        _ tokens: inout ArraySlice<SearchToken>, _ subject: Subject
+    ) throws(AssayError)
         -> SearchCondition
     {
         let key = try SearchKey.parse(&tokens, subject)
@@ -176,7 +178,8 @@ public struct SearchFilter: Sendable, Equatable {
         case .quoted(let s), .doubleQuoted(let s): return .string(s)
         default:
             throw .invalidInput(
-                "\(key.entity.name.prefix(1).uppercased() + key.entity.name.dropFirst()) value is either not quoted or unidentified quote types used for string value \(token.text). Use either single or double quotes.")
+                "\(key.entity.name.prefix(1).uppercased() + key.entity.name.dropFirst()) value is either not quoted or unidentified quote types used for string value \(token.text). Use either single or double quotes."
+            )
         }
     }
 
@@ -330,7 +333,8 @@ public struct SearchKey: Sendable, Equatable, CustomStringConvertible {
         case ("dataset", .runs), ("datasets", .runs): entity = .dataset
         default:
             throw .invalidInput(
-                "Invalid entity type '\(entityName)'. Valid values are \(subject == .runs ? "['metric', 'parameter', 'tag', 'attribute', 'dataset']" : subject == .experiments ? "['tag', 'attribute']" : "['attribute']")")
+                "Invalid entity type '\(entityName)'. Valid values are \(subject == .runs ? "['metric', 'parameter', 'tag', 'attribute', 'dataset']" : subject == .experiments ? "['tag', 'attribute']" : "['attribute']")"
+            )
         }
         switch entity {
         case .attribute:
@@ -498,7 +502,9 @@ enum SearchTokenizer {
                 i += 1
             } else if isWordChar(c) || c == "+" {
                 var j = i + 1
-                while j < chars.count, isWordChar(chars[j]) || ((chars[j] == "+" || chars[j] == "-") && (chars[j - 1] == "e" || chars[j - 1] == "E")) {
+                while j < chars.count,
+                    isWordChar(chars[j]) || ((chars[j] == "+" || chars[j] == "-") && (chars[j - 1] == "e" || chars[j - 1] == "E"))
+                {
                     j += 1
                 }
                 let word = String(String.UnicodeScalarView(chars[i..<j]))

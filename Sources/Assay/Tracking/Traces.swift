@@ -310,7 +310,8 @@ extension Dataset {
                     .string(t.traceID), t.inputs.map(DataValue.string) ?? .null, t.outputs.map(DataValue.string) ?? .null,
                     t.context.isEmpty ? .null : .string(t.context.joined(separator: "\n\n")), t.instructions.map(DataValue.string) ?? .null,
                     .double(t.latencyMilliseconds),
-                    t.inputTokens.map { .int($0) } ?? .null, t.outputTokens.map { .int($0) } ?? .null, t.model.map(DataValue.string) ?? .null,
+                    t.inputTokens.map { .int($0) } ?? .null, t.outputTokens.map { .int($0) } ?? .null,
+                    t.model.map(DataValue.string) ?? .null,
                 ]
             })
     }

@@ -30,7 +30,9 @@ public protocol TrackingStore: Sendable {
     func setExperimentTag(id: String, _ tag: KeyValue) async throws(AssayError)
 
     /// Creates a run; without a name the store makes one up.
-    func createRun(in experimentID: String, named name: String?, startTime: Int64, userID: String?, tags: [KeyValue])
+    func createRun(
+        in experimentID: String, named name: String?, startTime: Int64, userID: String?, tags: [KeyValue]
+    )
         async throws(AssayError) -> RunInfo
     /// The run with its latest metrics, params, tags and inputs; `notFound` when there is none.
     func run(id: String) async throws(AssayError) -> Run
@@ -275,7 +277,10 @@ public struct DatasetInput: Sendable, Equatable {
     public var profile: String?
     public var tags: [KeyValue]
 
-    public init(name: String, digest: String, sourceType: String, source: String, schema: String? = nil, profile: String? = nil, tags: [KeyValue] = []) {
+    public init(
+        name: String, digest: String, sourceType: String, source: String, schema: String? = nil, profile: String? = nil,
+        tags: [KeyValue] = []
+    ) {
         self.name = name
         self.digest = digest
         self.sourceType = sourceType

@@ -114,7 +114,8 @@ enum OTLPDecoder {
             name: try string(s, "name", "name") ?? "", kind: try enumName(s["kind"], kinds, prefix: "SPAN_KIND_"),
             startTimeNanos: try nanos(s, "startTimeUnixNano", "start_time_unix_nano"),
             endTimeNanos: try nanos(s, "endTimeUnixNano", "end_time_unix_nano"),
-            statusCode: try enumName(status["code"], statuses, prefix: "STATUS_CODE_"), statusMessage: try string(status, "message", "message") ?? "",
+            statusCode: try enumName(status["code"], statuses, prefix: "STATUS_CODE_"),
+            statusMessage: try string(status, "message", "message") ?? "",
             attributes: try jsonAttributes(s), events: events, resource: resource)
     }
 

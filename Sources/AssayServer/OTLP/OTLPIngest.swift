@@ -52,7 +52,7 @@ struct OTLPIngest {
         if let found = try await store.experiment(named: reference) { return found.id }
         do {
             return try await store.createExperiment(named: reference, artifactLocation: nil, tags: []).id
-        } catch where error.kind == .alreadyExists {
+        } catch  where error.kind == .alreadyExists {
             // Another request created it meanwhile.
             guard let found = try await store.experiment(named: reference) else { throw error }
             return found.id

@@ -8,7 +8,9 @@ import Logging
 struct APIErrorMiddleware: RouterMiddleware {
     let logger: Logger
 
-    func handle(_ request: Request, context: AssayRequestContext, next: (Request, AssayRequestContext) async throws -> Response)
+    func handle(
+        _ request: Request, context: AssayRequestContext, next: (Request, AssayRequestContext) async throws -> Response
+    )
         async throws -> Response
     {
         do {
@@ -32,12 +34,15 @@ struct TokenAuthMiddleware: RouterMiddleware {
     let token: String?
     let username: String?
 
-    func handle(_ request: Request, context: AssayRequestContext, next: (Request, AssayRequestContext) async throws -> Response)
+    func handle(
+        _ request: Request, context: AssayRequestContext, next: (Request, AssayRequestContext) async throws -> Response
+    )
         async throws -> Response
     {
         guard let token else { return try await next(request, context) }
         guard Self.authorized(request.headers[.authorization], token: token, username: username) else {
-            throw APIError("UNAUTHENTICATED", "Authentication required: send the server's token as a bearer token or as the HTTP basic password.")
+            throw APIError(
+                "UNAUTHENTICATED", "Authentication required: send the server's token as a bearer token or as the HTTP basic password.")
         }
         return try await next(request, context)
     }
@@ -78,7 +83,9 @@ struct TokenAuthMiddleware: RouterMiddleware {
 struct NotFoundMiddleware: RouterMiddleware {
     let ui: WebUI
 
-    func handle(_ request: Request, context: AssayRequestContext, next: (Request, AssayRequestContext) async throws -> Response)
+    func handle(
+        _ request: Request, context: AssayRequestContext, next: (Request, AssayRequestContext) async throws -> Response
+    )
         async throws -> Response
     {
         do {

@@ -27,7 +27,9 @@ enum Charts {
     }
 
     /// A histogram of per-row scores: ten bins over the range (or the metric's scale when given).
-    static func histogram(_ values: [Double], title: String, range: ClosedRange<Double>? = nil, width: Double = 240, height: Double = 110) -> String {
+    static func histogram(
+        _ values: [Double], title: String, range: ClosedRange<Double>? = nil, width: Double = 240, height: Double = 110
+    ) -> String {
         let finite = values.filter(\.isFinite)
         guard !finite.isEmpty else { return "" }
         var lo = range?.lowerBound ?? finite.min()!, hi = range?.upperBound ?? finite.max()!
@@ -46,7 +48,9 @@ enum Charts {
             let h = peak == 0 ? 0 : Double(count) / peak * (height - top - bottom)
             let from = lo + Double(i) * (hi - lo) / Double(binCount)
             let to = from + (hi - lo) / Double(binCount)
-            bars += String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" class=\"bar\">", left + Double(i) * barWidth + 1, height - bottom - h, barWidth - 2, h)
+            bars += String(
+                format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" class=\"bar\">", left + Double(i) * barWidth + 1,
+                height - bottom - h, barWidth - 2, h)
             bars += "<title>\(HTML.escape(HTML.number(from)))–\(HTML.escape(HTML.number(to))): \(count)</title></rect>"
         }
         return """

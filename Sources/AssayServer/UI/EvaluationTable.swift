@@ -157,7 +157,8 @@ actor EvaluationTableCache {
 
     func table(at path: String) throws(AssayError) -> EvaluationTable {
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        let stamp = "\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)-\((attributes?[.size] as? NSNumber)?.intValue ?? 0)"
+        let stamp =
+            "\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)-\((attributes?[.size] as? NSNumber)?.intValue ?? 0)"
         let key = path + "@" + stamp
         if let index = entries.firstIndex(where: { $0.key == key }) {
             let entry = entries.remove(at: index)

@@ -17,8 +17,10 @@ extension WebUI {
         var values: [String: Any] = [
             "count": runs.count,
             "runs": runs.enumerated().map { index, run -> [String: Any] in
-                ["id": run.info.id, "name": run.info.name, "baseline": index == 0,
-                 "model": run.params.first { $0.key == "model" }?.value ?? "", "started": HTML.time(run.info.startTime)]
+                [
+                    "id": run.info.id, "name": run.info.name, "baseline": index == 0,
+                    "model": run.params.first { $0.key == "model" }?.value ?? "", "started": HTML.time(run.info.startTime),
+                ]
             },
         ]
         let keys = Array(Set(runs.flatMap { $0.metrics.map(\.key) })).sorted()
@@ -32,7 +34,8 @@ extension WebUI {
                     let (text, verdict) = Self.change(value - base, direction: direction)
                     cell["delta"] = text
                     cell["verdict"] = verdict
-                    cell["verdictText"] = verdict == "better" ? "better than the baseline" : verdict == "worse" ? "worse than the baseline" : "no direction"
+                    cell["verdictText"] =
+                        verdict == "better" ? "better than the baseline" : verdict == "worse" ? "worse than the baseline" : "no direction"
                 }
                 return cell
             }
@@ -70,7 +73,8 @@ extension WebUI {
         // Scores every compared table has.
         let names = baseTable.scores.map(\.name).filter { name in tables.allSatisfy { $0?.scores.contains { $0.name == name } ?? true } }
         // By default the first score where higher is better (a quality score rather than, say, a grade level).
-        let metric = try page.query.string("metric").flatMap { names.contains($0) ? $0 : nil }
+        let metric =
+            try page.query.string("metric").flatMap { names.contains($0) ? $0 : nil }
             ?? names.first { MetricDirection.greaterIsBetter($0) == true } ?? names.first
         let direction = metric.flatMap(MetricDirection.greaterIsBetter) ?? true
         // Rows pair by input text; a repeated input pairs with its n-th repeat.
@@ -107,7 +111,9 @@ extension WebUI {
             let outputs = runs.indices.map { r -> [String: Any] in
                 let table = tables[r]
                 let row = r == 0 ? entry.row : indexes[r]?[entry.key]
-                guard let table, let row else { return ["run": runs[r].info.name, "diff": "<em>no such row</em>", "scores": [[String: Any]]()] }
+                guard let table, let row else {
+                    return ["run": runs[r].info.name, "diff": "<em>no such row</em>", "scores": [[String: Any]]()]
+                }
                 let output = table.outputColumn.map { table.rows[row][$0].text } ?? ""
                 let scores = names.map { name -> [String: Any] in
                     let value = score(table, row, name)
@@ -119,7 +125,10 @@ extension WebUI {
                     }
                     return item
                 }
-                return ["run": runs[r].info.name, "diff": r == 0 ? HTML.escape(output) : WordDiff.html(from: baseOutput, to: output), "scores": scores]
+                return [
+                    "run": runs[r].info.name, "diff": r == 0 ? HTML.escape(output) : WordDiff.html(from: baseOutput, to: output),
+                    "scores": scores,
+                ]
             }
             var row: [String: Any] = [
                 "input": baseTable.inputColumn.map { baseTable.rows[entry.row][$0].text } ?? "row \(entry.row + 1)",

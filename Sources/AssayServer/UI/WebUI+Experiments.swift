@@ -13,7 +13,9 @@ extension WebUI {
         return render(status: .ok, title: "Experiments", template: "experiments", ["experiments": rows], session: page.session)
     }
 
-    private func findRuns(_ experimentID: String, filter: String, order: String, view: LifecycleView, offset: Int) async
+    private func findRuns(
+        _ experimentID: String, filter: String, order: String, view: LifecycleView, offset: Int
+    ) async
         -> Result<SearchPage<Run>, AssayError>
     {
         do {
@@ -54,14 +56,22 @@ extension WebUI {
         // Metric columns: every key on this page; the spread statistics (variance, p90, ...) only on request.
         let allColumns = try page.query.string("columns") == "all"
         let metricKeys = Array(Set(runs.flatMap { $0.metrics.map(\.key) })).sorted().filter { key in
-            allColumns || !["variance", "p90", "median", "min", "max", "mean_normalized", "repeat_std_mean"].contains(key.split(separator: "/").last.map(String.init) ?? "")
+            allColumns
+                || !["variance", "p90", "median", "min", "max", "mean_normalized", "repeat_std_mean"].contains(
+                    key.split(separator: "/").last.map(String.init) ?? "")
         }
         func link(_ order: String) -> [(String, String)] {
-            [("filter", filterText), ("order", order), ("view", view == .deletedOnly ? "deleted" : ""), ("columns", allColumns ? "all" : "")]
+            [
+                ("filter", filterText), ("order", order), ("view", view == .deletedOnly ? "deleted" : ""),
+                ("columns", allColumns ? "all" : ""),
+            ]
         }
         let base = "/experiments/\(HTML.path([experiment.id]))"
         var headers: [[String: Any]] = []
-        for (label, key, numeric) in [("Run", "attributes.run_name", false), ("Status", "attributes.status", false), ("Duration", "", true), ("Model or dataset", "params.model", false), ("Started", "attributes.start_time", false)]
+        for (label, key, numeric) in [
+            ("Run", "attributes.run_name", false), ("Status", "attributes.status", false), ("Duration", "", true),
+            ("Model or dataset", "params.model", false), ("Started", "attributes.start_time", false),
+        ]
             + metricKeys.map({ ($0, "metrics.`\($0)`", true) })
         {
             var header: [String: Any] = ["label": label, "numeric": numeric]
@@ -89,7 +99,12 @@ extension WebUI {
         }
         values["hasFilterText"] = !filterText.isEmpty
         values["columnsLabel"] = allColumns ? "show main metrics only" : "show every metric column"
-        values["columnsHref"] = base + HTML.query([("filter", filterText), ("order", orderText), ("view", view == .deletedOnly ? "deleted" : ""), ("columns", allColumns ? "" : "all")])
+        values["columnsHref"] =
+            base
+            + HTML.query([
+                ("filter", filterText), ("order", orderText), ("view", view == .deletedOnly ? "deleted" : ""),
+                ("columns", allColumns ? "" : "all"),
+            ])
         if next != nil { values["next"] = base + HTML.query(link(orderText) + [("offset", String(offset + 100))]) }
         if offset > 0 { values["previous"] = base + HTML.query(link(orderText) + [("offset", String(max(0, offset - 100)))]) }
         return render(

@@ -25,12 +25,15 @@ extension WebUI {
     }
 
     static func size(_ bytes: Int64) -> String {
-        bytes < 1024 ? "\(bytes) B" : bytes < 1 << 20 ? String(format: "%.1f KB", Double(bytes) / 1024) : String(format: "%.1f MB", Double(bytes) / 1_048_576)
+        bytes < 1024
+            ? "\(bytes) B"
+            : bytes < 1 << 20 ? String(format: "%.1f KB", Double(bytes) / 1024) : String(format: "%.1f MB", Double(bytes) / 1_048_576)
     }
 
     /// The tables `mlflow.loggedArtifacts` names (`[{"path": ..., "type": "table"}]`).
     static func loggedTables(_ run: Run) -> [String] {
-        guard let tag = run.tags.first(where: { $0.key == "mlflow.loggedArtifacts" }), case .list(let items)? = try? DataValue(json: tag.value)
+        guard let tag = run.tags.first(where: { $0.key == "mlflow.loggedArtifacts" }),
+            case .list(let items)? = try? DataValue(json: tag.value)
         else { return [] }
         return items.compactMap { item in
             guard case .object(let fields) = item, fields["type"]?.stringValue == "table" else { return nil }
@@ -57,8 +60,10 @@ extension WebUI {
             "lifecycleLabel": run.info.lifecycleStage == .deleted ? "Restore this run" : "Delete this run",
             "metrics": run.metrics.map { point -> [String: Any] in
                 let direction = MetricDirection.greaterIsBetter(point.key)
-                return ["key": point.key, "value": HTML.number(point.value), "step": point.step,
-                        "direction": direction.map { $0 ? "higher" : "lower" } ?? ""]
+                return [
+                    "key": point.key, "value": HTML.number(point.value), "step": point.step,
+                    "direction": direction.map { $0 ? "higher" : "lower" } ?? "",
+                ]
             },
             "charts": charts,
             "params": run.params.map { ["key": $0.key, "value": $0.value] },
@@ -72,8 +77,10 @@ extension WebUI {
         if let base = artifactBase(run.info) {
             values["artifacts"] = try artifactFiles(base).map { file -> [String: Any] in
                 let encoded = HTML.path(file.path.split(separator: "/").map(String.init))
-                return ["path": file.path, "size": Self.size(file.size), "view": "\(runPath)/artifacts/\(encoded)",
-                        "download": "\(runPath)/download/\(encoded)"]
+                return [
+                    "path": file.path, "size": Self.size(file.size), "view": "\(runPath)/artifacts/\(encoded)",
+                    "download": "\(runPath)/download/\(encoded)",
+                ]
             }
             let tables = Self.loggedTables(run)
             if !tables.isEmpty {
@@ -91,7 +98,8 @@ extension WebUI {
         let chosen = try page.query.string("table").flatMap { tables.contains($0) ? $0 : nil } ?? tables[0]
         var values: [String: Any] = [
             "file": chosen,
-            "tables": tables.count > 1 ? tables.map { ["name": $0, "href": runPath + HTML.query([("table", $0)]), "current": $0 == chosen] } : [],
+            "tables": tables.count > 1
+                ? tables.map { ["name": $0, "href": runPath + HTML.query([("table", $0)]), "current": $0 == chosen] } : [],
         ]
         let table: EvaluationTable
         do {
@@ -123,7 +131,10 @@ extension WebUI {
                     let justification = score.justification.map { table.rows[i][$0].text } ?? ""
                     let invalid = score.values[i] == nil && !justification.isEmpty
                     let value = invalid ? "invalid" : HTML.number(score.values[i])
-                    return ["kind": "score", "score": !justification.isEmpty, "value": value, "invalid": invalid, "justification": justification]
+                    return [
+                        "kind": "score", "score": !justification.isEmpty, "value": value, "invalid": invalid,
+                        "justification": justification,
+                    ]
                 }
                 var plain: [String: Any] = ["kind": cell.doubleValue != nil ? "num" : "text", "value": Self.cellText(cell)]
                 if table.columns[column] == "trace_id", case .string(let id) = cell, id.allSatisfy(\.isHexDigit) {
@@ -195,7 +206,8 @@ extension WebUI {
         case .list(let items) where !items.isEmpty:
             return "[\n" + items.map { inner + pretty($0, indent: inner) }.joined(separator: ",\n") + "\n\(indent)]"
         case .object(let fields) where !fields.isEmpty:
-            return "{\n" + fields.keys.sorted().map { inner + DataValue.string($0).description + ": " + pretty(fields[$0]!, indent: inner) }
+            return "{\n"
+                + fields.keys.sorted().map { inner + DataValue.string($0).description + ": " + pretty(fields[$0]!, indent: inner) }
                 .joined(separator: ",\n") + "\n\(indent)}"
         default:
             return value.description

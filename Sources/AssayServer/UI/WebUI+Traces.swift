@@ -48,7 +48,11 @@ extension WebUI {
         var children: [String: [SpanRecord]] = [:]
         var roots: [SpanRecord] = []
         for span in spans {
-            if let parent = span.parentSpanID, ids.contains(parent) { children[parent, default: []].append(span) } else { roots.append(span) }
+            if let parent = span.parentSpanID, ids.contains(parent) {
+                children[parent, default: []].append(span)
+            } else {
+                roots.append(span)
+            }
         }
         var ordered: [(SpanRecord, Int)] = []
         func visit(_ span: SpanRecord, _ depth: Int) {
@@ -64,8 +68,10 @@ extension WebUI {
             "latency": Self.milliseconds(summary.endTimeNanos - summary.startTimeNanos), "model": summary.model ?? "",
             "tokens": Self.tokens(summary), "input": summary.inputs ?? "", "output": summary.outputs ?? "", "context": summary.context,
             "assessments": assessments.map { a -> [String: Any] in
-                ["name": a.name, "value": a.value.map { HTML.number($0) } ?? "invalid", "rationale": a.rationale ?? "", "runID": a.runID,
-                 "runName": runNames[a.runID] ?? a.runID]
+                [
+                    "name": a.name, "value": a.value.map { HTML.number($0) } ?? "invalid", "rationale": a.rationale ?? "", "runID": a.runID,
+                    "runName": runNames[a.runID] ?? a.runID,
+                ]
             },
             "spans": ordered.map { span, depth -> [String: Any] in
                 let detail = DataValue.object([

@@ -51,8 +51,14 @@ struct WebUI: Sendable {
         ("/experiments/{experiment}/traces", { ui, page, p in try await ui.tracesPage(page, experimentID: try segment(p, "experiment")) }),
         ("/traces/{trace}", { ui, page, p in try await ui.tracePage(page, traceID: try segment(p, "trace")) }),
         ("/runs/{run}", { ui, page, p in try await ui.runPage(page, runID: try segment(p, "run")) }),
-        ("/runs/{run}/artifacts/**", { ui, page, p in try await ui.artifactPage(page, runID: try segment(p, "run"), path: rest(p), download: false) }),
-        ("/runs/{run}/download/**", { ui, page, p in try await ui.artifactPage(page, runID: try segment(p, "run"), path: rest(p), download: true) }),
+        (
+            "/runs/{run}/artifacts/**",
+            { ui, page, p in try await ui.artifactPage(page, runID: try segment(p, "run"), path: rest(p), download: false) }
+        ),
+        (
+            "/runs/{run}/download/**",
+            { ui, page, p in try await ui.artifactPage(page, runID: try segment(p, "run"), path: rest(p), download: true) }
+        ),
         ("/compare", { ui, page, _ in try await ui.comparePage(page) }),
     ]
 
@@ -114,7 +120,10 @@ struct WebUI: Sendable {
         guard Self.sameToken(try form.string("csrf") ?? "", csrfToken(session)) else {
             return render(
                 status: .forbidden, title: "Refused", template: "message",
-                ["title": "Refused", "message": "This form is out of date or did not come from this site. Go back, reload the page and try again."],
+                [
+                    "title": "Refused",
+                    "message": "This form is out of date or did not come from this site. Go back, reload the page and try again.",
+                ],
                 session: session)
         }
         return try await body(form)
@@ -156,7 +165,9 @@ struct WebUI: Sendable {
         let next = Self.safeNext(try form.string("next"))
         guard let token = configuration.authToken else { return Self.redirect(next) }
         guard Self.sameToken(try form.string("token") ?? "", token) else {
-            return render(status: .unauthorized, title: "Sign in", template: "login", ["next": next, "error": "That token is not right."], session: nil)
+            return render(
+                status: .unauthorized, title: "Sign in", template: "login", ["next": next, "error": "That token is not right."],
+                session: nil)
         }
         var response = Self.redirect(next)
         response.headers[.setCookie] = "assay_session=\(sessionValue); Path=/; HttpOnly; SameSite=Strict"
@@ -171,7 +182,10 @@ struct WebUI: Sendable {
 
     // MARK: - Rendering
 
-    func render(status: HTTPResponse.Status, title: String, template: String, _ values: [String: Any], crumbs: [(String, String)] = [], session: String?)
+    func render(
+        status: HTTPResponse.Status, title: String, template: String, _ values: [String: Any], crumbs: [(String, String)] = [],
+        session: String?
+    )
         -> Response
     {
         var values = values
@@ -188,7 +202,8 @@ struct WebUI: Sendable {
             status: status,
             headers: [
                 .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
-                .contentSecurityPolicy: "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+                .contentSecurityPolicy:
+                    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
                 .xContentTypeOptions: "nosniff",
             ],
             body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
@@ -211,7 +226,9 @@ struct WebUI: Sendable {
     }
 
     func notFound(_ session: String?) -> Response {
-        render(status: .notFound, title: "Not found", template: "message", ["title": "Not found", "message": "There is no page here."], session: session)
+        render(
+            status: .notFound, title: "Not found", template: "message", ["title": "Not found", "message": "There is no page here."],
+            session: session)
     }
 
     static func redirect(_ location: String) -> Response {
@@ -226,7 +243,8 @@ struct WebUI: Sendable {
         default: return nil
         }
         return Response(
-            status: .ok, headers: [.contentType: type, .cacheControl: "max-age=3600"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+            status: .ok, headers: [.contentType: type, .cacheControl: "max-age=3600"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 
 }
@@ -236,7 +254,9 @@ struct WebUI: Sendable {
 struct UISessionMiddleware: RouterMiddleware {
     let ui: WebUI
 
-    func handle(_ request: Request, context: AssayRequestContext, next: (Request, AssayRequestContext) async throws -> Response)
+    func handle(
+        _ request: Request, context: AssayRequestContext, next: (Request, AssayRequestContext) async throws -> Response
+    )
         async throws -> Response
     {
         var context = context
@@ -253,7 +273,9 @@ struct UISessionMiddleware: RouterMiddleware {
 struct UIErrorMiddleware: RouterMiddleware {
     let ui: WebUI
 
-    func handle(_ request: Request, context: AssayRequestContext, next: (Request, AssayRequestContext) async throws -> Response)
+    func handle(
+        _ request: Request, context: AssayRequestContext, next: (Request, AssayRequestContext) async throws -> Response
+    )
         async throws -> Response
     {
         do {

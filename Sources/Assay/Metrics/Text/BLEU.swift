@@ -12,7 +12,9 @@ enum BLEU {
     }
 
     /// Counts clipped n-gram matches (n = 1...4) between token-id sequences.
-    static func statistics(prediction: [Int32], reference: [Int32], _ distinct: Int, _ grams: inout CountTable)
+    static func statistics(
+        prediction: [Int32], reference: [Int32], _ distinct: Int, _ grams: inout CountTable
+    )
         -> Statistics
     {
         var stats = Statistics(predictionLength: prediction.count, referenceLength: reference.count)

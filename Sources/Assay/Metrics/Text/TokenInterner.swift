@@ -27,9 +27,11 @@ struct TokenInterner {
             if existing < 0 { break }
             let start = Int(starts[Int(existing)])
             let length = Int(lengths[Int(existing)])
-            if length == token.count && bytes.withUnsafeBufferPointer({ stored in
-                token.indices.allSatisfy { stored[start + $0] == token[$0] }
-            }) {
+            if length == token.count
+                && bytes.withUnsafeBufferPointer({ stored in
+                    token.indices.allSatisfy { stored[start + $0] == token[$0] }
+                })
+            {
                 return existing
             }
             slot = (slot + 1) & mask
