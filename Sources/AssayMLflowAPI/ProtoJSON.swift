@@ -84,24 +84,27 @@ public enum ProtoJSON {
     static func wireName(_ key: any CodingKey) -> String {
         let text = key.stringValue
         // Most names are one lowercase word already (`key`, `value`, `step`).
-        guard text.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return text }
-        let name = Array(text)
-        var out = ""
+        guard text.utf8.contains(where: isCapital) else { return text }
+        let name = Array(text.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(name.count + 4)
         for (i, c) in name.enumerated() {
-            guard c.isUppercase else {
+            guard isCapital(c) else {
                 out.append(c)
                 continue
             }
-            let afterLower = i > 0 && (name[i - 1].isLowercase || name[i - 1].isNumber)
+            let afterLower = i > 0 && !isCapital(name[i - 1])
             // An acronym ends before a capital followed by lowercase ("URIPath"), but not before a plural "s" ("IDs").
             let startsWord =
-                i > 0 && name[i - 1].isUppercase && i + 1 < name.count && name[i + 1].isLowercase
-                && !(name[i + 1] == "s" && i + 2 == name.count)
-            if afterLower || startsWord { out.append("_") }
-            out += c.lowercased()
+                i > 0 && isCapital(name[i - 1]) && i + 1 < name.count && !isCapital(name[i + 1])
+                && !(name[i + 1] == UInt8(ascii: "s") && i + 2 == name.count)
+            if afterLower || startsWord { out.append(UInt8(ascii: "_")) }
+            out.append(c + 32)
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
+
+    private static func isCapital(_ c: UInt8) -> Bool { c >= 0x41 && c <= 0x5A }
 
     static func decodeComponent(_ text: Substring) -> String {
         let spaced = text.replacingOccurrences(of: "+", with: " ")
@@ -163,6 +166,28 @@ private struct KeyedFields<Key: CodingKey>: KeyedDecodingContainerProtocol {
         }
         return try T(from: decoder.child(value, key))
     }
+
+    // Scalars are read where they are, without a decoder of their own: this is every request's path.
+    private func scalar(_ key: Key) throws -> ScalarField {
+        let name = ProtoJSON.wireName(key)
+        guard let value = fields[name], !value.isNull else { throw WireError.missing(name) }
+        return ScalarField(decoder: FieldDecoder(value: value, name: name, fromQuery: decoder.fromQuery))
+    }
+
+    private func optionalScalar(_ key: Key) -> ScalarField? {
+        let name = ProtoJSON.wireName(key)
+        guard let value = fields[name], !value.isNull else { return nil }
+        return ScalarField(decoder: FieldDecoder(value: value, name: name, fromQuery: decoder.fromQuery))
+    }
+
+    func decode(_ type: String.Type, forKey key: Key) throws -> String { try scalar(key).decode(type) }
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try scalar(key).decode(type) }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try scalar(key).decode(type) }
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try scalar(key).decode(type) }
+    func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? { try optionalScalar(key)?.decode(type) }
+    func decodeIfPresent(_ type: Int64.Type, forKey key: Key) throws -> Int64? { try optionalScalar(key)?.decode(type) }
+    func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? { try optionalScalar(key)?.decode(type) }
+    func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? { try optionalScalar(key)?.decode(type) }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
         try decoder.child(fields[ProtoJSON.wireName(key)] ?? .object([:]), key).container(keyedBy: type)
@@ -394,6 +419,16 @@ private struct KeyedOutput<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func encodeIfPresent<T: Encodable>(_ value: T?, forKey key: Key) throws {
         if let value { try encode(value, forKey: key) }
     }
+
+    // Scalars go in as they are, without a generic encoder: this is every answer's path.
+    mutating func encode(_ value: String, forKey key: Key) throws { storage.fields?[ProtoJSON.wireName(key)] = .string(value) }
+    mutating func encode(_ value: Int64, forKey key: Key) throws { storage.fields?[ProtoJSON.wireName(key)] = .int(Int(value)) }
+    mutating func encode(_ value: Double, forKey key: Key) throws { storage.fields?[ProtoJSON.wireName(key)] = FieldEncoder.number(value) }
+    mutating func encode(_ value: Bool, forKey key: Key) throws { storage.fields?[ProtoJSON.wireName(key)] = .bool(value) }
+    mutating func encodeIfPresent(_ value: String?, forKey key: Key) throws { if let value { try encode(value, forKey: key) } }
+    mutating func encodeIfPresent(_ value: Int64?, forKey key: Key) throws { if let value { try encode(value, forKey: key) } }
+    mutating func encodeIfPresent(_ value: Double?, forKey key: Key) throws { if let value { try encode(value, forKey: key) } }
+    mutating func encodeIfPresent(_ value: Bool?, forKey key: Key) throws { if let value { try encode(value, forKey: key) } }
 
     mutating func nestedContainer<NestedKey: CodingKey>(
         keyedBy keyType: NestedKey.Type, forKey key: Key

@@ -265,7 +265,7 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore {
     }
 
     /// Runs with their latest metrics, params, tags and inputs, in the order of `ids` (unknown ids are
-    /// skipped): five statements per 500 runs rather than several per run.
+    /// skipped): three statements per 500 runs rather than several per run.
     private static func loadRuns(_ s: Database.Session, _ ids: [String]) async throws -> [Run] {
         var runs: [String: Run] = [:]
         for start in stride(from: 0, to: ids.count, by: chunk) {
@@ -274,16 +274,23 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore {
                 let info = runInfo(row)
                 runs[info.id] = Run(info: info, metrics: [], params: [], tags: [], inputs: [])
             }
-            let metrics = try await s.rows(
-                "SELECT run_uuid, key, value, is_nan, timestamp, step FROM latest_metrics WHERE \("run_uuid", in: part) ORDER BY key")
-            for row in metrics {
-                runs[row.string(0)]?.metrics.append(metric(row, from: 1))
-            }
-            for row in try await s.rows("SELECT run_uuid, key, value FROM params WHERE \("run_uuid", in: part) ORDER BY key") {
-                runs[row.string(0)]?.params.append(KeyValue(row.string(1), row.string(2)))
-            }
-            for row in try await s.rows("SELECT run_uuid, key, value FROM tags WHERE \("run_uuid", in: part) ORDER BY key") {
-                runs[row.string(0)]?.tags.append(KeyValue(row.string(1), row.string(2)))
+            // Latest metrics, params and tags in one statement: (kind, run, key, text, number, is_nan, timestamp, step).
+            let pairs = try await s.rows(
+                """
+                SELECT 0, run_uuid, key, NULL, value, is_nan, timestamp, step FROM latest_metrics WHERE \("run_uuid", in: part)
+                UNION ALL SELECT 1, run_uuid, key, value, NULL, 0, 0, 0 FROM params WHERE \("run_uuid", in: part)
+                UNION ALL SELECT 2, run_uuid, key, value, NULL, 0, 0, 0 FROM tags WHERE \("run_uuid", in: part)
+                ORDER BY 1, 3
+                """)
+            for row in pairs {
+                let id = row.string(1)
+                switch row.int64(0) {
+                case 0:
+                    let value = row.int64(5) == 1 ? Double.nan : (row.optionalDouble(4) ?? .nan)
+                    runs[id]?.metrics.append(MetricPoint(key: row.string(2), value: value, timestamp: row.int64(6), step: row.int64(7)))
+                case 1: runs[id]?.params.append(KeyValue(row.string(2), row.string(3)))
+                default: runs[id]?.tags.append(KeyValue(row.string(2), row.string(3)))
+                }
             }
             let inputs = try await s.rows(
                 """
