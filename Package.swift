@@ -210,7 +210,8 @@ let package = Package(
         .testTarget(
             name: "AssayServerTests",
             dependencies: [
-                "Assay", "AssayServer", "AssayStoreSQLite", "AssayStorePostgres", "AssayTesting", "AssayTracing", "assay", "traced-chat",
+                "Assay", "AssayMLflowAPI", "AssayServer", "AssayStoreSQLite", "AssayStorePostgres", "AssayTesting", "AssayTracing", "assay",
+                "traced-chat",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),

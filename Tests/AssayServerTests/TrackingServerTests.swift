@@ -1,4 +1,5 @@
 import Assay
+import AssayMLflowAPI
 import AssayServer
 import AssayStoreSQLite
 import AssayTesting
@@ -250,5 +251,31 @@ struct LiveServer {
             #expect(try await server.get("experiments/get?experiment_id=0", headers: [basic("alice", "s3cret-token")]).status == 200)
             #expect(try await server.send(.get, "/health").status == 200, "the health probe stays open")
         }
+    }
+}
+
+/// MLflow's messages written and read back the way its protobuf JSON does: wire names, omitted fields, non-finite numbers.
+@Suite struct ProtoJSONTests {
+    @Test func directAndCodableEncodingsAgree() throws {
+        let metrics = [
+            MLflow.Metric(key: "m", value: .nan, timestamp: 5, step: 3), MLflow.Metric(key: "n", value: 0.25, timestamp: 9),
+            MLflow.Metric(key: "i", value: -.infinity, timestamp: 1, step: 0),
+        ]
+        let pairs = [MLflow.KeyValue(key: "k", value: "v"), MLflow.KeyValue(key: "empty")]
+        let encoded = ProtoJSON.encode(MLflow.RunData(metrics: metrics, params: pairs, tags: []))
+        #expect(
+            encoded.description
+                == #"{"metrics":[{"key":"m","step":3,"timestamp":5,"value":"NaN"},{"key":"n","timestamp":9,"value":0.25},"#
+                + #"{"key":"i","step":0,"timestamp":1,"value":"-Infinity"}],"params":[{"key":"k","value":"v"},{"key":"empty"}]}"#)
+        let decoded = try ProtoJSON.decode(MLflow.RunData.self, json: encoded.description)
+        #expect(decoded.metrics.map(\.key) == ["m", "n", "i"] && decoded.metrics[0].value.isNaN && decoded.params == pairs)
+    }
+
+    @Test func wireNamesFollowMLflow() throws {
+        let request = MLflow.SearchRuns(experimentIDs: ["1"], runViewType: "ALL", maxResults: 5, orderBy: ["metrics.m"], pageToken: "t")
+        let fields = ProtoJSON.encode(request).description
+        #expect(fields == #"{"experiment_ids":["1"],"max_results":5,"order_by":["metrics.m"],"page_token":"t","run_view_type":"ALL"}"#)
+        let info = ProtoJSON.encode(MLflow.RunInfo(runID: "r", runUUID: "r", artifactURI: "mlflow-artifacts:/0/r/artifacts"))
+        #expect(info.description == #"{"artifact_uri":"mlflow-artifacts:/0/r/artifacts","run_id":"r","run_uuid":"r"}"#)
     }
 }
