@@ -12,7 +12,7 @@ import Foundation
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "assay-bench", abstract: "Assay performance figures.",
-        subcommands: [MetricThroughput.self, StreamMemory.self, EngineOverhead.self, JudgeFanOut.self, UIPages.self],
+        subcommands: [MetricThroughput.self, StreamMemory.self, EngineOverhead.self, JudgeFanOut.self, UIPages.self, ServerPath.self],
         defaultSubcommand: MetricThroughput.self)
 }
 

@@ -71,12 +71,23 @@ public struct SQLDialect: Sendable {
 public protocol SQLSession: Sendable {
     /// Runs a statement and returns its rows (none for most writes).
     func rows(_ sql: SQL) async throws -> [SQLRow]
+    /// Runs a statement for its effect. A session may hold it back and send it with the next statement
+    /// that returns rows, or with the commit: its error, if any, then fails the transaction there.
+    func execute(_ sql: SQL) async throws
+    /// Runs statements that do not depend on each other and returns each one's rows; a session may send
+    /// them together.
+    func rows(of statements: [SQL]) async throws -> [[SQLRow]]
 }
 
 extension SQLSession {
-    /// Runs a statement for its effect.
     public func execute(_ sql: SQL) async throws {
         _ = try await rows(sql)
+    }
+
+    public func rows(of statements: [SQL]) async throws -> [[SQLRow]] {
+        var all: [[SQLRow]] = []
+        for statement in statements { all.append(try await rows(statement)) }
+        return all
     }
 
     /// The first row, or nil.

@@ -270,18 +270,26 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore {
         var runs: [String: Run] = [:]
         for start in stride(from: 0, to: ids.count, by: chunk) {
             let part = Array(ids[start..<min(start + chunk, ids.count)])
-            for row in try await s.rows("SELECT \(raw: runColumns) FROM runs WHERE \("run_uuid", in: part)") {
-                let info = runInfo(row)
-                runs[info.id] = Run(info: info, metrics: [], params: [], tags: [], inputs: [])
-            }
-            // Latest metrics, params and tags in one statement: (kind, run, key, text, number, is_nan, timestamp, step).
-            let pairs = try await s.rows(
+            // The runs; their latest metrics, params and tags as (kind, run, key, text, number, is_nan,
+            // timestamp, step); their inputs: three statements, sent together where the database can.
+            let found = try await s.rows(of: [
+                "SELECT \(raw: runColumns) FROM runs WHERE \("run_uuid", in: part)",
                 """
                 SELECT 0, run_uuid, key, NULL, value, is_nan, timestamp, step FROM latest_metrics WHERE \("run_uuid", in: part)
                 UNION ALL SELECT 1, run_uuid, key, value, NULL, 0, 0, 0 FROM params WHERE \("run_uuid", in: part)
                 UNION ALL SELECT 2, run_uuid, key, value, NULL, 0, 0, 0 FROM tags WHERE \("run_uuid", in: part)
                 ORDER BY 1, 3
-                """)
+                """,
+                """
+                SELECT run_uuid, name, digest, source_type, source, schema, profile, tags FROM inputs
+                WHERE \("run_uuid", in: part) ORDER BY position
+                """,
+            ])
+            let (infos, pairs, inputs) = (found[0], found[1], found[2])
+            for row in infos {
+                let info = runInfo(row)
+                runs[info.id] = Run(info: info, metrics: [], params: [], tags: [], inputs: [])
+            }
             for row in pairs {
                 let id = row.string(1)
                 switch row.int64(0) {
@@ -292,11 +300,6 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore {
                 default: runs[id]?.tags.append(KeyValue(row.string(2), row.string(3)))
                 }
             }
-            let inputs = try await s.rows(
-                """
-                SELECT run_uuid, name, digest, source_type, source, schema, profile, tags FROM inputs
-                WHERE \("run_uuid", in: part) ORDER BY position
-                """)
             for row in inputs {
                 runs[row.string(0)]?.inputs.append(
                     DatasetInput(

@@ -85,14 +85,17 @@ public struct SQLiteDatabase: SQLDatabase {
 
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (SQLiteSession) async throws -> T) async throws -> T {
         try await writeGate.withPermit {
-            let session = SQLiteSession(writer: writer, reads: false)
-            try session.run("BEGIN IMMEDIATE")
+            let session = SQLiteSession(writer: writer, reads: false, holdsWrites: true)
+            // BEGIN goes with the transaction's first statement, COMMIT with its last writes: a batch of
+            // logging is two trips to the writer connection, whatever its statements.
+            session.hold("BEGIN IMMEDIATE", [])
             do {
                 let result = try await body(session)
-                try session.run("COMMIT")
+                try session.flush(then: "COMMIT")
                 return result
             } catch {
-                try? session.run("ROLLBACK")
+                session.discardHeld()
+                try? session.run(["ROLLBACK"])
                 throw error
             }
         }
@@ -138,31 +141,81 @@ public struct SQLiteDatabase: SQLDatabase {
     }
 }
 
-/// Statements on the writer connection (inside its transaction) or on a reader.
-public struct SQLiteSession: SQLSession {
+/// Statements on the writer connection (inside its transaction) or on a reader. Writes without rows
+/// are held and sent with the next statement that returns rows, or with the commit, in one access.
+public final class SQLiteSession: SQLSession, @unchecked Sendable {
     let writer: any DatabaseWriter
     let reads: Bool
+    /// Whether writes may wait for the next statement (inside a transaction, which sends them at the latest).
+    let holdsWrites: Bool
+    // `held` is read and written only while `lock` is held.
+    private let lock = NSLock()
+    private var held: [(String, StatementArguments)] = []
 
-    public func rows(_ sql: AssayStoreSQL.SQL) async throws -> [SQLRow] {
-        let (text, arguments) = SQLiteDatabase.dialect.render(sql)
-        return try run(text, arguments)
+    init(writer: any DatabaseWriter, reads: Bool, holdsWrites: Bool = false) {
+        self.writer = writer
+        self.reads = reads
+        self.holdsWrites = holdsWrites
     }
 
-    /// Runs a statement where the caller is: GRDB's synchronous access, so a statement costs no hop
-    /// between threads.
-    @discardableResult
-    func run(_ text: String, _ arguments: [SQLDialect.Argument] = []) throws -> [SQLRow] {
+    public func rows(_ sql: AssayStoreSQL.SQL) async throws -> [SQLRow] {
+        try run([sql])[0]
+    }
+
+    public func rows(of statements: [AssayStoreSQL.SQL]) async throws -> [[SQLRow]] {
+        try run(statements)
+    }
+
+    public func execute(_ sql: AssayStoreSQL.SQL) async throws {
+        if holdsWrites {
+            let (text, arguments) = SQLiteDatabase.dialect.render(sql)
+            hold(text, arguments)
+        } else {
+            _ = try run([sql])
+        }
+    }
+
+    func hold(_ text: String, _ arguments: [SQLDialect.Argument]) {
         let values = StatementArguments(arguments.map(Self.bindable))
-        let fetch = { (db: GRDB.Database) throws -> [SQLRow] in
-            let statement = try db.cachedStatement(sql: text)
-            var rows: [SQLRow] = []
-            let cursor = try Row.fetchCursor(statement, arguments: values)
-            while let row = try cursor.next() {
-                rows.append(SQLRow(row.databaseValues.map(Self.value)))
-            }
-            return rows
+        lock.withLock { held.append((text, values)) }
+    }
+
+    func discardHeld() {
+        lock.withLock { held.removeAll() }
+    }
+
+    /// Sends the held writes and then `text`, in one access.
+    func flush(then text: String) throws {
+        _ = try run([AssayStoreSQL.SQL(raw: text)])
+    }
+
+    /// Runs the held writes and then the statements, in one access where the caller is: GRDB's
+    /// synchronous access, so a statement costs no hop between threads.
+    @discardableResult
+    func run(_ statements: [AssayStoreSQL.SQL]) throws -> [[SQLRow]] {
+        let rendered = statements.map { statement in
+            let (text, arguments) = SQLiteDatabase.dialect.render(statement)
+            return (text, StatementArguments(arguments.map(Self.bindable)))
+        }
+        let before = lock.withLock {
+            defer { held.removeAll() }
+            return held
+        }
+        let fetch = { (db: GRDB.Database) throws -> [[SQLRow]] in
+            for (text, values) in before { try db.cachedStatement(sql: text).execute(arguments: values) }
+            return try rendered.map { try Self.fetch(db, $0.0, $0.1) }
         }
         return reads ? try writer.readSync(fetch) : try writer.writeSync(fetch)
+    }
+
+    static func fetch(_ db: GRDB.Database, _ text: String, _ values: StatementArguments) throws -> [SQLRow] {
+        let statement = try db.cachedStatement(sql: text)
+        var rows: [SQLRow] = []
+        let cursor = try Row.fetchCursor(statement, arguments: values)
+        while let row = try cursor.next() {
+            rows.append(SQLRow(row.databaseValues.map(Self.value)))
+        }
+        return rows
     }
 
     static func bindable(_ argument: SQLDialect.Argument) -> (any DatabaseValueConvertible)? {
@@ -191,8 +244,8 @@ extension DatabaseWriter {
         try writeWithoutTransaction(body)
     }
 
-    /// A read on a reader connection, outside a transaction: each statement sees the latest commit.
+    /// A read on a reader connection, in a snapshot of its own.
     fileprivate func readSync<T>(_ body: (GRDB.Database) throws -> T) throws -> T {
-        try unsafeRead(body)
+        try read(body)
     }
 }
