@@ -109,6 +109,21 @@ import Testing
         #expect(usage.stderr.contains("give a dataset file or --traces EXPERIMENT"))
     }
 
+    /// A JSON array dataset evaluates as the README says (it failed at the closing bracket: the reader was
+    /// asked for a row once more after the last, and read past the end).
+    @Test func jsonArrayDatasetsEvaluate() throws {
+        let folder = try TemporaryFolder()
+        let data = try folder.file(
+            "t.json", #"[{"inputs":"q","predictions":"a","ground_truth":"a"}, {"inputs":"r","predictions":"b","ground_truth":"c"}]"#)
+        let json = folder.path("out.json")
+        let result = try Self.run([
+            "evaluate", data, "--targets", "ground_truth", "--predictions", "predictions", "--metrics", "exact_match", "--no-tracking",
+            "--output-json", json,
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("exact_match/v1") && result.stdout.contains("0.5000"), "\(result.stdout)")
+    }
+
     @Test func outputIsNotLeftHalfWrittenOnError() throws {
         let folder = try TemporaryFolder()
         let data = try folder.file("data.jsonl", "{\"p\": \"a\", \"t\": [\"x\"]}\n{\"p\": \"b\", \"t\": \"y\"}\n")

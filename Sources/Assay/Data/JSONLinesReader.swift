@@ -42,8 +42,10 @@ struct JSONArrayReader: DatasetReader {
     private var rowNumber = 0
     private(set) var columns = ColumnIndex([])
     private var cursorOffset: Int?
+    /// Set once the closing bracket is read: the array has no more rows, however often it is asked.
+    private var finished = false
 
-    var fractionRead: Double { bytes.isEmpty ? 1 : Double(cursorOffset ?? 0) / Double(bytes.count) }
+    var fractionRead: Double { finished || bytes.isEmpty ? 1 : Double(cursorOffset ?? 0) / Double(bytes.count) }
 
     init(path: String) throws(AssayError) {
         self.path = path
@@ -53,6 +55,7 @@ struct JSONArrayReader: DatasetReader {
     }
 
     mutating func next() throws(AssayError) -> DataRow? {
+        guard !finished else { return nil }
         // Each call re-enters the document at the saved cursor position, so no pointer outlives the call.
         let result: (members: [(String, DataValue)]?, offset: Int)
         do {
@@ -67,7 +70,10 @@ struct JSONArrayReader: DatasetReader {
             throw .invalidFile(path, line: line, column: column, "invalid JSON: \(error.message)")
         }
         cursorOffset = result.offset
-        guard let members = result.members else { return nil }
+        guard let members = result.members else {
+            finished = true
+            return nil
+        }
         rowNumber += 1
         return DataRow(members: members, columns: &columns, number: rowNumber)
     }
