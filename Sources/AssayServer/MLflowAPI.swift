@@ -254,8 +254,10 @@ struct MLflowAPI {
 
     func metricHistory(_ r: MLflow.GetMetricHistory) async throws -> MLflow.MetricHistoryResponse {
         let points = try await store.metricHistory(run: try Self.runID(r), key: r.metricKey)
-        let limit = Int(r.maxResults ?? 25_000)
-        guard limit > 0 else { throw APIError.invalid("Invalid value \(limit) for parameter 'max_results' supplied.") }
+        let requested = r.maxResults ?? 25_000
+        guard requested > 0 else { throw APIError.invalid("Invalid value \(requested) for parameter 'max_results' supplied.") }
+        // A page never holds more than the history has; the cap keeps `limit + 1` from overflowing.
+        let limit = Int(min(requested, Int64(Int32.max)))
         let offset = try PageToken.offset(r.pageToken)
         let page = SearchPage(fetched: Array(points.dropFirst(offset).prefix(limit + 1)), limit: limit, offset: offset)
         return MLflow.MetricHistoryResponse(metrics: page.items.map(MLflow.Metric.init), nextPageToken: page.nextPageToken)

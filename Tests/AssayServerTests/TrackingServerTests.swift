@@ -152,6 +152,27 @@ struct LiveServer {
         }
     }
 
+    /// Numbers at the edge of Int64 and page tokens for absurd offsets are answered, never trapped on.
+    @Test func extremeNumbersInRequestsAreAnsweredNotCrashedOn() async throws {
+        try await LiveServer.with { server in
+            let run = try await server.createRun()
+            _ = try await server.post("runs/log-metric", #"{"run_id": "\#(run)", "key": "m", "value": 1, "timestamp": 1, "step": 1}"#)
+            let history = try await server.get("metrics/get-history?run_id=\(run)&metric_key=m&max_results=9223372036854775807")
+            #expect(history.status == 200 && history.body.contains("\"value\":1"), "\(history.body)")
+            let token = Data(#"{"offset": 1e300}"#.utf8).base64EncodedString()
+            for (endpoint, body) in [
+                ("runs/search", #"{"experiment_ids": ["0"], "page_token": "\#(token)"}"#),
+                ("experiments/search", #"{"page_token": "\#(token)"}"#),
+            ] {
+                let reply = try await server.post(endpoint, body)
+                #expect(reply.status == 400 && reply.errorCode == "INVALID_PARAMETER_VALUE", "\(endpoint): \(reply.body)")
+            }
+            let page = try await server.get("metrics/get-history?run_id=\(run)&metric_key=m&page_token=\(token)")
+            #expect(page.status == 400)
+            #expect(try await server.get("experiments/get?experiment_id=0").status == 200, "still serving")
+        }
+    }
+
     @Test func valuesRoundTripInMLflowsJSON() async throws {
         try await LiveServer.with { server in
             let run = try await server.createRun()

@@ -417,7 +417,7 @@ public enum PageToken {
         guard let token, !token.isEmpty else { return 0 }
         guard let data = Data(base64Encoded: token), let text = String(data: data, encoding: .utf8),
             case .object(let fields)? = try? DataValue(json: text), let offset = fields["offset"]?.doubleValue, offset >= 0,
-            offset == offset.rounded()
+            offset == offset.rounded(), offset <= Double(Int32.max)
         else {
             throw .invalidInput("Invalid page token '\(token)'")
         }
