@@ -59,19 +59,6 @@ public enum ArtifactURI: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The URI of `child` below this one (`mlflow-artifacts:/1/r/artifacts` + `model` → `…/artifacts/model`).
-    public func appending(_ child: String) -> ArtifactURI {
-        guard !child.isEmpty else { return self }
-        func join(_ base: String) -> String { base.isEmpty ? child : base + "/" + child }
-        switch self {
-        case .proxied(let host, let path): return .proxied(host: host, path: join(path))
-        case .run(let id, let path): return .run(id: id, path: join(path))
-        case .model(let name, let rest): return .model(name: name, rest: join(rest))
-        case .file(let path): return .file(path: join(path))
-        case .other(let text): return .other(text + "/" + child)
-        }
-    }
-
     private static func after(_ scheme: String, in text: String) -> String? {
         guard text.count >= scheme.count, text.prefix(scheme.count).lowercased() == scheme else { return nil }
         return String(text.dropFirst(scheme.count))
