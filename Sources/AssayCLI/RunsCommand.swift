@@ -35,7 +35,7 @@ struct RunsCommand: AsyncParsableCommand {
             }
             var rows = [["run id", "name", "experiment", "status", "started", "seconds"]]
             for run in runs {
-                let seconds = run.endTime.map { String(format: "%.1f", Double($0 - run.startTime) / 1000) } ?? ""
+                let seconds = run.endTime.map { String(format: "%.1f", (Double($0) - Double(run.startTime)) / 1000) } ?? ""
                 rows.append([
                     run.id, run.name, names[run.experimentID] ?? run.experimentID, run.status.rawValue,
                     Self.date(run.startTime), seconds,
@@ -72,7 +72,7 @@ struct RunsCommand: AsyncParsableCommand {
             print("Run \(run.info.id) (\(run.info.name)) in experiment '\(experiment?.name ?? run.info.experimentID)'")
             print(
                 "Status \(run.info.status.rawValue), started \(List.date(run.info.startTime))"
-                    + (run.info.endTime.map { String(format: ", took %.1f s", Double($0 - run.info.startTime) / 1000) } ?? ""))
+                    + (run.info.endTime.map { String(format: ", took %.1f s", (Double($0) - Double(run.info.startTime)) / 1000) } ?? ""))
             print("\nParams:")
             print(TextTable.render([["key", "value"]] + run.params.map { [$0.key, $0.value] }, maxWidth: 70))
             print("\nMetrics:")

@@ -15,6 +15,7 @@ import Testing
 /// folder. The server stops when the test body returns.
 struct LiveServer {
     let client: any TestClientProtocol
+    let store: any TrackingStore
     let artifacts: URL
     let folder: TemporaryFolder
 
@@ -53,7 +54,7 @@ struct LiveServer {
         logger.logLevel = .critical
         let server = try TrackingServer(store: store, artifactRoot: artifacts, configuration: configuration, logger: logger)
         try await server.application().test(live ? .live : .router) { client in
-            try await body(LiveServer(client: client, artifacts: artifacts, folder: folder))
+            try await body(LiveServer(client: client, store: store, artifacts: artifacts, folder: folder))
         }
     }
 

@@ -145,4 +145,58 @@ import Testing
                 try await server.get("runs/get?run_id=\(v2)", headers: session).status == 401, "the API wants the token, not the cookie")
         }
     }
+    /// Stored values at the edges of their types (from a careless or hostile client) must not stop a page from
+    /// rendering: times at Int64's ends, a metric step at Int64.max, scores near ±Double.greatestFiniteMagnitude,
+    /// a span from the first to the last representable nanosecond.
+    static func seedExtremes(_ store: any TrackingStore, _ root: URL) async throws {
+        let artifacts = LocalArtifactRepository(root: root)
+        for name in ["edge-a", "edge-b"] {
+            let run = try await store.createRun(in: "0", named: name, startTime: .min, userID: "root", tags: [])
+            _ = try await store.updateRun(id: run.id, status: .finished, endTime: .max, name: nil)
+            try await store.logBatch(
+                run: run.id,
+                metrics: [
+                    MetricPoint(key: "loss", value: -1.7e308, timestamp: .min, step: 1),
+                    MetricPoint(key: "loss", value: 1.7e308, timestamp: .max, step: .max),
+                    MetricPoint(key: "score", value: .infinity, timestamp: 0, step: .min),
+                ],
+                params: [], tags: [KeyValue("mlflow.loggedArtifacts", #"[{"path": "eval_results_table.json", "type": "table"}]"#)])
+            let table = #"""
+                {"columns":["inputs","outputs","s/v1/score"],"data":[["q1","a1",-1.7e308],["q2","a2",1.7e308],["q3","a3",0.5]]}
+                """#
+            try await artifacts.write(Data(table.utf8), at: "eval_results_table.json", of: run)
+        }
+        try await #require(store as? any TraceStore).ingest(
+            [
+                SpanRecord(
+                    traceID: "0123456789abcdef0123456789abcdef", spanID: "0123456789abcdef", parentSpanID: nil, name: "edge",
+                    startTimeNanos: .min, endTimeNanos: .max,
+                    events: [SpanEvent(name: "e", timeNanos: .max, attributes: [:])]),
+                SpanRecord(
+                    traceID: "0123456789abcdef0123456789abcdef", spanID: "1123456789abcdef", parentSpanID: "0123456789abcdef",
+                    name: "child", startTimeNanos: .max, endTimeNanos: .min),
+            ], experimentID: "0")
+    }
+
+    @Test func extremeStoredValuesRenderOnEveryPage() async throws {
+        try await LiveServer.with(seed: Self.seedExtremes) { server in
+            let reply = try await server.post("runs/search", #"{"experiment_ids": ["0"]}"#)
+            let runs = try #require(reply.json["runs"] as? [[String: Any]])
+            let ids = runs.compactMap { ($0["info"] as? [String: Any])?["run_id"] as? String }
+            #expect(ids.count == 2)
+            for path in [
+                "/", "/experiments/0", "/runs/\(ids[0])", "/runs/\(ids[0])?metric=s%2Fv1&min=-1e308&max=1e308",
+                "/compare?runs=\(ids[0])&runs=\(ids[1])", "/experiments/0/traces", "/traces/0123456789abcdef0123456789abcdef",
+            ] {
+                let page = try await server.send(.get, path)
+                #expect(page.status == 200, "\(path): \(page.status) \(page.body.prefix(300))")
+            }
+            let run = try await server.send(.get, "/runs/\(ids[0])")
+            #expect(run.body.contains("aria-label=\"loss by step\"") && run.body.contains("Distribution of s/v1"), "the charts are drawn")
+            #expect(!run.body.contains("nan") && !run.body.contains("NaN,"), "no NaN coordinates")
+            let store = try #require(server.store as? any TraceStore)
+            let (summary, _, _) = try await store.trace(id: "0123456789abcdef0123456789abcdef")
+            #expect(try Dataset.traces([summary], name: "t").rows().count == 1, "a trace table for `assay evaluate --traces`")
+        }
+    }
 }

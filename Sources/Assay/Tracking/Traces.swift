@@ -74,7 +74,7 @@ public struct TraceSummary: Sendable, Equatable {
     /// The system instructions the model was given (`gen_ai.system_instructions`, or a system message).
     public var instructions: String?
 
-    public var latencyMilliseconds: Double { Double(endTimeNanos - startTimeNanos) / 1_000_000 }
+    public var latencyMilliseconds: Double { (Double(endTimeNanos) - Double(startTimeNanos)) / 1_000_000 }
 
     public init(
         traceID: String, experimentID: String, name: String, startTimeNanos: Int64, endTimeNanos: Int64, status: String, spanCount: Int,

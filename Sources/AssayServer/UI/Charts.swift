@@ -7,21 +7,22 @@ enum Charts {
         let finite = points.filter { $0.value.isFinite }
         guard finite.count >= 2 else { return "" }
         let (left, right, top, bottom) = (44.0, 8.0, 8.0, 22.0)
-        let minX = Double(finite.map(\.step).min()!), maxX = Double(finite.map(\.step).max()!)
+        let firstStep = finite.map(\.step).min()!, lastStep = finite.map(\.step).max()!
+        let minX = Double(firstStep), maxX = Double(lastStep)
         var minY = finite.map(\.value).min()!, maxY = finite.map(\.value).max()!
         if minY == maxY { minY -= 1; maxY += 1 }
-        func x(_ v: Double) -> Double { left + (maxX == minX ? 0 : (v - minX) / (maxX - minX)) * (width - left - right) }
-        func y(_ v: Double) -> Double { top + (1 - (v - minY) / (maxY - minY)) * (height - top - bottom) }
+        func x(_ v: Double) -> Double { left + (maxX == minX ? 0 : fraction(v, minX, maxX)) * (width - left - right) }
+        func y(_ v: Double) -> Double { top + (1 - fraction(v, minY, maxY)) * (height - top - bottom) }
         let path = finite.map { String(format: "%.1f,%.1f", x(Double($0.step)), y($0.value)) }.joined(separator: " ")
         return """
             <svg class="chart" role="img" aria-label="\(HTML.escape(title)) by step" viewBox="0 0 \(Int(width)) \(Int(height))" width="\(Int(width))" height="\(Int(height))">\
-            <title>\(HTML.escape(title)): \(finite.count) points from step \(Int64(minX)) to \(Int64(maxX))</title>\
+            <title>\(HTML.escape(title)): \(finite.count) points from step \(firstStep) to \(lastStep)</title>\
             <line x1="\(left)" y1="\(height - bottom)" x2="\(width - right)" y2="\(height - bottom)" class="axis"/>\
             <line x1="\(left)" y1="\(top)" x2="\(left)" y2="\(height - bottom)" class="axis"/>\
             <text x="\(left - 4)" y="\(top + 8)" text-anchor="end">\(HTML.escape(HTML.number(maxY)))</text>\
             <text x="\(left - 4)" y="\(height - bottom)" text-anchor="end">\(HTML.escape(HTML.number(minY)))</text>\
-            <text x="\(left)" y="\(height - 6)">\(Int64(minX))</text>\
-            <text x="\(width - right)" y="\(height - 6)" text-anchor="end">step \(Int64(maxX))</text>\
+            <text x="\(left)" y="\(height - 6)">\(firstStep)</text>\
+            <text x="\(width - right)" y="\(height - 6)" text-anchor="end">step \(lastStep)</text>\
             <polyline points="\(path)" class="series"/></svg>
             """
     }
@@ -37,7 +38,7 @@ enum Charts {
         let binCount = 10
         var bins = [Int](repeating: 0, count: binCount)
         for v in finite {
-            let i = Int(((v - lo) / (hi - lo) * Double(binCount)).rounded(.down))
+            let i = Int((fraction(v, lo, hi) * Double(binCount)).rounded(.down))
             bins[min(max(i, 0), binCount - 1)] += 1
         }
         let peak = Double(bins.max()!)
@@ -46,8 +47,8 @@ enum Charts {
         var bars = ""
         for (i, count) in bins.enumerated() {
             let h = peak == 0 ? 0 : Double(count) / peak * (height - top - bottom)
-            let from = lo + Double(i) * (hi - lo) / Double(binCount)
-            let to = from + (hi - lo) / Double(binCount)
+            let from = lo + Double(i) * (hi / 2 - lo / 2) / Double(binCount) * 2
+            let to = lo + Double(i + 1) * (hi / 2 - lo / 2) / Double(binCount) * 2
             bars += String(
                 format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" class=\"bar\">", left + Double(i) * barWidth + 1,
                 height - bottom - h, barWidth - 2, h)
@@ -61,5 +62,12 @@ enum Charts {
             <text x="\(left)" y="\(height - 6)">\(HTML.escape(HTML.number(lo)))</text>\
             <text x="\(width - left)" y="\(height - 6)" text-anchor="end">\(HTML.escape(HTML.number(hi)))</text></svg>
             """
+    }
+
+    /// Where `v` lies between `lo` and `hi` as 0...1, computed on halves so that finite values near
+    /// ±Double.greatestFiniteMagnitude do not overflow to infinity (and then NaN).
+    static func fraction(_ v: Double, _ lo: Double, _ hi: Double) -> Double {
+        let f = (v / 2 - lo / 2) / (hi / 2 - lo / 2)
+        return f.isFinite ? min(max(f, 0), 1) : 0
     }
 }

@@ -43,19 +43,29 @@ enum HTML {
         return abs(value) >= 1000 ? String(format: "%.1f", value) : String(format: "%.4f", value)
     }
 
-    /// Milliseconds since 1970 as "2026-11-29 06:21:09 UTC".
+    /// Milliseconds since 1970 as "2026-11-29 06:21:09 UTC"; empty for none, zero or a time outside the years
+    /// 1 to 9999 (which a careless client can store).
     static func time(_ milliseconds: Int64?) -> String {
-        guard let milliseconds, milliseconds > 0 else { return "" }
+        guard let milliseconds, milliseconds > 0, milliseconds <= 253_402_300_799_999 else { return "" }
         let text = Date(timeIntervalSince1970: Double(milliseconds) / 1000).formatted(.iso8601)
         return text.replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: " UTC")
     }
 
-    /// A duration in milliseconds as "1.2 s", "3 min 4 s".
-    static func duration(_ milliseconds: Int64?) -> String {
-        guard let milliseconds, milliseconds >= 0 else { return "" }
-        let seconds = Double(milliseconds) / 1000
+    /// The time from `start` to `end` (milliseconds) as "1.2 s", "3 min 4 s", "2 h 5 min", "3 d 4 h"; empty when
+    /// there is no end or it is before the start. Computed in floating point, so no pair of stored times traps.
+    static func duration(from start: Int64, to end: Int64?) -> String {
+        guard let end else { return "" }
+        return duration(seconds: (Double(end) - Double(start)) / 1000)
+    }
+
+    static func duration(seconds: Double) -> String {
+        guard seconds >= 0, seconds.isFinite else { return "" }
         if seconds < 60 { return String(format: "%.1f s", seconds) }
-        if seconds < 3600 { return "\(Int(seconds) / 60) min \(Int(seconds) % 60) s" }
-        return "\(Int(seconds) / 3600) h \(Int(seconds) % 3600 / 60) min"
+        let whole = seconds.rounded(.down)
+        if whole < 3600 { return String(format: "%.0f min %.0f s", (whole / 60).rounded(.down), whole.truncatingRemainder(dividingBy: 60)) }
+        if whole < 86400 {
+            return String(format: "%.0f h %.0f min", (whole / 3600).rounded(.down), (whole.truncatingRemainder(dividingBy: 3600) / 60).rounded(.down))
+        }
+        return String(format: "%.0f d %.0f h", (whole / 86400).rounded(.down), (whole.truncatingRemainder(dividingBy: 86400) / 3600).rounded(.down))
     }
 }

@@ -93,7 +93,7 @@ extension WebUI {
             let model = run.params.first { $0.key == "model" }?.value ?? run.params.first { $0.key == "dataset_name" }?.value ?? ""
             return [
                 "id": run.info.id, "name": run.info.name, "status": run.info.status.rawValue,
-                "duration": HTML.duration(run.info.endTime.map { $0 - run.info.startTime }), "model": model,
+                "duration": HTML.duration(from: run.info.startTime, to: run.info.endTime), "model": model,
                 "started": HTML.time(run.info.startTime), "metrics": metricKeys.map { HTML.number(metrics[$0]) },
             ]
         }

@@ -54,7 +54,7 @@ extension WebUI {
         var values: [String: Any] = [
             "id": run.info.id, "name": run.info.name, "status": run.info.status.rawValue, "deleted": run.info.lifecycleStage == .deleted,
             "experimentID": run.info.experimentID, "experimentName": experiment?.name ?? run.info.experimentID,
-            "started": HTML.time(run.info.startTime), "duration": HTML.duration(run.info.endTime.map { $0 - run.info.startTime }),
+            "started": HTML.time(run.info.startTime), "duration": HTML.duration(from: run.info.startTime, to: run.info.endTime),
             "user": run.info.userID, "artifactURI": run.info.artifactURI,
             "lifecycleAction": run.info.lifecycleStage == .deleted ? "restore" : "delete",
             "lifecycleLabel": run.info.lifecycleStage == .deleted ? "Restore this run" : "Delete this run",

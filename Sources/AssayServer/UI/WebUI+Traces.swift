@@ -10,9 +10,13 @@ extension WebUI {
         return "\(t.inputTokens.map(String.init) ?? "–") / \(t.outputTokens.map(String.init) ?? "–")"
     }
 
-    static func milliseconds(_ nanos: Int64) -> String {
-        let ms = Double(nanos) / 1_000_000
-        return ms < 1000 ? String(format: "%.1f ms", ms) : String(format: "%.2f s", ms / 1000)
+    /// The time from `start` to `end` (nanoseconds) as "12.3 ms", "4.56 s" or longer units, computed in floating
+    /// point so that no pair of stored times traps; empty when the end is before the start.
+    static func latency(from start: Int64, to end: Int64) -> String {
+        let ms = (Double(end) - Double(start)) / 1_000_000
+        if ms < 0 { return "" }
+        if ms < 1000 { return String(format: "%.1f ms", ms) }
+        return ms < 60_000 ? String(format: "%.2f s", ms / 1000) : HTML.duration(seconds: ms / 1000)
     }
 
     /// An experiment's traces, 100 to a page, newest first.
@@ -26,7 +30,7 @@ extension WebUI {
             "traces": traces.prefix(100).map { t -> [String: Any] in
                 [
                     "id": t.traceID, "name": t.name.isEmpty ? t.traceID : t.name, "model": t.model ?? "", "status": t.status,
-                    "latency": Self.milliseconds(t.endTimeNanos - t.startTimeNanos), "tokens": Self.tokens(t),
+                    "latency": Self.latency(from: t.startTimeNanos, to: t.endTimeNanos), "tokens": Self.tokens(t),
                     "started": HTML.time(t.startTimeNanos / 1_000_000), "input": String((t.inputs ?? "").prefix(160)),
                 ]
             },
@@ -60,12 +64,12 @@ extension WebUI {
             for child in children[span.spanID] ?? [] { visit(child, depth + 1) }
         }
         for root in roots { visit(root, 0) }
-        let total = Double(max(1, summary.endTimeNanos - summary.startTimeNanos))
+        let total = max(1, Double(summary.endTimeNanos) - Double(summary.startTimeNanos))
         var runNames: [String: String] = [:]
         for id in Set(assessments.map(\.runID)) { runNames[id] = (try? await store.run(id: id))?.info.name ?? String(id.prefix(8)) }
         var values: [String: Any] = [
             "id": summary.traceID, "name": summary.name, "status": summary.status, "started": HTML.time(summary.startTimeNanos / 1_000_000),
-            "latency": Self.milliseconds(summary.endTimeNanos - summary.startTimeNanos), "model": summary.model ?? "",
+            "latency": Self.latency(from: summary.startTimeNanos, to: summary.endTimeNanos), "model": summary.model ?? "",
             "tokens": Self.tokens(summary), "input": summary.inputs ?? "", "output": summary.outputs ?? "", "context": summary.context,
             "assessments": assessments.map { a -> [String: Any] in
                 [
@@ -81,9 +85,9 @@ extension WebUI {
                 ])
                 return [
                     "name": span.name, "kind": span.kind, "depth": depth, "error": span.statusCode == "ERROR",
-                    "duration": Self.milliseconds(span.endTimeNanos - span.startTimeNanos),
-                    "offset": String(format: "%.2f", Double(span.startTimeNanos - summary.startTimeNanos) / total * 100),
-                    "width": String(format: "%.2f", max(0.3, Double(span.endTimeNanos - span.startTimeNanos) / total * 100)),
+                    "duration": Self.latency(from: span.startTimeNanos, to: span.endTimeNanos),
+                    "offset": String(format: "%.2f", min(100, max(0, (Double(span.startTimeNanos) - Double(summary.startTimeNanos)) / total * 100))),
+                    "width": String(format: "%.2f", min(100, max(0.3, (Double(span.endTimeNanos) - Double(span.startTimeNanos)) / total * 100))),
                     "detail": Self.pretty(detail, indent: ""),
                 ]
             },
