@@ -131,6 +131,13 @@ struct EvaluateCommand: AsyncParsableCommand {
         if traces == nil, traceFilter != nil || since != nil {
             throw ValidationError("--trace-filter and --since go with --traces")
         }
+        if let outputJson {
+            // Checked before anything runs: after the evaluation, a bad output path would lose the work.
+            var isFolder: ObjCBool = false
+            if outputJson.hasSuffix("/") || FileManager.default.fileExists(atPath: outputJson, isDirectory: &isFolder) && isFolder.boolValue {
+                throw ValidationError("--output-json \(outputJson) is a folder; give a file name such as \(outputJson)/results.json")
+            }
+        }
     }
 
     func run() async throws {

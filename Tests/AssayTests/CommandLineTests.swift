@@ -124,6 +124,30 @@ import Testing
         #expect(result.stdout.contains("exact_match/v1") && result.stdout.contains("0.5000"), "\(result.stdout)")
     }
 
+    @Test func anOutputPathThatIsAFolderIsRefusedAndKept() throws {
+        let folder = try TemporaryFolder()
+        let data = try folder.file("t.jsonl", #"{"p": "a", "t": "a"}"# + "\n")
+        let results = folder.path("results")
+        try FileManager.default.createDirectory(atPath: results, withIntermediateDirectories: true)
+        _ = try folder.file("results/keep.txt", "precious")
+        for path in [results, results + "/"] {
+            let result = try Self.run([
+                "evaluate", data, "--targets", "t", "--predictions", "p", "--metrics", "exact_match", "--no-tracking", "--output-json", path,
+            ])
+            #expect(result.status != 0 && result.stderr.contains("is a folder"), "\(result.stderr)")
+            #expect(!result.stdout.contains("Wrote"))
+        }
+        #expect(FileManager.default.contents(atPath: folder.path("results/keep.txt")) == Data("precious".utf8))
+        // A file is replaced in one step: the old one until the new one is complete, no temporary left beside it.
+        let file = try folder.file("out.json", "old")
+        let replaced = try Self.run([
+            "evaluate", data, "--targets", "t", "--predictions", "p", "--metrics", "exact_match", "--no-tracking", "--output-json", file,
+        ])
+        #expect(replaced.status == 0, "\(replaced.stderr)")
+        #expect(String(decoding: FileManager.default.contents(atPath: file) ?? Data(), as: UTF8.self).contains("exact_match"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.url.path).filter { $0.hasSuffix(".partial") }.isEmpty)
+    }
+
     @Test func outputIsNotLeftHalfWrittenOnError() throws {
         let folder = try TemporaryFolder()
         let data = try folder.file("data.jsonl", "{\"p\": \"a\", \"t\": [\"x\"]}\n{\"p\": \"b\", \"t\": \"y\"}\n")

@@ -249,6 +249,8 @@ import Testing
         let result = try await evaluate(data, targets: "targets", predictions: "predictions", extraMetrics: [.tokenCount, .exactMatch])
         let path = folder.path("out.json")
         try result.write(to: path)
+        #expect(throws: AssayError.self, "a folder is not replaced") { try result.write(to: folder.url.path) }
+        #expect(FileManager.default.fileExists(atPath: path), "and what it holds is kept")
         let text = try String(contentsOfFile: path, encoding: .utf8)
         #expect(text.contains("\"a\\/b\""))
         #expect(text.contains("\"token_count\"],\"data\":[[\"a\\/b\",\"x\",\"x\",1.0],[\"c\",\"y\",3,null]]"))

@@ -56,8 +56,9 @@ public struct LocalArtifactRepository: ArtifactRepository {
         let target = try folder(of: run).appendingPathComponent(path)
         do {
             try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-            if FileManager.default.fileExists(atPath: target.path) { try FileManager.default.removeItem(at: target) }
-            try FileManager.default.copyItem(at: file, to: target)
+            try FileSink.copy(file, to: target)
+        } catch let error as AssayError {
+            throw error
         } catch {
             throw .internal("cannot store the artifact \(target.path): \(error)")
         }
