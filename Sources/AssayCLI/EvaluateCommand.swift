@@ -274,7 +274,7 @@ struct EvaluateCommand: AsyncParsableCommand {
                 throw AssayError.invalidInput("\(artifactsDir): cannot write the artifacts: \(error)")
             }
         }
-        print(Summary.render(result, elapsed: elapsed, predictionsColumn: predictions, showRows: showRows))
+        print(Summary.render(result, elapsed: elapsed, predictionsColumn: predictions, showRows: showRows, activity: models.model?.activity))
         if let outputJson { print("\nWrote \(outputJson)") }
         if let artifactsDir { print("Wrote the artifacts to \(artifactsDir)") }
         if let (store, artifacts) = recorder {

@@ -48,8 +48,11 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Attempts per row on rate limits, server errors, timeouts and broken replies.")
     var maxRetries = 5
 
-    @Option(help: "Seconds one request may take.")
+    @Option(help: "Seconds one request may take, up to the last byte of the reply.")
     var timeout: Double = 60
+
+    @Option(help: "The longest pause in seconds between attempts, whatever a provider's Retry-After asks for.")
+    var maxRetryPause: Double = 60
 
     @Option(help: "The response cache folder (else ASSAY_CACHE_DIR, else ~/.cache/assay).")
     var cacheDir: String?
@@ -86,7 +89,10 @@ struct ModelOptions: ParsableArguments {
     func validate() throws {
         guard concurrency > 0 else { throw ValidationError("--concurrency must be at least 1") }
         guard maxRetries > 0 else { throw ValidationError("--max-retries must be at least 1") }
-        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        guard timeout > 0, timeout <= 86400 else { throw ValidationError("--timeout must be between 0 and 86400 seconds") }
+        guard maxRetryPause >= 0, maxRetryPause <= 86400 else {
+            throw ValidationError("--max-retry-pause must be between 0 and 86400 seconds")
+        }
         guard `repeat` > 0 else { throw ValidationError("--repeat must be at least 1") }
         if noCache && refreshCache { throw ValidationError("--no-cache and --refresh-cache contradict each other") }
         if prompt != nil && messages != nil { throw ValidationError("give --prompt or --messages, not both") }
@@ -159,6 +165,7 @@ struct ModelOptions: ParsableArguments {
         options.concurrency = concurrency
         options.maxAttempts = maxRetries
         options.timeout = .milliseconds(Int(timeout * 1000))
+        options.maxRetryPause = .milliseconds(Int(maxRetryPause * 1000))
         let priceTable = try prices.map { path throws(AssayError) in try PriceTable.loading(path) } ?? .builtIn
         let policy: ChatModel.CachePolicy = noCache ? .bypass : (refreshCache ? .refresh : .use)
         let cache =

@@ -4,7 +4,12 @@ import Foundation
 
 /// The human-readable summary `assay evaluate` prints.
 enum Summary {
-    static func render(_ result: EvaluationResult, elapsed: Duration, predictionsColumn: String?, showRows: Int) -> String {
+    /// The summary printed after an evaluation. `activity` is the live model's own count of what it sent (rows
+    /// that failed or were interrupted included, and HTTP requests with retries), which the result's usage,
+    /// counting answered rows, cannot know.
+    static func render(
+        _ result: EvaluationResult, elapsed: Duration, predictionsColumn: String?, showRows: Int, activity: ChatModel.Activity? = nil
+    ) -> String {
         var out: [String] = []
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let source = result.model.map { "model \($0)" } ?? "predictions in column '\(predictionsColumn ?? "outputs")'"
@@ -24,7 +29,10 @@ enum Summary {
         }
         if result.model != nil {
             let u = result.usage
-            var line = "Model calls: \(u.modelCalls) sent, \(u.cachedAnswers) answered from the cache"
+            let sent = max(u.modelCalls, activity?.calls ?? 0)
+            var line = "Model calls: \(sent) sent, \(u.cachedAnswers) answered from the cache"
+            if sent > u.modelCalls { line += ", \(sent - u.modelCalls) not answered" }
+            if let requests = activity?.requests, requests > sent { line += "; \(requests) requests with retries" }
             if u.rowsWithUsage > 0 { line += "; tokens: \(u.promptTokens) prompt + \(u.completionTokens) completion" }
             out.append(line)
             if u.rowsWithCost > 0 {

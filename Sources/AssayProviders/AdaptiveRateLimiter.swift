@@ -19,7 +19,13 @@ actor AdaptiveRateLimiter {
         while true {
             if let until = pausedUntil {
                 if until > .now {
-                    try? await Task.sleep(until: until, clock: .continuous)
+                    do {
+                        try await Task.sleep(until: until, clock: .continuous)
+                    } catch {
+                        // Cancelled: take the slot without waiting; the caller sees the cancellation and gives it back.
+                        inFlight += 1
+                        return
+                    }
                     continue
                 }
                 pausedUntil = nil

@@ -26,10 +26,12 @@ public final class ChatModel: LanguageModel {
 
     /// Counts of what the model did in this process.
     public struct Activity: Sendable, Equatable {
-        /// Requests sent (attempts, retries included, are the transport's business; this counts rows).
+        /// Rows sent to the model (answered, failed or interrupted).
         public var calls = 0
         /// Rows answered from the cache.
         public var cacheHits = 0
+        /// HTTP requests made for those rows, retries included.
+        public var requests = 0
     }
 
     public let identifier: String
@@ -71,7 +73,11 @@ public final class ChatModel: LanguageModel {
     }
 
     /// What the model has done so far.
-    public var activity: Activity { activityBox.withLockedValue { $0 } }
+    public var activity: Activity {
+        var activity = activityBox.withLockedValue { $0 }
+        activity.requests = transport.requestsSent
+        return activity
+    }
 
     /// The prompt's messages; with none given, the row's `inputs` column as one user message.
     /// The model URI, the prompt's messages (as JSON) and the inference parameters.

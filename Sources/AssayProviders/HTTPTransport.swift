@@ -19,6 +19,10 @@ final class HTTPTransport: Sendable {
     let options: ProviderOptions
     /// Made on the first request, so that a model that never sends (a dry run) holds no connections.
     private let clientBox = NIOLockedValueBox<HTTPClient?>(nil)
+    private let sentBox = NIOLockedValueBox(0)
+
+    /// Requests made so far, retries included.
+    var requestsSent: Int { sentBox.withLockedValue { $0 } }
 
     init(options: ProviderOptions) {
         limiter = AdaptiveRateLimiter(maximum: options.concurrency)
@@ -57,19 +61,20 @@ final class HTTPTransport: Sendable {
         for attempt in 1...attempts {
             try Task.checkCancellation()
             await limiter.acquire()
+            sentBox.withLockedValue { $0 += 1 }
             let clock = ContinuousClock()
             let start = clock.now
             var request = HTTPClientRequest(url: url)
             request.method = .POST
             for (name, value) in headers { request.headers.add(name: name, value: value) }
             request.body = .bytes(ByteBuffer(bytes: body))
-            let timeout = TimeAmount.nanoseconds(
-                Int64(options.timeout.components.seconds) * 1_000_000_000
-                    + options.timeout.components.attoseconds / 1_000_000_000)
             let retryAfter: Duration?
             do {
-                let response = try await client.execute(request, timeout: timeout)
-                let bytes = try await response.body.collect(upTo: 32 << 20)
+                let (client, sent, timeout) = (self.client, request, options.timeout)
+                let (response, bytes) = try await Self.within(timeout) {
+                    let response = try await client.execute(sent, timeout: Self.timeAmount(timeout))
+                    return (response, try await response.body.collect(upTo: 32 << 20))
+                }
                 let elapsed = clock.now - start
                 let replyBody = Array(bytes.readableBytesView)
                 let status = Int(response.status.code)
@@ -83,7 +88,7 @@ final class HTTPTransport: Sendable {
                         "the reply could not be read (\(replyBody.count) bytes: \(String(decoding: replyBody.prefix(80), as: UTF8.self)))"
                     retryAfter = nil
                 } else if status == 429 || (500..<600).contains(status) || status == 408 {
-                    let wait = Self.retryAfter(response.headers)
+                    let wait = Self.retryAfter(response.headers, cap: options.maxRetryPause)
                     await limiter.release(status == 429 ? .rateLimited(retryAfter: wait) : .failure)
                     lastProblem = "HTTP \(status)" + (ProviderEndpoint.Dialect.errorMessage(replyBody).map { ": \($0)" } ?? "")
                     retryAfter = wait
@@ -110,10 +115,30 @@ final class HTTPTransport: Sendable {
                 retryAfter = nil
             }
             if attempt < attempts {
-                try await Task.sleep(for: retryAfter ?? Self.backoff(attempt: attempt))
+                try await Task.sleep(for: min(retryAfter ?? Self.backoff(attempt: attempt), options.maxRetryPause))
             }
         }
         throw AssayError(.serviceFailure, "gave up after \(attempts) attempts: \(lastProblem)")
+    }
+
+    /// Runs `operation` with a deadline for all of it (AsyncHTTPClient's own timeout ends when the reply's
+    /// head arrives, so a body sent a byte at a time would otherwise never time out).
+    static func within<T: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await operation() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else { throw HTTPClientError.deadlineExceeded }
+            return value
+        }
+    }
+
+    static func timeAmount(_ duration: Duration) -> TimeAmount {
+        let (seconds, attoseconds) = duration.components
+        return .nanoseconds(seconds > Int64.max / 1_000_000_000 ? .max : seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 
     /// Full jitter: a random wait up to 0.25 s × 2^(attempt-1), at most 20 s.
@@ -123,28 +148,34 @@ final class HTTPTransport: Sendable {
     }
 
     /// The pause a reply asks for: Retry-After (seconds or an HTTP date), retry-after-ms, or the reset
-    /// time of an exhausted OpenAI rate-limit window.
-    static func retryAfter(_ headers: HTTPHeaders) -> Duration? {
-        if let ms = headers.first(name: "retry-after-ms").flatMap(Double.init) {
-            return .milliseconds(Int(ms))
+    /// time of an exhausted OpenAI rate-limit window; at most `cap`, nil for values that are not a time.
+    static func retryAfter(_ headers: HTTPHeaders, cap: Duration) -> Duration? {
+        if let ms = headers.first(name: "retry-after-ms").flatMap(Double.init), let pause = pause(seconds: ms / 1000, cap: cap) {
+            return pause
         }
         if let value = headers.first(name: "retry-after") {
-            if let seconds = Double(value.trimmingCharacters(in: .whitespaces)) { return .milliseconds(Int(seconds * 1000)) }
+            if let seconds = Double(value.trimmingCharacters(in: .whitespaces)) { return pause(seconds: seconds, cap: cap) }
             let formatter = DateFormatter()
             formatter.locale = Locale(identifier: "en_US_POSIX")
             formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-            if let date = formatter.date(from: value) {
-                return .milliseconds(max(0, Int(date.timeIntervalSinceNow * 1000)))
-            }
+            if let date = formatter.date(from: value) { return pause(seconds: max(0, date.timeIntervalSinceNow), cap: cap) }
         }
         for kind in ["requests", "tokens"] where headers.first(name: "x-ratelimit-remaining-\(kind)") == "0" {
-            if let reset = headers.first(name: "x-ratelimit-reset-\(kind)").flatMap(parseResetDuration) { return reset }
+            if let reset = headers.first(name: "x-ratelimit-reset-\(kind)").flatMap(parseResetSeconds), let pause = pause(seconds: reset, cap: cap) {
+                return pause
+            }
         }
         return nil
     }
 
+    /// `seconds` as a pause of at most `cap`; nil for NaN or a negative number.
+    static func pause(seconds: Double, cap: Duration) -> Duration? {
+        guard seconds >= 0 else { return nil }  // false for NaN too
+        return seconds >= Self.seconds(cap) ? cap : .milliseconds(Int64((seconds * 1000).rounded()))
+    }
+
     /// OpenAI's reset durations: "1s", "6m0s", "250ms", "1h2m3.5s".
-    static func parseResetDuration(_ text: String) -> Duration? {
+    static func parseResetSeconds(_ text: String) -> Double? {
         var total = 0.0
         var number = ""
         var i = text.startIndex
@@ -176,7 +207,7 @@ final class HTTPTransport: Sendable {
             total += value
             parsedAny = true
         }
-        return parsedAny ? .milliseconds(Int(total * 1000)) : nil
+        return parsedAny ? total : nil
     }
 
     static func describe(_ error: any Error) -> String {

@@ -14,8 +14,12 @@ public struct ProviderOptions: Sendable {
     public var extraHeaders: [String: String] = [:]
     /// The AI gateway for `endpoints:/NAME` models (else ASSAY_DEPLOYMENTS_TARGET).
     public var deploymentsTarget: String?
-    /// How long one request may take.
+    /// How long one request may take, from sending it to the last byte of the reply (a reply that trickles
+    /// its body is cut off like one that never answers).
     public var timeout: Duration = .seconds(60)
+    /// The longest pause between attempts. A provider's Retry-After, retry-after-ms or rate-limit reset
+    /// header asking for longer (or for NaN, or a negative or unreadable time) is held to this.
+    public var maxRetryPause: Duration = .seconds(60)
     /// Attempts per row, the first included, on 429, 5xx, timeouts, broken connections and bodies.
     public var maxAttempts = 5
     /// Requests in flight at once (the adaptive limiter may lower it after 429s).

@@ -44,6 +44,9 @@ public final class FakeChatServer: Sendable {
         indirect case delayed(Duration, Reply)
         /// Close the connection without answering.
         case dropConnection
+        /// A complete head, then the body one byte every `interval` (a reply that never times out on a
+        /// client that only times the head).
+        case trickled(status: Int, body: [UInt8], interval: Duration)
 
         /// A JSON response.
         public static func json(_ object: Any, status: Int = 200, headers: [(String, String)] = []) -> Reply {
@@ -210,6 +213,20 @@ public final class FakeChatServer: Sendable {
                 return false
             }
             if (200..<300).contains(status) { counters.withLockedValue { $0.succeeded += 1 } }
+            return true
+        case .trickled(let status, let body, let interval):
+            var fields = HTTPHeaders([("Content-Type", "application/json")])
+            fields.replaceOrAdd(name: "Content-Length", value: String(body.count))
+            do {
+                try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: fields)))
+                for byte in body {
+                    try await Task.sleep(for: interval)
+                    try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: [byte]))))
+                }
+                try await outbound.write(.end(nil))
+            } catch {
+                return false
+            }
             return true
         case .truncated(let status, let body):
             var fields = HTTPHeaders([("Content-Type", "application/json")])

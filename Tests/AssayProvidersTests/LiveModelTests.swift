@@ -1,8 +1,10 @@
 import Assay
-import AssayProviders
+@testable import AssayProviders
 import AssayTesting
 import Foundation
 import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
 import Testing
 
 /// Live-model evaluation against real HTTP servers on loopback that misbehave on purpose.
@@ -116,6 +118,64 @@ import Testing
         let seen = times.withLockedValue { $0 }
         #expect(seen.count == 2)
         #expect(seen[1] - seen[0] >= .milliseconds(950))
+        await server.stop()
+    }
+
+    @Test func pauseHeadersAreCappedAndNonsenseIsIgnored() {
+        let cap = Duration.seconds(60)
+        func pause(_ fields: [(String, String)]) -> Duration? { HTTPTransport.retryAfter(HTTPHeaders(fields), cap: cap) }
+        #expect(pause([("retry-after-ms", "NaN")]) == nil)
+        #expect(pause([("retry-after-ms", "-5")]) == nil)
+        #expect(pause([("retry-after-ms", "250")]) == .milliseconds(250))
+        #expect(pause([("Retry-After", "1e300")]) == cap)
+        #expect(pause([("Retry-After", "inf")]) == cap)
+        #expect(pause([("Retry-After", "999999999")]) == cap)
+        #expect(pause([("Retry-After", "2")]) == .seconds(2))
+        #expect(pause([("Retry-After", "Thu, 01 Jan 2099 00:00:00 GMT")]) == cap, "a date far ahead")
+        #expect(pause([("Retry-After", "Thu, 01 Jan 1970 00:00:00 GMT")]) == .zero, "a date in the past")
+        let reset = [("x-ratelimit-remaining-requests", "0"), ("x-ratelimit-reset-requests", "99999999999999999999h")]
+        #expect(pause(reset) == cap)
+        #expect(pause([("x-ratelimit-remaining-requests", "0"), ("x-ratelimit-reset-requests", "1m30s")]) == .seconds(60))
+        #expect(pause([("x-ratelimit-remaining-tokens", "0"), ("x-ratelimit-reset-tokens", "250ms")]) == .milliseconds(250))
+        #expect(HTTPTransport.timeAmount(.seconds(Int64.max)).nanoseconds == .max)
+    }
+
+    @Test func aHugeRetryAfterWaitsOnlyTheCap() async throws {
+        let count = NIOLockedValueBox(0)
+        let server = try await FakeChatServer.start { _ in
+            let n = count.withLockedValue { n -> Int in
+                n += 1
+                return n
+            }
+            return n == 1 ? .json(["error": ["message": "later"]], status: 429, headers: [("Retry-After", "999999999")]) : .chatCompletion("ok")
+        }
+        let model = try Self.model(server) { $0.maxRetryPause = .milliseconds(300) }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let result = try await evaluate(Self.questions(1), model: model, extraMetrics: [.latency])
+        let elapsed = clock.now - start
+        await model.shutdown()
+        #expect(result.failedRows == 0 && count.withLockedValue { $0 } == 2)
+        #expect(elapsed < .seconds(30), "waited \(elapsed)")
+        await server.stop()
+    }
+
+    @Test func aTricklingReplyTimesOut() async throws {
+        let body = Array(#"{"choices": [{"message": {"role": "assistant", "content": "slow"}}]}"#.utf8)
+        let server = try await FakeChatServer.start { _ in .trickled(status: 200, body: body, interval: .milliseconds(200)) }
+        let model = try Self.model(server) {
+            $0.timeout = .seconds(1)
+            $0.maxAttempts = 2
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let result = try await evaluate(Self.questions(1), model: model, extraMetrics: [.latency])
+        let elapsed = clock.now - start
+        await model.shutdown()
+        #expect(result.failedRows == 1)
+        let errors = try #require(try result.table.column("error"))
+        #expect(errors[0] == .string("gave up after 2 attempts: timed out"), "\(errors)")
+        #expect(elapsed < .seconds(8), "the body would take \(body.count / 5) s per attempt; took \(elapsed)")
         await server.stop()
     }
 

@@ -174,6 +174,22 @@ import Testing
 
 /// The command line with a live model: a real loopback server standing in for the provider.
 @Suite struct LiveCommandLineTests {
+    @Test func rowsThatFailedAfterRetriesAreCountedAsSent() async throws {
+        let server = try await FakeChatServer.start { _ in
+            .json(["error": ["message": "slow down"]], status: 429, headers: [("retry-after-ms", "NaN"), ("Retry-After", "1e300")])
+        }
+        let folder = try TemporaryFolder()
+        let data = try folder.file("q.jsonl", #"{"inputs": "q1"}"# + "\n" + #"{"inputs": "q2"}"# + "\n")
+        let result = try await CommandLineTests.runDetached([
+            "evaluate", data, "--model", "openai:/local-model", "--base-url", server.baseURL, "--metrics", "latency", "--no-tracking",
+            "--max-retries", "3", "--max-retry-pause", "0.05", "--no-cache",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("Model calls: 2 sent, 0 answered from the cache, 2 not answered; 6 requests with retries"), "\(result.stdout)")
+        #expect(server.counters.requests == 6)
+        await server.stop()
+    }
+
     @Test func liveRunThenCachedRunThenDryRun() async throws {
         let server = try await FakeChatServer.start()
         let folder = try TemporaryFolder()
