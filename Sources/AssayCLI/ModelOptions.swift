@@ -166,6 +166,7 @@ struct ModelOptions: ParsableArguments {
         options.maxAttempts = maxRetries
         options.timeout = .milliseconds(Int(timeout * 1000))
         options.maxRetryPause = .milliseconds(Int(maxRetryPause * 1000))
+        options.requiresKey = !dryRun
         let priceTable = try prices.map { path throws(AssayError) in try PriceTable.loading(path) } ?? .builtIn
         let policy: ChatModel.CachePolicy = noCache ? .bypass : (refreshCache ? .refresh : .use)
         let cache =

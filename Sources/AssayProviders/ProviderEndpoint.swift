@@ -24,6 +24,8 @@ public struct ProviderOptions: Sendable {
     public var maxAttempts = 5
     /// Requests in flight at once (the adaptive limiter may lower it after 429s).
     public var concurrency = 8
+    /// Whether a missing API key is an error now. A dry run, which sends nothing, sets it to false.
+    public var requiresKey = true
     /// The environment variables to read keys and defaults from.
     public var environment: [String: String] = ProcessInfo.processInfo.environment
 
@@ -74,7 +76,7 @@ public struct ProviderEndpoint: Sendable {
         case .openai:
             let base = options.baseURL ?? value("OPENAI_BASE_URL", "OPENAI_API_BASE") ?? "https://api.openai.com/v1"
             let key = value("OPENAI_API_KEY")
-            if key == nil, base.contains("api.openai.com"), options.proxyURL == nil {
+            if key == nil, base.contains("api.openai.com"), options.proxyURL == nil, options.requiresKey {
                 throw .needs(.baseURL, "\(uri) needs an API key: set OPENAI_API_KEY (or give the base URL of a local server)")
             }
             if let key { headers.append(("Authorization", "Bearer \(key)")) }
@@ -85,7 +87,7 @@ public struct ProviderEndpoint: Sendable {
             guard let base = options.baseURL ?? value("AZURE_OPENAI_ENDPOINT", "OPENAI_API_BASE", "OPENAI_BASE_URL") else {
                 throw .needs(.baseURL, "\(uri) needs the Azure endpoint: set AZURE_OPENAI_ENDPOINT or OPENAI_API_BASE (or give a base URL)")
             }
-            guard let key = value("AZURE_OPENAI_API_KEY", "OPENAI_API_KEY") else {
+            guard let key = value("AZURE_OPENAI_API_KEY", "OPENAI_API_KEY") ?? (options.requiresKey ? nil : "") else {
                 throw .invalidInput("\(uri) needs an API key: set AZURE_OPENAI_API_KEY or OPENAI_API_KEY")
             }
             let version = value("OPENAI_API_VERSION", "AZURE_OPENAI_API_VERSION") ?? "2024-06-01"
@@ -98,7 +100,7 @@ public struct ProviderEndpoint: Sendable {
             url = Self.join(base, "openai/deployments/\(deployment)/chat/completions") + "?api-version=\(version)"
             dialect = .azure
         case .anthropic:
-            guard let key = value("ANTHROPIC_API_KEY") else {
+            guard let key = value("ANTHROPIC_API_KEY") ?? (options.requiresKey ? nil : "") else {
                 throw .invalidInput("\(uri) needs an API key: set ANTHROPIC_API_KEY")
             }
             let base = options.baseURL ?? value("ANTHROPIC_BASE_URL") ?? "https://api.anthropic.com/v1"

@@ -19,7 +19,7 @@ import Testing
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    static func run(_ arguments: [String]) throws -> Output {
+    static func run(_ arguments: [String], unsetting unset: [String] = []) throws -> Output {
         let binary = Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("assay")
         let process = Process()
         process.executableURL = binary
@@ -28,6 +28,7 @@ import Testing
         // Runs are recorded in a scratch database, never in the checkout.
         var environment = ProcessInfo.processInfo.environment
         environment["ASSAY_TRACKING_URI"] = trackingDatabase
+        for name in unset { environment[name] = nil }
         process.environment = environment
         let out = Pipe()
         let err = Pipe()
@@ -122,6 +123,18 @@ import Testing
         ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("exact_match/v1") && result.stdout.contains("0.5000"), "\(result.stdout)")
+    }
+
+    @Test func aDryRunNeedsNoAPIKey() throws {
+        let result = try Self.run(
+            ["evaluate", "examples/qa.jsonl", "--targets", "ground_truth", "--model", "openai:/gpt-4o-mini", "--dry-run"],
+            unsetting: ["OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("nothing was sent"), "\(result.stdout)")
+        let real = try Self.run(
+            ["evaluate", "examples/qa.jsonl", "--targets", "ground_truth", "--model", "openai:/gpt-4o-mini", "--no-tracking"],
+            unsetting: ["OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE"])
+        #expect(real.status != 0 && real.stderr.contains("needs an API key"), "a real run still needs the key: \(real.stderr)")
     }
 
     @Test func anOutputPathThatIsAFolderIsRefusedAndKept() throws {
