@@ -145,6 +145,51 @@ import Testing
                 try await server.get("runs/get?run_id=\(v2)", headers: session).status == 401, "the API wants the token, not the cookie")
         }
     }
+    @Test func sessionsAreRandomRevocableAndSecureBehindTLS() async throws {
+        try await LiveServer.with({ $0.authToken = "s3cret" }) { server in
+            func signIn(_ headers: [(String, String)] = [], next: String = "%2F") async throws -> LiveServer.Reply {
+                try await server.send(.post, "/login", bytes: Array("token=s3cret&next=\(next)".utf8), headers: headers)
+            }
+            let first = try await signIn(), second = try await signIn()
+            let a = try #require(first.headers.first(name: "Set-Cookie")), b = try #require(second.headers.first(name: "Set-Cookie"))
+            #expect(a != b, "a new session per sign-in")
+            #expect(!a.contains("Secure"), "plain HTTP: a Secure cookie would never come back")
+            let cookieA = [("Cookie", String(a.split(separator: ";")[0]))], cookieB = [("Cookie", String(b.split(separator: ";")[0]))]
+            let page = try await server.send(.get, "/", headers: cookieA)
+            #expect(page.status == 200)
+            let csrf = try #require(page.body.firstMatch(of: /name="csrf" value="([0-9a-f]+)"/)?.1)
+            let out = try await server.send(.post, "/logout", bytes: Array("csrf=\(csrf)".utf8), headers: cookieA)
+            #expect(out.status == 303)
+            #expect(try await server.send(.get, "/", headers: cookieA).status == 303, "signed out means the old cookie no longer works")
+            #expect(try await server.send(.get, "/", headers: cookieB).status == 200, "other sessions stay")
+
+            let proxied = try await signIn([("X-Forwarded-Proto", "https")])
+            #expect(proxied.headers.first(name: "Set-Cookie")?.contains("; Secure") == true)
+            let forwarded = try await signIn([("Forwarded", "for=1.2.3.4;proto=https")])
+            #expect(forwarded.headers.first(name: "Set-Cookie")?.contains("; Secure") == true)
+
+            for next in ["%2F%09%2F127.0.0.1:5199%2F", "%2F%0A%2Fevil.example", "%2F%5Cevil.example", "%2F%2Fevil.example", "https:%2F%2Fevil"] {
+                let reply = try await signIn(next: next)
+                #expect(reply.headers.first(name: "Location") == "/", "\(next) -> \(reply.headers.first(name: "Location") ?? "")")
+                let page = try await server.send(.get, "/login?next=\(next)", headers: cookieB)
+                #expect(page.headers.first(name: "Location") == "/", "signed in: \(next)")
+            }
+            #expect(try await signIn(next: "%2Fruns%2Fabc%3Fq%3D1").headers.first(name: "Location") == "/runs/abc?q=1")
+
+            // Wrong tokens: each answered slowly, and after five the address waits.
+            let clock = ContinuousClock()
+            let start = clock.now
+            for _ in 0..<5 {
+                let wrong = try await server.send(.post, "/login", bytes: Array("token=guess&next=%2F".utf8))
+                #expect(wrong.status == 401)
+            }
+            #expect(clock.now - start >= .seconds(2), "five failures take at least 2.5 s")
+            let refused = try await signIn()
+            #expect(refused.status == 429 && refused.headers.first(name: "Set-Cookie") == nil, "even the right token waits")
+            #expect(Int(refused.headers.first(name: "Retry-After") ?? "") ?? 0 > 0)
+        }
+    }
+
     /// Stored values at the edges of their types (from a careless or hostile client) must not stop a page from
     /// rendering: times at Int64's ends, a metric step at Int64.max, scores near ±Double.greatestFiniteMagnitude,
     /// a span from the first to the last representable nanosecond.

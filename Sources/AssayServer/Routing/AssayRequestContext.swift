@@ -6,9 +6,12 @@ public struct AssayRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The signed-in UI session (`"open"` when the server needs no token); nil when not signed in.
     var session: String?
+    /// The peer's IP address (without the port), for throttling sign-ins; "unknown" in router tests.
+    let remoteAddress: String
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
     }
 }
 

@@ -1,6 +1,7 @@
 import Assay
 import Crypto
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Mustache
 import NIOCore
@@ -10,7 +11,8 @@ import NIOCore
 /// every value is escaped by the templates.
 ///
 /// With a server token, the UI asks for it once (`/login`) and keeps an HttpOnly, SameSite=Strict
-/// session cookie; its only state-changing actions (delete or restore a run, sign out) are forms that
+/// session cookie (a new random session per sign-in, ended by signing out, `Secure` behind a TLS proxy;
+/// wrong tokens are throttled per address, see ``SignInThrottle``); its only state-changing actions (delete or restore a run, sign out) are forms that
 /// carry a CSRF token derived from the session.
 struct WebUI: Sendable {
     let store: any TrackingStore
@@ -18,8 +20,10 @@ struct WebUI: Sendable {
     let configuration: TrackingServer.Configuration
     let library: MustacheLibrary
     let tableCache = EvaluationTableCache()
-    /// Signs sessions and CSRF tokens; new at every start, so a restart signs everyone out.
+    /// Signs CSRF tokens; new at every start.
     let secret: [UInt8] = (0..<32).map { _ in UInt8.random(in: 0...255) }
+    let sessions = UISessions()
+    let signIns = SignInThrottle()
 
     init(store: any TrackingStore, artifacts: ArtifactStore, configuration: TrackingServer.Configuration) throws {
         self.store = store
@@ -94,11 +98,12 @@ struct WebUI: Sendable {
             }
         }
         pages.get("/login") { request, context in try await ui.loginPage(request, session: context.session) }
-        pages.post("/login") { request, _ in try await ui.signIn(request) }
+        pages.post("/login") { request, context in try await ui.signIn(request, from: context.remoteAddress) }
         pages.post("/logout") { request, context in
             try await ui.checkedForm(request, session: context.session) { _ in
+                if let session = context.session { ui.sessions.close(session) }
                 var response = Self.redirect(ui.configuration.authToken == nil ? "/" : "/login")
-                response.headers[.setCookie] = "assay_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+                response.headers[.setCookie] = "assay_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" + Self.secure(request)
                 return response
             }
         }
@@ -135,14 +140,21 @@ struct WebUI: Sendable {
         HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: SymmetricKey(data: secret)).map { String(format: "%02x", $0) }.joined()
     }
 
-    /// The session cookie's value for a signed-in browser.
-    var sessionValue: String { sign("session") }
-
-    /// The session, when the request carries a valid cookie (or no token is needed: "open").
+    /// The session, when the request carries the cookie of a live one (or no token is needed: "open").
     func signedInSession(_ request: Request) -> String? {
         guard configuration.authToken != nil else { return "open" }
-        guard let cookie = request.cookies["assay_session"]?.value, Self.sameToken(cookie, sessionValue) else { return nil }
+        guard let cookie = request.cookies["assay_session"]?.value, sessions.isOpen(cookie) else { return nil }
         return cookie
+    }
+
+    /// `; Secure` when the request came over TLS: to a proxy that says so (`X-Forwarded-Proto: https` or
+    /// `Forwarded: proto=https`). The flag only restricts the cookie, so trusting the header is harmless.
+    static func secure(_ request: Request) -> String {
+        let forwardedProto = HTTPField.Name("X-Forwarded-Proto").flatMap { request.headers[$0] }?.lowercased()
+        let forwarded = HTTPField.Name("Forwarded").flatMap { request.headers[$0] }?.lowercased() ?? ""
+        let https = forwardedProto?.split(separator: ",").first?.trimmingCharacters(in: .whitespaces) == "https"
+            || forwarded.contains("proto=https") || request.uri.scheme == .https
+        return https ? "; Secure" : ""
     }
 
     func csrfToken(_ session: String?) -> String {
@@ -159,24 +171,38 @@ struct WebUI: Sendable {
         return render(status: .ok, title: "Sign in", template: "login", ["next": next], session: nil)
     }
 
-    func signIn(_ request: Request) async throws -> Response {
+    /// Checks the token; a right one opens a new session, a wrong one counts against the address.
+    func signIn(_ request: Request, from address: String) async throws -> Response {
         var request = request
         let form = RequestFields(query: String(decoding: try await request.body(upTo: 64 << 10), as: UTF8.self))
         let next = Self.safeNext(try form.string("next"))
         guard let token = configuration.authToken else { return Self.redirect(next) }
+        if let wait = signIns.wait(for: address) {
+            let seconds = Int(wait.components.seconds) + 1
+            var response = render(
+                status: .tooManyRequests, title: "Sign in", template: "login",
+                ["next": next, "error": "Too many wrong tokens from this address; try again in \(seconds) s."], session: nil)
+            response.headers[.retryAfter] = String(seconds)
+            return response
+        }
         guard Self.sameToken(try form.string("token") ?? "", token) else {
+            signIns.fail(address)
+            try await Task.sleep(for: signIns.delay)
             return render(
                 status: .unauthorized, title: "Sign in", template: "login", ["next": next, "error": "That token is not right."],
                 session: nil)
         }
         var response = Self.redirect(next)
-        response.headers[.setCookie] = "assay_session=\(sessionValue); Path=/; HttpOnly; SameSite=Strict"
+        response.headers[.setCookie] = "assay_session=\(sessions.open()); Path=/; HttpOnly; SameSite=Strict" + Self.secure(request)
         return response
     }
 
-    /// Only paths on this site: no scheme, no `//host`.
+    /// Only paths on this site: a single leading `/`, no backslash, no control character or space (browsers
+    /// drop tabs and newlines from URLs, so `/\t/host` would become `//host`, another site).
     static func safeNext(_ next: String?) -> String {
-        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\") else { return "/" }
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"),
+            !next.unicodeScalars.contains(where: { $0 == "\\" || $0.value <= 0x20 || $0.value == 0x7f || $0.properties.isWhitespace })
+        else { return "/" }
         return next
     }
 
