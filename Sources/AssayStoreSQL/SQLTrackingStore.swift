@@ -72,6 +72,9 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore {
 
     public func createExperiment(named name: String, artifactLocation: String?, tags: [KeyValue]) async throws(AssayError) -> Experiment {
         guard !name.isEmpty else { throw .invalidInput("an experiment needs a name") }
+        try StoredText.check(name: name, of: "experiment")
+        try StoredText.check(value: artifactLocation ?? "", of: "artifact_location")
+        for tag in tags { try StoredText.check(tag, of: "experiment tag") }
         let root = artifactRoot
         let id: Int64 = try await write { s in
             if try await s.exists("SELECT 1 FROM experiments WHERE name = \(name)") { throw Failure.experimentExists(name) }
@@ -136,6 +139,7 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore {
     }
 
     public func renameExperiment(id: String, to name: String) async throws(AssayError) {
+        try StoredText.check(name: name, of: "experiment")
         try await onExperiment(id) { s, number in
             if try await s.exists("SELECT 1 FROM experiments WHERE name = \(name) AND experiment_id <> \(number)") {
                 throw Failure.experimentExists(name)
@@ -159,6 +163,7 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore {
     }
 
     public func setExperimentTag(id: String, _ tag: KeyValue) async throws(AssayError) {
+        try StoredText.check(tag, of: "experiment tag")
         try await onExperiment(id) { s, number in try await Self.upsertExperimentTags(s, number, [tag]) }
     }
 
@@ -204,6 +209,9 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore {
     )
         async throws(AssayError) -> RunInfo
     {
+        try StoredText.check(name: name ?? "", of: "run")
+        try StoredText.check(value: userID ?? "", of: "user_id")
+        for tag in tags { try StoredText.check(tag, of: "tag") }
         let experiment = try await experiment(id: experimentID)
         let (info, allTags) = try RunInfo.new(in: experiment, named: name, startTime: startTime, userID: userID, tags: tags)
         guard let number = Int64(experiment.id) else { throw Failure.experimentNotFound(experimentID) }
@@ -225,7 +233,8 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore {
     }
 
     public func updateRun(id: String, status: RunStatus?, endTime: Int64?, name: String?) async throws(AssayError) -> RunInfo {
-        try await write { s in
+        try StoredText.check(name: name ?? "", of: "run")
+        return try await write { s in
             guard try await Self.loadRunInfo(s, id) != nil else { throw Failure.runNotFound(id) }
             if let status { try await s.execute("UPDATE runs SET status = \(status.rawValue) WHERE run_uuid = \(id)") }
             if let endTime { try await s.execute("UPDATE runs SET end_time = \(endTime) WHERE run_uuid = \(id)") }
@@ -313,6 +322,9 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore {
     // MARK: - Logging
 
     public func logBatch(run id: String, metrics: [MetricPoint], params: [KeyValue], tags: [KeyValue]) async throws(AssayError) {
+        for metric in metrics { try StoredText.check(name: metric.key, of: "metric") }
+        for param in params { try StoredText.check(param, of: "param") }
+        for tag in tags { try StoredText.check(tag, of: "tag") }
         try await write { s in
             guard let info = try await Self.loadRunInfo(s, id) else { throw Failure.runNotFound(id) }
             guard info.lifecycleStage == .active else {
@@ -419,6 +431,13 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore {
     }
 
     public func logInputs(run id: String, datasets: [DatasetInput]) async throws(AssayError) {
+        for dataset in datasets {
+            try StoredText.check(name: dataset.name, of: "dataset")
+            for (field, value) in [("digest", dataset.digest), ("source", dataset.source), ("schema", dataset.schema ?? ""), ("profile", dataset.profile ?? "")] {
+                try StoredText.check(value: value, of: "dataset \(field)")
+            }
+            for tag in dataset.tags { try StoredText.check(tag, of: "dataset tag") }
+        }
         try await write { s in
             guard try await Self.loadRunInfo(s, id) != nil else { throw Failure.runNotFound(id) }
             var position = (try await s.first("SELECT MAX(position) FROM inputs WHERE run_uuid = \(id)")?.optionalInt64(0) ?? -1) + 1

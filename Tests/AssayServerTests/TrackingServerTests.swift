@@ -174,6 +174,24 @@ struct LiveServer {
         }
     }
 
+    @Test func nulBytesInKeysAndValuesAreA400() async throws {
+        try await LiveServer.with { server in
+            let run = try await server.createRun()
+            _ = try await server.post("runs/set-tag", #"{"run_id": "\#(run)", "key": "k2", "value": "kept"}"#)
+            for body in [
+                #"{"run_id": "\#(run)", "key": "k2\u0000evil", "value": "x"}"#, #"{"run_id": "\#(run)", "key": "mlflow.runName\u0000x", "value": "x"}"#,
+                #"{"run_id": "\#(run)", "key": "k2", "value": "before\u0000after"}"#,
+            ] {
+                let reply = try await server.post("runs/set-tag", body)
+                #expect(reply.status == 400 && reply.errorCode == "INVALID_PARAMETER_VALUE", "\(body): \(reply.body)")
+            }
+            let batch = try await server.post("runs/log-batch", #"{"run_id": "\#(run)", "params": [{"key": "p\u0000", "value": "v"}]}"#)
+            #expect(batch.status == 400 && batch.errorCode == "INVALID_PARAMETER_VALUE")
+            let got = try await server.get("runs/get?run_id=\(run)")
+            #expect(got.body.contains(#"{"key":"k2","value":"kept"}"#) && !got.body.contains("evil"), "\(got.body)")
+        }
+    }
+
     @Test func valuesRoundTripInMLflowsJSON() async throws {
         try await LiveServer.with { server in
             let run = try await server.createRun()

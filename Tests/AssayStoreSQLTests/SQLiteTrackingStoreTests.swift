@@ -151,6 +151,35 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible {
         }
     }
 
+    /// A NUL or another control character in a name would be cut off or overwrite another key; a NUL in a
+    /// value cannot be stored (PostgreSQL) or comes back shortened (SQLite). Both are refused, nothing is kept.
+    @Test(arguments: Backend.available)
+    func controlCharactersInNamesAndNULsInValuesAreRefused(backend: Backend) async throws {
+        try await backend.withStore { store in
+            let id = try await store.createRun(in: "0", named: "r", startTime: 1, userID: nil, tags: [KeyValue("k2", "kept")]).id
+            let refused: [(String, [MetricPoint], [KeyValue], [KeyValue])] = [
+                ("Invalid tag name: 'k2\\u{0}evil'", [], [], [KeyValue("k2\u{0}evil", "x")]),
+                ("Invalid tag name: 'mlflow.runName\\u{0}x'", [], [], [KeyValue("mlflow.runName\u{0}x", "evil")]),
+                ("Invalid tag name: 'a\\u{1b}[31m'", [], [], [KeyValue("a\u{1b}[31m", "x")]),
+                ("Invalid tag 'k2' value: it holds a NUL character (U+0000) at character 7", [], [], [KeyValue("k2", "before\u{0}after")]),
+                ("Invalid param name", [], [KeyValue("p\u{7f}", "v")], []),
+                ("Invalid param 'p' value", [], [KeyValue("p", "\u{0}")], []),
+                ("Invalid metric name: 'm\\u{a}'", [MetricPoint(key: "m\n", value: 1, timestamp: 1, step: 0)], [], []),
+            ]
+            for (message, metrics, params, tags) in refused {
+                let error = await errorMessage { try await store.logBatch(run: id, metrics: metrics, params: params, tags: tags) }
+                #expect(error?.hasPrefix(message) == true, "\(error ?? "no error")")
+            }
+            let run = try await store.run(id: id)
+            #expect(run.tags.first { $0.key == "k2" }?.value == "kept" && run.info.name == "r" && run.params.isEmpty && run.metrics.isEmpty)
+            try await store.logBatch(run: id, metrics: [], params: [KeyValue("multi", "line\nand\ttab")], tags: [])
+            #expect(try await store.run(id: id).params == [KeyValue("multi", "line\nand\ttab")], "other control characters are fine in values")
+            #expect(await errorMessage { try await store.setExperimentTag(id: "0", KeyValue("e\u{0}", "v")) }?.hasPrefix("Invalid experiment tag name") == true)
+            #expect(await errorMessage { _ = try await store.createExperiment(named: "x\u{0}y", artifactLocation: nil, tags: []) }?.hasPrefix("Invalid experiment name") == true)
+            #expect(await errorMessage { _ = try await store.updateRun(id: id, status: nil, endTime: nil, name: "n\u{0}") }?.hasPrefix("Invalid run name") == true)
+        }
+    }
+
     @Test func theSQLiteFileSurvivesReopening() async throws {
         let folder = try TemporaryFolder()
         let path = folder.path("assay.db")
