@@ -12,13 +12,27 @@ import Foundation
 struct ArtifactStore: Sendable {
     /// The root, with symbolic links resolved.
     let root: String
+    /// Where uploads are written until complete: `<root>/.assay-uploads`, on the same file system as
+    /// their targets so that the final rename is atomic.
+    var uploads: String { root + "/" + Self.uploadsFolder }
+    static let uploadsFolder = ".assay-uploads"
 
+    /// Opens the root (made when missing) and removes uploads left by a server that was killed during
+    /// them: files there untouched for an hour (another replica's upload in progress is younger).
     init(root: URL) throws {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         guard let resolved = Self.realPath(root.path) else {
             throw APIError("INTERNAL_ERROR", "cannot resolve the artifact root \(root.path)")
         }
         self.root = resolved
+        try FileManager.default.createDirectory(atPath: uploads, withIntermediateDirectories: true)
+        let stale = Date().addingTimeInterval(-3600)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: uploads)) ?? [] {
+            let path = uploads + "/" + name
+            if let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date, modified < stale {
+                try? FileManager.default.removeItem(atPath: path)
+            }
+        }
     }
 
     /// A relative path checked segment by segment; "" is the root itself.
@@ -32,7 +46,12 @@ struct ArtifactStore: Sendable {
         let segments = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         for segment in segments {
             guard segment != "..", segment != "." else { throw invalid }
+            guard segment.utf8.count <= 255 else {
+                throw APIError.invalid("Invalid path: a name in it is \(segment.utf8.count) bytes long; at most 255 are allowed")
+            }
         }
+        guard path.utf8.count <= 2048 else { throw APIError.invalid("Invalid path: \(path.utf8.count) bytes long; at most 2048 are allowed") }
+        if segments.first == uploadsFolder { throw invalid }
         if let first = segments.first, first.count == 2, first.hasSuffix(":") { throw invalid }
         return segments
     }
@@ -66,7 +85,7 @@ struct ArtifactStore: Sendable {
             let names = try? FileManager.default.contentsOfDirectory(atPath: path)
         else { return [] }
         return names.sorted().compactMap { name in
-            guard !name.hasPrefix(".assay-upload-") else { return nil }
+            guard !name.hasPrefix(".assay-upload") else { return nil }
             let child = path + "/" + name
             guard let attributes = try? FileManager.default.attributesOfItem(atPath: child) else { return nil }
             let type = attributes[.type] as? FileAttributeType
@@ -112,23 +131,27 @@ struct ArtifactStore: Sendable {
         {
             throw APIError.invalid("Invalid path: '\(relative)' is a folder or a link")
         }
-        let temporary = resolvedFolder + "/.assay-upload-" + UUID().uuidString
+        let temporary = uploads + "/" + UUID().uuidString
         guard FileManager.default.createFile(atPath: temporary, contents: nil), let handle = FileHandle(forWritingAtPath: temporary) else {
             throw APIError("INTERNAL_ERROR", "cannot write the artifact '\(relative)'")
         }
-        return Upload(handle: handle, temporary: temporary, target: resolvedFolder + "/" + (target as NSString).lastPathComponent)
+        return Upload(
+            handle: handle, temporary: temporary, target: resolvedFolder + "/" + (target as NSString).lastPathComponent, relative: relative)
     }
 
     final class Upload {
         let handle: FileHandle
         let temporary: String
         let target: String
+        /// The path the client asked for, for messages (never the server's own paths).
+        let relative: String
         var bytes = 0
 
-        init(handle: FileHandle, temporary: String, target: String) {
+        init(handle: FileHandle, temporary: String, target: String, relative: String) {
             self.handle = handle
             self.temporary = temporary
             self.target = target
+            self.relative = relative
         }
 
         func write(_ data: Data) throws {
@@ -139,7 +162,7 @@ struct ArtifactStore: Sendable {
         func finish() throws {
             try handle.synchronize()
             try handle.close()
-            if rename(temporary, target) != 0 { throw APIError("INTERNAL_ERROR", "cannot store the artifact at \(target)") }
+            if rename(temporary, target) != 0 { throw APIError("INTERNAL_ERROR", "cannot store the artifact '\(relative)'") }
         }
 
         func abandon() {

@@ -174,6 +174,58 @@ struct LiveServer {
         }
     }
 
+    @Test func oversizedSearchesAndNamesAreA400WithoutInternals() async throws {
+        try await LiveServer.with { server in
+            let run = try await server.createRun()
+            func noInternals(_ reply: LiveServer.Reply, _ what: String) {
+                #expect(reply.status == 400 && reply.errorCode == "INVALID_PARAMETER_VALUE", "\(what): \(reply.status) \(reply.body.prefix(300))")
+                #expect(reply.body.count < 2000 && !reply.body.contains("SELECT") && !reply.body.contains(server.artifacts.path), "\(what)")
+            }
+            let clauses = (0..<1000).map { "metrics.m\($0) > 0" }.joined(separator: " and ")
+            noInternals(try await server.post("runs/search", #"{"experiment_ids": ["0"], "filter": "\#(clauses)"}"#), "1,000 clauses")
+            let orders = (0..<2000).map { "\"metrics.m\($0) DESC\"" }.joined(separator: ", ")
+            noInternals(try await server.post("runs/search", #"{"experiment_ids": ["0"], "order_by": [\#(orders)]}"#), "2,000 order terms")
+            let ids = (0..<250_000).map { "'\($0)'" }.joined(separator: ",")
+            noInternals(
+                try await server.post("runs/search", #"{"experiment_ids": ["0"], "filter": "attributes.run_id IN (\#(ids))"}"#), "250,000 ids")
+            let name = String(repeating: "n", count: 300)
+            noInternals(try await server.send(.put, "/api/2.0/mlflow-artifacts/artifacts/0/\(run)/artifacts/\(name).txt", bytes: [1]), "a long name")
+
+            // Up to the limits, searches are answered.
+            let most = (0..<SearchFilter.maxConditions).map { "metrics.m\($0 % 7) >= -1" }.joined(separator: " and ")
+            let orderMost = (0..<SearchOrder.maxClauses).map { "\"params.p\($0) DESC\"" }.joined(separator: ", ")
+            let manyIDs = ([run] + (1..<SearchFilter.maxListValues).map { "id\($0)" }).map { "'\($0)'" }.joined(separator: ",")
+            _ = try await server.post("runs/log-metric", #"{"run_id": "\#(run)", "key": "m0", "value": 1, "timestamp": 1}"#)
+            for body in [
+                #"{"experiment_ids": ["0"], "filter": "metrics.m0 >= -1 and \#(most.split(separator: " and ").dropFirst().joined(separator: " and "))"}"#,
+                #"{"experiment_ids": ["0"], "order_by": [\#(orderMost)]}"#,
+                #"{"experiment_ids": ["0"], "filter": "attributes.run_id IN (\#(manyIDs))"}"#,
+            ] {
+                let reply = try await server.post("runs/search", body)
+                #expect(reply.status == 200, "\(reply.body.prefix(300))")
+            }
+        }
+    }
+
+    @Test func uploadsLeftByAKilledServerAreRemovedAtStart() async throws {
+        try await LiveServer.with(seed: { _, root in
+            let uploads = root.appendingPathComponent(".assay-uploads")
+            try FileManager.default.createDirectory(at: uploads, withIntermediateDirectories: true)
+            for name in ["stale", "fresh"] {
+                #expect(FileManager.default.createFile(atPath: uploads.appendingPathComponent(name).path, contents: Data(count: 1024)))
+            }
+            try FileManager.default.setAttributes(
+                [.modificationDate: Date().addingTimeInterval(-7200)], ofItemAtPath: uploads.appendingPathComponent("stale").path)
+        }) { server in
+            let uploads = server.artifacts.appendingPathComponent(".assay-uploads")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: uploads.path) == ["fresh"], "an upload of another replica stays")
+            let listing = try await server.send(.get, "/api/2.0/mlflow-artifacts/artifacts")
+            #expect(!listing.body.contains("assay-upload"), "\(listing.body)")
+            let sneaky = try await server.send(.put, "/api/2.0/mlflow-artifacts/artifacts/.assay-uploads/x", bytes: [1])
+            #expect(sneaky.status == 400)
+        }
+    }
+
     @Test func nulBytesInKeysAndValuesAreA400() async throws {
         try await LiveServer.with { server in
             let run = try await server.createRun()

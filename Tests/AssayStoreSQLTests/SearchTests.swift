@@ -49,6 +49,25 @@ import Testing
         return Fixture(store: store, experiment: experiment, a: a, b: b, c: c, d: d)
     }
 
+    /// The parser's limits are ones both databases answer: the most comparisons (each on its own metric,
+    /// param or tag), the most order-by clauses and the most IN values.
+    @Test(arguments: Backend.available)
+    func searchesAtTheLimitsAreAnswered(backend: Backend) async throws {
+        try await backend.withStore { store in
+            let f = try await fixture(store)
+            let kinds = ["metrics.m", "params.p", "tags.t"]
+            let most = (0..<SearchFilter.maxConditions).map { (i: Int) -> String in
+                let comparison = i % 3 == 0 ? " >= 0" : " != 'x'"
+                return kinds[i % 3] + String(i) + comparison
+            }
+            #expect(try await f.names(most.joined(separator: " and ")).isEmpty)
+            let orders = (0..<SearchOrder.maxClauses).map { (i: Int) -> String in kinds[i % 3] + String(i) + " DESC" }
+            #expect(try await f.names(nil, orderBy: orders).count == 4)
+            let ids = ([f.a] + (1..<SearchFilter.maxListValues).map { "id\($0)" }).map { "'\($0)'" }.joined(separator: ",")
+            #expect(try await f.names("attributes.run_id IN (\(ids))") == ["run-a"])
+        }
+    }
+
     @Test(arguments: Backend.available)
     func comparisonsOnMetricsParamsTagsAndAttributes(backend: Backend) async throws {
         try await backend.withStore { store in

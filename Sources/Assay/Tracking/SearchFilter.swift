@@ -29,14 +29,29 @@ public struct SearchFilter: Sendable, Equatable {
         conditions = []
     }
 
+    /// The most comparisons a filter may AND together; more is an `invalidInput` error (databases refuse
+    /// statements past their own limits, and no person writes that many).
+    public static let maxConditions = 100
+    /// The most values all of a filter's IN lists may hold together.
+    public static let maxListValues = 10_000
+
     /// Parses `text` (empty text matches everything); a malformed filter is an `invalidInput` error
     /// with MLflow's wording.
     public init(_ text: String?, for subject: Subject) throws(AssayError) {
         var tokens = try SearchTokenizer.tokens(text ?? "")
         conditions = []
         guard !tokens.isEmpty else { return }
+        var listValues = 0
         while true {
-            conditions.append(try Self.comparison(&tokens, subject))
+            guard conditions.count < Self.maxConditions else {
+                throw .invalidInput("Invalid filter: more than \(Self.maxConditions) comparisons joined by AND")
+            }
+            let condition = try Self.comparison(&tokens, subject)
+            if case .list(let items) = condition.value { listValues += items.count }
+            guard listValues <= Self.maxListValues else {
+                throw .invalidInput("Invalid filter: its IN lists hold more than \(Self.maxListValues) values")
+            }
+            conditions.append(condition)
             guard let next = tokens.first else { break }
             guard next.isKeyword("AND") else {
                 throw .invalidInput(
@@ -377,11 +392,17 @@ public struct SearchOrder: Sendable, Equatable {
     /// Smallest first (missing values still come last).
     public var ascending: Bool
 
+    /// The most order-by clauses a search may give.
+    public static let maxClauses = 20
+
     /// The clause as the grammar writes it: `metrics.`accuracy` DESC`.
     public var text: String { "\(key.text) \(ascending ? "ASC" : "DESC")" }
 
     /// Parses order-by clauses; an unknown key, a bad direction or a key given twice is an `invalidInput` error.
     public static func parse(_ clauses: [String], for subject: SearchFilter.Subject) throws(AssayError) -> [SearchOrder] {
+        guard clauses.count <= maxClauses else {
+            throw .invalidInput("Invalid order_by: \(clauses.count) clauses; at most \(maxClauses) may be given")
+        }
         var orders: [SearchOrder] = []
         for clause in clauses {
             var tokens = try SearchTokenizer.tokens(clause)
