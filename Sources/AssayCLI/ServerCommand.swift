@@ -44,6 +44,12 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "The largest OTLP trace export to /v1/traces, in bytes.")
     var maxOtlpBytes = 16 << 20
 
+    @Option(help: "Seconds a connection may go without a complete request part, or idle between requests, before it is closed.")
+    var idleTimeout: Double = 30
+
+    @Option(help: "Connections open at once; more wait until one closes.")
+    var maxConnections = 1024
+
     func run() async throws {
         var tracking = TrackingOptions()
         tracking.trackingURI = backendStoreURI ?? "assay.db"
@@ -58,6 +64,10 @@ struct ServerCommand: AsyncParsableCommand {
         configuration.maxJSONBytes = maxRequestBytes
         configuration.maxArtifactBytes = maxArtifactBytes
         configuration.maxOTLPBytes = maxOtlpBytes
+        guard idleTimeout > 0, idleTimeout <= 86400 else { throw ValidationError("--idle-timeout must be between 0 and 86400 seconds") }
+        guard maxConnections > 0 else { throw ValidationError("--max-connections must be at least 1") }
+        configuration.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
+        configuration.maxConnections = maxConnections
         if configuration.authToken == nil, !["127.0.0.1", "localhost", "::1"].contains(host) {
             printError("warning: listening on \(host) without --auth-token: anyone who can reach it can read and change every run")
         }

@@ -23,6 +23,13 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
         return error
     }
 
+    /// A request that took too long to send: 408.
+    static func timedOut(_ message: String) -> APIError {
+        var error = APIError("BAD_REQUEST", message)
+        error.explicitStatus = .requestTimeout
+        return error
+    }
+
     public var description: String { "\(code): \(message)" }
 
     /// The status MLflow's server answers this code with.

@@ -10,6 +10,7 @@ struct MLflowAPI {
     let store: any TrackingStore
     let artifacts: ArtifactStore
     let maxJSONBytes: Int
+    var bodyTimeout: Duration = .seconds(60)
 
     /// One RPC: its method, path, and what it does with the request's fields.
     struct Route: Sendable {
@@ -69,7 +70,7 @@ struct MLflowAPI {
                 var request = request
                 let fromQuery = route.method == .get
                 let fields =
-                    fromQuery ? ProtoJSON.fields(query: request.uri.query) : try Self.object(try await request.body(upTo: api.maxJSONBytes))
+                    fromQuery ? ProtoJSON.fields(query: request.uri.query) : try Self.object(try await request.body(upTo: api.maxJSONBytes, within: api.bodyTimeout))
                 return TrackingServer.json(try await route.handle(api, fields, fromQuery))
             }
         }

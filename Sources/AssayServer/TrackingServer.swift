@@ -2,6 +2,7 @@ public import Assay
 public import Foundation
 public import Hummingbird
 public import Logging
+import HummingbirdCore
 import NIOCore
 public import ServiceLifecycle
 import UnixSignals
@@ -40,6 +41,15 @@ public struct TrackingServer: Sendable {
         public var maxArtifactBytes = 4 << 30
         /// The largest OTLP trace export, in bytes.
         public var maxOTLPBytes = 16 << 20
+        /// How long a connection may go without a complete request part (the head, a piece of body) while
+        /// reading, or without a request while idle between requests; then it is closed. A client sending
+        /// its headers a byte at a time is cut off after this long, and so is an idle keep-alive connection.
+        public var idleTimeout: Duration = .seconds(30)
+        /// How long reading a JSON or form body may take in all.
+        public var bodyTimeout: Duration = .seconds(60)
+        /// Connections open at once; past it, new ones wait in the listen queue until one closes (so a
+        /// flood of idle connections cannot use up the process's file descriptors).
+        public var maxConnections = 1024
 
         public init() {}
     }
@@ -68,13 +78,16 @@ public struct TrackingServer: Sendable {
         let api = router.group()
             .add(middleware: APIErrorMiddleware(logger: logger))
             .add(middleware: TokenAuthMiddleware(token: configuration.authToken, username: configuration.authUsername))
-        let mlflow = MLflowAPI(store: store, artifacts: artifacts, maxJSONBytes: configuration.maxJSONBytes)
+        var mlflow = MLflowAPI(store: store, artifacts: artifacts, maxJSONBytes: configuration.maxJSONBytes)
+        mlflow.bodyTimeout = configuration.bodyTimeout
         for prefix in ["/api/2.0/mlflow", "/ajax-api/2.0/mlflow"] { mlflow.addRoutes(to: api.group(RouterPath(prefix))) }
         let proxy = ArtifactProxy(artifacts: artifacts, maxArtifactBytes: configuration.maxArtifactBytes)
         for prefix in ["/api/2.0/mlflow-artifacts/artifacts", "/ajax-api/2.0/mlflow-artifacts/artifacts"] {
             proxy.addRoutes(to: api, prefix: prefix)
         }
-        OTLPIngest(store: store, maxOTLPBytes: configuration.maxOTLPBytes).addRoutes(to: api)
+        var otlp = OTLPIngest(store: store, maxOTLPBytes: configuration.maxOTLPBytes)
+        otlp.bodyTimeout = configuration.bodyTimeout
+        otlp.addRoutes(to: api)
         return router
     }
 
@@ -85,9 +98,14 @@ public struct TrackingServer: Sendable {
     )
         -> Application<RouterResponder<AssayRequestContext>>
     {
-        Application(
+        let (seconds, attoseconds) = configuration.idleTimeout.components
+        let idle = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        return Application(
             router: router(),
-            configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "assay"),
+            server: .http1(configuration: .init(idleTimeout: idle)),
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "assay",
+                availableConnectionsDelegate: MaximumAvailableConnections(max(1, configuration.maxConnections), logger: logger)),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
     }

@@ -11,6 +11,7 @@ import NIOCore
 struct OTLPIngest {
     let store: any TrackingStore
     let maxOTLPBytes: Int
+    var bodyTimeout: Duration = .seconds(60)
 
     static let experimentHeader = HTTPField.Name("x-assay-experiment")!
 
@@ -29,7 +30,7 @@ struct OTLPIngest {
             throw APIError.invalid("Send OTLP traces as application/x-protobuf or application/json, not \(type).")
         }
         var request = request
-        let body = try await request.body(upTo: maxOTLPBytes)
+        let body = try await request.body(upTo: maxOTLPBytes, within: bodyTimeout)
         let batches = protobuf ? try OTLPDecoder.decodeProtobuf(body) : try OTLPDecoder.decodeJSON(body)
         var byExperiment: [String: [SpanRecord]] = [:]
         for batch in batches {

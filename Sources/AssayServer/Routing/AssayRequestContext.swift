@@ -16,13 +16,29 @@ public struct AssayRequestContext: RequestContext {
 }
 
 extension Request {
-    /// The whole body, at most `limit` bytes; past it, a 413 in MLflow's error shape.
-    mutating func body(upTo limit: Int) async throws -> [UInt8] {
+    /// The whole body, at most `limit` bytes, read within `deadline`; past the size a 413, past the time
+    /// a 408, both in MLflow's error shape.
+    mutating func body(upTo limit: Int, within deadline: Duration) async throws -> [UInt8] {
         if let length = headers[.contentLength].flatMap(Int.init), length > limit {
             throw APIError.tooLarge("The request body (\(length) bytes) is larger than the limit of \(limit) bytes.")
         }
+        let request = self
         do {
-            return Array(buffer: try await collectBody(upTo: limit))
+            return try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
+                group.addTask {
+                    var request = request
+                    return Array(buffer: try await request.collectBody(upTo: limit))
+                }
+                group.addTask {
+                    try await Task.sleep(for: deadline)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let bytes = first else {
+                    throw APIError.timedOut("The request body did not arrive within \(deadline).")
+                }
+                return bytes
+            }
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw APIError.tooLarge("The request body is larger than the limit of \(limit) bytes.")
         }

@@ -121,7 +121,7 @@ struct WebUI: Sendable {
     /// Runs `body` with a form that carries this session's CSRF token; refuses any other.
     func checkedForm(_ request: Request, session: String?, _ body: (RequestFields) async throws -> Response) async throws -> Response {
         var request = request
-        let form = RequestFields(query: String(decoding: try await request.body(upTo: 64 << 10), as: UTF8.self))
+        let form = RequestFields(query: String(decoding: try await request.body(upTo: 64 << 10, within: configuration.bodyTimeout), as: UTF8.self))
         guard Self.sameToken(try form.string("csrf") ?? "", csrfToken(session)) else {
             return render(
                 status: .forbidden, title: "Refused", template: "message",
@@ -174,7 +174,7 @@ struct WebUI: Sendable {
     /// Checks the token; a right one opens a new session, a wrong one counts against the address.
     func signIn(_ request: Request, from address: String) async throws -> Response {
         var request = request
-        let form = RequestFields(query: String(decoding: try await request.body(upTo: 64 << 10), as: UTF8.self))
+        let form = RequestFields(query: String(decoding: try await request.body(upTo: 64 << 10, within: configuration.bodyTimeout), as: UTF8.self))
         let next = Self.safeNext(try form.string("next"))
         guard let token = configuration.authToken else { return Self.redirect(next) }
         if let wait = signIns.wait(for: address) {

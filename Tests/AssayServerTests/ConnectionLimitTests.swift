@@ -1,0 +1,133 @@
+import AssayServer
+import Foundation
+import HummingbirdTesting
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The server's deadlines and connection limit, seen from raw sockets on a live port: clients that send
+/// their headers a byte at a time, idle keep-alive connections, and more connections than allowed.
+@Suite struct ConnectionLimitTests {
+    /// A blocking TCP connection to loopback with a receive timeout.
+    final class Connection: Sendable {
+        let fd: Int32
+
+        init(port: Int) throws {
+            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+            var timeout = timeval(tv_sec: 10, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        }
+
+        deinit { close(fd) }
+
+        /// False once the server has closed the connection.
+        @discardableResult
+        func send(_ text: String) -> Bool {
+            Array(text.utf8).withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } > 0
+        }
+
+        /// What arrives until the server closes, pauses past the timeout, or `until` appears; nil when the
+        /// connection was closed before anything came. The blocking read runs on a dispatch thread, not on
+        /// the few threads that the server's own tasks need.
+        func receive(until marker: String? = nil) async -> String? {
+            await withCheckedContinuation { continuation in
+                DispatchQueue.global().async { continuation.resume(returning: self.blockingReceive(until: marker)) }
+            }
+        }
+
+        private func blockingReceive(until marker: String?) -> String? {
+            var received: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = recv(fd, &buffer, buffer.count, 0)
+                if count <= 0 { return received.isEmpty ? nil : String(decoding: received, as: UTF8.self) }
+                received += buffer[0..<count]
+                if let marker, String(decoding: received, as: UTF8.self).contains(marker) { return String(decoding: received, as: UTF8.self) }
+            }
+        }
+    }
+
+    static func seconds(_ since: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - since
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+
+    @Test func slowHeadersAndIdleConnectionsAreClosed() async throws {
+        try await LiveServer.with({ $0.idleTimeout = .seconds(1) }, live: true) { server in
+            let port = try #require(server.client.port)
+            // Headers a byte at a time never make a complete part: closed after the idle timeout.
+            let slow = try Connection(port: port)
+            let start = ContinuousClock.now
+            var stillOpen = true
+            for byte in "GET /health HTTP/1.1\r\nHost: x\r\nX-Padding: ".map(String.init) where stillOpen {
+                stillOpen = slow.send(byte)
+                try await Task.sleep(for: .milliseconds(100))
+                if Self.seconds(start) > 4 { break }
+            }
+            let answer = await slow.receive()
+            #expect(answer == nil && Self.seconds(start) < 4.5, "held \(Self.seconds(start)) s, got \(answer ?? "nothing")")
+
+            // An idle keep-alive connection: answered, then closed a second later.
+            let idle = try Connection(port: port)
+            idle.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(await idle.receive(until: "\r\n\r\nOK")?.hasPrefix("HTTP/1.1 200") == true)
+            let waited = ContinuousClock.now
+            #expect(await idle.receive() == nil)
+            #expect(Self.seconds(waited) > 0.5 && Self.seconds(waited) < 3, "closed after \(Self.seconds(waited)) s")
+        }
+    }
+
+    @Test func connectionsPastTheLimitWaitForOneToClose() async throws {
+        try await LiveServer.with(
+            {
+                // HummingbirdTesting's own client holds one connection; these two take the others.
+                $0.maxConnections = 3
+                $0.idleTimeout = .seconds(1)
+            }, live: true
+        ) { server in
+            let port = try #require(server.client.port)
+            let first = try Connection(port: port), second = try Connection(port: port)
+            first.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            second.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            let (one, two) = (await first.receive(until: "\r\n\r\nOK"), await second.receive(until: "\r\n\r\nOK"))
+            #expect(one != nil && two != nil)
+            // Both stay open (keep-alive): a third is accepted by the kernel but not served until one closes.
+            let third = try Connection(port: port)
+            let start = ContinuousClock.now
+            third.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            let reply = await third.receive(until: "\r\n\r\nOK")
+            #expect(reply?.hasPrefix("HTTP/1.1 200") == true)
+            #expect(Self.seconds(start) > 0.5, "served after \(Self.seconds(start)) s, when the idle ones closed")
+        }
+    }
+
+    @Test func aBodyThatTricklesGetsA408() async throws {
+        try await LiveServer.with({ $0.bodyTimeout = .seconds(1) }, live: true) { server in
+            let port = try #require(server.client.port)
+            let connection = try Connection(port: port)
+            connection.send("POST /api/2.0/mlflow/experiments/search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+            let start = ContinuousClock.now
+            var reply: String?
+            let sender = Task {
+                for _ in 0..<40 {
+                    try await Task.sleep(for: .milliseconds(200))
+                    if !connection.send(" ") { break }
+                }
+            }
+            reply = await connection.receive(until: "}")
+            sender.cancel()
+            #expect(reply?.hasPrefix("HTTP/1.1 408") == true, "\(reply ?? "nothing")")
+            #expect(Self.seconds(start) < 4)
+        }
+    }
+}
