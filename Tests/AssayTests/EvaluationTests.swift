@@ -269,4 +269,23 @@ import Testing
         #expect(tokenizer.count("<|endoftext|>") > 1)
         #expect(tokenizer.count("") == 0)
     }
+
+    /// Long pieces without spaces (where byte-pair merging used to take quadratic time), with counts from
+    /// tiktoken 0.14 over the same rank file.
+    @Test func longPiecesCountAsTiktokenDoes() throws {
+        let tokenizer = try BPETokenizer.cl100kBase()
+        func text(_ count: Int, _ scalar: (Int) -> Int) -> String {
+            var view = String.UnicodeScalarView()
+            for i in 0..<count { view.append(Unicode.Scalar(UInt32(scalar(i)))!) }
+            return String(view)
+        }
+        let cjk = text(20000) { (i: Int) -> Int in 0x4E00 + (i * 7919) % 20000 }
+        let letters = text(50000) { (i: Int) -> Int in 97 + (i * 31 + i / 7) % 26 }
+        let digits = text(30000) { (i: Int) -> Int in 48 + (i * 7) % 10 }
+        #expect(tokenizer.count(String(repeating: "x", count: 80000)) == 10000)
+        #expect(tokenizer.count(cjk) == 46648)
+        #expect(tokenizer.count(letters) == 26372)
+        #expect(tokenizer.count(digits) == 10000)
+        #expect(tokenizer.count(String(repeating: "Tokenization of averylongwordwithoutanyspacesatall ", count: 2000)) == 26001)
+    }
 }

@@ -74,31 +74,81 @@ public final class BPETokenizer: Sendable {
         return merge(piece).count
     }
 
-    /// Byte-pair merging: repeatedly join the adjacent pair of lowest rank.
+    /// Byte-pair merging: repeatedly join the adjacent pair of lowest rank, the leftmost on a tie (as
+    /// tiktoken does). The parts are a linked list and the candidate pairs a min-heap keyed by (rank, start),
+    /// so a piece of n bytes takes O(n log n), not O(n²): a 1 MB word without spaces is fine.
     private func merge(_ piece: UnsafeBufferPointer<UInt8>) -> [UnsafeBufferPointer<UInt8>] {
-        if piece.count == 1 || rank(of: piece) != nil { return [piece] }
-        var boundaries = Array(0...piece.count)
-        func pairRank(_ i: Int) -> Int32 {
-            guard i + 2 < boundaries.count else { return .max }
-            return rank(of: UnsafeBufferPointer(rebasing: piece[boundaries[i]..<boundaries[i + 2]])) ?? .max
+        let n = piece.count
+        if n == 1 || rank(of: piece) != nil { return [piece] }
+        // Part i starts at byte i while alive and ends where part next[i] starts (n: the end).
+        var next = Array(1...n)
+        var previous = Array(-1..<(n - 1))
+        var alive = [Bool](repeating: true, count: n)
+        func pairRank(_ i: Int) -> Int32? {
+            let j = next[i]
+            guard j < n else { return nil }
+            return rank(of: UnsafeBufferPointer(rebasing: piece[i..<next[j]]))
         }
-        var ranks = (0..<boundaries.count).map { pairRank($0) }
-        while true {
-            var best = Int32.max
-            var at = -1
-            for i in 0..<(ranks.count - 1) where ranks[i] < best {
-                best = ranks[i]
-                at = i
+        var heap = MinHeap()
+        heap.reserve(n)
+        for i in 0..<(n - 1) {
+            if let r = pairRank(i) { heap.push(rank: r, start: i) }
+        }
+        while let (r, i) = heap.pop() {
+            // Entries go stale when a neighbour merges; only a pair that still has this rank is taken.
+            guard alive[i], pairRank(i) == r else { continue }
+            let j = next[i]
+            alive[j] = false
+            next[i] = next[j]
+            if next[j] < n { previous[next[j]] = i }
+            if let merged = pairRank(i) { heap.push(rank: merged, start: i) }
+            let before = previous[i]
+            if before >= 0, let left = pairRank(before) { heap.push(rank: left, start: before) }
+        }
+        var parts: [UnsafeBufferPointer<UInt8>] = []
+        var i = 0
+        while i < n {
+            parts.append(UnsafeBufferPointer(rebasing: piece[i..<next[i]]))
+            i = next[i]
+        }
+        return parts
+    }
+}
+
+/// A binary min-heap of (rank, start) pairs packed into one integer, so ties on rank go to the smaller start.
+struct MinHeap {
+    private var items: [UInt64] = []
+
+    mutating func reserve(_ count: Int) { items.reserveCapacity(count) }
+
+    mutating func push(rank: Int32, start: Int) {
+        var k = items.count
+        items.append(UInt64(UInt32(bitPattern: rank)) << 32 | UInt64(start))
+        while k > 0 {
+            let parent = (k - 1) / 2
+            guard items[k] < items[parent] else { break }
+            items.swapAt(k, parent)
+            k = parent
+        }
+    }
+
+    mutating func pop() -> (Int32, Int)? {
+        guard let top = items.first else { return nil }
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var k = 0
+            while true {
+                let left = 2 * k + 1, right = left + 1
+                var smallest = k
+                if left < items.count, items[left] < items[smallest] { smallest = left }
+                if right < items.count, items[right] < items[smallest] { smallest = right }
+                guard smallest != k else { break }
+                items.swapAt(k, smallest)
+                k = smallest
             }
-            guard at >= 0 else { break }
-            boundaries.remove(at: at + 1)
-            ranks.remove(at: at + 1)
-            ranks[at] = pairRank(at)
-            if at > 0 { ranks[at - 1] = pairRank(at - 1) }
         }
-        return (0..<(boundaries.count - 1)).map {
-            UnsafeBufferPointer(rebasing: piece[boundaries[$0]..<boundaries[$0 + 1]])
-        }
+        return (Int32(bitPattern: UInt32(top >> 32)), Int(top & 0xFFFF_FFFF))
     }
 }
 
