@@ -49,6 +49,21 @@ import Testing
         #expect(message == "\(path):3:9: invalid JSON: expected a quoted key")
     }
 
+    @Test func numbersPastDoublesRangeAreAnErrorNotANull() async throws {
+        let folder = try TemporaryFolder()
+        let huge = try folder.file("huge.jsonl", "{\"a\": 1}\n{\"a\": 1e999}\n")
+        #expect(
+            await errorMessage { _ = try Dataset(contentsOf: huge).rows() }
+                == "\(huge):2:7: invalid JSON: the number 1e999 is out of range (a double holds up to about 1.8e308)")
+        let digits = String(repeating: "9", count: 5000)
+        let long = try folder.file("long.json", "[{\"a\": \(digits)}]")
+        let message = await errorMessage { _ = try Dataset(contentsOf: long).rows() }
+        #expect(message?.contains("the number 99999999999999999999…(5000 characters) is out of range") == true, "\(message ?? "")")
+        // Large but representable numbers stay numbers: an integer past Int64 becomes a double.
+        let big = try Dataset(contentsOf: folder.file("big.jsonl", "{\"a\": 123456789012345678901234567890, \"b\": -1.7e308}\n")).rows()
+        #expect(big[0]["a"] == .double(1.2345678901234568e29) && big[0]["b"] == .double(-1.7e308))
+    }
+
     @Test func jsonLinesKeepsTypesAndGrowsColumns() throws {
         let folder = try TemporaryFolder()
         let path = try folder.file(

@@ -11,14 +11,19 @@ struct JSONParser {
 
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
+    /// Whether a number past Double's range (`1e999`, a 5,000-digit integer) is an error rather than an
+    /// infinity. Datasets want the error: a value the file does not hold must not appear silently.
+    private let rejectsOverflow: Bool
 
-    private init(bytes: UnsafeBufferPointer<UInt8>) {
+    private init(bytes: UnsafeBufferPointer<UInt8>, rejectsOverflow: Bool = false) {
         self.bytes = bytes
+        self.rejectsOverflow = rejectsOverflow
     }
 
-    /// Parses one JSON document that must be an object, returning its members in document order.
+    /// Parses one JSON document that must be an object, returning its members in document order; a
+    /// number past Double's range is an error (this reads dataset rows).
     static func parseObject(_ bytes: UnsafeBufferPointer<UInt8>) throws(SyntaxError) -> [(String, DataValue)] {
-        var parser = JSONParser(bytes: bytes)
+        var parser = JSONParser(bytes: bytes, rejectsOverflow: true)
         parser.skipWhitespace()
         guard parser.peek() == UInt8(ascii: "{") else {
             throw SyntaxError(message: "expected a JSON object", offset: parser.index)
@@ -48,13 +53,14 @@ struct JSONParser {
 
     // MARK: - Array streaming
 
-    /// A reader of the elements of a top-level JSON array, one at a time, for arrays of row objects.
+    /// A reader of the elements of a top-level JSON array, one at a time, for arrays of row objects (a
+    /// number past Double's range is an error).
     struct ArrayCursor {
         private var parser: JSONParser
         private var first = true
 
         init(bytes: UnsafeBufferPointer<UInt8>) throws(SyntaxError) {
-            parser = JSONParser(bytes: bytes)
+            parser = JSONParser(bytes: bytes, rejectsOverflow: true)
             parser.skipWhitespace()
             guard parser.peek() == UInt8(ascii: "[") else {
                 throw SyntaxError(message: "expected a JSON array of objects", offset: parser.index)
@@ -253,6 +259,10 @@ struct JSONParser {
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         if isInteger, let value = Int(text) { return .int(value) }
         guard let value = Double(text) else { throw SyntaxError(message: "invalid number", offset: start) }
+        if rejectsOverflow, !value.isFinite {
+            let shown = text.count > 40 ? "\(text.prefix(20))…(\(text.count) characters)" : text
+            throw SyntaxError(message: "the number \(shown) is out of range (a double holds up to about 1.8e308)", offset: start)
+        }
         return .double(value)
     }
 
