@@ -190,6 +190,19 @@ import Testing
         }
     }
 
+    @Test func aRunWithAnUnreadableArtifactLocationStillShows() async throws {
+        try await LiveServer.with(seed: { store, _ in
+            let experiment = try await store.createExperiment(named: "odd", artifactLocation: "mlflow-artifacts:/../../etc", tags: [])
+            _ = try await store.createRun(in: experiment.id, named: "odd-run", startTime: 1, userID: "u", tags: [])
+        }) { server in
+            let reply = try await server.post("runs/search", #"{"experiment_ids": ["1"]}"#)
+            let run = try #require(((reply.json["runs"] as? [[String: Any]])?.first?["info"] as? [String: Any])?["run_id"] as? String)
+            let page = try await server.send(.get, "/runs/\(run)")
+            #expect(page.status == 200 && page.body.contains("odd-run"))
+            #expect(page.body.contains("cannot be listed: Invalid path"), "\(page.body.prefix(200))")
+        }
+    }
+
     /// Stored values at the edges of their types (from a careless or hostile client) must not stop a page from
     /// rendering: times at Int64's ends, a metric step at Int64.max, scores near ±Double.greatestFiniteMagnitude,
     /// a span from the first to the last representable nanosecond.

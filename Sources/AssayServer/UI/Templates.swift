@@ -109,7 +109,8 @@ enum Templates {
         </div>
         <section aria-labelledby="artifacts-h"><h2 id="artifacts-h">Artifacts</h2>
         {{#hasArtifacts}}<ul class="files">{{#artifacts}}<li><a href="{{view}}">{{path}}</a> <span class="muted">{{size}}</span> · <a href="{{download}}" download>download</a></li>{{/artifacts}}</ul>{{/hasArtifacts}}
-        {{^artifacts}}<p class="muted">None.</p>{{/artifacts}}
+        {{#artifactsError}}<p class="error">{{artifactsError}}</p>{{/artifactsError}}
+        {{^artifacts}}{{^artifactsError}}<p class="muted">None.</p>{{/artifactsError}}{{/artifacts}}
         </section>
         {{#table}}{{{table}}}{{/table}}
         """

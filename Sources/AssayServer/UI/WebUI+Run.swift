@@ -11,6 +11,15 @@ extension WebUI {
         return path
     }
 
+    /// An error's message for a page, without internals.
+    static func reason(_ error: any Error) -> String {
+        switch error {
+        case let error as APIError: error.message
+        case let error as AssayError where error.kind != .internal: error.message
+        default: "the server could not read them"
+        }
+    }
+
     /// Every file of a run's artifacts (at most `limit`), with sizes.
     func artifactFiles(_ base: String, limit: Int = 500) throws -> [(path: String, size: Int64)] {
         var files: [(String, Int64)] = []
@@ -74,8 +83,16 @@ extension WebUI {
             values["tracesHref"] = "/experiments/\(HTML.path([tracesExperiment]))/traces"
             values["tracesName"] = (try? await store.experiment(id: tracesExperiment))?.name ?? tracesExperiment
         }
-        if let base = artifactBase(run.info) {
-            values["artifacts"] = try artifactFiles(base).map { file -> [String: Any] in
+        // A run whose artifact location cannot be read (a careless client can log any) still shows the rest.
+        let listing: [(path: String, size: Int64)]?
+        do {
+            listing = try artifactBase(run.info).map { try artifactFiles($0) }
+        } catch {
+            listing = nil
+            values["artifactsError"] = "The artifacts at \(run.info.artifactURI) cannot be listed: \(Self.reason(error))"
+        }
+        if let base = artifactBase(run.info), let listing {
+            values["artifacts"] = listing.map { file -> [String: Any] in
                 let encoded = HTML.path(file.path.split(separator: "/").map(String.init))
                 return [
                     "path": file.path, "size": Self.size(file.size), "view": "\(runPath)/artifacts/\(encoded)",
