@@ -275,6 +275,9 @@ struct EvaluateCommand: AsyncParsableCommand {
             }
         }
         print(Summary.render(result, elapsed: elapsed, predictionsColumn: predictions, showRows: showRows, activity: models.model?.activity))
+        if let hint = Summary.rougeTokenizerHint(result, tokenizer: rougeTokenizer, predictions: predictions ?? "outputs", targets: targets) {
+            print("\n" + hint)
+        }
         if let outputJson { print("\nWrote \(outputJson)") }
         if let artifactsDir { print("Wrote the artifacts to \(artifactsDir)") }
         if let (store, artifacts) = recorder {

@@ -130,4 +130,24 @@ enum Summary {
         default: return value.text
         }
     }
+
+    /// A hint when ROUGE ran with MLflow's tokenizer, which keeps only a-z and 0-9, on rows whose answer or
+    /// target has letters but none of those (Japanese, Greek, ...): they score 0 however alike they are.
+    static func rougeTokenizerHint(_ result: EvaluationResult, tokenizer: RougeTokenizer, predictions: String, targets: String?) -> String? {
+        guard tokenizer == .mlflow, result.metricKeys.contains(where: { $0.hasPrefix("rouge") }), let targets else { return nil }
+        guard let answers = try? result.table.column(predictions), let truths = try? result.table.column(targets) else { return nil }
+        func unseen(_ value: DataValue) -> Bool {
+            guard case .string(let text) = value else { return false }
+            var letters = false
+            for scalar in text.unicodeScalars {
+                if scalar.isASCII, scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) { return false }
+                if scalar.properties.isAlphabetic { letters = true }
+            }
+            return letters
+        }
+        let rows = zip(answers, truths).count { unseen($0) || unseen($1) }
+        guard rows > 0 else { return nil }
+        return "Note: \(rows == 1 ? "1 row has" : "\(rows) rows have") letters but none that MLflow's ROUGE tokenizer keeps (a-z, 0-9), so ROUGE "
+            + "scores them 0; --rouge-tokenizer unicode tokenizes every script."
+    }
 }

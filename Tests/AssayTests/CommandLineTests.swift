@@ -125,6 +125,19 @@ import Testing
         #expect(result.stdout.contains("exact_match/v1") && result.stdout.contains("0.5000"), "\(result.stdout)")
     }
 
+    @Test func rougeOnJapaneseWithMLflowsTokenizerSaysWhy() throws {
+        let folder = try TemporaryFolder()
+        let data = try folder.file("ja.jsonl", #"{"p": "東京は日本の首都です", "t": "東京は日本の首都です"}"# + "\n" + #"{"p": "yes", "t": "yes"}"# + "\n")
+        let plain = try Self.run(["evaluate", data, "--targets", "t", "--predictions", "p", "--metrics", "rougeL", "--no-tracking"])
+        #expect(plain.status == 0, "\(plain.stderr)")
+        #expect(plain.stdout.contains("Note: 1 row has letters but none that MLflow's ROUGE tokenizer keeps"), "\(plain.stdout)")
+        #expect(plain.stdout.contains("--rouge-tokenizer unicode"))
+        let unicode = try Self.run([
+            "evaluate", data, "--targets", "t", "--predictions", "p", "--metrics", "rougeL", "--no-tracking", "--rouge-tokenizer", "unicode",
+        ])
+        #expect(unicode.status == 0 && !unicode.stdout.contains("Note:"), "\(unicode.stdout)")
+    }
+
     @Test func aDryRunNeedsNoAPIKey() throws {
         let result = try Self.run(
             ["evaluate", "examples/qa.jsonl", "--targets", "ground_truth", "--model", "openai:/gpt-4o-mini", "--dry-run"],
