@@ -45,7 +45,10 @@ struct ServerCommand: AsyncParsableCommand {
     var maxOtlpBytes = 16 << 20
 
     @Option(help: "Seconds a connection may go without a complete request part, or idle between requests, before it is closed.")
-    var idleTimeout: Double = 30
+    var idleTimeout: Double = 75
+
+    @Option(help: "Seconds a request's head (request line and headers) may take from its first byte.")
+    var headerTimeout: Double = 20
 
     @Option(help: "Connections open at once; more wait until one closes.")
     var maxConnections = 1024
@@ -66,7 +69,11 @@ struct ServerCommand: AsyncParsableCommand {
         configuration.maxOTLPBytes = maxOtlpBytes
         guard idleTimeout > 0, idleTimeout <= 86400 else { throw ValidationError("--idle-timeout must be between 0 and 86400 seconds") }
         guard maxConnections > 0 else { throw ValidationError("--max-connections must be at least 1") }
+        guard headerTimeout > 0, headerTimeout <= 86400 else {
+            throw ValidationError("--header-timeout must be between 0 and 86400 seconds")
+        }
         configuration.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
+        configuration.headerTimeout = .milliseconds(Int64(headerTimeout * 1000))
         configuration.maxConnections = maxConnections
         if configuration.authToken == nil, !["127.0.0.1", "localhost", "::1"].contains(host) {
             printError("warning: listening on \(host) without --auth-token: anyone who can reach it can read and change every run")

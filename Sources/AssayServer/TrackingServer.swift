@@ -41,10 +41,13 @@ public struct TrackingServer: Sendable {
         public var maxArtifactBytes = 4 << 30
         /// The largest OTLP trace export, in bytes.
         public var maxOTLPBytes = 16 << 20
-        /// How long a connection may go without a complete request part (the head, a piece of body) while
-        /// reading, or without a request while idle between requests; then it is closed. A client sending
-        /// its headers a byte at a time is cut off after this long, and so is an idle keep-alive connection.
-        public var idleTimeout: Duration = .seconds(30)
+        /// How long a connection may go without a complete request part (the head, a piece of body), or
+        /// without a request while idle between requests; then it is closed. Longer than the idle time
+        /// of common clients' pools (AsyncHTTPClient: 60 s), so that they close first.
+        public var idleTimeout: Duration = .seconds(75)
+        /// How long a request's head (request line and headers) may take from its first byte; a client
+        /// sending its headers a byte at a time is cut off after this long.
+        public var headerTimeout: Duration = .seconds(20)
         /// How long reading a JSON or form body may take in all.
         public var bodyTimeout: Duration = .seconds(60)
         /// Connections open at once; past it, new ones wait in the listen queue until one closes (so a
@@ -98,16 +101,22 @@ public struct TrackingServer: Sendable {
     )
         -> Application<RouterResponder<AssayRequestContext>>
     {
-        let (seconds, attoseconds) = configuration.idleTimeout.components
-        let idle = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        let idle = Self.timeAmount(configuration.idleTimeout), header = Self.timeAmount(configuration.headerTimeout)
         return Application(
             router: router(),
-            server: .http1(configuration: .init(idleTimeout: idle)),
+            server: HTTPServerBuilder { responder in
+                DeadlineHTTP1Channel(base: HTTP1Channel(responder: responder, configuration: .init(idleTimeout: idle)), headerTimeout: header)
+            },
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "assay",
                 availableConnectionsDelegate: MaximumAvailableConnections(max(1, configuration.maxConnections), logger: logger)),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
+    }
+
+    static func timeAmount(_ duration: Duration) -> TimeAmount {
+        let (seconds, attoseconds) = duration.components
+        return .nanoseconds(seconds > Int64.max / 1_000_000_000 ? .max : seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 
     /// Serves until the task is cancelled.

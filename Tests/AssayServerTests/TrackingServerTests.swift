@@ -49,6 +49,9 @@ struct LiveServer {
         try await seed(store, artifacts)
         var configuration = TrackingServer.Configuration()
         configuration.port = 0
+        // HummingbirdTesting's live client keeps one connection and does not reconnect: it must outlast a
+        // test that waits for a slow peer (the local model) between requests.
+        if live { configuration.idleTimeout = .seconds(600) }
         configure(&configuration)
         var logger = Logger(label: "assay.server.test")
         logger.logLevel = .critical
