@@ -40,6 +40,8 @@ public struct SQLiteDatabase: SQLDatabase {
     private let pooled: Bool
     /// One write transaction at a time on the writer connection.
     private let writeGate = Permits(1)
+    /// Where write transactions run (a file database only).
+    private let writerThread: WriterThread?
 
     /// `?n` placeholders; LIKE through ``LikePattern`` because SQLite's own LIKE ignores case; text
     /// already compares by code points.
@@ -63,6 +65,7 @@ public struct SQLiteDatabase: SQLDatabase {
             throw .invalidInput("cannot open the tracking database \(path): \(error)")
         }
         pooled = true
+        writerThread = WriterThread(name: "assay.sqlite.writer")
     }
 
     init() throws(AssayError) {
@@ -74,6 +77,7 @@ public struct SQLiteDatabase: SQLDatabase {
             throw .internal("cannot open an in-memory database: \(error)")
         }
         pooled = false
+        writerThread = nil
     }
 
     private static func configuration() -> Configuration {
@@ -84,6 +88,11 @@ public struct SQLiteDatabase: SQLDatabase {
     }
 
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (SQLiteSession) async throws -> T) async throws -> T {
+        guard let writerThread else { return try await transactionHere(body) }
+        return try await withTaskExecutorPreference(writerThread) { try await transactionHere(body) }
+    }
+
+    private func transactionHere<T: Sendable>(_ body: @escaping @Sendable (SQLiteSession) async throws -> T) async throws -> T {
         try await writeGate.withPermit {
             let session = SQLiteSession(writer: writer, reads: false, holdsWrites: true)
             // BEGIN goes with the transaction's first statement, COMMIT with its last writes: a batch of
