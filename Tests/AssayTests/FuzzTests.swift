@@ -60,6 +60,8 @@ import Testing
         while let seed = budget.nextBatch() {
             var rng = Xoshiro(seed: FuzzBudget.state(seed))
             for i in 0..<budget.batchSize {
+                // Yields, so that suites running beside this one (the server fuzzing) are not starved.
+                await Task.yield()
                 let (format, bytes) = Self.input(&rng)
                 let path = try folder.file("input-\(i).\(format.rawValue)", bytes: bytes)
                 if let message = Self.readError(path, format), !message.contains(path), unnamed.count < 5 {
@@ -84,6 +86,7 @@ import Testing
         }
         while let seed = budget.nextBatch() {
             var rng = Xoshiro(seed: FuzzBudget.state(seed))
+            await Task.yield()
             for _ in 0..<budget.batchSize {
                 // Random text, and random text wrapped as a JSON string: parsing and printing must agree.
                 let candidate = text.run(using: &rng)
