@@ -54,6 +54,10 @@ public struct FuzzBudget {
         return seed
     }
 
+    /// Whether this is a timed run (`scripts/fuzz`), where the fuzz suites run by themselves and a slow
+    /// answer means a slow input, not a busy test process.
+    public var isTimed: Bool { deadline != nil }
+
     /// Inputs tried so far.
     public var inputs: Int { batches * batchSize }
 

@@ -162,7 +162,8 @@ import Testing
 
     @Test func aTricklingReplyTimesOut() async throws {
         let body = Array(#"{"choices": [{"message": {"role": "assistant", "content": "slow"}}]}"#.utf8)
-        let server = try await FakeChatServer.start { _ in .trickled(status: 200, body: body, interval: .milliseconds(200)) }
+        // 66 bytes at 0.5 s each: 33 s per attempt without a deadline on the body.
+        let server = try await FakeChatServer.start { _ in .trickled(status: 200, body: body, interval: .milliseconds(500)) }
         let model = try Self.model(server) {
             $0.timeout = .seconds(1)
             $0.maxAttempts = 2
@@ -175,7 +176,7 @@ import Testing
         #expect(result.failedRows == 1)
         let errors = try #require(try result.table.column("error"))
         #expect(errors[0] == .string("gave up after 2 attempts: timed out"), "\(errors)")
-        #expect(elapsed < .seconds(8), "the body would take \(body.count / 5) s per attempt; took \(elapsed)")
+        #expect(elapsed < .seconds(20), "the body would take \(body.count / 2) s per attempt; took \(elapsed)")
         await server.stop()
     }
 

@@ -1,4 +1,5 @@
 public import Hummingbird
+import NIOCore
 
 /// The request context of every route: Hummingbird's own, plus the web UI's session once the session
 /// middleware has read it.
@@ -6,12 +7,15 @@ public struct AssayRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The signed-in UI session (`"open"` when the server needs no token); nil when not signed in.
     var session: String?
+    private let channel: any Channel
+
     /// The peer's IP address (without the port), for throttling sign-ins; "unknown" in router tests.
-    let remoteAddress: String
+    /// Read when asked (only sign-in asks), not for every request.
+    var remoteAddress: String { channel.remoteAddress?.ipAddress ?? "unknown" }
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        remoteAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        channel = source.channel
     }
 }
 
