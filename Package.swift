@@ -231,7 +231,10 @@ let package = Package(
         ),
         .testTarget(
             name: "AssayProvidersTests",
-            dependencies: ["Assay", "AssayProviders", "AssayTesting", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")],
+            dependencies: [
+                "Assay", "AssayProviders", "AssayTesting", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

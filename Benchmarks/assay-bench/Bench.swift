@@ -13,7 +13,9 @@ import Foundation
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "assay-bench", abstract: "Assay performance figures.",
-        subcommands: [MetricThroughput.self, StreamMemory.self, EngineOverhead.self, JudgeFanOut.self, UIPages.self, ServerPath.self, LongText.self],
+        subcommands: [
+            MetricThroughput.self, StreamMemory.self, EngineOverhead.self, JudgeFanOut.self, UIPages.self, ServerPath.self, LongText.self,
+        ],
         defaultSubcommand: MetricThroughput.self)
 }
 

@@ -56,8 +56,10 @@ struct LongText: AsyncParsableCommand {
                     let elapsed = clock.now - start
                     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
                     print(
-                        kind.padding(toLength: 7, withPad: " ", startingAt: 0) + String(size).padding(toLength: 12, withPad: " ", startingAt: 0)
-                            + metric.info.name.padding(toLength: 30, withPad: " ", startingAt: 0) + String(format: "%7.3f  %6.1f", seconds, Double(text.utf8.count) / 1e6 / seconds))
+                        kind.padding(toLength: 7, withPad: " ", startingAt: 0)
+                            + String(size).padding(toLength: 12, withPad: " ", startingAt: 0)
+                            + metric.info.name.padding(toLength: 30, withPad: " ", startingAt: 0)
+                            + String(format: "%7.3f  %6.1f", seconds, Double(text.utf8.count) / 1e6 / seconds))
                 }
             }
         }

@@ -134,7 +134,8 @@ struct EvaluateCommand: AsyncParsableCommand {
         if let outputJson {
             // Checked before anything runs: after the evaluation, a bad output path would lose the work.
             var isFolder: ObjCBool = false
-            if outputJson.hasSuffix("/") || FileManager.default.fileExists(atPath: outputJson, isDirectory: &isFolder) && isFolder.boolValue {
+            if outputJson.hasSuffix("/") || FileManager.default.fileExists(atPath: outputJson, isDirectory: &isFolder) && isFolder.boolValue
+            {
                 throw ValidationError("--output-json \(outputJson) is a folder; give a file name such as \(outputJson)/results.json")
             }
         }
@@ -274,8 +275,10 @@ struct EvaluateCommand: AsyncParsableCommand {
                 throw AssayError.invalidInput("\(artifactsDir): cannot write the artifacts: \(error)")
             }
         }
-        print(Summary.render(result, elapsed: elapsed, predictionsColumn: predictions, showRows: showRows, activity: models.model?.activity))
-        if let hint = Summary.rougeTokenizerHint(result, tokenizer: rougeTokenizer, predictions: predictions ?? "outputs", targets: targets) {
+        print(
+            Summary.render(result, elapsed: elapsed, predictionsColumn: predictions, showRows: showRows, activity: models.model?.activity))
+        if let hint = Summary.rougeTokenizerHint(result, tokenizer: rougeTokenizer, predictions: predictions ?? "outputs", targets: targets)
+        {
             print("\n" + hint)
         }
         if let outputJson { print("\nWrote \(outputJson)") }

@@ -133,7 +133,8 @@ enum Summary {
 
     /// A hint when ROUGE ran with MLflow's tokenizer, which keeps only a-z and 0-9, on rows whose answer or
     /// target has letters but none of those (Japanese, Greek, ...): they score 0 however alike they are.
-    static func rougeTokenizerHint(_ result: EvaluationResult, tokenizer: RougeTokenizer, predictions: String, targets: String?) -> String? {
+    static func rougeTokenizerHint(_ result: EvaluationResult, tokenizer: RougeTokenizer, predictions: String, targets: String?) -> String?
+    {
         guard tokenizer == .mlflow, result.metricKeys.contains(where: { $0.hasPrefix("rouge") }), let targets else { return nil }
         guard let answers = try? result.table.column(predictions), let truths = try? result.table.column(targets) else { return nil }
         func unseen(_ value: DataValue) -> Bool {
@@ -147,7 +148,8 @@ enum Summary {
         }
         let rows = zip(answers, truths).count { unseen($0) || unseen($1) }
         guard rows > 0 else { return nil }
-        return "Note: \(rows == 1 ? "1 row has" : "\(rows) rows have") letters but none that MLflow's ROUGE tokenizer keeps (a-z, 0-9), so ROUGE "
+        return
+            "Note: \(rows == 1 ? "1 row has" : "\(rows) rows have") letters but none that MLflow's ROUGE tokenizer keeps (a-z, 0-9), so ROUGE "
             + "scores them 0; --rouge-tokenizer unicode tokenizes every script."
     }
 }

@@ -161,7 +161,9 @@ final class HTTPTransport: Sendable {
             if let date = formatter.date(from: value) { return pause(seconds: max(0, date.timeIntervalSinceNow), cap: cap) }
         }
         for kind in ["requests", "tokens"] where headers.first(name: "x-ratelimit-remaining-\(kind)") == "0" {
-            if let reset = headers.first(name: "x-ratelimit-reset-\(kind)").flatMap(parseResetSeconds), let pause = pause(seconds: reset, cap: cap) {
+            if let reset = headers.first(name: "x-ratelimit-reset-\(kind)").flatMap(parseResetSeconds),
+                let pause = pause(seconds: reset, cap: cap)
+            {
                 return pause
             }
         }

@@ -50,7 +50,9 @@ struct ArtifactStore: Sendable {
                 throw APIError.invalid("Invalid path: a name in it is \(segment.utf8.count) bytes long; at most 255 are allowed")
             }
         }
-        guard path.utf8.count <= 2048 else { throw APIError.invalid("Invalid path: \(path.utf8.count) bytes long; at most 2048 are allowed") }
+        guard path.utf8.count <= 2048 else {
+            throw APIError.invalid("Invalid path: \(path.utf8.count) bytes long; at most 2048 are allowed")
+        }
         if segments.first == uploadsFolder { throw invalid }
         if let first = segments.first, first.count == 2, first.hasSuffix(":") { throw invalid }
         return segments

@@ -70,7 +70,9 @@ struct MLflowAPI {
                 var request = request
                 let fromQuery = route.method == .get
                 let fields =
-                    fromQuery ? ProtoJSON.fields(query: request.uri.query) : try Self.object(try await request.body(upTo: api.maxJSONBytes, within: api.bodyTimeout))
+                    fromQuery
+                    ? ProtoJSON.fields(query: request.uri.query)
+                    : try Self.object(try await request.body(upTo: api.maxJSONBytes, within: api.bodyTimeout))
                 return TrackingServer.json(try await route.handle(api, fields, fromQuery))
             }
         }

@@ -1,8 +1,8 @@
 public import Assay
 public import Foundation
 public import Hummingbird
-public import Logging
 import HummingbirdCore
+public import Logging
 import NIOCore
 public import ServiceLifecycle
 import UnixSignals
@@ -105,7 +105,8 @@ public struct TrackingServer: Sendable {
         return Application(
             router: router(),
             server: HTTPServerBuilder { responder in
-                DeadlineHTTP1Channel(base: HTTP1Channel(responder: responder, configuration: .init(idleTimeout: idle)), headerTimeout: header)
+                DeadlineHTTP1Channel(
+                    base: HTTP1Channel(responder: responder, configuration: .init(idleTimeout: idle)), headerTimeout: header)
             },
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "assay",

@@ -433,7 +433,10 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore {
     public func logInputs(run id: String, datasets: [DatasetInput]) async throws(AssayError) {
         for dataset in datasets {
             try StoredText.check(name: dataset.name, of: "dataset")
-            for (field, value) in [("digest", dataset.digest), ("source", dataset.source), ("schema", dataset.schema ?? ""), ("profile", dataset.profile ?? "")] {
+            for (field, value) in [
+                ("digest", dataset.digest), ("source", dataset.source), ("schema", dataset.schema ?? ""),
+                ("profile", dataset.profile ?? ""),
+            ] {
                 try StoredText.check(value: value, of: "dataset \(field)")
             }
             for tag in dataset.tags { try StoredText.check(tag, of: "dataset tag") }

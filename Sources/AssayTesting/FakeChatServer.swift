@@ -218,7 +218,8 @@ public final class FakeChatServer: Sendable {
             var fields = HTTPHeaders([("Content-Type", "application/json")])
             fields.replaceOrAdd(name: "Content-Length", value: String(body.count))
             do {
-                try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: fields)))
+                try await outbound.write(
+                    .head(HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: fields)))
                 for byte in body {
                     try await Task.sleep(for: interval)
                     try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: [byte]))))

@@ -23,7 +23,8 @@ public struct FuzzBudget {
     private var batches = 0
 
     /// `inputs` is the fixed run's size (rounded up to whole batches).
-    public init(name: String, inputs: Int = 300, batchSize: Int = 100, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(name: String, inputs: Int = 300, batchSize: Int = 100, environment: [String: String] = ProcessInfo.processInfo.environment)
+    {
         self.name = name
         self.batchSize = batchSize
         if let text = environment["ASSAY_FUZZ_SEED"], let seed = UInt64(text) {

@@ -1,11 +1,12 @@
 import Assay
-@testable import AssayProviders
 import AssayTesting
 import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import Testing
+
+@testable import AssayProviders
 
 /// Live-model evaluation against real HTTP servers on loopback that misbehave on purpose.
 @Suite struct LiveModelTests {
@@ -147,7 +148,8 @@ import Testing
                 n += 1
                 return n
             }
-            return n == 1 ? .json(["error": ["message": "later"]], status: 429, headers: [("Retry-After", "999999999")]) : .chatCompletion("ok")
+            return n == 1
+                ? .json(["error": ["message": "later"]], status: 429, headers: [("Retry-After", "999999999")]) : .chatCompletion("ok")
         }
         let model = try Self.model(server) { $0.maxRetryPause = .milliseconds(300) }
         let clock = ContinuousClock()

@@ -1,7 +1,7 @@
 import AssayServer
-import Foundation
 import AssayStoreSQLite
 import AssayTesting
+import Foundation
 import HummingbirdTesting
 import Logging
 import Testing
@@ -55,7 +55,9 @@ import Testing
                 let count = recv(fd, &buffer, buffer.count, 0)
                 if count <= 0 { return received.isEmpty ? nil : String(decoding: received, as: UTF8.self) }
                 received += buffer[0..<count]
-                if let marker, String(decoding: received, as: UTF8.self).contains(marker) { return String(decoding: received, as: UTF8.self) }
+                if let marker, String(decoding: received, as: UTF8.self).contains(marker) {
+                    return String(decoding: received, as: UTF8.self)
+                }
             }
         }
     }
@@ -155,7 +157,9 @@ import Testing
         try await LiveServer.with({ $0.bodyTimeout = .seconds(1) }, live: true) { server in
             let port = try #require(server.client.port)
             let connection = try Connection(port: port)
-            connection.send("POST /api/2.0/mlflow/experiments/search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+            connection.send(
+                "POST /api/2.0/mlflow/experiments/search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
+            )
             let start = ContinuousClock.now
             var reply: String?
             let sender = Task {

@@ -54,7 +54,8 @@ import Testing
     static func object(_ rng: inout Xoshiro, _ context: Context, depth: Int = 0) -> DataValue {
         var members: [String: DataValue] = [:]
         for _ in 0..<Int.random(in: 0...5, using: &rng) {
-            let name = Int.random(in: 0..<8, using: &rng) == 0 ? string(&rng, context) : fields[Int.random(in: 0..<fields.count, using: &rng)]
+            let name =
+                Int.random(in: 0..<8, using: &rng) == 0 ? string(&rng, context) : fields[Int.random(in: 0..<fields.count, using: &rng)]
             members[name] = value(&rng, context, depth: depth)
         }
         return .object(members)
@@ -63,7 +64,8 @@ import Testing
     static func query(_ rng: inout Xoshiro, _ context: Context, names: [String]) -> String {
         (0..<Int.random(in: 0...4, using: &rng)).map { _ in
             let name = names[Int.random(in: 0..<names.count, using: &rng)]
-            let raw = Int.random(in: 0..<6, using: &rng) == 0 ? ["%zz", "%", "%00", "%FF%FE", "+%2B"][Int.random(in: 0..<5, using: &rng)] : nil
+            let raw =
+                Int.random(in: 0..<6, using: &rng) == 0 ? ["%zz", "%", "%00", "%FF%FE", "+%2B"][Int.random(in: 0..<5, using: &rng)] : nil
             return name + "=" + (raw ?? (string(&rng, context).addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
         }.joined(separator: "&")
     }
@@ -75,7 +77,9 @@ import Testing
 
     static func failure(_ reply: LiveServer.Reply, _ request: String, api: Bool) -> String? {
         if reply.status >= 500 { return "\(reply.status) for \(request.prefix(300)): \(reply.body.prefix(300))" }
-        if api, reply.status >= 400, reply.errorCode == nil { return "\(reply.status) without MLflow's error body for \(request.prefix(300))" }
+        if api, reply.status >= 400, reply.errorCode == nil {
+            return "\(reply.status) without MLflow's error body for \(request.prefix(300))"
+        }
         return nil
     }
 
@@ -100,11 +104,14 @@ import Testing
                     } else {
                         let body =
                             Int.random(in: 0..<8, using: &rng) == 0
-                            ? Gen<UInt8>.value(in: 0...255).array(of: 0...64).run(using: &rng) : Array(Self.object(&rng, context).description.utf8)
+                            ? Gen<UInt8>.value(in: 0...255).array(of: 0...64).run(using: &rng)
+                            : Array(Self.object(&rng, context).description.utf8)
                         described = "POST \(path) \(String(decoding: body, as: UTF8.self))"
                         reply = try await server.send(.post, path, bytes: body, headers: [("Content-Type", "application/json")])
                     }
-                    if let failure = Self.failure(reply, described + " (seed \(seed))", api: true), failures.count < 5 { failures.append(failure) }
+                    if let failure = Self.failure(reply, described + " (seed \(seed))", api: true), failures.count < 5 {
+                        failures.append(failure)
+                    }
                 }
             }
             budget.report()
@@ -130,7 +137,9 @@ import Testing
                 for _ in 0..<budget.batchSize {
                     let path = pages[Int.random(in: 0..<pages.count, using: &rng)] + "?" + Self.query(&rng, context, names: names)
                     let reply = try await server.send(.get, path)
-                    if let failure = Self.failure(reply, "GET \(path) (seed \(seed))", api: false), failures.count < 5 { failures.append(failure) }
+                    if let failure = Self.failure(reply, "GET \(path) (seed \(seed))", api: false), failures.count < 5 {
+                        failures.append(failure)
+                    }
                 }
             }
             budget.report()
@@ -170,7 +179,9 @@ import Testing
                         switch Int.random(in: 0..<3, using: &rng) {
                         case 0 where !bytes.isEmpty: bytes[at] = UInt8.random(in: 0...255, using: &rng)
                         case 1 where !bytes.isEmpty: bytes.removeSubrange(at..<min(bytes.count, at + Int.random(in: 1...8, using: &rng)))
-                        default: bytes.insert(contentsOf: Gen<UInt8>.value(in: 0...255).array(of: 1...8).run(using: &rng), at: min(at, bytes.count))
+                        default:
+                            bytes.insert(
+                                contentsOf: Gen<UInt8>.value(in: 0...255).array(of: 1...8).run(using: &rng), at: min(at, bytes.count))
                         }
                     }
                     let type = isJSON ? "application/json" : "application/x-protobuf"

@@ -181,7 +181,9 @@ struct LiveServer {
         try await LiveServer.with { server in
             let run = try await server.createRun()
             func noInternals(_ reply: LiveServer.Reply, _ what: String) {
-                #expect(reply.status == 400 && reply.errorCode == "INVALID_PARAMETER_VALUE", "\(what): \(reply.status) \(reply.body.prefix(300))")
+                #expect(
+                    reply.status == 400 && reply.errorCode == "INVALID_PARAMETER_VALUE",
+                    "\(what): \(reply.status) \(reply.body.prefix(300))")
                 #expect(reply.body.count < 2000 && !reply.body.contains("SELECT") && !reply.body.contains(server.artifacts.path), "\(what)")
             }
             let clauses = (0..<1000).map { "metrics.m\($0) > 0" }.joined(separator: " and ")
@@ -190,9 +192,12 @@ struct LiveServer {
             noInternals(try await server.post("runs/search", #"{"experiment_ids": ["0"], "order_by": [\#(orders)]}"#), "2,000 order terms")
             let ids = (0..<250_000).map { "'\($0)'" }.joined(separator: ",")
             noInternals(
-                try await server.post("runs/search", #"{"experiment_ids": ["0"], "filter": "attributes.run_id IN (\#(ids))"}"#), "250,000 ids")
+                try await server.post("runs/search", #"{"experiment_ids": ["0"], "filter": "attributes.run_id IN (\#(ids))"}"#),
+                "250,000 ids")
             let name = String(repeating: "n", count: 300)
-            noInternals(try await server.send(.put, "/api/2.0/mlflow-artifacts/artifacts/0/\(run)/artifacts/\(name).txt", bytes: [1]), "a long name")
+            noInternals(
+                try await server.send(.put, "/api/2.0/mlflow-artifacts/artifacts/0/\(run)/artifacts/\(name).txt", bytes: [1]), "a long name"
+            )
 
             // Up to the limits, searches are answered.
             let most = (0..<SearchFilter.maxConditions).map { "metrics.m\($0 % 7) >= -1" }.joined(separator: " and ")
@@ -234,7 +239,8 @@ struct LiveServer {
             let run = try await server.createRun()
             _ = try await server.post("runs/set-tag", #"{"run_id": "\#(run)", "key": "k2", "value": "kept"}"#)
             for body in [
-                #"{"run_id": "\#(run)", "key": "k2\u0000evil", "value": "x"}"#, #"{"run_id": "\#(run)", "key": "mlflow.runName\u0000x", "value": "x"}"#,
+                #"{"run_id": "\#(run)", "key": "k2\u0000evil", "value": "x"}"#,
+                #"{"run_id": "\#(run)", "key": "mlflow.runName\u0000x", "value": "x"}"#,
                 #"{"run_id": "\#(run)", "key": "k2", "value": "before\u0000after"}"#,
             ] {
                 let reply = try await server.post("runs/set-tag", body)

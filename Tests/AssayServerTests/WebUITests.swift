@@ -168,7 +168,9 @@ import Testing
             let forwarded = try await signIn([("Forwarded", "for=1.2.3.4;proto=https")])
             #expect(forwarded.headers.first(name: "Set-Cookie")?.contains("; Secure") == true)
 
-            for next in ["%2F%09%2F127.0.0.1:5199%2F", "%2F%0A%2Fevil.example", "%2F%5Cevil.example", "%2F%2Fevil.example", "https:%2F%2Fevil"] {
+            for next in [
+                "%2F%09%2F127.0.0.1:5199%2F", "%2F%0A%2Fevil.example", "%2F%5Cevil.example", "%2F%2Fevil.example", "https:%2F%2Fevil",
+            ] {
                 let reply = try await signIn(next: next)
                 #expect(reply.headers.first(name: "Location") == "/", "\(next) -> \(reply.headers.first(name: "Location") ?? "")")
                 let page = try await server.send(.get, "/login?next=\(next)", headers: cookieB)

@@ -173,10 +173,17 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible {
             let run = try await store.run(id: id)
             #expect(run.tags.first { $0.key == "k2" }?.value == "kept" && run.info.name == "r" && run.params.isEmpty && run.metrics.isEmpty)
             try await store.logBatch(run: id, metrics: [], params: [KeyValue("multi", "line\nand\ttab")], tags: [])
-            #expect(try await store.run(id: id).params == [KeyValue("multi", "line\nand\ttab")], "other control characters are fine in values")
-            #expect(await errorMessage { try await store.setExperimentTag(id: "0", KeyValue("e\u{0}", "v")) }?.hasPrefix("Invalid experiment tag name") == true)
-            #expect(await errorMessage { _ = try await store.createExperiment(named: "x\u{0}y", artifactLocation: nil, tags: []) }?.hasPrefix("Invalid experiment name") == true)
-            #expect(await errorMessage { _ = try await store.updateRun(id: id, status: nil, endTime: nil, name: "n\u{0}") }?.hasPrefix("Invalid run name") == true)
+            #expect(
+                try await store.run(id: id).params == [KeyValue("multi", "line\nand\ttab")], "other control characters are fine in values")
+            #expect(
+                await errorMessage { try await store.setExperimentTag(id: "0", KeyValue("e\u{0}", "v")) }?.hasPrefix(
+                    "Invalid experiment tag name") == true)
+            #expect(
+                await errorMessage { _ = try await store.createExperiment(named: "x\u{0}y", artifactLocation: nil, tags: []) }?.hasPrefix(
+                    "Invalid experiment name") == true)
+            #expect(
+                await errorMessage { _ = try await store.updateRun(id: id, status: nil, endTime: nil, name: "n\u{0}") }?.hasPrefix(
+                    "Invalid run name") == true)
         }
     }
 

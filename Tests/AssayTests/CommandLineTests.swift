@@ -133,7 +133,8 @@ import Testing
         #expect(plain.stdout.contains("Note: 1 row has letters but none that MLflow's ROUGE tokenizer keeps"), "\(plain.stdout)")
         #expect(plain.stdout.contains("--rouge-tokenizer unicode"))
         let unicode = try Self.run([
-            "evaluate", data, "--targets", "t", "--predictions", "p", "--metrics", "rougeL", "--no-tracking", "--rouge-tokenizer", "unicode",
+            "evaluate", data, "--targets", "t", "--predictions", "p", "--metrics", "rougeL", "--no-tracking", "--rouge-tokenizer",
+            "unicode",
         ])
         #expect(unicode.status == 0 && !unicode.stdout.contains("Note:"), "\(unicode.stdout)")
     }
@@ -158,7 +159,8 @@ import Testing
         _ = try folder.file("results/keep.txt", "precious")
         for path in [results, results + "/"] {
             let result = try Self.run([
-                "evaluate", data, "--targets", "t", "--predictions", "p", "--metrics", "exact_match", "--no-tracking", "--output-json", path,
+                "evaluate", data, "--targets", "t", "--predictions", "p", "--metrics", "exact_match", "--no-tracking", "--output-json",
+                path,
             ])
             #expect(result.status != 0 && result.stderr.contains("is a folder"), "\(result.stderr)")
             #expect(!result.stdout.contains("Wrote"))
@@ -211,7 +213,9 @@ import Testing
             "--max-retries", "3", "--max-retry-pause", "0.05", "--no-cache",
         ])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("Model calls: 2 sent, 0 answered from the cache, 2 not answered; 6 requests with retries"), "\(result.stdout)")
+        #expect(
+            result.stdout.contains("Model calls: 2 sent, 0 answered from the cache, 2 not answered; 6 requests with retries"),
+            "\(result.stdout)")
         #expect(server.counters.requests == 6)
         await server.stop()
     }

@@ -11,7 +11,12 @@ import Testing
     /// Valid files to mutate, one per format, with the constructs each reader has to get right.
     static let corpus: [(format: Dataset.Format, bytes: [UInt8])] = [
         (.csv, Array("\u{FEFF}q,a,docs\r\n\"Hello, \"\"you\"\"\",\"two\nlines\",\"[\"\"d1\"\", 2]\"\r\n3,,[1e3]\n".utf8)),
-        (.jsonl, Array(#"{"q": "a\u00e9\n", "n": -12.5e-3, "ok": true, "none": null, "ids": ["d1", {"x": [1, 2]}]}"#.utf8 + [0x0A] + #"{"q": "b"}"#.utf8)),
+        (
+            .jsonl,
+            Array(
+                #"{"q": "a\u00e9\n", "n": -12.5e-3, "ok": true, "none": null, "ids": ["d1", {"x": [1, 2]}]}"#.utf8 + [0x0A]
+                    + #"{"q": "b"}"#.utf8)
+        ),
         (.json, Array(#"[{"q": "a", "n": 1}, {"q": "\ud83d\ude00", "n": [true, false, null]}]"#.utf8)),
     ]
 

@@ -6,14 +6,16 @@ package enum StoredText {
     package static func check(name: String, of what: String) throws(AssayError) {
         if let (offset, scalar) = firstMatch(in: name, where: { $0.properties.generalCategory == .control }) {
             throw .invalidInput(
-                "Invalid \(what) name: '\(shown(name))'. Names may not contain control characters (\(code(scalar)) at character \(offset + 1)).")
+                "Invalid \(what) name: '\(shown(name))'. Names may not contain control characters (\(code(scalar)) at character \(offset + 1))."
+            )
         }
     }
 
     /// Throws if `value` holds a NUL.
     package static func check(value: String, of what: String) throws(AssayError) {
         if let (offset, _) = firstMatch(in: value, where: { $0.value == 0 }) {
-            throw .invalidInput("Invalid \(what) value: it holds a NUL character (U+0000) at character \(offset + 1), which cannot be stored.")
+            throw .invalidInput(
+                "Invalid \(what) value: it holds a NUL character (U+0000) at character \(offset + 1), which cannot be stored.")
         }
     }
 

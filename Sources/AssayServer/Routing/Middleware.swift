@@ -20,7 +20,8 @@ struct APIErrorMiddleware: RouterMiddleware {
         } catch let error as AssayError where error.kind == .internal || error.kind == .serviceFailure {
             // The message may hold SQL, paths or a database's own words: logged, never answered.
             let reference = String(UInt32.random(in: .min ... .max), radix: 16)
-            logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error.message)", "reference": "\(reference)"])
+            logger.error(
+                "request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error.message)", "reference": "\(reference)"])
             throw APIError(
                 error.kind == .internal ? "INTERNAL_ERROR" : "TEMPORARILY_UNAVAILABLE",
                 "The server could not answer this request (logged as \(reference)).")

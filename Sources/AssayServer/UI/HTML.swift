@@ -64,8 +64,10 @@ enum HTML {
         let whole = seconds.rounded(.down)
         if whole < 3600 { return String(format: "%.0f min %.0f s", (whole / 60).rounded(.down), whole.truncatingRemainder(dividingBy: 60)) }
         if whole < 86400 {
-            return String(format: "%.0f h %.0f min", (whole / 3600).rounded(.down), (whole.truncatingRemainder(dividingBy: 3600) / 60).rounded(.down))
+            return String(
+                format: "%.0f h %.0f min", (whole / 3600).rounded(.down), (whole.truncatingRemainder(dividingBy: 3600) / 60).rounded(.down))
         }
-        return String(format: "%.0f d %.0f h", (whole / 86400).rounded(.down), (whole.truncatingRemainder(dividingBy: 86400) / 3600).rounded(.down))
+        return String(
+            format: "%.0f d %.0f h", (whole / 86400).rounded(.down), (whole.truncatingRemainder(dividingBy: 86400) / 3600).rounded(.down))
     }
 }

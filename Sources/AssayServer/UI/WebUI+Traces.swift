@@ -86,8 +86,10 @@ extension WebUI {
                 return [
                     "name": span.name, "kind": span.kind, "depth": depth, "error": span.statusCode == "ERROR",
                     "duration": Self.latency(from: span.startTimeNanos, to: span.endTimeNanos),
-                    "offset": String(format: "%.2f", min(100, max(0, (Double(span.startTimeNanos) - Double(summary.startTimeNanos)) / total * 100))),
-                    "width": String(format: "%.2f", min(100, max(0.3, (Double(span.endTimeNanos) - Double(span.startTimeNanos)) / total * 100))),
+                    "offset": String(
+                        format: "%.2f", min(100, max(0, (Double(span.startTimeNanos) - Double(summary.startTimeNanos)) / total * 100))),
+                    "width": String(
+                        format: "%.2f", min(100, max(0.3, (Double(span.endTimeNanos) - Double(span.startTimeNanos)) / total * 100))),
                     "detail": Self.pretty(detail, indent: ""),
                 ]
             },

@@ -121,7 +121,8 @@ struct WebUI: Sendable {
     /// Runs `body` with a form that carries this session's CSRF token; refuses any other.
     func checkedForm(_ request: Request, session: String?, _ body: (RequestFields) async throws -> Response) async throws -> Response {
         var request = request
-        let form = RequestFields(query: String(decoding: try await request.body(upTo: 64 << 10, within: configuration.bodyTimeout), as: UTF8.self))
+        let form = RequestFields(
+            query: String(decoding: try await request.body(upTo: 64 << 10, within: configuration.bodyTimeout), as: UTF8.self))
         guard Self.sameToken(try form.string("csrf") ?? "", csrfToken(session)) else {
             return render(
                 status: .forbidden, title: "Refused", template: "message",
@@ -152,7 +153,8 @@ struct WebUI: Sendable {
     static func secure(_ request: Request) -> String {
         let forwardedProto = HTTPField.Name("X-Forwarded-Proto").flatMap { request.headers[$0] }?.lowercased()
         let forwarded = HTTPField.Name("Forwarded").flatMap { request.headers[$0] }?.lowercased() ?? ""
-        let https = forwardedProto?.split(separator: ",").first?.trimmingCharacters(in: .whitespaces) == "https"
+        let https =
+            forwardedProto?.split(separator: ",").first?.trimmingCharacters(in: .whitespaces) == "https"
             || forwarded.contains("proto=https") || request.uri.scheme == .https
         return https ? "; Secure" : ""
     }
@@ -174,7 +176,8 @@ struct WebUI: Sendable {
     /// Checks the token; a right one opens a new session, a wrong one counts against the address.
     func signIn(_ request: Request, from address: String) async throws -> Response {
         var request = request
-        let form = RequestFields(query: String(decoding: try await request.body(upTo: 64 << 10, within: configuration.bodyTimeout), as: UTF8.self))
+        let form = RequestFields(
+            query: String(decoding: try await request.body(upTo: 64 << 10, within: configuration.bodyTimeout), as: UTF8.self))
         let next = Self.safeNext(try form.string("next"))
         guard let token = configuration.authToken else { return Self.redirect(next) }
         if let wait = signIns.wait(for: address) {
