@@ -71,10 +71,13 @@ final class HTTPTransport: Sendable {
             let retryAfter: Duration?
             do {
                 let (client, sent, timeout) = (self.client, request, options.timeout)
-                let (response, bytes) = try await Self.within(timeout) {
+                // A deadline for the whole reply: AsyncHTTPClient's own ends when the head arrives, so a body
+                // sent a byte at a time would otherwise never time out.
+                let whole = try await withDeadline(timeout) {
                     let response = try await client.execute(sent, timeout: Self.timeAmount(timeout))
                     return (response, try await response.body.collect(upTo: 32 << 20))
                 }
+                guard let (response, bytes) = whole else { throw HTTPClientError.deadlineExceeded }
                 let elapsed = clock.now - start
                 let replyBody = Array(bytes.readableBytesView)
                 let status = Int(response.status.code)
@@ -119,21 +122,6 @@ final class HTTPTransport: Sendable {
             }
         }
         throw AssayError(.serviceFailure, "gave up after \(attempts) attempts: \(lastProblem)")
-    }
-
-    /// Runs `operation` with a deadline for all of it (AsyncHTTPClient's own timeout ends when the reply's
-    /// head arrives, so a body sent a byte at a time would otherwise never time out).
-    static func within<T: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await operation() }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else { throw HTTPClientError.deadlineExceeded }
-            return value
-        }
     }
 
     static func timeAmount(_ duration: Duration) -> TimeAmount {

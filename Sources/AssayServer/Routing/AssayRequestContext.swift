@@ -1,3 +1,4 @@
+import Assay
 public import Hummingbird
 import NIOCore
 
@@ -28,21 +29,12 @@ extension Request {
         }
         let request = self
         do {
-            return try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
-                group.addTask {
-                    var request = request
-                    return Array(buffer: try await request.collectBody(upTo: limit))
-                }
-                group.addTask {
-                    try await Task.sleep(for: deadline)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let bytes = first else {
-                    throw APIError.timedOut("The request body did not arrive within \(deadline).")
-                }
-                return bytes
+            let bytes = try await withDeadline(deadline) {
+                var request = request
+                return Array(buffer: try await request.collectBody(upTo: limit))
             }
+            guard let bytes else { throw APIError.timedOut("The request body did not arrive within \(deadline).") }
+            return bytes
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw APIError.tooLarge("The request body is larger than the limit of \(limit) bytes.")
         }
