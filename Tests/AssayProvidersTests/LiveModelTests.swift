@@ -254,8 +254,10 @@ import Testing
         let task = Task { [configuration] in
             try await evaluate(Self.questions(5000), model: model, extraMetrics: [.latency], configuration: configuration)
         }
-        // Interrupt once some rows have been answered.
+        // Interrupt once some rows have been answered: the server has sent four replies, and the client has
+        // had time to read them (a reply still being read when the run is interrupted is not kept).
         for _ in 0..<200 where server.counters.succeeded < 4 { try await Task.sleep(for: .milliseconds(50)) }
+        try await Task.sleep(for: .milliseconds(300))
         task.cancel()
         let result = try await task.value
         await model.shutdown()
