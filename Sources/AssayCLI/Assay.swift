@@ -17,7 +17,9 @@ struct AssayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "assay",
         abstract: "Evaluate LLM outputs with MLflow-compatible metrics, in one fast binary.",
-        subcommands: [EvaluateCommand.self, MetricsCommand.self, JudgeCommand.self, RunsCommand.self, ServerCommand.self])
+        subcommands: [
+            EvaluateCommand.self, CompareCommand.self, MetricsCommand.self, JudgeCommand.self, RunsCommand.self, ServerCommand.self,
+        ])
 
     static func main() async {
         do {

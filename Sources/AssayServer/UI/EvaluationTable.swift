@@ -9,49 +9,37 @@ import Foundation
 /// what the pages need to filter and page through it quickly: the role of each column, each row's
 /// text lowercased for search, and every score column's values.
 final class EvaluationTable: Sendable {
-    let columns: [String]
-    let rows: [[DataValue]]
-    let inputColumn: Int?
-    let targetColumn: Int?
-    let outputColumn: Int?
-    let errorColumn: Int?
-    /// `<metric>/score` columns, with the metric's name and its justification column.
-    let scores: [Score]
+    /// The table as logged, with its column roles and score columns.
+    let logged: LoggedTable
     /// Every row's cells as lowercased UTF-8, one after another, and where each row starts: text
     /// search is one byte scan over the whole table.
     let searchBytes: [UInt8]
     let rowStarts: [Int]
-    /// Per row, the key that pairs it with the same row of another run's table: its input, and which
-    /// repeat of that input it is.
+    /// Per row, the key that pairs it with the same row of another run's table (its input, sample and
+    /// which repeat of those it is), and the row of each key.
     let alignmentKeys: [String]
     let rowByAlignmentKey: [String: Int]
 
-    struct Score: Sendable {
-        let name: String
-        let column: Int
-        let justification: Int?
-        let values: [Double?]
+    typealias Score = LoggedTable.Scores
+
+    var columns: [String] { logged.columns }
+    var rows: [[DataValue]] { logged.rows }
+    var inputColumn: Int? { logged.inputColumn }
+    var targetColumn: Int? { logged.targetColumn }
+    var outputColumn: Int? { logged.outputColumn }
+    var errorColumn: Int? { logged.errorColumn }
+    var scores: [Score] { logged.scores }
+
+    convenience init(columns: [String], rows: [[DataValue]]) {
+        self.init(LoggedTable(columns: columns, rows: rows))
     }
 
-    init(columns: [String], rows: [[DataValue]]) {
-        self.columns = columns
-        self.rows = rows
-        func find(_ names: [String]) -> Int? { names.lazy.compactMap { columns.firstIndex(of: $0) }.first }
-        inputColumn = find(["inputs", "input", "question", "request", "prompt"]) ?? (columns.isEmpty ? nil : 0)
-        targetColumn = find(["ground_truth", "targets", "target", "expected_response"])
-        outputColumn = find(["outputs", "predictions", "prediction", "output", "response"])
-        errorColumn = find(["error"])
-        scores = columns.enumerated().compactMap { index, name in
-            guard name.hasSuffix("/score") else { return nil }
-            let metric = String(name.dropLast("/score".count))
-            return Score(
-                name: metric, column: index, justification: columns.firstIndex(of: metric + "/justification"),
-                values: rows.map { $0.indices.contains(index) ? $0[index].doubleValue : nil })
-        }
+    init(_ logged: LoggedTable) {
+        self.logged = logged
         var bytes: [UInt8] = []
         var starts: [Int] = []
-        starts.reserveCapacity(rows.count)
-        for row in rows {
+        starts.reserveCapacity(logged.rows.count)
+        for row in logged.rows {
             starts.append(bytes.count)
             for cell in row {
                 bytes += cell.text.lowercased().utf8
@@ -60,15 +48,7 @@ final class EvaluationTable: Sendable {
         }
         searchBytes = bytes
         rowStarts = starts
-        var seen: [String: Int] = [:]
-        var keys: [String] = []
-        keys.reserveCapacity(rows.count)
-        for (i, row) in rows.enumerated() {
-            let input = inputColumn.map { row[$0].text } ?? String(i)
-            let n = seen[input, default: 0]
-            seen[input] = n + 1
-            keys.append("\(n)\u{1F}\(input)")
-        }
+        let keys = (try? logged.pairingKeys().keys) ?? logged.rows.indices.map(String.init)
         alignmentKeys = keys
         rowByAlignmentKey = Dictionary(keys.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
     }
@@ -107,26 +87,12 @@ final class EvaluationTable: Sendable {
     /// Reads a split-orientation table; anything else is an `invalidInput` error naming the file.
     static func load(_ path: String) throws(AssayError) -> EvaluationTable {
         guard let data = FileManager.default.contents(atPath: path) else { throw AssayError(.notFound, "no table at \(path)") }
-        let value = try DataValue(json: String(decoding: data, as: UTF8.self))
-        guard case .object(let fields) = value, case .list(let names)? = fields["columns"], case .list(let data)? = fields["data"] else {
-            throw .invalidInput("\((path as NSString).lastPathComponent) is not a table (expected {\"columns\": [...], \"data\": [[...]]})")
-        }
-        let columns = names.map(\.text)
-        let rows = data.map { row -> [DataValue] in
-            var cells = row.listValue ?? []
-            if cells.count < columns.count { cells += [DataValue](repeating: .null, count: columns.count - cells.count) }
-            return cells
-        }
-        return EvaluationTable(columns: columns, rows: rows)
+        return EvaluationTable(try LoggedTable(json: data, file: (path as NSString).lastPathComponent))
     }
 
     /// Whether row `i` has a row error, or an unreadable judge answer (no score but a justification).
     func problems(_ i: Int) -> (error: Bool, invalid: [String]) {
-        let error = errorColumn.map { !rows[i][$0].text.isEmpty } ?? false
-        let invalid = scores.filter { score in
-            score.values[i] == nil && score.justification.map { !rows[i][$0].text.isEmpty } == true
-        }.map(\.name)
-        return (error, invalid)
+        logged.problems(i)
     }
 
     /// The rows passing a text search and a score range, in table order.

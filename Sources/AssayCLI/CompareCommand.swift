@@ -1,0 +1,124 @@
+import ArgumentParser
+import Assay
+import Foundation
+
+/// `assay compare`: is a run better than a baseline, metric by metric, with statistics.
+struct CompareCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Compare runs with a baseline: per metric, the change, a 95% interval, a p-value and a verdict.",
+        discussion: """
+            The first run is the baseline; every other run is compared with it. Rows pair by their inputs \
+            and sample number (or --key columns). Per metric with per-row scores: both means, the \
+            difference with a paired bootstrap interval (BCa), a p-value (sign-flip permutation test, or \
+            exact McNemar for 0/1 scores such as exact_match), Holm's correction across the metrics, and \
+            the smallest difference the comparison could have detected (80% power). Example:
+
+              assay compare 3554 9f1c --output-json comparison.json
+            """)
+
+    @Argument(help: "Run ids (or unique prefixes): the baseline first, then the runs to compare with it.")
+    var runs: [String]
+
+    @Option(name: .customLong("key"), help: "A column whose text pairs the rows (repeatable; default: the inputs column).")
+    var keys: [String] = []
+
+    @Option(name: .customLong("metric"), help: "Compare only this metric, as rouge1/v1 (repeatable; default: every metric both runs scored per row).")
+    var metrics: [String] = []
+
+    @Option(help: "Bootstrap and permutation resamples per metric.")
+    var resamples = 10_000
+
+    @Option(help: "The seed of the resampling draws (the same seed gives the same figures).")
+    var seed: UInt64 = 0
+
+    @Option(help: "The confidence level of the intervals.")
+    var confidence = 0.95
+
+    @Option(help: "Write the comparisons as JSON to this file.")
+    var outputJSON: String?
+
+    @OptionGroup var tracking: TrackingOptions
+
+    func validate() throws {
+        guard runs.count >= 2 else { throw ValidationError("give at least two runs: the baseline and one to compare with it") }
+        guard resamples >= 100 else { throw ValidationError("--resamples must be at least 100") }
+        guard confidence > 0, confidence < 1 else { throw ValidationError("--confidence must be between 0 and 1, such as 0.95") }
+    }
+
+    var options: RunComparison.Options {
+        var options = RunComparison.Options()
+        options.resamples = resamples
+        options.seed = seed
+        options.confidence = confidence
+        options.keyColumns = keys.isEmpty ? nil : keys
+        options.metrics = metrics.isEmpty ? nil : metrics
+        return options
+    }
+
+    func run() async throws {
+        try await tracking.using { connection in
+            let (store, artifacts) = try await connection.open()
+            let loaded = try await Self.load(runs, store: store, artifacts: artifacts)
+            var comparisons: [RunComparison] = []
+            for candidate in loaded.dropFirst() {
+                let comparison = try await RunComparison.compare(loaded[0], candidate, options: options)
+                comparisons.append(comparison)
+                print(Self.report(comparison))
+            }
+            if let outputJSON {
+                try RunComparison.write(comparisons, to: outputJSON)
+                print("Wrote \(outputJSON)")
+            }
+        }
+    }
+
+    /// The runs named by id or prefix, with their per-row results.
+    static func load(_ ids: [String], store: any TrackingStore, artifacts: any ArtifactRepository) async throws -> [ComparedRun] {
+        var loaded: [ComparedRun] = []
+        for id in ids { loaded.append(try await ComparedRun.load(try await store.run(idPrefix: id), artifacts: artifacts)) }
+        return loaded
+    }
+
+    /// The comparison as text: who against whom, the pairing, a table of metrics, and the warnings.
+    static func report(_ c: RunComparison) -> String {
+        var lines = [
+            "\(c.candidate.name) (\(c.candidate.id.prefix(8))) against the baseline \(c.baseline.name) (\(c.baseline.id.prefix(8))):"
+                + (c.paired
+                    ? " \(c.pairedRows) rows paired, \(c.onlyInBaseline) only in the baseline, \(c.onlyInCandidate) only in the candidate"
+                    : " unpaired, \(c.onlyInBaseline) and \(c.onlyInCandidate) rows")
+                + "; \(c.options.resamples) resamples, seed \(c.options.seed)",
+            "",
+        ]
+        let level = "\(Int((c.options.confidence * 100).rounded()))%"
+        var rows = [["metric", "baseline", "candidate", "change", "\(level) interval", "p", "p (Holm)", "verdict", "detectable", "left out", "test"]]
+        for m in c.metrics {
+            let verdict: String
+            switch m.verdict {
+            case .better, .worse: verdict = m.verdict.rawValue + (m.greaterIsBetter == true ? " (higher is better)" : " (lower is better)")
+            default: verdict = m.verdict.rawValue
+            }
+            var leftOut: [String] = []
+            if m.leftOutErrors > 0 { leftOut.append("\(m.leftOutErrors) failed") }
+            if m.leftOutInvalid > 0 { leftOut.append("\(m.leftOutInvalid) invalid") }
+            if m.leftOutMissing > 0 { leftOut.append("\(m.leftOutMissing) unscored") }
+            rows.append([
+                m.name, m.baselineMean.map(Summary.format) ?? "-", m.candidateMean.map(Summary.format) ?? "-", m.difference.map(signed) ?? "-",
+                m.interval.map { "[\(signed($0.lowerBound)), \(signed($0.upperBound))]" } ?? "-", m.pValue.map(probability) ?? "-",
+                m.adjustedPValue.map(probability) ?? "-", verdict, m.minimumDetectableDifference.map { "±" + Summary.format($0) } ?? "-",
+                leftOut.isEmpty ? "" : leftOut.joined(separator: ", "), m.test.rawValue,
+            ])
+        }
+        lines.append(rows.count == 1 ? "No metric is scored per row by both runs." : TextTable.render(rows, maxWidth: 60))
+        for warning in c.warnings { lines.append("warning: \(warning)") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func signed(_ value: Double) -> String {
+        (value >= 0 ? "+" : "-") + Summary.format(abs(value))
+    }
+
+    static func probability(_ p: Double) -> String {
+        p < 0.0001 ? "<0.0001" : String(format: "%.4f", p)
+    }
+}
