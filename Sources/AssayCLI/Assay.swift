@@ -18,7 +18,7 @@ struct AssayCommand: AsyncParsableCommand {
         commandName: "assay",
         abstract: "Evaluate LLM outputs with MLflow-compatible metrics, in one fast binary.",
         subcommands: [
-            EvaluateCommand.self, CompareCommand.self, MetricsCommand.self, JudgeCommand.self, RunsCommand.self, ServerCommand.self,
+            EvaluateCommand.self, CompareCommand.self, GateCommand.self, MetricsCommand.self, JudgeCommand.self, RunsCommand.self, ServerCommand.self,
         ])
 
     static func main() async {
@@ -32,6 +32,8 @@ struct AssayCommand: AsyncParsableCommand {
         } catch let error as AssayError {
             printError("error: \(FlagHints.message(error))")
             Foundation.exit(error.kind == .internal ? 1 : 2)
+        } catch let code as ExitCode {
+            Foundation.exit(code.rawValue)
         } catch {
             let code = exitCode(for: error)
             if code == .success {

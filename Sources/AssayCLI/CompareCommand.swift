@@ -20,20 +20,10 @@ struct CompareCommand: AsyncParsableCommand {
     @Argument(help: "Run ids (or unique prefixes): the baseline first, then the runs to compare with it.")
     var runs: [String]
 
-    @Option(name: .customLong("key"), help: "A column whose text pairs the rows (repeatable; default: the inputs column).")
-    var keys: [String] = []
-
     @Option(name: .customLong("metric"), help: "Compare only this metric, as rouge1/v1 (repeatable; default: every metric both runs scored per row).")
     var metrics: [String] = []
 
-    @Option(help: "Bootstrap and permutation resamples per metric.")
-    var resamples = 10_000
-
-    @Option(help: "The seed of the resampling draws (the same seed gives the same figures).")
-    var seed: UInt64 = 0
-
-    @Option(help: "The confidence level of the intervals.")
-    var confidence = 0.95
+    @OptionGroup(title: "Statistics") var statistics: ComparisonOptions
 
     @Option(help: "Write the comparisons as JSON to this file.")
     var outputJSON: String?
@@ -42,18 +32,6 @@ struct CompareCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard runs.count >= 2 else { throw ValidationError("give at least two runs: the baseline and one to compare with it") }
-        guard resamples >= 100 else { throw ValidationError("--resamples must be at least 100") }
-        guard confidence > 0, confidence < 1 else { throw ValidationError("--confidence must be between 0 and 1, such as 0.95") }
-    }
-
-    var options: RunComparison.Options {
-        var options = RunComparison.Options()
-        options.resamples = resamples
-        options.seed = seed
-        options.confidence = confidence
-        options.keyColumns = keys.isEmpty ? nil : keys
-        options.metrics = metrics.isEmpty ? nil : metrics
-        return options
     }
 
     func run() async throws {
@@ -62,6 +40,8 @@ struct CompareCommand: AsyncParsableCommand {
             let loaded = try await Self.load(runs, store: store, artifacts: artifacts)
             var comparisons: [RunComparison] = []
             for candidate in loaded.dropFirst() {
+                var options = statistics.options
+                options.metrics = metrics.isEmpty ? nil : metrics
                 let comparison = try await RunComparison.compare(loaded[0], candidate, options: options)
                 comparisons.append(comparison)
                 print(Self.report(comparison))
@@ -120,5 +100,34 @@ struct CompareCommand: AsyncParsableCommand {
 
     static func probability(_ p: Double) -> String {
         p < 0.0001 ? "<0.0001" : String(format: "%.4f", p)
+    }
+}
+
+/// How runs are compared: pairing key, resamples, seed and confidence (`assay compare`, `assay gate`).
+struct ComparisonOptions: ParsableArguments {
+    @Option(name: .customLong("key"), help: "A column whose text pairs the rows (repeatable; default: the inputs column).")
+    var keys: [String] = []
+
+    @Option(help: "Bootstrap and permutation resamples per metric.")
+    var resamples = 10_000
+
+    @Option(help: "The seed of the resampling draws (the same seed gives the same figures).")
+    var seed: UInt64 = 0
+
+    @Option(help: "The confidence level of the intervals.")
+    var confidence = 0.95
+
+    func validate() throws {
+        guard resamples >= 100 else { throw ValidationError("--resamples must be at least 100") }
+        guard confidence > 0, confidence < 1 else { throw ValidationError("--confidence must be between 0 and 1, such as 0.95") }
+    }
+
+    var options: RunComparison.Options {
+        var options = RunComparison.Options()
+        options.resamples = resamples
+        options.seed = seed
+        options.confidence = confidence
+        options.keyColumns = keys.isEmpty ? nil : keys
+        return options
     }
 }

@@ -124,6 +124,32 @@ struct EvaluateCommand: AsyncParsableCommand {
     @OptionGroup(title: "Tracking")
     var tracking: TrackingOptions
 
+    @Option(
+        name: .customLong("fail-under"),
+        help: "Exit 1 when a metric is under a threshold, as METRIC=NUMBER: answer_correctness/v1/mean=4 (repeatable).")
+    var failUnder: [String] = []
+
+    @Option(
+        name: .customLong("fail-on-regression"),
+        help: "Exit 1 when a metric with a direction is significantly worse than in this baseline run (id or prefix).")
+    var failOnRegression: String?
+
+    @OptionGroup(title: "Gate")
+    var gate: GateOptions
+
+    /// `--fail-under` and `--require` as gate conditions.
+    func gateConditions() throws(AssayError) -> [GateCondition] {
+        var conditions = try gate.conditions()
+        for item in failUnder {
+            guard let equals = item.lastIndex(of: "="), let value = Double(item[item.index(after: equals)...]), value.isFinite else {
+                throw .invalidInput("--fail-under '\(item)': expected METRIC=NUMBER, such as answer_correctness/v1/mean=4")
+            }
+            conditions.append(GateCondition(.threshold(key: String(item[..<equals]), .atLeast, value)))
+        }
+        if failOnRegression != nil { conditions.append(.noRegression("all")) }
+        return conditions
+    }
+
     func validate() throws {
         guard (data == nil) != (traces == nil) else {
             throw ValidationError("give a dataset file or --traces EXPERIMENT (one of them)")
@@ -138,6 +164,10 @@ struct EvaluateCommand: AsyncParsableCommand {
             {
                 throw ValidationError("--output-json \(outputJson) is a folder; give a file name such as \(outputJson)/results.json")
             }
+        }
+        do { _ = try gateConditions() } catch { throw ValidationError("\(error)") }
+        if gate.junit != nil || gate.markdown != nil, try gateConditions().isEmpty {
+            throw ValidationError("--junit and --markdown report a gate: give --fail-under, --require or --fail-on-regression")
         }
     }
 
@@ -224,6 +254,9 @@ struct EvaluateCommand: AsyncParsableCommand {
         let model = models.model
         // Open the tracking store before the work, so that a bad tracking URI fails first.
         let recorder = noTracking || live.dryRun ? nil : try await connection.open()
+        // The baseline is found before the work, so that a wrong id fails first.
+        var baseline: Run?
+        if let failOnRegression { baseline = try await connection.open().store.run(idPrefix: failOnRegression) }
         configuration.concurrency = live.concurrency
         configuration.repeats = live.repeat
         if let model, live.dryRun {
@@ -283,6 +316,7 @@ struct EvaluateCommand: AsyncParsableCommand {
         }
         if let outputJson { print("\nWrote \(outputJson)") }
         if let artifactsDir { print("Wrote the artifacts to \(artifactsDir)") }
+        var recordedRun: RunInfo?
         if let (store, artifacts) = recorder {
             let recordedExperiment = experiment ?? traceSource?.experiment.name ?? "Default"
             var details = RunRecorder.Details()
@@ -297,6 +331,7 @@ struct EvaluateCommand: AsyncParsableCommand {
             details.add(judge: models.defaultJudge?.identifier, repeats: live.judgeRepeats)
             let run = try await RunRecorder(store: store, artifacts: artifacts)
                 .record(result, experiment: recordedExperiment, runName: runName, details: details)
+            recordedRun = run
             print("\nRecorded run \(run.id) (\(run.name)) in experiment '\(recordedExperiment)'; see `assay runs show \(run.id.prefix(8))`")
             if let traceSource {
                 let count = try await traceSource.recordScores(result, run: run)
@@ -304,6 +339,18 @@ struct EvaluateCommand: AsyncParsableCommand {
             }
         }
         if result.usage.interrupted { throw ExitCode(130) }
+        let conditions = try gateConditions()
+        if !conditions.isEmpty {
+            let id = recordedRun?.id ?? ""
+            let name = recordedRun?.name ?? runName ?? dataset.name
+            var comparison: RunComparison?
+            if let baseline {
+                let artifacts = try await connection.open().artifacts
+                comparison = try await RunComparison.compare(
+                    try await ComparedRun.load(baseline, artifacts: artifacts), try ComparedRun(result, id: id, name: name))
+            }
+            try gate.finish(try GateReport(conditions, run: (id, name), metrics: result.metrics, comparison: comparison))
+        }
     }
 
     /// For `--model runs:/RUN_ID/model`: the spec file that run recorded.

@@ -31,13 +31,42 @@ public struct ComparedRun: Sendable {
         } catch where error.kind == .notFound {
             throw AssayError(.notFound, "run \(run.info.id) (\(run.info.name)) has no per-row results to compare (no \(file) among its artifacts)")
         }
-        var table = try LoggedTable(json: data, file: "\(file) of run \(run.info.id)")
-        if let reported = run.metrics.first(where: { $0.key == "exact_match/v1" })?.value,
-            !table.scores.contains(where: { $0.name == "exact_match/v1" }), let target = table.targetColumn,
-            let output = table.outputColumn
+        let table = try LoggedTable(json: data, file: "\(file) of run \(run.info.id)")
+        var judges: [JudgeDefinition] = []
+        if logged.contains("genai_custom_metrics.json"), let contents = try? await artifacts.read("genai_custom_metrics.json", of: run.info) {
+            let staging = FileManager.default.temporaryDirectory.appendingPathComponent("assay-judges-\(UUID().uuidString).json")
+            defer { try? FileManager.default.removeItem(at: staging) }
+            if (try? contents.write(to: staging)) != nil {
+                judges = (try? EvaluationResult.judges(fromCustomMetricsFile: staging.path)) ?? []
+            }
+        }
+        var metrics: [String: Double] = [:]
+        for point in run.metrics { metrics[point.key] = point.value }
+        return ComparedRun(
+            id: run.info.id, name: run.info.name, datasetDigests: run.inputs.map(\.digest), table: table, metrics: metrics, judges: judges)
+    }
+
+    /// An evaluation's side, before (or without) recording it as a run.
+    public init(_ result: EvaluationResult, id: String, name: String, datasetDigests: [String] = []) throws {
+        let table = result.table
+        self.init(
+            id: id, name: name, datasetDigests: datasetDigests, table: LoggedTable(columns: table.columns, rows: try table.rows()),
+            metrics: result.metrics, judges: result.judges)
+    }
+
+    /// A side from a logged table and the run's aggregate metrics: `exact_match/v1` gets per-row scores
+    /// when the run reported it and the table has targets and outputs (MLflow logs that metric without
+    /// a column), and the judges' definitions give their metrics' directions.
+    public init(
+        id: String, name: String, datasetDigests: [String], table: LoggedTable, metrics: [String: Double], judges: [JudgeDefinition]
+    ) {
+        var table = table
+        if let reported = metrics["exact_match/v1"], !table.scores.contains(where: { $0.name == "exact_match/v1" }),
+            let target = table.targetColumn, let output = table.outputColumn
         {
-            let values = table.rows.indices.map { i -> Double? in
-                table.hasError(i) ? nil : table.rows[i][target].text == table.rows[i][output].text ? 1 : 0
+            let rows = table.rows
+            let values = rows.indices.map { i -> Double? in
+                table.hasError(i) ? nil : rows[i][target].text == rows[i][output].text ? 1 : 0
             }
             let scored = values.compactMap { $0 }
             // Only when the table's rows reproduce the reported figure: the columns were read right.
@@ -46,17 +75,8 @@ public struct ComparedRun: Sendable {
             }
         }
         var directions: [String: Bool] = [:]
-        if logged.contains("genai_custom_metrics.json"), let judges = try? await artifacts.read("genai_custom_metrics.json", of: run.info) {
-            let staging = FileManager.default.temporaryDirectory.appendingPathComponent("assay-judges-\(UUID().uuidString).json")
-            defer { try? FileManager.default.removeItem(at: staging) }
-            if (try? judges.write(to: staging)) != nil,
-                let definitions = try? EvaluationResult.judges(fromCustomMetricsFile: staging.path)
-            {
-                for judge in definitions { directions["\(judge.name)/\(judge.version)"] = judge.greaterIsBetter }
-            }
-        }
-        return ComparedRun(
-            id: run.info.id, name: run.info.name, datasetDigests: run.inputs.map(\.digest), table: table, directions: directions)
+        for judge in judges { directions["\(judge.name)/\(judge.version)"] = judge.greaterIsBetter }
+        self.init(id: id, name: name, datasetDigests: datasetDigests, table: table, directions: directions)
     }
 
     /// The tables a run logged (`mlflow.loggedArtifacts`), in order.
