@@ -9,12 +9,13 @@ import Foundation
 ///     swift run -c release assay-bench metrics --rows 100000
 ///     swift run -c release assay-bench stream --rows 1000000
 ///     swift run -c release assay-bench long-text --sizes 1000000,10000000
+///     swift run -c release assay-bench calibration --simulations 1000
 @main
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "assay-bench", abstract: "Assay performance figures.",
         subcommands: [
-            MetricThroughput.self, StreamMemory.self, EngineOverhead.self, JudgeFanOut.self, UIPages.self, ServerPath.self, LongText.self,
+            MetricThroughput.self, StreamMemory.self, EngineOverhead.self, JudgeFanOut.self, UIPages.self, ServerPath.self, LongText.self, Calibration.self,
         ],
         defaultSubcommand: MetricThroughput.self)
 }
