@@ -82,6 +82,11 @@ import Testing
             #expect(compare.contains(#"<span class="delta better""#), "exact_match went up: better")
             #expect(compare.contains("<del>Lyon</del>") && compare.contains("<ins>Paris"), "word diff against the baseline")
             #expect(compare.contains("<del>Six</del><ins>Eight &lt;script&gt;alert(1)&lt;/script&gt;</ins>"))
+            // Statistics beside the mean changes: one of three rows went from wrong to right, which
+            // exact McNemar cannot tell from chance (p 1).
+            #expect(compare.contains("3 rows paired with the baseline"))
+            #expect(compare.contains("p 1.0000 · no detectable difference"), "exact_match/v1 with its p-value and verdict")
+            #expect(compare.contains("exact McNemar, 3 pairs"))
             let download = try await server.send(.get, "/runs/\(v2)/download/eval_results_table.json")
             #expect(download.status == 200 && download.headers.first(name: "Content-Disposition")?.hasPrefix("attachment") == true)
             #expect(try await server.send(.get, "/static/assay.css").body.contains("--accent"))

@@ -138,3 +138,20 @@ actor EvaluationTableCache {
         return table
     }
 }
+
+/// The few most recent run comparisons of the compare page, keyed by the runs and their tables, so
+/// that paging through the rows resamples once.
+actor ComparisonCache {
+    private var entries: [(key: String, comparison: RunComparison)] = []
+    private let capacity = 8
+
+    func get(_ key: String) -> RunComparison? {
+        entries.first { $0.key == key }?.comparison
+    }
+
+    func put(_ key: String, _ comparison: RunComparison) {
+        entries.removeAll { $0.key == key }
+        entries.append((key, comparison))
+        if entries.count > capacity { entries.removeFirst() }
+    }
+}

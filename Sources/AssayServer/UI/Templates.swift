@@ -163,9 +163,12 @@ enum Templates {
         <div class="scroll"><table class="data compact">
         <thead><tr><th scope="col">Metric</th><th scope="col">Better</th>{{#runs}}<th scope="col" class="num">{{name}}</th>{{/runs}}</tr></thead>
         <tbody>
-        {{#metrics}}<tr><th scope="row" class="mono">{{key}}</th><td>{{direction}}</td>{{#cells}}<td class="num">{{value}}{{#delta}} <span class="delta {{verdict}}" title="{{verdictText}}">{{delta}}</span>{{/delta}}</td>{{/cells}}</tr>
+        {{#metrics}}<tr><th scope="row" class="mono">{{key}}</th><td>{{direction}}</td>{{#cells}}<td class="num">{{value}}{{#delta}} <span class="delta {{verdict}}" title="{{verdictText}}">{{delta}}</span>{{/delta}}{{#stat}}<br><span class="stat {{verdictClass}}" title="{{title}}">{{text}} · {{verdict}}</span>{{/stat}}</td>{{/cells}}</tr>
         {{/metrics}}
         </tbody></table></div>
+        {{#statistics}}<p class="muted">{{statistics}}</p>{{/statistics}}
+        {{#pairing}}<p class="muted">{{.}}</p>{{/pairing}}
+        {{#warnings}}<p class="warning" role="note">{{.}}</p>{{/warnings}}
         </section>
         {{#rowsSection}}
         <section aria-labelledby="cr-h"><h2 id="cr-h">Rows, aligned by input</h2>
@@ -273,6 +276,7 @@ enum Templates {
         button.secondary { background: #fff; color: var(--accent); } button.link { background: none; border: none; color: var(--accent); text-decoration: underline; }
         form.inline { display: inline; }
         .error { color: var(--bad); background: #fdecea; padding: 8px 12px; border-radius: 4px; }
+        .warning { color: var(--warn); background: #fff4e0; padding: 6px 12px; border-radius: 4px; }
         .facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 8px 0 12px; } .facts dt { color: var(--muted); } .facts dd { margin: 0; }
         .columns { display: grid; grid-template-columns: 1fr 1fr; gap: 24px; } @media (max-width: 900px) { .columns { grid-template-columns: 1fr; } }
         .charts { display: flex; flex-wrap: wrap; gap: 12px; } figure { margin: 0; } figcaption { font-size: 0.8rem; }
@@ -287,6 +291,7 @@ enum Templates {
         tr.flagged { background: #fff6e5; } tr.flagged td:first-child { border-left: 4px solid var(--warn); }
         .pager { margin: 12px 0; display: flex; gap: 16px; }
         .delta { font-size: 0.85em; } .delta.better { color: var(--good); } .delta.worse { color: var(--bad); } .delta.same { color: var(--muted); }
+        .stat { font-size: 0.8em; color: var(--muted); white-space: nowrap; } .stat.better { color: var(--good); } .stat.worse { color: var(--bad); }
         .row-compare { border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px; margin: 10px 0; } .row-compare.regressed { border-left: 4px solid var(--bad); }
         .side-by-side { display: grid; grid-template-columns: repeat(var(--n), minmax(0, 1fr)); gap: 12px; }
         .output { white-space: pre-wrap; word-break: break-word; background: var(--soft); padding: 6px 8px; border-radius: 4px; }

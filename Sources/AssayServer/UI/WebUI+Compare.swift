@@ -23,6 +23,8 @@ extension WebUI {
                 ]
             },
         ]
+        let tables = await evaluationTables(runs)
+        let comparisons = try await statistics(runs, tables: tables)
         let keys = Array(Set(runs.flatMap { $0.metrics.map(\.key) })).sorted()
         values["metrics"] = keys.map { key -> [String: Any] in
             let direction = MetricDirection.greaterIsBetter(key)
@@ -37,11 +39,25 @@ extension WebUI {
                     cell["verdictText"] =
                         verdict == "better" ? "better than the baseline" : verdict == "worse" ? "worse than the baseline" : "no direction"
                 }
+                if index > 0, let comparison = comparisons[index], let m = Self.statistic(for: key, in: comparison) {
+                    cell["stat"] = Self.statisticCell(m, comparison)
+                }
                 return cell
             }
             return ["key": key, "direction": direction.map { $0 ? "higher" : "lower" } ?? "", "cells": cells]
         }
-        if let rows = try await alignedRows(page, runs: runs) { values["rowsSection"] = rows }
+        let compared = comparisons.compactMap { $0 }
+        if let first = compared.first {
+            values["statistics"] =
+                "Beside each mean change: its \(Int(first.options.confidence * 100))% interval (paired bootstrap, BCa), the p-value after Holm's correction across the metrics (sign-flip permutation test, or exact McNemar for 0/1 scores) and the verdict; \(first.options.resamples) resamples, seed \(first.options.seed), as `assay compare` computes them."
+            values["pairing"] = compared.map { c in
+                c.paired
+                    ? "\(c.candidate.name): \(c.pairedRows) rows paired with the baseline, \(c.onlyInBaseline) only in the baseline, \(c.onlyInCandidate) only in this run."
+                    : "\(c.candidate.name): compared unpaired."
+            }
+            values["warnings"] = compared.flatMap { c in c.warnings.map { "\(c.candidate.name): \($0)" } }
+        }
+        if let rows = try await alignedRows(page, runs: runs, tables: tables) { values["rowsSection"] = rows }
         var crumbs: [(String, String)] = []
         if let experiment = try? await store.experiment(id: baseline.info.experimentID) {
             crumbs.append((experiment.name, "/experiments/" + HTML.path([experiment.id])))
@@ -57,8 +73,8 @@ extension WebUI {
         return (text, (delta > 0) == direction ? "better" : "worse")
     }
 
-    /// The rows part of the comparison, when the baseline and another run have evaluation tables.
-    func alignedRows(_ page: Page, runs: [Run]) async throws -> [String: Any]? {
+    /// Each run's evaluation table, or nil when it has none (or it cannot be read).
+    func evaluationTables(_ runs: [Run]) async -> [EvaluationTable?] {
         var tables: [EvaluationTable?] = []
         for run in runs {
             guard let base = artifactBase(run.info), let file = Self.loggedTables(run).first,
@@ -69,6 +85,65 @@ extension WebUI {
             }
             tables.append(try? await tableCache.table(at: path))
         }
+        return tables
+    }
+
+    /// Per run after the first, its comparison with the baseline (nil without both tables), computed
+    /// once per pair of tables.
+    func statistics(_ runs: [Run], tables: [EvaluationTable?]) async throws -> [RunComparison?] {
+        guard let baseTable = tables[0] else { return runs.map { _ in nil } }
+        func side(_ run: Run, _ table: EvaluationTable) -> ComparedRun {
+            var metrics: [String: Double] = [:]
+            for point in run.metrics { metrics[point.key] = point.value }
+            return ComparedRun(
+                id: run.info.id, name: run.info.name, datasetDigests: run.inputs.map(\.digest), table: table.logged, metrics: metrics, judges: [])
+        }
+        var results: [RunComparison?] = [nil]
+        for index in runs.indices.dropFirst() {
+            guard let table = tables[index] else {
+                results.append(nil)
+                continue
+            }
+            let key = [runs[0].info.id, runs[index].info.id, "\(ObjectIdentifier(baseTable))", "\(ObjectIdentifier(table))"].joined(separator: "|")
+            if let cached = await comparisonCache.get(key) {
+                results.append(cached)
+                continue
+            }
+            var options = RunComparison.Options()
+            // Very large tables: fewer resamples keep the page quick; the figures move in the third decimal.
+            if min(baseTable.rows.count, table.rows.count) > 20_000 { options.resamples = 2_000 }
+            let comparison = try await RunComparison.compare(side(runs[0], baseTable), side(runs[index], table), options: options)
+            await comparisonCache.put(key, comparison)
+            results.append(comparison)
+        }
+        return results
+    }
+
+    /// The metric of a comparison that an aggregate key reports on: its mean (`rouge1/v1/mean`), or the
+    /// metric itself when its key is its mean (`exact_match/v1`).
+    static func statistic(for key: String, in comparison: RunComparison) -> MetricComparison? {
+        if let m = comparison.metric(key), key == "exact_match/v1" { return m }
+        guard key.hasSuffix("/mean") else { return nil }
+        return comparison.metric(String(key.dropLast("/mean".count)))
+    }
+
+    static func statisticCell(_ m: MetricComparison, _ comparison: RunComparison) -> [String: Any] {
+        var text = m.interval.map { "[\(HTML.number($0.lowerBound)), \(HTML.number($0.upperBound))]" } ?? ""
+        if let p = m.adjustedPValue { text += " p " + (p < 0.0001 ? "<0.0001" : String(format: "%.4f", p)) }
+        let verdictClass: String
+        switch m.verdict {
+        case .better: verdictClass = "better"
+        case .worse: verdictClass = "worse"
+        default: verdictClass = "same"
+        }
+        return [
+            "text": text, "verdict": m.verdict.rawValue, "verdictClass": verdictClass,
+            "title": "\(m.test.rawValue), \(m.baselineCount) \(comparison.paired ? "pairs" : "rows"); smallest detectable difference \(m.minimumDetectableDifference.map { HTML.number($0) } ?? "unknown")",
+        ]
+    }
+
+    /// The rows part of the comparison, when the baseline and another run have evaluation tables.
+    func alignedRows(_ page: Page, runs: [Run], tables: [EvaluationTable?]) async throws -> [String: Any]? {
         guard let baseTable = tables[0], tables.dropFirst().contains(where: { $0 != nil }) else { return nil }
         // Scores every compared table has.
         let names = baseTable.scores.map(\.name).filter { name in tables.allSatisfy { $0?.scores.contains { $0.name == name } ?? true } }

@@ -20,6 +20,7 @@ struct WebUI: Sendable {
     let configuration: TrackingServer.Configuration
     let library: MustacheLibrary
     let tableCache = EvaluationTableCache()
+    let comparisonCache = ComparisonCache()
     /// Signs CSRF tokens; new at every start.
     let secret: [UInt8] = (0..<32).map { _ in UInt8.random(in: 0...255) }
     let sessions = UISessions()
