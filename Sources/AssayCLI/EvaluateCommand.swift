@@ -259,6 +259,7 @@ struct EvaluateCommand: AsyncParsableCommand {
         if let failOnRegression { baseline = try await connection.open().store.run(idPrefix: failOnRegression) }
         configuration.concurrency = live.concurrency
         configuration.repeats = live.repeat
+        configuration.passK = live.passK
         if let model, live.dryRun {
             let estimate = try model.estimate(dataset, repeats: live.repeat)
             await models.shutdown()

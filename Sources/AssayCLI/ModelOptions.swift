@@ -63,8 +63,14 @@ struct ModelOptions: ParsableArguments {
     @Flag(help: "Ask the model again and overwrite the cached answers.")
     var refreshCache = false
 
-    @Option(help: "Answer each row this many times, as independent (separately cached) samples.")
+    @Option(
+        help:
+            "Answer each row this many times, as independent (separately cached) samples; each metric then reports its spread across samples, and pass/fail metrics pass@k and pass^k."
+    )
     var `repeat` = 1
+
+    @Option(name: .customLong("pass-k"), help: "k for pass@k and pass^k with --repeat (default: the number of samples).")
+    var passK: Int?
 
     @Option(help: "A YAML or JSON file of prices: model: {input: USD per 1M tokens, output: USD per 1M tokens}.")
     var prices: String?
@@ -94,6 +100,9 @@ struct ModelOptions: ParsableArguments {
             throw ValidationError("--max-retry-pause must be between 0 and 86400 seconds")
         }
         guard `repeat` > 0 else { throw ValidationError("--repeat must be at least 1") }
+        if let passK, passK < 1 || passK > `repeat` {
+            throw ValidationError("--pass-k must be between 1 and --repeat (\(`repeat`))")
+        }
         if noCache && refreshCache { throw ValidationError("--no-cache and --refresh-cache contradict each other") }
         if prompt != nil && messages != nil { throw ValidationError("give --prompt or --messages, not both") }
         if let maxCost, maxCost <= 0 { throw ValidationError("--max-cost must be positive") }

@@ -62,13 +62,14 @@ enum Summary {
             switch aggregate {
             case "/variance": scale = "(squared units)"
             case "/invalid_count": scale = "answers"
-            case "/repeat_std_mean": scale = "(spread)"
+            case "/repeat_std_mean", "/sample_std_mean": scale = "(spread)"
+            case _ where aggregate.hasPrefix("/pass@") || aggregate.hasPrefix("/pass^"): scale = "share of rows"
             case "/repeat_agreement": scale = "share of rows"
             default: scale = info?.scale.label ?? ""
             }
             // The mean on 0..1 shows where a score sits on its scale: a 1..5 mean of 5 is the top.
             let normalized = aggregate == "/mean" ? result.metrics[key + "_normalized"].map(format) ?? "" : ""
-            let isCount = ["/invalid_count", "/repeat_std_mean", "/repeat_agreement"].contains(aggregate)
+            let isCount = ["/invalid_count", "/repeat_std_mean", "/sample_std_mean", "/repeat_agreement"].contains(aggregate)
             rows.append([key, format(result.metrics[key]!), scale, normalized, isCount ? "" : info?.directionLabel ?? ""])
         }
         if rows.count > 1 {

@@ -217,6 +217,34 @@ import Testing
         #expect(result.model == "echo-or-fail")
     }
 
+    /// Three samples per row: all right on the first row, one of three on the second, none on the
+    /// third (and one failed call there, which pass@k leaves out of that row).
+    @Test func repeatedSamplesReportPassAtKAndTheirSpread() async throws {
+        let right: [[Bool]] = [[true, true, true], [true, false, false], [false, false, false]]
+        let model = ClosureModel("sampler") { row in
+            if row.number == 3, row.sample == 2 { throw AssayError.internal("HTTP 503") }
+            let correct = right[row.number - 1][row.sample]
+            return ModelResponse(output: correct ? row["ground_truth"] : "wrong")
+        }
+        var configuration = EvaluationConfiguration()
+        configuration.repeats = 3
+        let result = try await evaluate(
+            Self.qa, model: model, targets: "ground_truth", extraMetrics: [.exactMatch, Metric.rouge("rouge1")!], configuration: configuration)
+        #expect(result.rowCount == 9)
+        // The third row has two valid samples, fewer than k = 3: pass@3 and pass^3 are over two rows.
+        #expect(result.metrics["exact_match/v1/pass@3"] == 1)
+        #expect(result.metrics["exact_match/v1/pass^3"] == 0.5)
+        #expect(abs(result.metrics["exact_match/v1/sample_std_mean"]! - (2.0 / 9).squareRoot() / 3) < 1e-12)
+        #expect(result.metrics["rouge1/v1/sample_std_mean"] != nil)
+        #expect(result.metrics["rouge1/v1/pass@3"] == nil, "ROUGE is not pass/fail")
+
+        configuration.passK = 2
+        let two = try await evaluate(Self.qa, model: model, targets: "ground_truth", extraMetrics: [.exactMatch], configuration: configuration)
+        // pass@2 per row: 1, 1 − C(2,2)/C(3,2) = 2/3, 0 (two failing samples); pass^2: 1, 0, 0.
+        #expect(abs(two.metrics["exact_match/v1/pass@2"]! - (1 + 2.0 / 3 + 0) / 3) < 1e-12)
+        #expect(abs(two.metrics["exact_match/v1/pass^2"]! - 1.0 / 3) < 1e-12)
+    }
+
     @Test func largeEvaluationsSpillToDiskAndReadBackInOrder() async throws {
         let count = 25_000
         let data = Dataset(

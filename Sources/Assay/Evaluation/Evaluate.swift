@@ -93,6 +93,9 @@ struct EvaluationEngine: Sendable {
 
         let store = RowStore()
         var columns = [ScoreColumn](repeating: ScoreColumn(), count: plan.perRow.count)
+        // With samples, which dataset row each score belongs to.
+        var rowNumbers: [Int] = []
+        let sampled = model != nil && configuration.repeats > 1
         var failed = 0
         var done = 0
         // A pipeline: while one chunk is answered and scored, the next is read and the previous stored.
@@ -121,6 +124,7 @@ struct EvaluationEngine: Sendable {
                     }
                     let cells = scores[i]
                     for (m, cell) in cells.enumerated() { columns[m].append(cell) }
+                    if sampled { rowNumbers.append(row.number) }
                     if answers[i].error != nil { failed += 1 }
                     usage.add(answers[i])
                     try store.append(StoredRow(row: row, answer: answers[i], cells: cells))
@@ -140,7 +144,7 @@ struct EvaluationEngine: Sendable {
         usage.interrupted = Task.isCancelled
         return try assemble(
             plan: plan, store: store, datasetColumns: finalColumns, scores: columns, wholeValues: wholeValues,
-            failed: failed, usage: usage)
+            rowNumbers: rowNumbers, failed: failed, usage: usage)
     }
 
     /// The row, once per sample.
@@ -453,7 +457,7 @@ struct EvaluationEngine: Sendable {
 
     private func assemble(
         plan: Plan, store: RowStore, datasetColumns: ColumnIndex, scores: [ScoreColumn], wholeValues: [MetricValue],
-        failed: Int, usage: UsageSummary
+        rowNumbers: [Int], failed: Int, usage: UsageSummary
     ) throws(AssayError) -> EvaluationResult {
         var metrics: [String: Double] = [:]
         var keys: [String] = []
@@ -480,6 +484,14 @@ struct EvaluationEngine: Sendable {
                     record(
                         "\(metric.info.key)/repeat_agreement",
                         Double(column.repeatAgreements.agreeing) / Double(column.repeatAgreements.total))
+                }
+            }
+            if !rowNumbers.isEmpty {
+                let samples = SampleSummary(column.values, rows: rowNumbers, k: configuration.passK ?? configuration.repeats)
+                record("\(metric.info.key)/sample_std_mean", samples.meanSpread)
+                if metric.info.passFail {
+                    record("\(metric.info.key)/pass@\(samples.k)", samples.passAtK)
+                    record("\(metric.info.key)/pass^\(samples.k)", samples.passAllK)
                 }
             }
             // Every bounded metric also reports its mean on 0..1, so scales can be read side by side.

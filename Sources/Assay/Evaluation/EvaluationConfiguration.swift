@@ -16,8 +16,12 @@ public struct EvaluationConfiguration: Sendable {
     public var containsKeywords: [String] = []
     /// Model calls in flight at once; default 8.
     public var concurrency = 8
-    /// How many times each row is answered (independent samples); default 1.
+    /// How many times each row is answered (independent samples); default 1. With more, every metric
+    /// reports `sample_std_mean` (the mean over rows of the scores' spread across samples) and
+    /// pass/fail metrics report `pass@k` and `pass^k`.
     public var repeats = 1
+    /// k of pass@k (some of k samples pass) and pass^k (all k pass); default: all the samples.
+    public var passK: Int?
     /// The default judge model for judge metrics (toxicity in the presets, `answer_correctness`, ...).
     public var judge: (any ChatCompleting)?
     /// How many times each judge is asked about each row; the row's score is the mean.

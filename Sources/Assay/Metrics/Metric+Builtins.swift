@@ -8,7 +8,7 @@ extension Metric {
         info: MetricInfo(
             name: "exact_match", version: "v1", greaterIsBetter: true, scale: .unitInterval, needs: .targets,
             aggregations: [Aggregation(name: "exact_match", statistic: .mean)], column: .none,
-            summary: "share of rows whose prediction equals the target exactly"),
+            summary: "share of rows whose prediction equals the target exactly", passFail: true),
         kind: .perRow { row, _ in RowScore(row.prediction == row.target ? 1 : 0) })
 
     /// The number of `cl100k_base` tokens in a string prediction (null otherwise); a table column only.
@@ -105,7 +105,7 @@ extension Metric {
     public static let jsonValidity = Metric(
         info: MetricInfo(
             name: "json_validity", version: "v1", greaterIsBetter: true, scale: .unitInterval,
-            summary: "1 when the prediction parses as JSON (strict, no code fences), else 0"),
+            summary: "1 when the prediction parses as JSON (strict, no code fences), else 0", passFail: true),
         kind: .perRow { row, _ in
             guard let text = row.prediction.stringValue else { return RowScore(nil) }
             do throws(JSONParser.SyntaxError) {
@@ -128,7 +128,7 @@ extension Metric {
         return Metric(
             info: MetricInfo(
                 name: "regex_match", version: "v1", greaterIsBetter: true, scale: .unitInterval,
-                needs: .configuration, summary: "1 when the prediction matches the pattern, else 0"),
+                needs: .configuration, summary: "1 when the prediction matches the pattern, else 0", passFail: true),
             kind: .perRow { row, _ in
                 guard let text = row.prediction.stringValue else { return RowScore(nil) }
                 return RowScore(box.withValue { text.contains($0) } ? 1 : 0)
@@ -142,7 +142,7 @@ extension Metric {
         return Metric(
             info: MetricInfo(
                 name: "contains", version: "v1", greaterIsBetter: true, scale: .unitInterval, needs: .configuration,
-                summary: "1 when the prediction contains every keyword, ignoring case, else 0"),
+                summary: "1 when the prediction contains every keyword, ignoring case, else 0", passFail: true),
             kind: .perRow { row, _ in
                 guard let text = row.prediction.stringValue?.lowercased() else { return RowScore(nil) }
                 let missing = lowered.filter { !text.contains($0) }

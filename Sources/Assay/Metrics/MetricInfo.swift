@@ -184,12 +184,15 @@ public struct MetricInfo: Sendable, Hashable {
     public var integerScores: Bool
     /// One sentence on what it measures.
     public var summary: String
+    /// Whether every per-row score is 1 (passed) or 0 (failed), as `exact_match` and `json_validity`
+    /// are: with repeated samples such a metric also reports pass@k and pass^k.
+    public var passFail: Bool
 
     /// Creates a description of a metric.
     public init(
         name: String, version: String? = nil, greaterIsBetter: Bool?, scale: MetricScale = .unbounded,
         needs: MetricNeeds = [], aggregations: [Aggregation] = Aggregation.standard,
-        column: TableColumnStyle = .scoreAndJustification, integerScores: Bool = false, summary: String = ""
+        column: TableColumnStyle = .scoreAndJustification, integerScores: Bool = false, summary: String = "", passFail: Bool = false
     ) {
         self.name = name
         self.version = version
@@ -200,6 +203,7 @@ public struct MetricInfo: Sendable, Hashable {
         self.column = column
         self.integerScores = integerScores
         self.summary = summary
+        self.passFail = passFail || scale == .integerRange(0...1)
     }
 
     /// The key results use: `name/version`, or `name` when unversioned.
