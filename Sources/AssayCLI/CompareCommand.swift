@@ -1,5 +1,6 @@
 import ArgumentParser
 import Assay
+import AssayProviders
 import Foundation
 
 /// `assay compare`: is a run better than a baseline, metric by metric, with statistics.
@@ -15,6 +16,13 @@ struct CompareCommand: AsyncParsableCommand {
             the smallest difference the comparison could have detected (80% power). Example:
 
               assay compare 3554 9f1c --output-json comparison.json
+
+            With --pairwise-judge, an LLM judge also reads both runs' outputs for each row (in \
+            both orders) and says which is better; only the judge options of the live-model group \
+            apply:
+
+              assay compare 3554 9f1c --pairwise-judge pairwise_preference \\
+                --judge openai:/gemma-3-270m --judge-base-url http://127.0.0.1:8091/v1
             """)
 
     @Argument(help: "Run ids (or unique prefixes): the baseline first, then the runs to compare with it.")
@@ -25,6 +33,14 @@ struct CompareCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Statistics") var statistics: ComparisonOptions
 
+    @Option(
+        help:
+            "A pairwise judge that says which run's output is better per row: pairwise_preference, or a judge file with type: pairwise."
+    )
+    var pairwiseJudge: String?
+
+    @OptionGroup(title: "Judge model") var live: ModelOptions
+
     @Option(help: "Write the comparisons as JSON to this file.")
     var outputJSON: String?
 
@@ -32,22 +48,64 @@ struct CompareCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard runs.count >= 2 else { throw ValidationError("give at least two runs: the baseline and one to compare with it") }
+        guard live.model == nil, live.modelSpec == nil else {
+            throw ValidationError("compare reads the runs' recorded outputs; give a judge with --judge, not --model")
+        }
+    }
+
+    /// The pairwise judge asked for, if any.
+    func pairwise() throws(AssayError) -> PairwiseJudge? {
+        guard let pairwiseJudge else { return nil }
+        if [".yaml", ".yml", ".json"].contains(where: { pairwiseJudge.lowercased().hasSuffix($0) }) {
+            return try PairwiseJudge.load(pairwiseJudge)
+        }
+        guard let judge = PairwiseJudge.named(pairwiseJudge) else {
+            throw .invalidInput(
+                "'\(pairwiseJudge)' is not a pairwise judge; built-in: \(PairwiseJudge.all.map(\.name).joined(separator: ", ")), or give a judge file with type: pairwise"
+            )
+        }
+        return judge
     }
 
     func run() async throws {
         try await tracking.using { connection in
             let (store, artifacts) = try await connection.open()
             let loaded = try await Self.load(runs, store: store, artifacts: artifacts)
-            var comparisons: [RunComparison] = []
-            for candidate in loaded.dropFirst() {
-                var options = statistics.options
-                options.metrics = metrics.isEmpty ? nil : metrics
-                let comparison = try await RunComparison.compare(loaded[0], candidate, options: options)
-                comparisons.append(comparison)
-                print(Self.report(comparison))
+            let judge = try pairwise()
+            let models = try judge.map { _ throws(AssayError) in try live.makeModels(inputsColumn: "inputs", needsJudges: true) }
+            var judgeModel: (any ChatCompleting)?
+            if let judge, let models {
+                judgeModel =
+                    try judge.model.map { uri throws(AssayError) in
+                        try models.judges?.model(uri, proxyURL: judge.proxyURL, extraHeaders: judge.extraHeaders)
+                    } ?? models.defaultJudge
+                guard judgeModel != nil else {
+                    await models.shutdown()
+                    throw AssayError.invalidInput("\(judge.key) names no model: give the judge model with --judge URI")
+                }
             }
+            var comparisons: [RunComparison] = []
+            var pairwiseResults: [PairwiseResult] = []
+            do {
+                for candidate in loaded.dropFirst() {
+                    var options = statistics.options
+                    options.metrics = metrics.isEmpty ? nil : metrics
+                    let comparison = try await RunComparison.compare(loaded[0], candidate, options: options)
+                    comparisons.append(comparison)
+                    print(Self.report(comparison))
+                    if let judge, let judgeModel {
+                        let result = try await judge.judge(loaded[0], candidate, model: judgeModel, options: options)
+                        pairwiseResults.append(result)
+                        print(Self.report(result, candidate: candidate.name))
+                    }
+                }
+            } catch {
+                await models?.shutdown()
+                throw error
+            }
+            await models?.shutdown()
             if let outputJSON {
-                try RunComparison.write(comparisons, to: outputJSON)
+                try RunComparison.write(comparisons, pairwise: pairwiseResults, to: outputJSON)
                 print("Wrote \(outputJSON)")
             }
         }
@@ -91,6 +149,27 @@ struct CompareCommand: AsyncParsableCommand {
         }
         lines.append(rows.count == 1 ? "No metric is scored per row by both runs." : TextTable.render(rows, maxWidth: 60))
         for warning in c.warnings { lines.append("warning: \(warning)") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The pairwise judge's tally, from the candidate's side.
+    static func report(_ r: PairwiseResult, candidate: String) -> String {
+        var lines = ["\(r.judge) (judge \(r.model)), each row asked in both orders:"]
+        lines.append(
+            "  \(candidate) wins \(r.wins), ties \(r.ties), loses \(r.losses) (\(r.rows.count) rows"
+                + (r.invalid > 0 ? "; \(r.invalid) with an unreadable answer or a failed call left out" : "")
+                + (r.rowsLeftOut > 0 ? "; \(r.rowsLeftOut) rows with a failed model call not asked" : "") + ")")
+        if let rate = r.winRate {
+            var line = "  win rate \(Summary.format(rate)) (ties count half)"
+            if let i = r.interval { line += ", \(Int((r.options.confidence * 100).rounded()))% interval [\(Summary.format(i.lowerBound)), \(Summary.format(i.upperBound))]" }
+            if let p = r.pValue { line += ", p \(probability(p)) against no preference" }
+            lines.append(line)
+        }
+        if let bias = r.positionBias {
+            lines.append(
+                "  position bias: the same position won both times in \(Int((bias * Double(r.positionBiasRows)).rounded())) of \(r.positionBiasRows) rows (\(Int((bias * 100).rounded()))%)"
+            )
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -14,6 +14,13 @@ extension JudgeDefinition {
     }
 }
 
+extension PairwiseJudge {
+    /// Reads a pairwise judge (`type: pairwise`) from a YAML or JSON file.
+    public static func load(_ path: String) throws(AssayError) -> PairwiseJudge {
+        try PairwiseJudge(document: try ModelSpec.loadObject(path), source: path)
+    }
+}
+
 /// Judge models by URI for one run, sharing the response cache, so that judges naming the same model
 /// share its connections and rate limit.
 public final class JudgeModels: @unchecked Sendable {

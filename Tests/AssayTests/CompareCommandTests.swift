@@ -1,3 +1,4 @@
+import AssayTesting
 import Foundation
 import Testing
 
@@ -119,6 +120,37 @@ import Testing
         ])
         #expect(fine.status == 0, "\(fine.stdout)\(fine.stderr)")
         #expect(fine.stdout.contains("Gate passed."))
+    }
+
+    /// A pairwise judge served by a loopback stand-in for the provider that always prefers response A:
+    /// every row ties once both orders are asked, the position bias is 100%, and a second run is
+    /// answered from the response cache.
+    @Test func pairwiseJudgeOverHTTPIsCachedAndReportsPositionBias() async throws {
+        let runs = try Self.recordTwoRuns()
+        let server = try await FakeChatServer.start { _ in .chatCompletion(#"{"preference": "A", "justification": "first"}"#) }
+        let json = runs.folder.path("pairwise.json")
+        let arguments = [
+            "compare", runs.baseline, runs.candidate, "--tracking-uri", runs.database, "--pairwise-judge", "pairwise_preference",
+            "--judge", "openai:/judge-model", "--judge-base-url", server.baseURL, "--cache-dir", runs.folder.path("cache"),
+            "--output-json", json, "--metric", "exact_match/v1",
+        ]
+        let first = try await CommandLineTests.runDetached(arguments)
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        #expect(first.stdout.contains("candidate wins 0, ties 40, loses 0 (40 rows)"), "\(first.stdout)")
+        #expect(first.stdout.contains("position bias: the same position won both times in 40 of 40 rows (100%)"))
+        // 40 rows in two orders, but on the 20 rows where both runs answered alike the two orders are
+        // the same request, which the cache answers the second time.
+        #expect(server.counters.requests == 60)
+        let second = try await CommandLineTests.runDetached(arguments)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(server.counters.requests == 60, "the second run is answered from the cache")
+        let document = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
+        let pairwise = try #require((document?["pairwise"] as? [[String: Any]])?.first)
+        #expect(pairwise["position_bias"] as? Double == 1 && pairwise["win_rate"] as? Double == 0.5)
+        await server.stop()
+
+        let unknown = try CommandLineTests.run(["compare", runs.baseline, runs.candidate, "--tracking-uri", runs.database, "--pairwise-judge", "best_of"])
+        #expect(unknown.status == 2 && unknown.stderr.contains("pairwise_preference"))
     }
 
     /// The test cases, failures and failure messages of a JUnit file, which must be well-formed XML.

@@ -40,9 +40,12 @@ extension RunComparison {
 }
 
 extension RunComparison {
-    /// Writes comparisons as `{"comparisons": [...]}` (each as ``json``), replacing the file at once.
-    public static func write(_ comparisons: [RunComparison], to path: String) throws {
-        let document: DataValue = .object(["comparisons": .list(comparisons.map(\.json))])
+    /// Writes comparisons as `{"comparisons": [...], "pairwise": [...]}` (each as its `json`), replacing
+    /// the file at once.
+    public static func write(_ comparisons: [RunComparison], pairwise: [PairwiseResult] = [], to path: String) throws {
+        var fields: [String: DataValue] = ["comparisons": .list(comparisons.map(\.json))]
+        if !pairwise.isEmpty { fields["pairwise"] = .list(pairwise.map(\.json)) }
+        let document: DataValue = .object(fields)
         try FileSink.write(to: path) { emit in try emit(JSONWriter.string(document) + "\n") }
     }
 }

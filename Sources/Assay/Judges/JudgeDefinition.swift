@@ -103,6 +103,9 @@ extension JudgeDefinition {
     /// or `{type: categories, labels: {pass: 1, fail: 0}}`).
     public init(document: DataValue, source: String) throws(AssayError) {
         guard case .object(let fields) = document else { throw .invalidInput("\(source): a judge definition must be a mapping") }
+        if fields["type"]?.stringValue == "pairwise" {
+            throw .invalidInput("\(source): a pairwise judge (type: pairwise) compares two runs' outputs; it does not score one run")
+        }
         let known: Set = [
             "name", "version", "definition", "grading_prompt", "rubric", "examples", "grading_context_columns",
             "include_input", "model", "parameters", "aggregations", "greater_is_better", "max_workers", "scale",
