@@ -1,4 +1,5 @@
 import Assay
+import AssayStoreREST
 import AssayStoreSQLite
 import AssayTesting
 import Foundation
@@ -47,5 +48,38 @@ import Testing
         // A second evaluation into the same experiment is a second run.
         _ = try await recorder.record(result, experiment: "llm-eval-demo", runName: nil)
         #expect(try await store.runs(in: [experiment.id], view: .activeOnly).count == 2)
+    }
+}
+
+/// Runs recorded in any store compare the same way: the per-row tables come back through the
+/// store's artifacts (a folder, or a server's artifact proxy).
+@Suite struct ComparisonFromStoresTests {
+    @Test(arguments: Backend.available)
+    func recordedRunsCompareThroughTheirStore(backend: Backend) async throws {
+        try await backend.withStore { store in
+            let folder = try TemporaryFolder()
+            let artifacts: any ArtifactRepository =
+                (store as? RESTTrackingStore)?.artifacts ?? LocalArtifactRepository(root: folder.url.appendingPathComponent("artifacts"))
+            let recorder = RunRecorder(store: store, artifacts: artifacts)
+            var ids: [String] = []
+            for (name, right) in [("baseline", 10), ("candidate", 30)] {
+                let data = Dataset(
+                    name: "qa.jsonl", columns: ["inputs", "ground_truth", "predictions"],
+                    rows: (0..<30).map { i in [.string("q\(i)"), .string("a\(i)"), .string(i < right ? "a\(i)" : "no")] })
+                let result = try await evaluate(data, targets: "ground_truth", predictions: "predictions", modelType: .questionAnswering)
+                ids.append(try await recorder.record(result, experiment: "compare", runName: name).id)
+            }
+            let baseline = try await ComparedRun.load(try await store.run(idPrefix: String(ids[0].prefix(6))), artifacts: artifacts)
+            let candidate = try await ComparedRun.load(try await store.run(id: ids[1]), artifacts: artifacts)
+            let comparison = try await RunComparison.compare(baseline, candidate)
+            #expect(comparison.pairedRows == 30)
+            let exact = try #require(comparison.metric("exact_match/v1"))
+            #expect(exact.test == .mcNemar && exact.verdict == .better && exact.difference == 20.0 / 30)
+            // A run without a table says so.
+            let bare = try await store.createRun(in: "0", named: "bare", startTime: 1, userID: nil, tags: [])
+            await #expect { try await ComparedRun.load(try await store.run(id: bare.id), artifacts: artifacts) } throws: { error in
+                "\(error)".contains("no per-row results to compare")
+            }
+        }
     }
 }
