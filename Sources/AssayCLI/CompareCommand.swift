@@ -25,7 +25,7 @@ struct CompareCommand: AsyncParsableCommand {
                 --judge openai:/gemma-3-270m --judge-base-url http://127.0.0.1:8091/v1
             """)
 
-    @Argument(help: "Run ids (or unique prefixes): the baseline first, then the runs to compare with it.")
+    @Argument(help: "Runs by id, unique id prefix or name: the baseline first, then the runs to compare with it.")
     var runs: [String]
 
     @Option(name: .customLong("metric"), help: "Compare only this metric, as rouge1/v1 (repeatable; default: every metric both runs scored per row).")
@@ -114,7 +114,7 @@ struct CompareCommand: AsyncParsableCommand {
     /// The runs named by id or prefix, with their per-row results.
     static func load(_ ids: [String], store: any TrackingStore, artifacts: any ArtifactRepository) async throws -> [ComparedRun] {
         var loaded: [ComparedRun] = []
-        for id in ids { loaded.append(try await ComparedRun.load(try await store.run(idPrefix: id), artifacts: artifacts)) }
+        for id in ids { loaded.append(try await ComparedRun.load(try await store.run(named: id), artifacts: artifacts)) }
         return loaded
     }
 

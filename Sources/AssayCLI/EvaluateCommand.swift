@@ -131,7 +131,7 @@ struct EvaluateCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("fail-on-regression"),
-        help: "Exit 1 when a metric with a direction is significantly worse than in this baseline run (id or prefix).")
+        help: "Exit 1 when a metric with a direction is significantly worse than in this baseline run (id, id prefix, or name).")
     var failOnRegression: String?
 
     @OptionGroup(title: "Gate")
@@ -256,7 +256,7 @@ struct EvaluateCommand: AsyncParsableCommand {
         let recorder = noTracking || live.dryRun ? nil : try await connection.open()
         // The baseline is found before the work, so that a wrong id fails first.
         var baseline: Run?
-        if let failOnRegression { baseline = try await connection.open().store.run(idPrefix: failOnRegression) }
+        if let failOnRegression { baseline = try await connection.open().store.run(named: failOnRegression) }
         configuration.concurrency = live.concurrency
         configuration.repeats = live.repeat
         configuration.passK = live.passK

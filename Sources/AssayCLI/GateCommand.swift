@@ -18,10 +18,10 @@ struct GateCommand: AsyncParsableCommand {
                 --junit gate.xml --markdown gate.md
             """)
 
-    @Argument(help: "The run to check (id or unique prefix).")
+    @Argument(help: "The run to check (id, unique id prefix, or name).")
     var run: String
 
-    @Option(help: "The baseline run for --no-regression (id or unique prefix).")
+    @Option(help: "The baseline run for --no-regression (id, unique id prefix, or name).")
     var baseline: String?
 
     @Option(
@@ -43,11 +43,11 @@ struct GateCommand: AsyncParsableCommand {
     func run() async throws {
         try await tracking.using { connection in
             let (store, artifacts) = try await connection.open()
-            let checked = try await store.run(idPrefix: run)
+            let checked = try await store.run(named: run)
             var comparison: RunComparison?
             var conditions = try gate.conditions()
             if let baseline {
-                let base = try await ComparedRun.load(try await store.run(idPrefix: baseline), artifacts: artifacts)
+                let base = try await ComparedRun.load(try await store.run(named: baseline), artifacts: artifacts)
                 let candidate = try await ComparedRun.load(checked, artifacts: artifacts)
                 comparison = try await RunComparison.compare(base, candidate, options: statistics.options)
                 // A baseline without named metrics: no metric may regress.

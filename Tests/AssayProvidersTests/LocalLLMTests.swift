@@ -94,4 +94,36 @@ struct LocalLLMTests {
         #expect(scores.filter(\.isNull).count == invalid)
         #expect(result.metrics.values.allSatisfy { !$0.isNaN })
     }
+
+    /// The pairwise judge on the local model, over the example's predictions and its targets as the
+    /// "candidate": whatever the small model prefers, every row is a win, tie, loss or counted invalid
+    /// answer, and a second run is answered from the cache.
+    @Test func theLocalModelAsAPairwiseJudge() async throws {
+        let folder = try TemporaryFolder()
+        var options = ProviderOptions()
+        options.baseURL = Self.baseURL
+        options.timeout = .seconds(120)
+        options.concurrency = 2
+        let data = try Dataset(contentsOf: Self.examples).rows().prefix(6)
+        func side(_ column: String) -> ComparedRun {
+            let table = LoggedTable(
+                columns: ["inputs", "ground_truth", "outputs"], rows: data.map { [$0["inputs"], $0["ground_truth"], $0[column]] })
+            return ComparedRun(id: column, name: column, table: table)
+        }
+        var judge = PairwiseJudge.preference
+        judge.parameters["max_tokens"] = 64
+        judge.maxWorkers = 2
+        let model = try ChatModel(
+            spec: ModelSpec(model: try ModelURI("openai:/gemma-3-270m")), options: options, cache: try ResponseCache(directory: folder.url.path))
+        let result = try await judge.judge(side("predictions"), side("ground_truth"), model: model)
+        #expect(model.activity.calls > 0)
+        #expect(result.rows.count == 6)
+        #expect(result.wins + result.ties + result.losses + result.invalid == 6)
+        if let bias = result.positionBias { #expect((0...1).contains(bias)) }
+        let calls = model.activity.calls
+        let again = try await judge.judge(side("predictions"), side("ground_truth"), model: model)
+        #expect(model.activity.calls == calls, "answered from the cache")
+        #expect(again.rows.map(\.outcome) == result.rows.map(\.outcome))
+        await model.shutdown()
+    }
 }

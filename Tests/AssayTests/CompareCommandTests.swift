@@ -46,7 +46,8 @@ import Testing
         let runs = try Self.recordTwoRuns()
         let json = runs.folder.path("comparison.json")
         let result = try CommandLineTests.run([
-            "compare", String(runs.baseline.prefix(8)), String(runs.candidate.prefix(8)), "--tracking-uri", runs.database, "--output-json", json,
+            // Runs by id prefix and by name.
+            "compare", String(runs.baseline.prefix(8)), "candidate", "--tracking-uri", runs.database, "--output-json", json,
         ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("40 rows paired"))

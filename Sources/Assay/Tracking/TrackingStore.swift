@@ -84,6 +84,25 @@ extension TrackingStore {
         }
     }
 
+    /// The run a person names: its id, a unique prefix of it, or its name (the newest active run of that
+    /// name, in any experiment).
+    public func run(named text: String) async throws(AssayError) -> Run {
+        if !text.isEmpty, text.allSatisfy(\.isHexDigit) {
+            do {
+                return try await run(idPrefix: text)
+            } catch where error.kind == .notFound {
+                // A run may be named with hexadecimal digits alone ("cafe"): try the name too.
+            }
+        }
+        let experiments = try await self.experiments(view: .activeOnly).map(\.id)
+        let filter = try SearchFilter("attributes.run_name = \(SearchFilter.quote(text))", for: .runs)
+        let page = try await searchRuns(RunQuery(experimentIDs: experiments, filter: filter, view: .activeOnly, maxResults: 1))
+        guard let found = page.items.first else {
+            throw AssayError(.notFound, "no run with id or name '\(text)'")
+        }
+        return found
+    }
+
     /// Every run of the experiments in the given lifecycle view, newest first.
     public func runs(in experimentIDs: [String], view: LifecycleView) async throws(AssayError) -> [RunInfo] {
         var all: [RunInfo] = []
