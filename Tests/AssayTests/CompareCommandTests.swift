@@ -154,6 +154,18 @@ import Testing
         #expect(unknown.status == 2 && unknown.stderr.contains("pairwise_preference"))
     }
 
+    /// The example CI workflow uses only options `assay evaluate` has.
+    @Test func theExampleWorkflowUsesRealOptions() throws {
+        let workflow = try String(
+            contentsOf: CommandLineTests.packageRoot.appendingPathComponent("examples/github-actions/assay-gate.yml"), encoding: .utf8)
+        let help = try CommandLineTests.run(["evaluate", "--help"]).stdout
+        // Continued lines joined, then every option of every `assay evaluate` line.
+        let lines = workflow.replacingOccurrences(of: "\\\n", with: " ").split(separator: "\n").filter { $0.contains("assay evaluate") }
+        let flags = Set(lines.flatMap { line in line.matches(of: /--[a-z][a-z-]+/).map { String($0.output) } })
+        #expect(flags.count > 8)
+        for flag in flags { #expect(help.contains(flag), "assay evaluate has no \(flag)") }
+    }
+
     /// The test cases, failures and failure messages of a JUnit file, which must be well-formed XML.
     static func parseJUnit(_ path: String) throws -> (cases: Int, failures: Int, failureMessages: [String]) {
         final class Reader: NSObject, XMLParserDelegate {
