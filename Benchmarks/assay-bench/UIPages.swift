@@ -96,6 +96,8 @@ struct UIPages: AsyncParsableCommand {
         let (cold, _) = try await time("/runs/\(tableRuns[0])")
         print("first view of a \(rows)-row table (reads and indexes the file once): \(ms(cold))")
         _ = try await time("/runs/\(tableRuns[1])")
+        let (firstCompare, _) = try await time("/compare?runs=\(tableRuns[0])&runs=\(tableRuns[1])")
+        print("first compare of the two (pairs the rows and resamples every metric once): \(ms(firstCompare))")
         let pages: [(String, String)] = [
             ("experiments list", "/"),
             ("runs table, \(runs) runs, first page", "/experiments/\(experiment.id)"),
