@@ -15,7 +15,8 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "assay-bench", abstract: "Assay performance figures.",
         subcommands: [
-            MetricThroughput.self, StreamMemory.self, EngineOverhead.self, JudgeFanOut.self, UIPages.self, ServerPath.self, LongText.self, Calibration.self,
+            MetricThroughput.self, StreamMemory.self, EngineOverhead.self, JudgeFanOut.self, UIPages.self, ServerPath.self, LongText.self,
+            Calibration.self,
         ],
         defaultSubcommand: MetricThroughput.self)
 }

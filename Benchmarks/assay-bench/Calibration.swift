@@ -31,18 +31,23 @@ struct Calibration: AsyncParsableCommand {
         let scenarios = [
             Scenario(name: "no difference, scores in 0..1", trueDifference: 0, metric: "rouge1/v1", samples: 1) { random, n in
                 let means = (0..<n).map { _ in Self.uniform(&random) }
-                return (means.map { min(1, max(0, $0 + 0.2 * Self.normal(&random))) }, means.map { min(1, max(0, $0 + 0.2 * Self.normal(&random))) })
+                return (
+                    means.map { min(1, max(0, $0 + 0.2 * Self.normal(&random))) },
+                    means.map { min(1, max(0, $0 + 0.2 * Self.normal(&random))) }
+                )
             },
             Scenario(name: "no difference, 0/1 scores (McNemar)", trueDifference: 0, metric: "exact_match/v1", samples: 1) { random, n in
                 let p = (0..<n).map { _ in Self.uniform(&random) }
                 return (p.map { Self.uniform(&random) < $0 ? 1 : 0 }, p.map { Self.uniform(&random) < $0 ? 1 : 0 })
             },
-            Scenario(name: "no difference, 1..5 judge scores", trueDifference: 0, metric: "answer_correctness/v1", samples: 1) { random, n in
+            Scenario(name: "no difference, 1..5 judge scores", trueDifference: 0, metric: "answer_correctness/v1", samples: 1) {
+                random, n in
                 let base = (0..<n).map { _ in 1 + Double(random.index(below: 5)) }
                 func nudge(_ s: Double, _ random: inout SeededRandom) -> Double { min(5, max(1, s + Double(random.index(below: 3)) - 1)) }
                 return (base.map { nudge($0, &random) }, base.map { nudge($0, &random) })
             },
-            Scenario(name: "no difference, 3 samples per row, row effects", trueDifference: 0, metric: "rouge1/v1", samples: 3) { random, n in
+            Scenario(name: "no difference, 3 samples per row, row effects", trueDifference: 0, metric: "rouge1/v1", samples: 3) {
+                random, n in
                 var a: [Double] = []
                 var b: [Double] = []
                 for _ in 0..<n {
@@ -66,7 +71,9 @@ struct Calibration: AsyncParsableCommand {
                 // Exponential noise with mean 0: a long right tail.
                 return (base, base.map { $0 + 0.05 + 0.2 * (-log(1 - Self.uniform(&random)) - 1) })
             },
-            Scenario(name: "difference -2 grade levels, normal noise", trueDifference: -2, metric: "flesch_kincaid_grade_level/v1", samples: 1) {
+            Scenario(
+                name: "difference -2 grade levels, normal noise", trueDifference: -2, metric: "flesch_kincaid_grade_level/v1", samples: 1
+            ) {
                 random, n in
                 let base = (0..<n).map { _ in 8 + 3 * Self.normal(&random) }
                 return (base, base.map { $0 - 2 + 4 * Self.normal(&random) })
@@ -81,7 +88,8 @@ struct Calibration: AsyncParsableCommand {
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             let share = { (count: Int) in String(format: "%5.1f%%", 100 * Double(count) / Double(simulations)) }
             print(
-                scenario.name.padding(toLength: 49, withPad: " ", startingAt: 0) + share(significant).padding(toLength: 13, withPad: " ", startingAt: 0)
+                scenario.name.padding(toLength: 49, withPad: " ", startingAt: 0)
+                    + share(significant).padding(toLength: 13, withPad: " ", startingAt: 0)
                     + share(covered).padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: "%.1f", seconds))
         }
         print("\nTargets: with no difference, 3–7% significant; with a known difference, 93–97% coverage.")
@@ -115,7 +123,8 @@ struct Calibration: AsyncParsableCommand {
                     options.resamples = resamples
                     options.seed = UInt64(index)
                     let comparison = try await RunComparison.compare(
-                        ComparedRun(id: "a", name: "a", table: table(a)), ComparedRun(id: "b", name: "b", table: table(b)), options: options)
+                        ComparedRun(id: "a", name: "a", table: table(a)), ComparedRun(id: "b", name: "b", table: table(b)), options: options
+                    )
                     let m = comparison.metrics[0]
                     return (m.verdict != .noDetectableDifference, m.interval?.contains(scenario.trueDifference) ?? false)
                 }

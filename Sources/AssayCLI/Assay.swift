@@ -18,7 +18,8 @@ struct AssayCommand: AsyncParsableCommand {
         commandName: "assay",
         abstract: "Evaluate LLM outputs with MLflow-compatible metrics, in one fast binary.",
         subcommands: [
-            EvaluateCommand.self, CompareCommand.self, GateCommand.self, MetricsCommand.self, JudgeCommand.self, RunsCommand.self, ServerCommand.self,
+            EvaluateCommand.self, CompareCommand.self, GateCommand.self, MetricsCommand.self, JudgeCommand.self, RunsCommand.self,
+            ServerCommand.self,
         ])
 
     static func main() async {

@@ -28,7 +28,9 @@ struct CompareCommand: AsyncParsableCommand {
     @Argument(help: "Runs by id, unique id prefix or name: the baseline first, then the runs to compare with it.")
     var runs: [String]
 
-    @Option(name: .customLong("metric"), help: "Compare only this metric, as rouge1/v1 (repeatable; default: every metric both runs scored per row).")
+    @Option(
+        name: .customLong("metric"),
+        help: "Compare only this metric, as rouge1/v1 (repeatable; default: every metric both runs scored per row).")
     var metrics: [String] = []
 
     @OptionGroup(title: "Statistics") var statistics: ComparisonOptions
@@ -129,7 +131,12 @@ struct CompareCommand: AsyncParsableCommand {
             "",
         ]
         let level = "\(Int((c.options.confidence * 100).rounded()))%"
-        var rows = [["metric", "baseline", "candidate", "change", "\(level) interval", "p", "p (Holm)", "verdict", "detectable", "left out", "test"]]
+        var rows = [
+            [
+                "metric", "baseline", "candidate", "change", "\(level) interval", "p", "p (Holm)", "verdict", "detectable", "left out",
+                "test",
+            ]
+        ]
         for m in c.metrics {
             let verdict: String
             switch m.verdict {
@@ -141,7 +148,8 @@ struct CompareCommand: AsyncParsableCommand {
             if m.leftOutInvalid > 0 { leftOut.append("\(m.leftOutInvalid) invalid") }
             if m.leftOutMissing > 0 { leftOut.append("\(m.leftOutMissing) unscored") }
             rows.append([
-                m.name, m.baselineMean.map(Summary.format) ?? "-", m.candidateMean.map(Summary.format) ?? "-", m.difference.map(signed) ?? "-",
+                m.name, m.baselineMean.map(Summary.format) ?? "-", m.candidateMean.map(Summary.format) ?? "-",
+                m.difference.map(signed) ?? "-",
                 m.interval.map { "[\(signed($0.lowerBound)), \(signed($0.upperBound))]" } ?? "-", m.pValue.map(probability) ?? "-",
                 m.adjustedPValue.map(probability) ?? "-", verdict, m.minimumDetectableDifference.map { "±" + Summary.format($0) } ?? "-",
                 leftOut.isEmpty ? "" : leftOut.joined(separator: ", "), m.test.rawValue,
@@ -161,7 +169,10 @@ struct CompareCommand: AsyncParsableCommand {
                 + (r.rowsLeftOut > 0 ? "; \(r.rowsLeftOut) rows with a failed model call not asked" : "") + ")")
         if let rate = r.winRate {
             var line = "  win rate \(Summary.format(rate)) (ties count half)"
-            if let i = r.interval { line += ", \(Int((r.options.confidence * 100).rounded()))% interval [\(Summary.format(i.lowerBound)), \(Summary.format(i.upperBound))]" }
+            if let i = r.interval {
+                line +=
+                    ", \(Int((r.options.confidence * 100).rounded()))% interval [\(Summary.format(i.lowerBound)), \(Summary.format(i.upperBound))]"
+            }
             if let p = r.pValue { line += ", p \(probability(p)) against no preference" }
             lines.append(line)
         }

@@ -26,7 +26,9 @@ struct GateCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("no-regression"),
-        help: "A metric that must not be significantly worse than in the baseline, as rougeL/v1 (repeatable; 'all' for every metric with a direction).")
+        help:
+            "A metric that must not be significantly worse than in the baseline, as rougeL/v1 (repeatable; 'all' for every metric with a direction)."
+    )
     var noRegression: [String] = []
 
     @OptionGroup(title: "Conditions and reports") var gate: GateOptions

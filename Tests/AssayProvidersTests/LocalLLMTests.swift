@@ -114,7 +114,8 @@ struct LocalLLMTests {
         judge.parameters["max_tokens"] = 64
         judge.maxWorkers = 2
         let model = try ChatModel(
-            spec: ModelSpec(model: try ModelURI("openai:/gemma-3-270m")), options: options, cache: try ResponseCache(directory: folder.url.path))
+            spec: ModelSpec(model: try ModelURI("openai:/gemma-3-270m")), options: options,
+            cache: try ResponseCache(directory: folder.url.path))
         let result = try await judge.judge(side("predictions"), side("ground_truth"), model: model)
         #expect(model.activity.calls > 0)
         #expect(result.rows.count == 6)

@@ -97,7 +97,9 @@ import Testing
         // Bad input is exit 2, with the reason.
         let unknown = try CommandLineTests.run(["gate", runs.candidate, "--require", "nonesuch/v1 >= 1", "--tracking-uri", runs.database])
         #expect(unknown.status == 2 && unknown.stderr.contains("has no metric nonesuch/v1"))
-        let malformed = try CommandLineTests.run(["gate", runs.candidate, "--require", "exact_match/v1 about 1", "--tracking-uri", runs.database])
+        let malformed = try CommandLineTests.run([
+            "gate", runs.candidate, "--require", "exact_match/v1 about 1", "--tracking-uri", runs.database,
+        ])
         #expect(malformed.status == 2 && malformed.stderr.contains("no comparison"))
         let noBaseline = try CommandLineTests.run(["gate", runs.candidate, "--no-regression", "rouge1/v1", "--tracking-uri", runs.database])
         #expect(noBaseline.status == 2 && noBaseline.stderr.contains("--baseline"))
@@ -150,7 +152,9 @@ import Testing
         #expect(pairwise["position_bias"] as? Double == 1 && pairwise["win_rate"] as? Double == 0.5)
         await server.stop()
 
-        let unknown = try CommandLineTests.run(["compare", runs.baseline, runs.candidate, "--tracking-uri", runs.database, "--pairwise-judge", "best_of"])
+        let unknown = try CommandLineTests.run([
+            "compare", runs.baseline, runs.candidate, "--tracking-uri", runs.database, "--pairwise-judge", "best_of",
+        ])
         #expect(unknown.status == 2 && unknown.stderr.contains("pairwise_preference"))
     }
 

@@ -229,7 +229,8 @@ import Testing
         var configuration = EvaluationConfiguration()
         configuration.repeats = 3
         let result = try await evaluate(
-            Self.qa, model: model, targets: "ground_truth", extraMetrics: [.exactMatch, Metric.rouge("rouge1")!], configuration: configuration)
+            Self.qa, model: model, targets: "ground_truth", extraMetrics: [.exactMatch, Metric.rouge("rouge1")!],
+            configuration: configuration)
         #expect(result.rowCount == 9)
         // The third row has two valid samples, fewer than k = 3: pass@3 and pass^3 are over two rows.
         #expect(result.metrics["exact_match/v1/pass@3"] == 1)
@@ -239,7 +240,8 @@ import Testing
         #expect(result.metrics["rouge1/v1/pass@3"] == nil, "ROUGE is not pass/fail")
 
         configuration.passK = 2
-        let two = try await evaluate(Self.qa, model: model, targets: "ground_truth", extraMetrics: [.exactMatch], configuration: configuration)
+        let two = try await evaluate(
+            Self.qa, model: model, targets: "ground_truth", extraMetrics: [.exactMatch], configuration: configuration)
         // pass@2 per row: 1, 1 − C(2,2)/C(3,2) = 2/3, 0 (two failing samples); pass^2: 1, 0, 0.
         #expect(abs(two.metrics["exact_match/v1/pass@2"]! - (1 + 2.0 / 3 + 0) / 3) < 1e-12)
         #expect(abs(two.metrics["exact_match/v1/pass^2"]! - 1.0 / 3) < 1e-12)

@@ -37,7 +37,10 @@ import Testing
             LoggedTable(
                 columns: ["inputs", "ground_truth", "outputs", "error"],
                 rows: inputs.indices.map { i in
-                    [.string(inputs[i]), .string("truth \(i)"), .string(outputs[i]), errors.indices.contains(i) ? errors[i].map(DataValue.string) ?? .null : .null]
+                    [
+                        .string(inputs[i]), .string("truth \(i)"), .string(outputs[i]),
+                        errors.indices.contains(i) ? errors[i].map(DataValue.string) ?? .null : .null,
+                    ]
                 })
         }
         let baseline = table(inputs.indices.map { "short \($0)" }, errors: [nil, "HTTP 500"])
@@ -78,7 +81,9 @@ import Testing
 
     @Test func judgeFilesOfTheirOwnKind() throws {
         let document = try DataValue(
-            json: #"{"type": "pairwise", "name": "conciseness_preference", "definition": "Which is shorter without losing facts.", "grading_prompt": "Prefer the shorter.", "include_input": false}"#)
+            json:
+                #"{"type": "pairwise", "name": "conciseness_preference", "definition": "Which is shorter without losing facts.", "grading_prompt": "Prefer the shorter.", "include_input": false}"#
+        )
         let judge = try PairwiseJudge(document: document, source: "conciseness.yaml")
         #expect(judge.key == "conciseness_preference/v1" && !judge.includeInput)
         #expect(throws: AssayError.self) { try PairwiseJudge(document: try DataValue(json: #"{"name": "x"}"#), source: "x.yaml") }

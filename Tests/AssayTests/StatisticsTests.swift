@@ -124,11 +124,16 @@ import Testing
         var random = SeededRandom(seed: 3)
         let base = inputs.indices.map { _ in Double(random.index(below: 1000)) / 1000 }
         let noise = base.map { min(1, max(0, $0 + Double(random.index(below: 200)) / 1000 - 0.1)) }
-        let a = ComparedRun(id: "a", name: "baseline", table: Self.table(inputs: inputs, scores: ["rouge1/v1": base, "flesch_kincaid_grade_level/v1": base.map { $0 * 10 }]))
+        let a = ComparedRun(
+            id: "a", name: "baseline",
+            table: Self.table(inputs: inputs, scores: ["rouge1/v1": base, "flesch_kincaid_grade_level/v1": base.map { $0 * 10 }]))
         let b = ComparedRun(
             id: "b", name: "candidate",
             table: Self.table(
-                inputs: inputs.reversed(), scores: ["rouge1/v1": noise.map { $0 + 0.2 }.reversed(), "flesch_kincaid_grade_level/v1": noise.map { $0 * 10 + 3 }.reversed()]))
+                inputs: inputs.reversed(),
+                scores: [
+                    "rouge1/v1": noise.map { $0 + 0.2 }.reversed(), "flesch_kincaid_grade_level/v1": noise.map { $0 * 10 + 3 }.reversed(),
+                ]))
         let comparison = try await RunComparison.compare(a, b)
         #expect(comparison.paired && comparison.pairedRows == 60 && comparison.warnings.isEmpty)
         let rouge = try #require(comparison.metric("rouge1/v1"))
@@ -140,7 +145,11 @@ import Testing
         #expect(comparison.metric("flesch_kincaid_grade_level/v1")?.verdict == .worse)
         #expect(rouge.adjustedPValue! >= rouge.pValue!)
 
-        let same = try await RunComparison.compare(a, ComparedRun(id: "c", name: "same", table: Self.table(inputs: inputs, scores: ["rouge1/v1": noise, "flesch_kincaid_grade_level/v1": noise.map { $0 * 10 }])))
+        let same = try await RunComparison.compare(
+            a,
+            ComparedRun(
+                id: "c", name: "same",
+                table: Self.table(inputs: inputs, scores: ["rouge1/v1": noise, "flesch_kincaid_grade_level/v1": noise.map { $0 * 10 }])))
         #expect(same.metric("rouge1/v1")?.verdict == .noDetectableDifference)
         #expect(same.metric("rouge1/v1")!.minimumDetectableDifference! > 0)
         // The same seed gives the same figures.

@@ -178,7 +178,8 @@ extension GateReport {
             if outcome.passed {
                 xml += "      <system-out>\(Self.xmlEscape(outcome.message))</system-out>\n"
             } else {
-                xml += "      <failure message=\"\(Self.xmlEscape(outcome.message))\" type=\"gate\">\(Self.xmlEscape(outcome.message))</failure>\n"
+                xml +=
+                    "      <failure message=\"\(Self.xmlEscape(outcome.message))\" type=\"gate\">\(Self.xmlEscape(outcome.message))</failure>\n"
             }
             xml += "    </testcase>\n"
         }
@@ -191,15 +192,22 @@ extension GateReport {
     public var markdown: String {
         let id = run.id.isEmpty ? "not recorded" : "`\(run.id.prefix(8))`"
         var lines = ["### Assay gate \(passed ? "passed ✅" : "failed ❌"): run `\(Self.markdownEscape(run.name))` (\(id))"]
-        if let comparison { lines += ["", "Against the baseline `\(Self.markdownEscape(comparison.baseline.name))` (`\(comparison.baseline.id.prefix(8))`)."] }
+        if let comparison {
+            lines += [
+                "", "Against the baseline `\(Self.markdownEscape(comparison.baseline.name))` (`\(comparison.baseline.id.prefix(8))`).",
+            ]
+        }
         lines += ["", "| condition | result | figures |", "|---|---|---|"]
         for outcome in outcomes {
             lines.append(
-                "| \(Self.markdownEscape(outcome.condition)) | \(outcome.passed ? "✅ pass" : "❌ fail") | \(Self.markdownEscape(outcome.message)) |")
+                "| \(Self.markdownEscape(outcome.condition)) | \(outcome.passed ? "✅ pass" : "❌ fail") | \(Self.markdownEscape(outcome.message)) |"
+            )
         }
         if let comparison, !comparison.metrics.isEmpty {
             let level = "\(Int((comparison.options.confidence * 100).rounded()))%"
-            lines += ["", "| metric | baseline | candidate | change | \(level) interval | p (Holm) | verdict |", "|---|---|---|---|---|---|---|"]
+            lines += [
+                "", "| metric | baseline | candidate | change | \(level) interval | p (Holm) | verdict |", "|---|---|---|---|---|---|---|",
+            ]
             for m in comparison.metrics {
                 let interval: String = m.interval.map { "[\(Self.signed($0.lowerBound)), \(Self.signed($0.upperBound))]" } ?? "–"
                 let p: String = m.adjustedPValue.map { $0 < 0.0001 ? "<0.0001" : String(format: "%.4f", $0) } ?? "–"

@@ -50,7 +50,8 @@ public struct PairwiseJudge: Sendable, Hashable {
         definition:
             "Which of two responses to the same input is better: more correct (agreeing with the expected answer when one is given), more complete and more helpful, without padding.",
         rubric:
-            "Prefer the response that is correct over one that is not. If both are correct, prefer the one that answers more completely and more directly. Answer \"tie\" when they are equally good or equally bad. The order in which they are shown says nothing about their quality, and neither does their length.")
+            "Prefer the response that is correct over one that is not. If both are correct, prefer the one that answers more completely and more directly. Answer \"tie\" when they are equally good or equally bad. The order in which they are shown says nothing about their quality, and neither does their length."
+    )
 
     /// The built-in pairwise judges.
     public static let all = [preference]
@@ -110,7 +111,8 @@ public struct PairwiseJudge: Sendable, Hashable {
     /// read in either order counts as invalid. A model error that would fail every call alike (bad
     /// credentials) stops the comparison.
     public func judge(
-        _ baseline: ComparedRun, _ candidate: ComparedRun, model: any ChatCompleting, options: RunComparison.Options = RunComparison.Options()
+        _ baseline: ComparedRun, _ candidate: ComparedRun, model: any ChatCompleting,
+        options: RunComparison.Options = RunComparison.Options()
     ) async throws -> PairwiseResult {
         let a = baseline.table
         let b = candidate.table
@@ -144,7 +146,8 @@ public struct PairwiseJudge: Sendable, Hashable {
                 let two = try await model.complete(judge.request(item.material, a: item.second, b: item.first))
                 return .success(
                     PairwiseResult.Row(
-                        key: item.key, input: item.material.first?.1 ?? "", baselineFirst: Self.read(one.text), candidateFirst: Self.read(two.text),
+                        key: item.key, input: item.material.first?.1 ?? "", baselineFirst: Self.read(one.text),
+                        candidateFirst: Self.read(two.text),
                         justification: [one.text, two.text].map(Self.justification).joined(separator: " | "), error: nil))
             } catch let error as AssayError where error.kind == .invalidInput {
                 return .failure(error)
@@ -176,7 +179,8 @@ public struct PairwiseJudge: Sendable, Hashable {
             lines += ["<\(label)-\(nonce)>", text, "</\(label)-\(nonce)>"]
         }
         lines += [
-            "", "Reply with one JSON object and nothing else: {\"preference\": \"A\", \"B\" or \"tie\", "
+            "",
+            "Reply with one JSON object and nothing else: {\"preference\": \"A\", \"B\" or \"tie\", "
                 + "\"justification\": \"<one or two sentences on why>\"}",
         ]
         let schema: DataValue = .object([
@@ -186,7 +190,8 @@ public struct PairwiseJudge: Sendable, Hashable {
             ]),
             "required": ["preference", "justification"],
         ])
-        return ChatRequest(messages: [ChatMessage(role: "user", content: lines.joined(separator: "\n"))], parameters: parameters, outputSchema: schema)
+        return ChatRequest(
+            messages: [ChatMessage(role: "user", content: lines.joined(separator: "\n"))], parameters: parameters, outputSchema: schema)
     }
 
     /// The preference in a reply: a JSON object's `preference`, or a bare A, B or tie; nil otherwise.
@@ -282,7 +287,9 @@ public struct PairwiseResult: Sendable {
         var random = SeededRandom(seed: options.seed, stream: judge)
         interval = Statistics.bootstrapInterval(
             Statistics.Clusters(scores), confidence: options.confidence, resamples: options.resamples, random: &random)
-        pValue = scores.isEmpty ? nil : Statistics.signFlipPValue(Statistics.Clusters(scores.map { $0 - 0.5 }), resamples: options.resamples, random: &random)
+        pValue =
+            scores.isEmpty
+            ? nil : Statistics.signFlipPValue(Statistics.Clusters(scores.map { $0 - 0.5 }), resamples: options.resamples, random: &random)
         let followed = rows.compactMap(\.followedPosition)
         positionBiasRows = followed.count
         positionBias = followed.isEmpty ? nil : Double(followed.count { $0 }) / Double(followed.count)

@@ -28,12 +28,14 @@ public struct ComparedRun: Sendable {
         let data: Data
         do {
             data = try await artifacts.read(file, of: run.info)
-        } catch where error.kind == .notFound {
-            throw AssayError(.notFound, "run \(run.info.id) (\(run.info.name)) has no per-row results to compare (no \(file) among its artifacts)")
+        } catch  where error.kind == .notFound {
+            throw AssayError(
+                .notFound, "run \(run.info.id) (\(run.info.name)) has no per-row results to compare (no \(file) among its artifacts)")
         }
         let table = try LoggedTable(json: data, file: "\(file) of run \(run.info.id)")
         var judges: [JudgeDefinition] = []
-        if logged.contains("genai_custom_metrics.json"), let contents = try? await artifacts.read("genai_custom_metrics.json", of: run.info) {
+        if logged.contains("genai_custom_metrics.json"), let contents = try? await artifacts.read("genai_custom_metrics.json", of: run.info)
+        {
             let staging = FileManager.default.temporaryDirectory.appendingPathComponent("assay-judges-\(UUID().uuidString).json")
             defer { try? FileManager.default.removeItem(at: staging) }
             if (try? contents.write(to: staging)) != nil {
@@ -142,11 +144,15 @@ public struct RunComparison: Sendable {
     public let options: Options
 
     /// Compares `candidate` with `baseline`.
-    public static func compare(_ baseline: ComparedRun, _ candidate: ComparedRun, options: Options = Options()) async throws(AssayError)
+    public static func compare(
+        _ baseline: ComparedRun, _ candidate: ComparedRun, options: Options = Options()
+    ) async throws(AssayError)
         -> RunComparison
     {
         guard options.resamples >= 100 else { throw .invalidInput("resamples must be at least 100 (got \(options.resamples))") }
-        guard options.confidence > 0, options.confidence < 1 else { throw .invalidInput("confidence must be between 0 and 1 (got \(options.confidence))") }
+        guard options.confidence > 0, options.confidence < 1 else {
+            throw .invalidInput("confidence must be between 0 and 1 (got \(options.confidence))")
+        }
         guard options.alpha > 0, options.alpha < 1 else { throw .invalidInput("alpha must be between 0 and 1 (got \(options.alpha))") }
         var warnings: [String] = []
         let a = baseline.table
@@ -164,13 +170,15 @@ public struct RunComparison: Sendable {
             let digests =
                 Set(baseline.datasetDigests) != Set(candidate.datasetDigests) && !baseline.datasetDigests.isEmpty
                     && !candidate.datasetDigests.isEmpty
-                ? " (digests \(baseline.datasetDigests.joined(separator: ", ")) and \(candidate.datasetDigests.joined(separator: ", ")))" : ""
+                ? " (digests \(baseline.datasetDigests.joined(separator: ", ")) and \(candidate.datasetDigests.joined(separator: ", ")))"
+                : ""
             warnings.append(
                 "the runs scored different datasets\(digests): only \(pairs.count) of \(keysA.count) and \(keysB.count) rows pair by their key, so they are compared unpaired, which needs a larger difference to tell"
             )
         } else if pairs.count < max(keysA.count, keysB.count) {
             warnings.append(
-                "\(keysA.count - pairs.count) rows only in the baseline and \(keysB.count - pairs.count) only in the candidate are left out")
+                "\(keysA.count - pairs.count) rows only in the baseline and \(keysB.count - pairs.count) only in the candidate are left out"
+            )
         }
         if paired, let targetA = a.targetColumn, let targetB = b.targetColumn {
             let differing = pairs.count { a.rows[$0.0][targetA] != b.rows[$0.1][targetB] }
@@ -182,7 +190,8 @@ public struct RunComparison: Sendable {
         if let wanted = options.metrics {
             for name in wanted where !names.contains(name) {
                 throw .invalidInput(
-                    "metric '\(name)' is not scored per row by both runs; they share: \(names.isEmpty ? "none" : names.joined(separator: ", "))")
+                    "metric '\(name)' is not scored per row by both runs; they share: \(names.isEmpty ? "none" : names.joined(separator: ", "))"
+                )
             }
             names = wanted
         } else {
@@ -204,7 +213,8 @@ public struct RunComparison: Sendable {
                         ? MetricComparison.paired(
                             name, direction: direction, a: a, scoresA, b: b, scoresB, pairs: pairList, clusterOf: clusterOf,
                             options: options, random: &random)
-                        : MetricComparison.unpaired(name, direction: direction, a: a, scoresA, b: b, scoresB, options: options, random: &random)
+                        : MetricComparison.unpaired(
+                            name, direction: direction, a: a, scoresA, b: b, scoresB, options: options, random: &random)
                     return (index, result)
                 }
             }
@@ -384,11 +394,13 @@ public struct MetricComparison: Sendable {
             let m = Statistics.mean(v)
             return v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(v.count - 1)
         }
-        let standardError = variance(x).flatMap { vx in variance(y).map { vy in (vx / Double(x.count) + vy / Double(y.count)).squareRoot() } }
+        let standardError = variance(x).flatMap { vx in variance(y).map { vy in (vx / Double(x.count) + vy / Double(y.count)).squareRoot() }
+        }
         return MetricComparison(
             name: name, greaterIsBetter: direction, test: .unpairedPermutation, baselineCount: x.count, candidateCount: y.count,
             baselineMean: meanA, candidateMean: meanB, difference: comparable ? meanB! - meanA! : nil,
-            interval: Statistics.unpairedBootstrapInterval(x, y, confidence: options.confidence, resamples: options.resamples, random: &random),
+            interval: Statistics.unpairedBootstrapInterval(
+                x, y, confidence: options.confidence, resamples: options.resamples, random: &random),
             pValue: comparable ? Statistics.unpairedPermutationPValue(x, y, resamples: options.resamples, random: &random) : nil,
             adjustedPValue: nil, verdict: comparable ? .noDetectableDifference : .notComparable,
             minimumDetectableDifference: standardError.map {

@@ -90,7 +90,7 @@ extension TrackingStore {
         if !text.isEmpty, text.allSatisfy(\.isHexDigit) {
             do {
                 return try await run(idPrefix: text)
-            } catch where error.kind == .notFound {
+            } catch  where error.kind == .notFound {
                 // A run may be named with hexadecimal digits alone ("cafe"): try the name too.
             }
         }

@@ -96,7 +96,8 @@ extension WebUI {
             var metrics: [String: Double] = [:]
             for point in run.metrics { metrics[point.key] = point.value }
             return ComparedRun(
-                id: run.info.id, name: run.info.name, datasetDigests: run.inputs.map(\.digest), table: table.logged, metrics: metrics, judges: [])
+                id: run.info.id, name: run.info.name, datasetDigests: run.inputs.map(\.digest), table: table.logged, metrics: metrics,
+                judges: [])
         }
         var results: [RunComparison?] = [nil]
         for index in runs.indices.dropFirst() {
@@ -104,7 +105,8 @@ extension WebUI {
                 results.append(nil)
                 continue
             }
-            let key = [runs[0].info.id, runs[index].info.id, "\(ObjectIdentifier(baseTable))", "\(ObjectIdentifier(table))"].joined(separator: "|")
+            let key = [runs[0].info.id, runs[index].info.id, "\(ObjectIdentifier(baseTable))", "\(ObjectIdentifier(table))"].joined(
+                separator: "|")
             if let cached = await comparisonCache.get(key) {
                 results.append(cached)
                 continue
@@ -138,7 +140,8 @@ extension WebUI {
         }
         return [
             "text": text, "verdict": m.verdict.rawValue, "verdictClass": verdictClass,
-            "title": "\(m.test.rawValue), \(m.baselineCount) \(comparison.paired ? "pairs" : "rows"); smallest detectable difference \(m.minimumDetectableDifference.map { HTML.number($0) } ?? "unknown")",
+            "title":
+                "\(m.test.rawValue), \(m.baselineCount) \(comparison.paired ? "pairs" : "rows"); smallest detectable difference \(m.minimumDetectableDifference.map { HTML.number($0) } ?? "unknown")",
         ]
     }
 
