@@ -151,6 +151,7 @@ let package = Package(
         .target(
             name: "AssayTesting",
             dependencies: [
+                "Assay",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -142,7 +142,7 @@ struct Calibration: AsyncParsableCommand {
     }
 
     static func uniform(_ random: inout SeededRandom) -> Double {
-        Double(random.next() >> 11) / Double(1 << 53)
+        random.nextUnit()
     }
 
     /// A standard normal draw (Box–Muller).

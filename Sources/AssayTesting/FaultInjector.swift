@@ -1,3 +1,4 @@
+import Assay
 import NIOConcurrencyHelpers
 
 /// Decides, reproducibly from a seed, which requests a ``FakeChatServer`` answers with a fault.
@@ -44,7 +45,7 @@ public final class FaultInjector: Sendable {
         }
         let success = FakeChatServer.Reply.chatCompletion("echo: " + request.lastMessage)
         guard attempt < maxFaultsPerRequest else { return success }
-        var random = SplitMix64(seed: seed ^ key ^ (UInt64(attempt) &* 0x9E37_79B9_7F4A_7C15))
+        var random = SeededRandom(seed: seed ^ key ^ (UInt64(attempt) &* 0x9E37_79B9_7F4A_7C15))
         guard random.nextUnit() < rate else { return success }
         let fault = Fault.allCases[Int(random.next() % UInt64(Fault.allCases.count))]
         injected.withLockedValue { $0[fault, default: 0] += 1 }
@@ -68,25 +69,5 @@ public final class FaultInjector: Sendable {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         return h
-    }
-}
-
-/// A small, fast, seedable random number generator (SplitMix64).
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A double in [0, 1).
-    public mutating func nextUnit() -> Double {
-        Double(next() >> 11) / Double(1 << 53)
     }
 }

@@ -1,3 +1,4 @@
+import Assay
 public import Foundation
 
 /// How long the fuzz tests run and from which seed: a short fixed-seed run by default (what `swift test`
@@ -67,9 +68,9 @@ public struct FuzzBudget {
         print("fuzz \(name): \(inputs) inputs, no crash")
     }
 
-    /// A generator state from one seed (SplitMix64 spreads it over four words).
+    /// A generator state from one seed (SplitMix64, ``SeededRandom``, spreads it over four words).
     public static func state(_ seed: UInt64) -> (UInt64, UInt64, UInt64, UInt64) {
-        var mix = SplitMix64(seed: seed)
+        var mix = SeededRandom(seed: seed)
         return (mix.next(), mix.next(), mix.next(), mix.next())
     }
 }

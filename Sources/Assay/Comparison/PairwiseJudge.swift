@@ -84,19 +84,15 @@ public struct PairwiseJudge: Sendable, Hashable {
             throw .invalidInput("\(source): 'grading_prompt' is missing")
         }
         self.init(name: name, definition: definition, rubric: rubric)
-        if let version = fields["version"]?.stringValue { self.version = version }
-        switch fields["grading_context_columns"] {
-        case .string(let column)?: gradingContextColumns = [column]
-        case .list(let columns)?: gradingContextColumns = columns.map(\.text)
-        case .null?, nil: break
-        default: throw .invalidInput("\(source): 'grading_context_columns' must be a list of column names")
-        }
-        if case .bool(let include)? = fields["include_input"] { includeInput = include }
-        if let uri = fields["model"]?.stringValue { model = try ModelURI(uri) }
-        if case .object(let values)? = fields["parameters"] { parameters = values }
-        if let workers = fields["max_workers"]?.doubleValue { maxWorkers = max(1, Int(workers)) }
-        proxyURL = fields["proxy_url"]?.stringValue
-        if case .object(let headers)? = fields["extra_headers"] { extraHeaders = headers.mapValues(\.text) }
+        let common = try JudgeFileFields(fields, source: source)
+        if let version = common.version { self.version = version }
+        if let columns = common.gradingContextColumns { gradingContextColumns = columns }
+        if let include = common.includeInput { includeInput = include }
+        model = common.model
+        if let values = common.parameters { parameters = values }
+        if let workers = common.maxWorkers { maxWorkers = workers }
+        proxyURL = common.proxyURL
+        extraHeaders = common.extraHeaders
     }
 
     // MARK: - Asking

@@ -81,7 +81,7 @@ public struct ComparedRun: Sendable {
         self.init(id: id, name: name, datasetDigests: datasetDigests, table: table, directions: directions)
     }
 
-    /// The tables a run logged (`mlflow.loggedArtifacts`), in order.
+    /// The tables a run logged (the `mlflow.loggedArtifacts` tag: `[{"path": ..., "type": "table"}]`), in order.
     public static func loggedTables(_ run: Run) -> [String] {
         guard let tag = run.tags.first(where: { $0.key == "mlflow.loggedArtifacts" }),
             case .list(let items)? = try? DataValue(json: tag.value)

@@ -29,6 +29,11 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         return z ^ (z >> 31)
     }
 
+    /// A uniform double in [0, 1).
+    public mutating func nextUnit() -> Double {
+        Double(next() >> 11) / Double(1 << 53)
+    }
+
     /// A uniform integer in `0..<bound` (Lemire's multiply-shift; the bias is below 2⁻³² for any bound
     /// a table can have).
     @inline(__always)

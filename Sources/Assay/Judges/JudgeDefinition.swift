@@ -123,18 +123,14 @@ extension JudgeDefinition {
         let rubric = fields["grading_prompt"]?.stringValue ?? fields["rubric"]?.stringValue
         guard let rubric, !rubric.isEmpty else { throw .invalidInput("\(source): 'grading_prompt' (the rubric) is missing") }
         self.init(name: name, definition: try text("definition"), rubric: rubric)
-        if let version = fields["version"]?.stringValue { self.version = version }
-        switch fields["grading_context_columns"] {
-        case .string(let column)?: gradingContextColumns = [column]
-        case .list(let columns)?: gradingContextColumns = columns.map(\.text)
-        case .null?, nil: break
-        default: throw .invalidInput("\(source): 'grading_context_columns' must be a list of column names")
-        }
-        if case .bool(let include)? = fields["include_input"] { includeInput = include }
-        if let uri = fields["model"]?.stringValue { model = try ModelURI(uri) }
-        proxyURL = fields["proxy_url"]?.stringValue
-        if case .object(let headers)? = fields["extra_headers"] { extraHeaders = headers.mapValues(\.text) }
-        if case .object(let values)? = fields["parameters"] { parameters = values }
+        let common = try JudgeFileFields(fields, source: source)
+        if let version = common.version { self.version = version }
+        if let columns = common.gradingContextColumns { gradingContextColumns = columns }
+        if let include = common.includeInput { includeInput = include }
+        model = common.model
+        proxyURL = common.proxyURL
+        extraHeaders = common.extraHeaders
+        if let values = common.parameters { parameters = values }
         if case .list(let names)? = fields["aggregations"] {
             var aggregations: [Aggregation] = []
             for name in names {
@@ -146,7 +142,7 @@ extension JudgeDefinition {
             self.aggregations = aggregations
         }
         if case .bool(let greater)? = fields["greater_is_better"] { greaterIsBetter = greater }
-        if let workers = fields["max_workers"]?.doubleValue { maxWorkers = max(1, Int(workers)) }
+        if let workers = common.maxWorkers { maxWorkers = workers }
         // A definition read back from genai_custom_metrics.json keeps its scale in metric_metadata.
         if case .object(let metadata)? = fields["metric_metadata"], let scale = metadata["scale"], fields["scale"] == nil {
             self.scale = try Self.scale(scale, source: source)
@@ -226,5 +222,34 @@ extension JudgeDefinition {
             "max_workers": .int(maxWorkers), "metric_metadata": .object(["scale": scaleValue]), "mlflow_version": .null,
             "fn_name": "make_genai_metric",
         ])
+    }
+}
+
+/// The fields a judge file and a pairwise judge file share: `version`, `grading_context_columns`,
+/// `include_input`, `model`, `parameters`, `max_workers`, `proxy_url`, `extra_headers`.
+struct JudgeFileFields {
+    var version: String?
+    var gradingContextColumns: [String]?
+    var includeInput: Bool?
+    var model: ModelURI?
+    var parameters: [String: DataValue]?
+    var maxWorkers: Int?
+    var proxyURL: String?
+    var extraHeaders: [String: String] = [:]
+
+    init(_ fields: [String: DataValue], source: String) throws(AssayError) {
+        version = fields["version"]?.stringValue
+        switch fields["grading_context_columns"] {
+        case .string(let column)?: gradingContextColumns = [column]
+        case .list(let columns)?: gradingContextColumns = columns.map(\.text)
+        case .null?, nil: break
+        default: throw .invalidInput("\(source): 'grading_context_columns' must be a list of column names")
+        }
+        if case .bool(let include)? = fields["include_input"] { includeInput = include }
+        if let uri = fields["model"]?.stringValue { model = try ModelURI(uri) }
+        if case .object(let values)? = fields["parameters"] { parameters = values }
+        if let workers = fields["max_workers"]?.doubleValue { maxWorkers = max(1, Int(workers)) }
+        proxyURL = fields["proxy_url"]?.stringValue
+        if case .object(let headers)? = fields["extra_headers"] { extraHeaders = headers.mapValues(\.text) }
     }
 }

@@ -77,7 +77,7 @@ extension WebUI {
     func evaluationTables(_ runs: [Run]) async -> [EvaluationTable?] {
         var tables: [EvaluationTable?] = []
         for run in runs {
-            guard let base = artifactBase(run.info), let file = Self.loggedTables(run).first,
+            guard let base = artifactBase(run.info), let file = ComparedRun.loggedTables(run).first,
                 let path = try? artifacts.file(base + "/" + file)
             else {
                 tables.append(nil)

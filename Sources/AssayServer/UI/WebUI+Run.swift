@@ -39,17 +39,6 @@ extension WebUI {
             : bytes < 1 << 20 ? String(format: "%.1f KB", Double(bytes) / 1024) : String(format: "%.1f MB", Double(bytes) / 1_048_576)
     }
 
-    /// The tables `mlflow.loggedArtifacts` names (`[{"path": ..., "type": "table"}]`).
-    static func loggedTables(_ run: Run) -> [String] {
-        guard let tag = run.tags.first(where: { $0.key == "mlflow.loggedArtifacts" }),
-            case .list(let items)? = try? DataValue(json: tag.value)
-        else { return [] }
-        return items.compactMap { item in
-            guard case .object(let fields) = item, fields["type"]?.stringValue == "table" else { return nil }
-            return fields["path"]?.stringValue
-        }
-    }
-
     func runPage(_ page: Page, runID: String) async throws -> Response {
         let run = try await store.run(id: runID)
         let experiment = try? await store.experiment(id: run.info.experimentID)
@@ -99,7 +88,7 @@ extension WebUI {
                     "download": "\(runPath)/download/\(encoded)",
                 ]
             }
-            let tables = Self.loggedTables(run)
+            let tables = ComparedRun.loggedTables(run)
             if !tables.isEmpty {
                 values["table"] = try await evaluationTableSection(page, run: run, base: base, tables: tables, runPath: runPath)
             }
