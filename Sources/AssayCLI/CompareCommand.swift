@@ -208,7 +208,7 @@ struct ComparisonOptions: ParsableArguments {
     var confidence = 0.95
 
     func validate() throws {
-        guard resamples >= 100 else { throw ValidationError("--resamples must be at least 100") }
+        guard (100...1_000_000).contains(resamples) else { throw ValidationError("--resamples must be from 100 to 1,000,000") }
         guard confidence > 0, confidence < 1 else { throw ValidationError("--confidence must be between 0 and 1, such as 0.95") }
     }
 

@@ -102,4 +102,61 @@ import Testing
         }
         budget.report()
     }
+
+    /// Random score tables, hostile numbers included (NaN, infinities, ±1e308, strings where numbers
+    /// belong), compared: never a crash, p-values in 0...1, intervals ordered and finite, every row
+    /// counted once, and the JSON printable.
+    @Test func comparisonsOfHostileScoresHoldTheirInvariants() async throws {
+        var budget = FuzzBudget(name: "comparisons", inputs: 120, batchSize: 30)
+        let special: [DataValue] = [
+            .double(.nan), .double(.infinity), .double(-.infinity), .double(1e308), .double(-1e308), .string("5"), .null, .int(Int.max),
+        ]
+        while let seed = budget.nextBatch() {
+            var rng = Xoshiro(seed: FuzzBudget.state(seed))
+            await Task.yield()
+            for _ in 0..<budget.batchSize {
+                let rows = Int.random(in: 0...40, using: &rng)
+                func cell() -> DataValue {
+                    switch Int.random(in: 0..<10, using: &rng) {
+                    case 0: special[Int.random(in: 0..<special.count, using: &rng)]
+                    case 1...4: .int(Int.random(in: 0...1, using: &rng))
+                    default: .double(Double.random(in: -5...5, using: &rng))
+                    }
+                }
+                func table() -> LoggedTable {
+                    LoggedTable(
+                        columns: ["inputs", "outputs", "error", "m/v1/score", "m/v1/justification"],
+                        rows: (0..<rows).map { i in
+                            [
+                                .string("q\(Int.random(in: 0...max(0, rows / 2), using: &rng))"), .string("o\(i)"),
+                                Int.random(in: 0..<8, using: &rng) == 0 ? .string("HTTP 500") : .null, cell(),
+                                Bool.random(using: &rng) ? .string("why") : .null,
+                            ]
+                        })
+                }
+                var options = RunComparison.Options()
+                options.resamples = 200
+                options.seed = UInt64.random(in: 0...UInt64.max, using: &rng)
+                let comparison = try await RunComparison.compare(
+                    ComparedRun(id: "a", name: "a", table: table()), ComparedRun(id: "b", name: "b", table: table()), options: options)
+                for m in comparison.metrics {
+                    if let p = m.pValue { #expect((0...1).contains(p), "p \(p) (seed \(seed))") }
+                    if let p = m.adjustedPValue { #expect((0...1).contains(p)) }
+                    if let i = m.interval { #expect(i.lowerBound <= i.upperBound, "seed \(seed)") }
+                    if comparison.paired {
+                        #expect(m.baselineCount + m.leftOutErrors + m.leftOutInvalid + m.leftOutMissing == comparison.pairedRows)
+                    }
+                }
+                #expect(!JSONWriterProbe.text(comparison).isEmpty)
+            }
+        }
+        budget.report()
+    }
+}
+
+/// The comparison's JSON, as `assay compare --output-json` writes it.
+enum JSONWriterProbe {
+    static func text(_ comparison: RunComparison) -> String {
+        comparison.json.description
+    }
 }

@@ -62,7 +62,8 @@ public struct GateCondition: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch kind {
-        case .threshold(let key, let op, let value): "\(key) \(op.rawValue) \(JSONWriter.format(value, dialect: .exact))"
+        case .threshold(let key, let op, let value):
+            "\(key) \(op.rawValue) \(value == value.rounded() && abs(value) < 1e9 ? String(Int(value)) : JSONWriter.format(value, dialect: .exact))"
         case .noRegression(let metric): metric == "all" ? "no regression against the baseline" : "no regression of \(metric)"
         }
     }
@@ -123,7 +124,9 @@ public struct GateReport: Sendable {
                 }
                 for m in metrics {
                     let label = name == "all" ? "no regression of \(m.name)" : condition.description
-                    outcomes.append(Outcome(condition: label, passed: m.verdict != .worse, message: Self.describe(m, comparison)))
+                    // A metric the candidate no longer scores on any paired row cannot show it did not regress.
+                    let passed = m.verdict != .worse && m.verdict != .notComparable
+                    outcomes.append(Outcome(condition: label, passed: passed, message: Self.describe(m, comparison)))
                 }
             }
         }
@@ -153,9 +156,11 @@ public struct GateReport: Sendable {
         return text + "): \(m.verdict.rawValue)"
     }
 
+    /// Whole numbers without decimals, others to four places (or in full when that would show 0).
     static func format(_ value: Double) -> String {
         if value == value.rounded(), abs(value) < 1e9 { return String(Int(value)) }
-        return String(format: "%.4f", value)
+        let fixed = String(format: "%.4f", value)
+        return Double(fixed) == 0 && value != 0 ? JSONWriter.format(value, dialect: .exact) : fixed
     }
 
     static func signed(_ value: Double) -> String {

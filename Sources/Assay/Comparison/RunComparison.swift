@@ -149,7 +149,9 @@ public struct RunComparison: Sendable {
     ) async throws(AssayError)
         -> RunComparison
     {
-        guard options.resamples >= 100 else { throw .invalidInput("resamples must be at least 100 (got \(options.resamples))") }
+        guard (100...1_000_000).contains(options.resamples) else {
+            throw .invalidInput("resamples must be from 100 to 1,000,000 (got \(options.resamples))")
+        }
         guard options.confidence > 0, options.confidence < 1 else {
             throw .invalidInput("confidence must be between 0 and 1 (got \(options.confidence))")
         }
@@ -303,6 +305,10 @@ public struct MetricComparison: Sendable {
 
     private enum Exclusion { case error, invalid, missing }
 
+    private static func finite(_ value: Double) -> Double? {
+        value.isFinite ? value : nil
+    }
+
     private static func exclusion(_ table: LoggedTable, _ scores: LoggedTable.Scores, _ row: Int) -> Exclusion? {
         if table.hasError(row) { return .error }
         if table.isInvalid(scores, row) { return .invalid }
@@ -344,7 +350,9 @@ public struct MetricComparison: Sendable {
         let useMcNemar = binary && !clusters.isClustered
         var pValue: Double?
         var discordant: (Int, Int)?
-        if !used.isEmpty {
+        // Scores near ±Double.greatestFiniteMagnitude overflow their sums: nothing to test.
+        let finite = clusters.mean.isFinite
+        if !used.isEmpty, finite {
             if useMcNemar {
                 let onlyA = used.count { $0.x == 1 && $0.y == 0 }
                 let onlyB = used.count { $0.x == 0 && $0.y == 1 }
@@ -355,15 +363,16 @@ public struct MetricComparison: Sendable {
             }
         }
         let n = Double(used.count)
-        let meanA = used.isEmpty ? nil : used.reduce(0) { $0 + $1.x } / n
-        let meanB = used.isEmpty ? nil : used.reduce(0) { $0 + $1.y } / n
+        let meanA = used.isEmpty ? nil : Self.finite(used.reduce(0) { $0 + $1.x } / n)
+        let meanB = used.isEmpty ? nil : Self.finite(used.reduce(0) { $0 + $1.y } / n)
         return MetricComparison(
             name: name, greaterIsBetter: direction, test: useMcNemar ? .mcNemar : .signFlip, baselineCount: used.count,
-            candidateCount: used.count, baselineMean: meanA, candidateMean: meanB, difference: used.isEmpty ? nil : clusters.mean,
+            candidateCount: used.count, baselineMean: meanA, candidateMean: meanB,
+            difference: used.isEmpty || !finite ? nil : clusters.mean,
             interval: Statistics.bootstrapInterval(clusters, confidence: options.confidence, resamples: options.resamples, random: &random),
-            pValue: pValue, adjustedPValue: nil, verdict: used.isEmpty ? .notComparable : .noDetectableDifference,
-            minimumDetectableDifference: clusters.standardError.map {
-                Statistics.minimumDetectableDifference(standardError: $0, alpha: options.alpha, power: options.power)
+            pValue: pValue, adjustedPValue: nil, verdict: used.isEmpty || !finite ? .notComparable : .noDetectableDifference,
+            minimumDetectableDifference: clusters.standardError.flatMap {
+                Self.finite(Statistics.minimumDetectableDifference(standardError: $0, alpha: options.alpha, power: options.power))
             }, leftOutErrors: counts.error, leftOutInvalid: counts.invalid, leftOutMissing: counts.missing, discordant: discordant)
     }
 
@@ -386,9 +395,9 @@ public struct MetricComparison: Sendable {
         }
         let x = usable(a, scoresA)
         let y = usable(b, scoresB)
-        let comparable = !x.isEmpty && !y.isEmpty
-        let meanA = x.isEmpty ? nil : Statistics.mean(x)
-        let meanB = y.isEmpty ? nil : Statistics.mean(y)
+        let meanA = x.isEmpty ? nil : Self.finite(Statistics.mean(x))
+        let meanB = y.isEmpty ? nil : Self.finite(Statistics.mean(y))
+        let comparable = meanA != nil && meanB != nil && (meanB! - meanA!).isFinite
         func variance(_ v: [Double]) -> Double? {
             guard v.count >= 2 else { return nil }
             let m = Statistics.mean(v)
@@ -403,8 +412,8 @@ public struct MetricComparison: Sendable {
                 x, y, confidence: options.confidence, resamples: options.resamples, random: &random),
             pValue: comparable ? Statistics.unpairedPermutationPValue(x, y, resamples: options.resamples, random: &random) : nil,
             adjustedPValue: nil, verdict: comparable ? .noDetectableDifference : .notComparable,
-            minimumDetectableDifference: standardError.map {
-                Statistics.minimumDetectableDifference(standardError: $0, alpha: options.alpha, power: options.power)
+            minimumDetectableDifference: standardError.flatMap {
+                Self.finite(Statistics.minimumDetectableDifference(standardError: $0, alpha: options.alpha, power: options.power))
             }, leftOutErrors: counts.error, leftOutInvalid: counts.invalid, leftOutMissing: counts.missing, discordant: nil)
     }
 }

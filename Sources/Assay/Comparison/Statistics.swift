@@ -77,6 +77,8 @@ public enum Statistics {
                 }
             }
         }
+        // Scores near ±Double.greatestFiniteMagnitude overflow their sums: no interval to give.
+        guard observed.isFinite, draws.allSatisfy(\.isFinite) else { return nil }
         draws.sort()
         guard draws[0] < draws[resamples - 1] else { return observed...observed }
         // Bias correction: where the observed mean falls among the resampled ones.
@@ -98,10 +100,13 @@ public enum Statistics {
             cubes += d * d * d
             squares += d * d
         }
-        let acceleration = squares > 0 ? cubes / (6 * pow(squares, 1.5)) : 0
+        let ratio = cubes / (6 * pow(squares, 1.5))
+        let acceleration = squares > 0 && ratio.isFinite ? ratio : 0
         func adjusted(_ alpha: Double) -> Double {
             let z = normalQuantile(alpha)
-            return normalCDF(z0 + (z0 + z) / (1 - acceleration * (z0 + z)))
+            let corrected = normalCDF(z0 + (z0 + z) / (1 - acceleration * (z0 + z)))
+            // An acceleration too large for the formula: the plain percentile.
+            return corrected.isFinite ? corrected : alpha
         }
         let tail = (1 - confidence) / 2
         let low = percentile(draws, adjusted(tail))
@@ -158,6 +163,7 @@ public enum Statistics {
             return s / Double(values.count)
         }
         var draws = (0..<resamples).map { _ in resampledMean(b) - resampledMean(a) }
+        guard draws.allSatisfy(\.isFinite) else { return nil }
         draws.sort()
         let tail = (1 - confidence) / 2
         return percentile(draws, tail)...percentile(draws, 1 - tail)
@@ -286,7 +292,7 @@ public enum Statistics {
 
     /// The `p` quantile of sorted values, interpolating linearly between neighbours (NumPy's default).
     static func percentile(_ sorted: [Double], _ p: Double) -> Double {
-        guard !sorted.isEmpty else { return .nan }
+        guard !sorted.isEmpty, p.isFinite else { return .nan }
         let position = min(max(p, 0), 1) * Double(sorted.count - 1)
         let lower = Int(position.rounded(.down))
         let upper = min(lower + 1, sorted.count - 1)
