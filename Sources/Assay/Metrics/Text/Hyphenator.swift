@@ -3,13 +3,18 @@ import Foundation
 /// Liang's hyphenation with hunspell/pyphen pattern files, used to count syllables of words the
 /// pronouncing dictionary lacks, exactly as pyphen 0.18 does with its default margins (2 and 2).
 ///
-/// The patterns are a trie over code points (an edge is one integer key, node × 2²¹ + scalar), so finding
-/// every pattern at every position of a word takes no allocation and time linear in the word's length.
+/// The patterns are a trie over code points: the edges for `.` and `a`–`z` sit in one flat table (node ×
+/// 27 + letter), the few others in a dictionary keyed by node × 2²¹ + scalar, so walking a word of
+/// ASCII letters hashes nothing.
 struct Hyphenator: Sendable {
-    private var edges: [UInt64: Int32] = [:]
+    /// Child per node and ASCII slot (0 for `.`, 1–26 for `a`–`z`); 0 means none (the root is no child).
+    private var asciiEdges: [Int32] = [Int32](repeating: 0, count: 27)
+    private var otherEdges: [UInt64: Int32] = [:]
     /// Per trie node, the pattern that ends there: where its values start in the word, and the values.
-    private var patternAt: [Int32: (offset: Int, values: [UInt8])] = [:]
+    private var patternAt: [(offset: Int, values: [UInt8])?] = [nil]
     private var nodeCount: Int32 = 1
+    /// Every scalar some pattern contains: a word with none of them has no hyphenation point (a number).
+    private var alphabet: Set<UInt32> = []
 
     /// Parses a hyphenation dictionary (`hyph_*.dic`; its first line names the encoding, UTF-8 here).
     init(dictionary: String) {
@@ -35,17 +40,24 @@ struct Hyphenator: Sendable {
                 let end = values.lastIndex(where: { $0 != 0 })
             else { continue }
             var node: Int32 = 0
+            for scalar in letters where scalar != "." { alphabet.insert(scalar.value) }
             for scalar in letters {
-                let edge = Self.edge(node, scalar)
-                if let child = edges[edge] {
+                if let child = child(node, scalar) {
                     node = child
                 } else {
-                    edges[edge] = nodeCount
-                    node = nodeCount
+                    let new = nodeCount
                     nodeCount += 1
+                    asciiEdges += [Int32](repeating: 0, count: 27)
+                    patternAt.append(nil)
+                    if let slot = Self.slot(scalar) {
+                        asciiEdges[Int(node) * 27 + slot] = new
+                    } else {
+                        otherEdges[Self.edge(node, scalar)] = new
+                    }
+                    node = new
                 }
             }
-            patternAt[node] = (start, Array(values[start...end]))
+            patternAt[Int(node)] = (start, Array(values[start...end]))
         }
     }
 
@@ -54,26 +66,64 @@ struct Hyphenator: Sendable {
         UInt64(UInt32(bitPattern: node)) << 21 | UInt64(scalar.value)
     }
 
+    /// The flat table's slot of `.` and `a`–`z`.
+    @inline(__always)
+    private static func slot(_ scalar: Unicode.Scalar) -> Int? {
+        let v = scalar.value
+        if v == 0x2E { return 0 }
+        return v >= 0x61 && v <= 0x7A ? Int(v - 0x60) : nil
+    }
+
+    @inline(__always)
+    private func child(_ node: Int32, _ scalar: Unicode.Scalar) -> Int32? {
+        if let slot = Self.slot(scalar) {
+            let child = asciiEdges[Int(node) * 27 + slot]
+            return child == 0 ? nil : child
+        }
+        return otherEdges[Self.edge(node, scalar)]
+    }
+
     /// The positions (in code points) where `word` may be hyphenated.
     func positions(_ word: String) -> [Int] {
-        let scalars = Array(("." + word.lowercased() + ".").unicodeScalars)
-        var references = [UInt8](repeating: 0, count: scalars.count + 1)
-        for i in 0..<(scalars.count - 1) {
-            var node: Int32 = 0
-            for j in i..<scalars.count {
-                guard let child = edges[Self.edge(node, scalars[j])] else { break }
-                node = child
-                guard let pattern = patternAt[node] else { continue }
-                for (k, value) in pattern.values.enumerated() {
-                    let index = i + pattern.offset + k
-                    if index < references.count, value > references[index] { references[index] = value }
+        var found: [Int] = []
+        walk(word) { found.append($0) }
+        return found
+    }
+
+    /// How many positions `word` may be hyphenated at (what syllable counting needs), without
+    /// collecting them.
+    func positionCount(_ word: String) -> Int {
+        var count = 0
+        walk(word) { _ in count += 1 }
+        return count
+    }
+
+    private func walk(_ word: String, _ found: (Int) -> Void) {
+        let lowered = word.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A || $0 >= 0x80 }) ? word.lowercased() : word
+        guard lowered.unicodeScalars.contains(where: { alphabet.contains($0.value) }) else { return }
+        var scalars: [Unicode.Scalar] = ["."]
+        scalars.reserveCapacity(lowered.utf8.count + 2)
+        scalars.append(contentsOf: lowered.unicodeScalars)
+        scalars.append(".")
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: scalars.count + 1) { references in
+            references.initialize(repeating: 0)
+            for i in 0..<(scalars.count - 1) {
+                var node: Int32 = 0
+                for j in i..<scalars.count {
+                    guard let child = child(node, scalars[j]) else { break }
+                    node = child
+                    guard let pattern = patternAt[Int(node)] else { continue }
+                    for (k, value) in pattern.values.enumerated() {
+                        let index = i + pattern.offset + k
+                        if index < references.count, value > references[index] { references[index] = value }
+                    }
                 }
             }
-        }
-        let wordLength = scalars.count - 2
-        return references.indices.compactMap { i in
-            let position = i - 1
-            return references[i] % 2 == 1 && position >= 2 && position <= wordLength - 2 ? position : nil
+            let wordLength = scalars.count - 2
+            for i in references.indices {
+                let position = i - 1
+                if references[i] % 2 == 1, position >= 2, position <= wordLength - 2 { found(position) }
+            }
         }
     }
 }

@@ -1,59 +1,128 @@
+import Foundation
+
 /// Readability grades as textstat 0.7.13 computes them: no rounding, syllables from the CMU pronouncing
 /// dictionary with pyphen's en_US hyphenation for unknown words, and textstat's word and sentence rules.
+///
+/// Each grade is one pass over the text's scalars that counts words and sentences in place, without
+/// building the word strings textstat builds (only Flesch-Kincaid looks words up, one at a time).
 enum Readability {
     /// Flesch-Kincaid grade level: 0.39 × words per sentence + 11.8 × syllables per word − 15.59.
     static func fleschKincaidGrade(_ text: String, syllables: SyllableCounter) -> Double {
         let scalars = Array(text.unicodeScalars)
-        let words = textWords(scalars)
-        let sentences = sentenceCount(scalars)
-        let wordsPerSentence = sentences == 0 ? 0 : Double(words.count) / Double(sentences)
-        let syllableTotal = words.reduce(0) { $0 + syllables.count($1.lowercased()) }
-        let syllablesPerWord = words.isEmpty ? 0 : Double(syllableTotal) / Double(words.count)
-        guard wordsPerSentence != 0, syllablesPerWord != 0 else { return 0 }
-        return (0.39 * wordsPerSentence) + (11.8 * syllablesPerWord) - 15.59
+        return scalars.withUnsafeBufferPointer { s in
+            var words = 0
+            var syllableTotal = 0
+            forEachWord(s, 0..<s.count) { word in
+                words += 1
+                syllableTotal += syllables.count(utf8: word)
+            }
+            let sentences = sentenceCount(s)
+            let wordsPerSentence = sentences == 0 ? 0 : Double(words) / Double(sentences)
+            let syllablesPerWord = words == 0 ? 0 : Double(syllableTotal) / Double(words)
+            guard wordsPerSentence != 0, syllablesPerWord != 0 else { return 0 }
+            return (0.39 * wordsPerSentence) + (11.8 * syllablesPerWord) - 15.59
+        }
     }
 
     /// Automated Readability Index: 4.71 × characters per word + 0.5 × words per sentence − 21.43.
     static func automatedReadabilityIndex(_ text: String) -> Double {
         let scalars = Array(text.unicodeScalars)
-        let characters = scalars.count { !PythonText.isSpace($0.value) }
-        let rawWords = PythonText.split(text).count
-        let charactersPerWord = rawWords == 0 ? 0 : Double(characters) / Double(rawWords)
-        let sentences = sentenceCount(scalars)
-        let wordsPerSentence = sentences == 0 ? 0 : Double(textWords(scalars).count) / Double(sentences)
-        guard charactersPerWord != 0, wordsPerSentence != 0 else { return 0 }
-        return (4.71 * charactersPerWord) + (0.5 * wordsPerSentence) - 21.43
+        return scalars.withUnsafeBufferPointer { s in
+            // Characters are the non-space scalars, raw words the whitespace-separated runs.
+            var characters = 0
+            var rawWords = 0
+            var inRun = false
+            for c in s {
+                if PythonText.isSpace(c.value) {
+                    inRun = false
+                } else {
+                    characters += 1
+                    if !inRun { rawWords += 1 }
+                    inRun = true
+                }
+            }
+            let charactersPerWord = rawWords == 0 ? 0 : Double(characters) / Double(rawWords)
+            let sentences = sentenceCount(s)
+            let wordsPerSentence = sentences == 0 ? 0 : Double(wordCount(s, 0..<s.count)) / Double(sentences)
+            guard charactersPerWord != 0, wordsPerSentence != 0 else { return 0 }
+            return (4.71 * charactersPerWord) + (0.5 * wordsPerSentence) - 21.43
+        }
     }
 
-    /// textstat's words: punctuation removed (apostrophes of contractions kept), split on whitespace.
-    static func textWords(_ scalars: some Collection<Unicode.Scalar>) -> [String] {
-        let scalars = Array(scalars)
-        var kept = String.UnicodeScalarView()
-        for (i, s) in scalars.enumerated() {
-            if s == "'" {
-                if isContractionEnding(scalars, after: i) { kept.append(s) }
-            } else if PythonText.isWord(s) || PythonText.isSpace(s.value) {
-                kept.append(s)
+    /// Whether textstat keeps a scalar when it removes punctuation: word characters, whitespace, and
+    /// the apostrophes of contractions. Removed scalars join their neighbours ("U.S." is one word).
+    @inline(__always)
+    private static func kept(_ s: UnsafeBufferPointer<Unicode.Scalar>, _ i: Int, _ end: Int) -> Bool {
+        let c = s[i]
+        if c == "'" { return isContractionEnding(s, after: i, end: end) }
+        return PythonText.isWord(c) || PythonText.isSpace(c.value)
+    }
+
+    /// The number of textstat's words in `range`: punctuation removed, then split on whitespace.
+    static func wordCount(_ s: UnsafeBufferPointer<Unicode.Scalar>, _ range: Range<Int>) -> Int {
+        var count = 0
+        var inWord = false
+        for i in range where kept(s, i, range.upperBound) {
+            if PythonText.isSpace(s[i].value) {
+                inWord = false
+            } else if !inWord {
+                count += 1
+                inWord = true
             }
         }
-        return PythonText.split(String(kept)).map(String.init)
+        return count
     }
 
-    /// Whether the apostrophe at `i` starts `'t`, `'s`, `'d`, `'ve`, `'ll` or `'re`.
-    private static func isContractionEnding(_ s: [Unicode.Scalar], after i: Int) -> Bool {
-        guard i + 1 < s.count else { return false }
+    /// Calls `body` with the UTF-8 of each of textstat's words in `range`, lowercased (Python's
+    /// `str.lower()`).
+    static func forEachWord(
+        _ s: UnsafeBufferPointer<Unicode.Scalar>, _ range: Range<Int>, _ body: (UnsafeBufferPointer<UInt8>) -> Void
+    ) {
+        // The word's UTF-8, reused from word to word.
+        var word: [UInt8] = []
+        word.reserveCapacity(32)
+        var ascii = true
+        func flush() {
+            if ascii {
+                word.withUnsafeBufferPointer(body)
+            } else {
+                // Lowercasing beyond ASCII is String's (as Python's, one scalar may become several).
+                var lowered = String(decoding: word, as: UTF8.self).lowercased()
+                lowered.withUTF8(body)
+            }
+            word.removeAll(keepingCapacity: true)
+            ascii = true
+        }
+        for i in range where kept(s, i, range.upperBound) {
+            let c = s[i]
+            if PythonText.isSpace(c.value) {
+                if !word.isEmpty { flush() }
+            } else if c.value < 0x80 {
+                word.append(UInt8(c.value >= 0x41 && c.value <= 0x5A ? c.value + 0x20 : c.value))
+            } else {
+                ascii = false
+                UTF8.encode(c) { word.append($0) }
+            }
+        }
+        if !word.isEmpty { flush() }
+    }
+
+    /// Whether the apostrophe at `i` starts `'t`, `'s`, `'d`, `'ve`, `'ll` or `'re` before `end`.
+    @inline(__always)
+    private static func isContractionEnding(_ s: UnsafeBufferPointer<Unicode.Scalar>, after i: Int, end: Int) -> Bool {
+        guard i + 1 < end else { return false }
         switch s[i + 1] {
         case "t", "s", "d": return true
-        case "v": return i + 2 < s.count && s[i + 2] == "e"
-        case "l": return i + 2 < s.count && s[i + 2] == "l"
-        case "r": return i + 2 < s.count && s[i + 2] == "e"
+        case "v": return i + 2 < end && s[i + 2] == "e"
+        case "l": return i + 2 < end && s[i + 2] == "l"
+        case "r": return i + 2 < end && s[i + 2] == "e"
         default: return false
         }
     }
 
     /// textstat's sentence count: matches of `\b[^.!?]+[.!?]*`, ignoring those of two words or fewer, at
     /// least 1 for any non-empty text.
-    static func sentenceCount(_ s: [Unicode.Scalar]) -> Int {
+    static func sentenceCount(_ s: UnsafeBufferPointer<Unicode.Scalar>) -> Int {
         guard !s.isEmpty else { return 0 }
         func isTerminator(_ c: Unicode.Scalar) -> Bool { c == "." || c == "!" || c == "?" }
         func isWordAt(_ k: Int) -> Bool { k >= 0 && k < s.count && PythonText.isWord(s[k]) }
@@ -69,7 +138,7 @@ enum Readability {
             while j < s.count, !isTerminator(s[j]) { j += 1 }
             while j < s.count, isTerminator(s[j]) { j += 1 }
             sentences += 1
-            if textWords(s[i..<j]).count <= 2 { ignored += 1 }
+            if wordCount(s, i..<j) <= 2 { ignored += 1 }
             i = j
         }
         return max(1, sentences - ignored)
@@ -79,7 +148,7 @@ enum Readability {
 /// Counts syllables as textstat 0.7.13 does: the first CMU dictionary pronunciation's vowel sounds, or
 /// pyphen's hyphenation points + 1 for words the dictionary lacks.
 final class SyllableCounter: Sendable {
-    private let dictionary: [String: UInt8]
+    private let dictionary: WordTable
     private let hyphenator: Hyphenator
 
     /// The shared counter, loaded from the bundled resources on first use.
@@ -87,23 +156,102 @@ final class SyllableCounter: Sendable {
 
     private init() throws(AssayError) {
         let table = try BundledResource.data("cmudict-syllables.txt.gz")
-        var dictionary: [String: UInt8] = [:]
-        dictionary.reserveCapacity(130_000)
-        for line in table.split(separator: 0x0A) {
+        var entries: [(key: ArraySlice<UInt8>, value: UInt8)] = []
+        entries.reserveCapacity(130_000)
+        let bytes = [UInt8](table)
+        for line in bytes.split(separator: 0x0A) {
             guard let tab = line.firstIndex(of: 0x09) else { continue }
-            let word = String(decoding: line[line.startIndex..<tab], as: UTF8.self)
             var count: UInt8 = 0
-            for digit in line[(tab + 1)...] { count = count * 10 + (digit - 0x30) }
-            dictionary[word] = count
+            for digit in line[(tab + 1)...] { count = count &* 10 &+ (digit &- 0x30) }
+            entries.append((line[line.startIndex..<tab], count))
         }
-        self.dictionary = dictionary
+        dictionary = WordTable(entries)
         let patterns = try BundledResource.data("hyph_en_US.dic")
         hyphenator = Hyphenator(dictionary: String(decoding: patterns, as: UTF8.self))
     }
 
     /// The syllables of one lower-case word.
     func count(_ word: String) -> Int {
-        if let known = dictionary[word] { return Int(known) }
-        return hyphenator.positions(word).count + 1
+        var word = word
+        return word.withUTF8 { count(utf8: $0) }
+    }
+
+    /// The syllables of one lower-case word, given as UTF-8.
+    func count(utf8 word: UnsafeBufferPointer<UInt8>) -> Int {
+        if let known = dictionary.value(word) { return Int(known) }
+        return hyphenator.positionCount(String(decoding: word, as: UTF8.self)) + 1
+    }
+}
+
+/// A fixed table from words (UTF-8 bytes) to small numbers, with open addressing and an FNV-1a hash:
+/// looking a word up hashes its bytes once and allocates nothing. Its keys are fixed when it is made,
+/// so no input can lengthen a probe beyond what the table already holds.
+struct WordTable: Sendable {
+    private let keys: [UInt8]
+    private let starts: [Int32]
+    private let lengths: [UInt16]
+    private let values: [UInt8]
+    /// Entry index + 1 per slot; 0 is empty.
+    private let slots: [Int32]
+    private let mask: Int
+
+    /// The table of `entries`; a repeated key keeps its first value.
+    init(_ entries: [(key: ArraySlice<UInt8>, value: UInt8)]) {
+        var size = 16
+        while size < entries.count * 2 { size *= 2 }
+        var keys: [UInt8] = []
+        var starts: [Int32] = []
+        var lengths: [UInt16] = []
+        var values: [UInt8] = []
+        var slots = [Int32](repeating: 0, count: size)
+        let mask = size - 1
+        for (key, value) in entries where key.count <= Int(UInt16.max) {
+            var slot = Int(truncatingIfNeeded: key.withUnsafeBufferPointer(Self.hash)) & mask
+            var duplicate = false
+            while slots[slot] != 0 {
+                let entry = Int(slots[slot] - 1)
+                if Int(lengths[entry]) == key.count, keys[Int(starts[entry])..<Int(starts[entry]) + key.count].elementsEqual(key) {
+                    duplicate = true
+                    break
+                }
+                slot = (slot + 1) & mask
+            }
+            if duplicate { continue }
+            slots[slot] = Int32(values.count + 1)
+            starts.append(Int32(keys.count))
+            lengths.append(UInt16(key.count))
+            values.append(value)
+            keys.append(contentsOf: key)
+        }
+        self.keys = keys
+        self.starts = starts
+        self.lengths = lengths
+        self.values = values
+        self.slots = slots
+        self.mask = mask
+    }
+
+    func value(_ word: UnsafeBufferPointer<UInt8>) -> UInt8? {
+        var slot = Int(truncatingIfNeeded: Self.hash(word)) & mask
+        return keys.withUnsafeBufferPointer { keys in
+            while true {
+                let stored = Int(slots[slot])
+                if stored == 0 { return nil }
+                let entry = stored - 1
+                if Int(lengths[entry]) == word.count {
+                    let start = Int(starts[entry])
+                    if word.count == 0 || memcmp(keys.baseAddress! + start, word.baseAddress!, word.count) == 0 { return values[entry] }
+                }
+                slot = (slot + 1) & mask
+            }
+        }
+    }
+
+    @inline(__always)
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        // FNV's low bits mix poorly: fold the high half in.
+        return h ^ (h >> 29)
     }
 }
