@@ -33,4 +33,30 @@ import Testing
         #expect(counter.count("the") == 1)
         #expect(counter.count("constructor") == 3)
     }
+
+    /// chrF's packed-id table and its dictionary fallback (for rows with over 1,023 distinct characters)
+    /// agree on random text, ASCII and beyond; and a row that needs the fallback is scored by it.
+    @Test func chrfPathsAgree() {
+        var random = SeededRandom(seed: 11)
+        let alphabets: [ClosedRange<UInt32>] = [0x61...0x7A, 0x20...0x7E, 0x3B1...0x3C9, 0x4E00...0x4E40]
+        for trial in 0..<300 {
+            let alphabet = alphabets[trial % alphabets.count]
+            func text() -> String {
+                var view = String.UnicodeScalarView()
+                for _ in 0..<random.index(below: 80) {
+                    let span = Int(alphabet.upperBound - alphabet.lowerBound) + 1
+                    view.append(Unicode.Scalar(alphabet.lowerBound + UInt32(random.index(below: span)))!)
+                }
+                return String(view)
+            }
+            let (p, r) = (text(), text())
+            let fast = ChrF.score(prediction: p, reference: r)
+            let slow = ChrF.dictionaryScore(hyp: ChrF.characters(p), ref: ChrF.characters(r))
+            #expect(abs(fast - slow) < 1e-12, "\(p.debugDescription) vs \(r.debugDescription)")
+        }
+        var view = String.UnicodeScalarView()
+        for k in 0..<1500 { view.append(Unicode.Scalar(UInt32(0x4E00 + k))!) }
+        let wide = String(view)
+        #expect(ChrF.score(prediction: wide, reference: wide) == 100)
+    }
 }

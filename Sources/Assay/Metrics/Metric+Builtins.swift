@@ -96,9 +96,9 @@ extension Metric {
         info: MetricInfo(
             name: "chrf", version: "v1", greaterIsBetter: true, scale: .percentage, needs: .targets,
             summary: "character n-gram F-score with the target; robust to inflection and word order"),
-        kind: .perRow { row, _ in
+        kind: .perRow { row, scratch in
             guard let p = row.prediction.stringValue, let t = row.target?.stringValue else { return RowScore(nil) }
-            return RowScore(ChrF.score(prediction: p, reference: t))
+            return RowScore(ChrF.score(prediction: p, reference: t, grams: &scratch.grams))
         })
 
     /// 1 when the prediction is valid JSON, else 0.
