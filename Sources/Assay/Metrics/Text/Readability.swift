@@ -148,7 +148,7 @@ enum Readability {
 /// Counts syllables as textstat 0.7.13 does: the first CMU dictionary pronunciation's vowel sounds, or
 /// pyphen's hyphenation points + 1 for words the dictionary lacks.
 final class SyllableCounter: Sendable {
-    private let dictionary: WordTable
+    private let dictionary: ByteKeyTable
     private let hyphenator: Hyphenator
 
     /// The shared counter, loaded from the bundled resources on first use.
@@ -156,16 +156,16 @@ final class SyllableCounter: Sendable {
 
     private init() throws(AssayError) {
         let table = try BundledResource.data("cmudict-syllables.txt.gz")
-        var entries: [(key: ArraySlice<UInt8>, value: UInt8)] = []
+        var entries: [(key: ArraySlice<UInt8>, value: Int32)] = []
         entries.reserveCapacity(130_000)
         let bytes = [UInt8](table)
         for line in bytes.split(separator: 0x0A) {
             guard let tab = line.firstIndex(of: 0x09) else { continue }
-            var count: UInt8 = 0
-            for digit in line[(tab + 1)...] { count = count &* 10 &+ (digit &- 0x30) }
+            var count: Int32 = 0
+            for digit in line[(tab + 1)...] { count = count &* 10 &+ Int32(digit &- 0x30) }
             entries.append((line[line.startIndex..<tab], count))
         }
-        dictionary = WordTable(entries)
+        dictionary = ByteKeyTable(entries)
         let patterns = try BundledResource.data("hyph_en_US.dic")
         hyphenator = Hyphenator(dictionary: String(decoding: patterns, as: UTF8.self))
     }
@@ -180,78 +180,5 @@ final class SyllableCounter: Sendable {
     func count(utf8 word: UnsafeBufferPointer<UInt8>) -> Int {
         if let known = dictionary.value(word) { return Int(known) }
         return hyphenator.positionCount(String(decoding: word, as: UTF8.self)) + 1
-    }
-}
-
-/// A fixed table from words (UTF-8 bytes) to small numbers, with open addressing and an FNV-1a hash:
-/// looking a word up hashes its bytes once and allocates nothing. Its keys are fixed when it is made,
-/// so no input can lengthen a probe beyond what the table already holds.
-struct WordTable: Sendable {
-    private let keys: [UInt8]
-    private let starts: [Int32]
-    private let lengths: [UInt16]
-    private let values: [UInt8]
-    /// Entry index + 1 per slot; 0 is empty.
-    private let slots: [Int32]
-    private let mask: Int
-
-    /// The table of `entries`; a repeated key keeps its first value.
-    init(_ entries: [(key: ArraySlice<UInt8>, value: UInt8)]) {
-        var size = 16
-        while size < entries.count * 2 { size *= 2 }
-        var keys: [UInt8] = []
-        var starts: [Int32] = []
-        var lengths: [UInt16] = []
-        var values: [UInt8] = []
-        var slots = [Int32](repeating: 0, count: size)
-        let mask = size - 1
-        for (key, value) in entries where key.count <= Int(UInt16.max) {
-            var slot = Int(truncatingIfNeeded: key.withUnsafeBufferPointer(Self.hash)) & mask
-            var duplicate = false
-            while slots[slot] != 0 {
-                let entry = Int(slots[slot] - 1)
-                if Int(lengths[entry]) == key.count, keys[Int(starts[entry])..<Int(starts[entry]) + key.count].elementsEqual(key) {
-                    duplicate = true
-                    break
-                }
-                slot = (slot + 1) & mask
-            }
-            if duplicate { continue }
-            slots[slot] = Int32(values.count + 1)
-            starts.append(Int32(keys.count))
-            lengths.append(UInt16(key.count))
-            values.append(value)
-            keys.append(contentsOf: key)
-        }
-        self.keys = keys
-        self.starts = starts
-        self.lengths = lengths
-        self.values = values
-        self.slots = slots
-        self.mask = mask
-    }
-
-    func value(_ word: UnsafeBufferPointer<UInt8>) -> UInt8? {
-        var slot = Int(truncatingIfNeeded: Self.hash(word)) & mask
-        return keys.withUnsafeBufferPointer { keys in
-            while true {
-                let stored = Int(slots[slot])
-                if stored == 0 { return nil }
-                let entry = stored - 1
-                if Int(lengths[entry]) == word.count {
-                    let start = Int(starts[entry])
-                    if word.count == 0 || memcmp(keys.baseAddress! + start, word.baseAddress!, word.count) == 0 { return values[entry] }
-                }
-                slot = (slot + 1) & mask
-            }
-        }
-    }
-
-    @inline(__always)
-    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        // FNV's low bits mix poorly: fold the high half in.
-        return h ^ (h >> 29)
     }
 }

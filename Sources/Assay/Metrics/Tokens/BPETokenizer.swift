@@ -8,8 +8,7 @@
 /// tokenizer.count("hello world")   // 2
 /// ```
 public final class BPETokenizer: Sendable {
-    private let shortRanks: [ShortKey: Int32]
-    private let longRanks: [[UInt8]: Int32]
+    private let ranks: ByteKeyTable
 
     /// The shared `cl100k_base` tokenizer, loaded once.
     public static func cl100kBase() throws(AssayError) -> BPETokenizer {
@@ -22,23 +21,17 @@ public final class BPETokenizer: Sendable {
 
     /// Parses a `.tiktoken` rank file: one `base64-token rank` pair per line.
     init(rankFile: [UInt8], name: String) throws(AssayError) {
-        var short: [ShortKey: Int32] = [:]
-        var long: [[UInt8]: Int32] = [:]
-        short.reserveCapacity(110_000)
+        var entries: [(key: ArraySlice<UInt8>, value: Int32)] = []
+        entries.reserveCapacity(110_000)
         for line in rankFile.split(separator: 0x0A) {
             guard let space = line.firstIndex(of: 0x20),
                 let token = Base64.decode(line[line.startIndex..<space])
             else { throw .internal("\(name): malformed rank line") }
             var rank: Int32 = 0
-            for digit in line[(space + 1)...] { rank = rank * 10 + Int32(digit - 0x30) }
-            if token.count <= 8 {
-                token.withUnsafeBufferPointer { short[ShortKey($0)] = rank }
-            } else {
-                long[token] = rank
-            }
+            for digit in line[(space + 1)...] { rank = rank &* 10 &+ Int32(digit &- 0x30) }
+            entries.append((token[...], rank))
         }
-        shortRanks = short
-        longRanks = long
+        ranks = ByteKeyTable(entries)
     }
 
     /// The number of tokens in `text`.
@@ -65,8 +58,7 @@ public final class BPETokenizer: Sendable {
 
     @inline(__always)
     private func rank(of bytes: UnsafeBufferPointer<UInt8>) -> Int32? {
-        if bytes.count <= 8 { return shortRanks[ShortKey(bytes)] }
-        return longRanks[Array(bytes)]
+        ranks.value(bytes)
     }
 
     private func mergeCount(_ piece: UnsafeBufferPointer<UInt8>) -> Int {
@@ -149,20 +141,6 @@ struct MinHeap {
             }
         }
         return (Int32(bitPattern: UInt32(top >> 32)), Int(top & 0xFFFF_FFFF))
-    }
-}
-
-/// A token of up to 8 bytes packed with its length.
-struct ShortKey: Hashable {
-    var bytes: UInt64
-    var length: UInt8
-
-    @inline(__always)
-    init(_ buffer: UnsafeBufferPointer<UInt8>) {
-        var value: UInt64 = 0
-        for (i, b) in buffer.enumerated() { value |= UInt64(b) << (8 * UInt64(i)) }
-        bytes = value
-        length = UInt8(buffer.count)
     }
 }
 
