@@ -43,20 +43,20 @@ import Testing
             stderr: String(decoding: stderr, as: UTF8.self))
     }
 
-    /// Runs the tool off the concurrency pool: tests that serve the tool's requests from an in-process
-    /// server must not block the threads that server answers on.
-    static func runDetached(_ arguments: [String]) async throws -> Output {
+    /// Runs the tool off the concurrency pool, as every test here does: waiting for the process on one of
+    /// the pool's few threads (one per core) would hold up every other suite's timers and servers.
+    static func runDetached(_ arguments: [String], unsetting unset: [String] = []) async throws -> Output {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(with: Result { try run(arguments) })
+                continuation.resume(with: Result { try run(arguments, unsetting: unset) })
             }
         }
     }
 
-    @Test func evaluatesTheReadmeExample() throws {
+    @Test func evaluatesTheReadmeExample() async throws {
         let folder = try TemporaryFolder()
         let json = folder.path("results.json")
-        let result = try Self.run([
+        let result = try await Self.runDetached([
             "evaluate", "examples/qa.jsonl", "--targets", "ground_truth", "--predictions", "predictions",
             "--model-type", "question-answering", "--output-json", json,
         ])
@@ -74,15 +74,15 @@ import Testing
         #expect((table["data"] as? [Any])?.count == 12)
     }
 
-    @Test func summarizationAndRetrieverExamplesRun() throws {
-        let summary = try Self.run([
+    @Test func summarizationAndRetrieverExamplesRun() async throws {
+        let summary = try await Self.runDetached([
             "evaluate", "examples/summarization.jsonl", "--targets", "ground_truth", "--predictions", "predictions",
             "--model-type", "text-summarization", "--metrics", "bleu,chrf",
         ])
         #expect(summary.status == 0, "\(summary.stderr)")
         #expect(summary.stdout.contains("rougeLsum/v1/mean"))
         #expect(summary.stdout.contains("chrf/v1/mean"))
-        let retriever = try Self.run([
+        let retriever = try await Self.runDetached([
             "evaluate", "examples/retriever.jsonl", "--targets", "ground_truth", "--predictions", "retrieved",
             "--model-type", "retriever", "--retriever-k", "2",
         ])
@@ -90,11 +90,11 @@ import Testing
         #expect(retriever.stdout.contains("ndcg_at_2/mean"))
     }
 
-    @Test func badInputExitsWithTwoAndSaysWhere() throws {
-        let missing = try Self.run(["evaluate", "examples/nope.jsonl", "--predictions", "p", "--model-type", "text"])
+    @Test func badInputExitsWithTwoAndSaysWhere() async throws {
+        let missing = try await Self.runDetached(["evaluate", "examples/nope.jsonl", "--predictions", "p", "--model-type", "text"])
         #expect(missing.status == 2)
         #expect(missing.stderr == "error: examples/nope.jsonl: no such file\n")
-        let column = try Self.run([
+        let column = try await Self.runDetached([
             "evaluate", "examples/qa.jsonl", "--targets", "answer", "--predictions", "predictions",
             "--model-type", "question-answering",
         ])
@@ -102,22 +102,22 @@ import Testing
         #expect(
             column.stderr.contains(
                 "targets column 'answer' is not in the dataset; its columns are: 'inputs', 'ground_truth', 'predictions'"))
-        let metric = try Self.run(["evaluate", "examples/qa.jsonl", "--predictions", "predictions", "--metrics", "bleuu"])
+        let metric = try await Self.runDetached(["evaluate", "examples/qa.jsonl", "--predictions", "predictions", "--metrics", "bleuu"])
         #expect(metric.status == 2)
         #expect(metric.stderr.contains("unknown metric 'bleuu'; known metrics:"))
-        let usage = try Self.run(["evaluate"])
+        let usage = try await Self.runDetached(["evaluate"])
         #expect(usage.status == 2)
         #expect(usage.stderr.contains("give a dataset file or --traces EXPERIMENT"))
     }
 
     /// A JSON array dataset evaluates as the README says (it failed at the closing bracket: the reader was
     /// asked for a row once more after the last, and read past the end).
-    @Test func jsonArrayDatasetsEvaluate() throws {
+    @Test func jsonArrayDatasetsEvaluate() async throws {
         let folder = try TemporaryFolder()
         let data = try folder.file(
             "t.json", #"[{"inputs":"q","predictions":"a","ground_truth":"a"}, {"inputs":"r","predictions":"b","ground_truth":"c"}]"#)
         let json = folder.path("out.json")
-        let result = try Self.run([
+        let result = try await Self.runDetached([
             "evaluate", data, "--targets", "ground_truth", "--predictions", "predictions", "--metrics", "exact_match", "--no-tracking",
             "--output-json", json,
         ])
@@ -125,40 +125,42 @@ import Testing
         #expect(result.stdout.contains("exact_match/v1") && result.stdout.contains("0.5000"), "\(result.stdout)")
     }
 
-    @Test func rougeOnJapaneseWithMLflowsTokenizerSaysWhy() throws {
+    @Test func rougeOnJapaneseWithMLflowsTokenizerSaysWhy() async throws {
         let folder = try TemporaryFolder()
         let data = try folder.file("ja.jsonl", #"{"p": "東京は日本の首都です", "t": "東京は日本の首都です"}"# + "\n" + #"{"p": "yes", "t": "yes"}"# + "\n")
-        let plain = try Self.run(["evaluate", data, "--targets", "t", "--predictions", "p", "--metrics", "rougeL", "--no-tracking"])
+        let plain = try await Self.runDetached([
+            "evaluate", data, "--targets", "t", "--predictions", "p", "--metrics", "rougeL", "--no-tracking",
+        ])
         #expect(plain.status == 0, "\(plain.stderr)")
         #expect(plain.stdout.contains("Note: 1 row has letters but none that MLflow's ROUGE tokenizer keeps"), "\(plain.stdout)")
         #expect(plain.stdout.contains("--rouge-tokenizer unicode"))
-        let unicode = try Self.run([
+        let unicode = try await Self.runDetached([
             "evaluate", data, "--targets", "t", "--predictions", "p", "--metrics", "rougeL", "--no-tracking", "--rouge-tokenizer",
             "unicode",
         ])
         #expect(unicode.status == 0 && !unicode.stdout.contains("Note:"), "\(unicode.stdout)")
     }
 
-    @Test func aDryRunNeedsNoAPIKey() throws {
-        let result = try Self.run(
+    @Test func aDryRunNeedsNoAPIKey() async throws {
+        let result = try await Self.runDetached(
             ["evaluate", "examples/qa.jsonl", "--targets", "ground_truth", "--model", "openai:/gpt-4o-mini", "--dry-run"],
             unsetting: ["OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("nothing was sent"), "\(result.stdout)")
-        let real = try Self.run(
+        let real = try await Self.runDetached(
             ["evaluate", "examples/qa.jsonl", "--targets", "ground_truth", "--model", "openai:/gpt-4o-mini", "--no-tracking"],
             unsetting: ["OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE"])
         #expect(real.status != 0 && real.stderr.contains("needs an API key"), "a real run still needs the key: \(real.stderr)")
     }
 
-    @Test func anOutputPathThatIsAFolderIsRefusedAndKept() throws {
+    @Test func anOutputPathThatIsAFolderIsRefusedAndKept() async throws {
         let folder = try TemporaryFolder()
         let data = try folder.file("t.jsonl", #"{"p": "a", "t": "a"}"# + "\n")
         let results = folder.path("results")
         try FileManager.default.createDirectory(atPath: results, withIntermediateDirectories: true)
         _ = try folder.file("results/keep.txt", "precious")
         for path in [results, results + "/"] {
-            let result = try Self.run([
+            let result = try await Self.runDetached([
                 "evaluate", data, "--targets", "t", "--predictions", "p", "--metrics", "exact_match", "--no-tracking", "--output-json",
                 path,
             ])
@@ -168,7 +170,7 @@ import Testing
         #expect(FileManager.default.contents(atPath: folder.path("results/keep.txt")) == Data("precious".utf8))
         // A file is replaced in one step: the old one until the new one is complete, no temporary left beside it.
         let file = try folder.file("out.json", "old")
-        let replaced = try Self.run([
+        let replaced = try await Self.runDetached([
             "evaluate", data, "--targets", "t", "--predictions", "p", "--metrics", "exact_match", "--no-tracking", "--output-json", file,
         ])
         #expect(replaced.status == 0, "\(replaced.stderr)")
@@ -176,11 +178,11 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.url.path).filter { $0.hasSuffix(".partial") }.isEmpty)
     }
 
-    @Test func outputIsNotLeftHalfWrittenOnError() throws {
+    @Test func outputIsNotLeftHalfWrittenOnError() async throws {
         let folder = try TemporaryFolder()
         let data = try folder.file("data.jsonl", "{\"p\": \"a\", \"t\": [\"x\"]}\n{\"p\": \"b\", \"t\": \"y\"}\n")
         let json = folder.path("out.json")
-        let result = try Self.run([
+        let result = try await Self.runDetached([
             "evaluate", data, "--targets", "t", "--predictions", "p", "--model-type", "retriever", "--output-json", json,
         ])
         #expect(result.status == 2)
@@ -188,8 +190,8 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: json))
     }
 
-    @Test func metricsListsScalesDirectionsAndNeeds() throws {
-        let result = try Self.run(["metrics"])
+    @Test func metricsListsScalesDirectionsAndNeeds() async throws {
+        let result = try await Self.runDetached(["metrics"])
         #expect(result.status == 0)
         for expected in [
             "rougeLsum", "0..1", "0..100", "grade level", "count (tokens)", "lower is better", "precision_at_k", "a judge model",
@@ -378,10 +380,10 @@ import Testing
 }
 
 @Suite struct RunsCommandLineTests {
-    @Test func evaluationsAreRecordedAndListed() throws {
+    @Test func evaluationsAreRecordedAndListed() async throws {
         let folder = try TemporaryFolder()
         let database = folder.path("runs.db")
-        let evaluated = try CommandLineTests.run([
+        let evaluated = try await CommandLineTests.runDetached([
             "evaluate", "examples/qa.jsonl", "--targets", "ground_truth", "--predictions", "predictions",
             "--model-type", "question-answering", "--experiment", "cli-demo", "--run-name", "first",
             "--tracking-uri", "sqlite:\(database)",
@@ -391,29 +393,29 @@ import Testing
         #expect(evaluated.stdout.contains("(first) in experiment 'cli-demo'"))
         #expect(FileManager.default.fileExists(atPath: folder.path("assay-artifacts")))
 
-        let list = try CommandLineTests.run(["runs", "list", "--experiment", "cli-demo", "--tracking-uri", database])
+        let list = try await CommandLineTests.runDetached(["runs", "list", "--experiment", "cli-demo", "--tracking-uri", database])
         #expect(list.status == 0, "\(list.stderr)")
         let row = try #require(list.stdout.split(separator: "\n").first { $0.contains("first") })
         #expect(row.contains("cli-demo") && row.contains("FINISHED"))
         let id = String(row.prefix(8))
-        let show = try CommandLineTests.run(["runs", "show", id, "--tracking-uri", database])
+        let show = try await CommandLineTests.runDetached(["runs", "show", id, "--tracking-uri", database])
         #expect(show.status == 0, "\(show.stderr)")
         #expect(show.stdout.contains("exact_match/v1"))
         #expect(show.stdout.contains("eval_results_table.json"))
         #expect(show.stdout.contains("Dataset: qa.jsonl"))
 
-        let untracked = try CommandLineTests.run([
+        let untracked = try await CommandLineTests.runDetached([
             "evaluate", "examples/qa.jsonl", "--predictions", "predictions", "--model-type", "text", "--no-tracking",
             "--tracking-uri", database,
         ])
         #expect(!untracked.stdout.contains("Recorded run"))
-        let unsupported = try CommandLineTests.run([
+        let unsupported = try await CommandLineTests.runDetached([
             "evaluate", "examples/qa.jsonl", "--predictions", "predictions", "--model-type", "text",
             "--tracking-uri", "ftp://localhost/runs",
         ])
         #expect(unsupported.status == 2)
         #expect(unsupported.stderr.contains("give a file path, sqlite:PATH or postgresql://"))
-        let unreachable = try CommandLineTests.run([
+        let unreachable = try await CommandLineTests.runDetached([
             "evaluate", "examples/qa.jsonl", "--predictions", "predictions", "--model-type", "text",
             "--tracking-uri", "postgresql://nobody@127.0.0.1:1/none",
         ])
@@ -425,20 +427,20 @@ import Testing
 /// Recording runs in PostgreSQL; `.ci/run` starts a server and sets ASSAY_POSTGRES_URL.
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["ASSAY_POSTGRES_URL"] != nil, "set ASSAY_POSTGRES_URL, or run scripts/test"))
 struct PostgresCommandLineTests {
-    @Test func evaluationsAreRecordedInPostgreSQL() throws {
+    @Test func evaluationsAreRecordedInPostgreSQL() async throws {
         let url = ProcessInfo.processInfo.environment["ASSAY_POSTGRES_URL"]!
         let folder = try TemporaryFolder()
         let experiment = "pg-cli-\(UUID().uuidString.prefix(8))"
-        let evaluated = try CommandLineTests.run([
+        let evaluated = try await CommandLineTests.runDetached([
             "evaluate", "examples/qa.jsonl", "--targets", "ground_truth", "--predictions", "predictions",
             "--model-type", "question-answering", "--experiment", experiment, "--tracking-uri", url,
             "--artifacts-destination", folder.path("artifacts"),
         ])
         #expect(evaluated.status == 0, "\(evaluated.stderr)")
-        let list = try CommandLineTests.run(["runs", "list", "--experiment", experiment, "--tracking-uri", url])
+        let list = try await CommandLineTests.runDetached(["runs", "list", "--experiment", experiment, "--tracking-uri", url])
         #expect(list.status == 0, "\(list.stderr)")
         let row = try #require(list.stdout.split(separator: "\n").first { $0.contains(experiment) })
-        let show = try CommandLineTests.run([
+        let show = try await CommandLineTests.runDetached([
             "runs", "show", String(row.prefix(12)), "--tracking-uri", url, "--artifacts-destination", folder.path("artifacts"),
         ])
         #expect(show.stdout.contains("exact_match/v1"))

@@ -16,7 +16,7 @@ import Testing
         let candidate: String
     }
 
-    static func recordTwoRuns() throws -> Runs {
+    static func recordTwoRuns() async throws -> Runs {
         let folder = try TemporaryFolder()
         let database = folder.path("assay.db")
         func dataset(_ name: String, right: (Int) -> Bool) throws -> String {
@@ -29,23 +29,23 @@ import Testing
             try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
             return path
         }
-        func record(_ path: String, _ name: String) throws -> String {
-            let result = try CommandLineTests.run([
+        func record(_ path: String, _ name: String) async throws -> String {
+            let result = try await CommandLineTests.runDetached([
                 "evaluate", path, "--targets", "ground_truth", "--predictions", "predictions", "--model-type", "question-answering",
                 "--metrics", "rouge1", "--run-name", name, "--tracking-uri", database,
             ])
             #expect(result.status == 0, "\(result.stderr)")
             return try #require(result.stdout.firstMatch(of: /Recorded run ([0-9a-f]{32})/)).1.description
         }
-        let baseline = try record(try dataset("baseline.jsonl") { $0 % 2 == 0 }, "baseline")
-        let candidate = try record(try dataset("candidate.jsonl") { _ in true }, "candidate")
+        let baseline = try await record(try dataset("baseline.jsonl") { $0 % 2 == 0 }, "baseline")
+        let candidate = try await record(try dataset("candidate.jsonl") { _ in true }, "candidate")
         return Runs(folder: folder, database: database, baseline: baseline, candidate: candidate)
     }
 
-    @Test func compareReportsABetterRunWithItsStatistics() throws {
-        let runs = try Self.recordTwoRuns()
+    @Test func compareReportsABetterRunWithItsStatistics() async throws {
+        let runs = try await Self.recordTwoRuns()
         let json = runs.folder.path("comparison.json")
-        let result = try CommandLineTests.run([
+        let result = try await CommandLineTests.runDetached([
             // Runs by id prefix and by name.
             "compare", String(runs.baseline.prefix(8)), "candidate", "--tracking-uri", runs.database, "--output-json", json,
         ])
@@ -67,11 +67,11 @@ import Testing
         #expect((rouge["interval"] as? [Double])?.count == 2)
     }
 
-    @Test func gatePassesFailsAndWritesReports() throws {
-        let runs = try Self.recordTwoRuns()
+    @Test func gatePassesFailsAndWritesReports() async throws {
+        let runs = try await Self.recordTwoRuns()
         let junit = runs.folder.path("gate.xml")
         let markdown = runs.folder.path("gate.md")
-        let passing = try CommandLineTests.run([
+        let passing = try await CommandLineTests.runDetached([
             "gate", runs.candidate, "--baseline", runs.baseline, "--require", "exact_match/v1 >= 0.9", "--no-regression", "rouge1/v1",
             "--junit", junit, "--markdown", markdown, "--tracking-uri", runs.database,
         ])
@@ -84,7 +84,7 @@ import Testing
         #expect(summary.contains("| exact_match/v1 | 0.5000 | 1 | +0.5000 |"))
 
         // The baseline checked against the candidate: it regressed, significantly.
-        let failing = try CommandLineTests.run([
+        let failing = try await CommandLineTests.runDetached([
             "gate", runs.baseline, "--baseline", runs.candidate, "--require", "rouge1/v1/mean > 0", "--junit", junit,
             "--tracking-uri", runs.database,
         ])
@@ -95,19 +95,23 @@ import Testing
         #expect(parsed.failureMessages.contains { $0.contains("exact_match/v1 1 → 0.5000") && $0.contains("worse") })
 
         // Bad input is exit 2, with the reason.
-        let unknown = try CommandLineTests.run(["gate", runs.candidate, "--require", "nonesuch/v1 >= 1", "--tracking-uri", runs.database])
+        let unknown = try await CommandLineTests.runDetached([
+            "gate", runs.candidate, "--require", "nonesuch/v1 >= 1", "--tracking-uri", runs.database,
+        ])
         #expect(unknown.status == 2 && unknown.stderr.contains("has no metric nonesuch/v1"))
-        let malformed = try CommandLineTests.run([
+        let malformed = try await CommandLineTests.runDetached([
             "gate", runs.candidate, "--require", "exact_match/v1 about 1", "--tracking-uri", runs.database,
         ])
         #expect(malformed.status == 2 && malformed.stderr.contains("no comparison"))
-        let noBaseline = try CommandLineTests.run(["gate", runs.candidate, "--no-regression", "rouge1/v1", "--tracking-uri", runs.database])
+        let noBaseline = try await CommandLineTests.runDetached([
+            "gate", runs.candidate, "--no-regression", "rouge1/v1", "--tracking-uri", runs.database,
+        ])
         #expect(noBaseline.status == 2 && noBaseline.stderr.contains("--baseline"))
     }
 
-    @Test func evaluateFailsUnderAThresholdAfterRecordingTheRun() throws {
-        let runs = try Self.recordTwoRuns()
-        let result = try CommandLineTests.run([
+    @Test func evaluateFailsUnderAThresholdAfterRecordingTheRun() async throws {
+        let runs = try await Self.recordTwoRuns()
+        let result = try await CommandLineTests.runDetached([
             "evaluate", runs.folder.path("baseline.jsonl"), "--targets", "ground_truth", "--predictions", "predictions",
             "--model-type", "question-answering", "--metrics", "rouge1", "--tracking-uri", runs.database,
             "--fail-under", "exact_match/v1=0.9", "--fail-on-regression", runs.candidate, "--markdown", runs.folder.path("e.md"),
@@ -117,7 +121,7 @@ import Testing
         #expect(result.stdout.contains("FAIL  exact_match/v1 >= 0.9: exact_match/v1 is 0.5000"))
         #expect(result.stdout.contains("FAIL  no regression of exact_match/v1"))
         #expect(try String(contentsOfFile: runs.folder.path("e.md"), encoding: .utf8).contains("failed ❌"))
-        let fine = try CommandLineTests.run([
+        let fine = try await CommandLineTests.runDetached([
             "evaluate", runs.folder.path("candidate.jsonl"), "--targets", "ground_truth", "--predictions", "predictions",
             "--no-tracking", "--fail-under", "exact_match/v1=0.9", "--model-type", "question-answering",
         ])
@@ -129,7 +133,7 @@ import Testing
     /// every row ties once both orders are asked, the position bias is 100%, and a second run is
     /// answered from the response cache.
     @Test func pairwiseJudgeOverHTTPIsCachedAndReportsPositionBias() async throws {
-        let runs = try Self.recordTwoRuns()
+        let runs = try await Self.recordTwoRuns()
         let server = try await FakeChatServer.start { _ in .chatCompletion(#"{"preference": "A", "justification": "first"}"#) }
         let json = runs.folder.path("pairwise.json")
         let arguments = [
@@ -152,17 +156,17 @@ import Testing
         #expect(pairwise["position_bias"] as? Double == 1 && pairwise["win_rate"] as? Double == 0.5)
         await server.stop()
 
-        let unknown = try CommandLineTests.run([
+        let unknown = try await CommandLineTests.runDetached([
             "compare", runs.baseline, runs.candidate, "--tracking-uri", runs.database, "--pairwise-judge", "best_of",
         ])
         #expect(unknown.status == 2 && unknown.stderr.contains("pairwise_preference"))
     }
 
     /// The example CI workflow uses only options `assay evaluate` has.
-    @Test func theExampleWorkflowUsesRealOptions() throws {
+    @Test func theExampleWorkflowUsesRealOptions() async throws {
         let workflow = try String(
             contentsOf: CommandLineTests.packageRoot.appendingPathComponent("examples/github-actions/assay-gate.yml"), encoding: .utf8)
-        let help = try CommandLineTests.run(["evaluate", "--help"]).stdout
+        let help = try await CommandLineTests.runDetached(["evaluate", "--help"]).stdout
         // Continued lines joined, then every option of every `assay evaluate` line.
         let lines = workflow.replacingOccurrences(of: "\\\n", with: " ").split(separator: "\n").filter { $0.contains("assay evaluate") }
         let flags = Set(lines.flatMap { line in line.matches(of: /--[a-z][a-z-]+/).map { String($0.output) } })
