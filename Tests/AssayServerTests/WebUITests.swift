@@ -110,6 +110,14 @@ import Testing
             #expect(search.body.contains("1 of 3 rows match"))
             let range = try await server.send(.get, "/runs/\(v2)?metric=rougeL%2Fv1&min=0.9&max=1")
             #expect(range.body.contains("of 3 rows match") && range.body.contains("What is 2+2?"))
+            // Histograms count the matching rows; a page past the last shows the last; a bound that is
+            // not a number is said.
+            #expect(search.body.contains("rougeL/v1, matching rows (n=1)"))
+            let far = try await server.send(.get, "/runs/\(v2)?page=999")
+            #expect(far.body.contains("page 1 of 1") && !far.body.contains("← Previous"))
+            let wordy = try await server.send(.get, "/runs/\(v2)?metric=rougeL%2Fv1&min=abc")
+            #expect(wordy.body.contains("The range&#39;s lower end &#39;abc&#39; is not a number, so the range ignores it."))
+            #expect(wordy.body.contains("3 rows"))
             let one = try await server.send(.get, "/compare?runs=\(v2)")
             #expect(one.status == 400 && one.body.contains("Choose 2 to 5 runs"))
         }

@@ -119,6 +119,7 @@ enum Templates {
         <section aria-labelledby="table-h"><h2 id="table-h">Evaluation table <span class="muted mono">{{file}}</span></h2>
         {{#hasTables}}<p>Tables: {{#tables}}<a href="{{href}}"{{#current}} aria-current="true"{{/current}}>{{name}}</a> {{/tables}}</p>{{/hasTables}}
         {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+        {{#warning}}<p class="warning" role="note">{{warning}}</p>{{/warning}}
         {{#hasHistograms}}<div class="charts">{{#histograms}}<figure>{{{svg}}}</figure>{{/histograms}}</div>{{/hasHistograms}}
         <form method="get" class="filter" role="search">
         <input type="hidden" name="table" value="{{file}}">

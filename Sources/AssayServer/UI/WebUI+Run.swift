@@ -120,11 +120,23 @@ extension WebUI {
         let q = try page.query.string("q") ?? ""
         let metric = try page.query.string("metric").flatMap { $0.isEmpty ? nil : $0 }
         let minText = try page.query.string("min") ?? "", maxText = try page.query.string("max") ?? ""
-        let matches = table.filter(text: q, metric: metric, minimum: Double(minText), maximum: Double(maxText))
+        // A bound that is not a number is said, not silently dropped.
+        func bound(_ text: String, _ name: String) -> Double? {
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            guard !trimmed.isEmpty else { return nil }
+            guard let value = Double(trimmed), !value.isNaN else {
+                values["warning"] = "The range's \(name) '\(text)' is not a number, so the range ignores it."
+                return nil
+            }
+            return value
+        }
+        let minimum = bound(minText, "lower end"), maximum = bound(maxText, "upper end")
+        let matches = table.filter(text: q, metric: metric, minimum: minimum, maximum: maximum)
         let perPage = 50
-        let pageNumber = max(1, Int(try page.query.string("page") ?? "") ?? 1)
         let pages = max(1, (matches.count + perPage - 1) / perPage)
-        let shown = matches.dropFirst((min(pageNumber, pages) - 1) * perPage).prefix(perPage)
+        // A page past the last shows the last, with links from there.
+        let pageNumber = min(max(1, Int(try page.query.string("page") ?? "") ?? 1), pages)
+        let shown = matches.dropFirst((pageNumber - 1) * perPage).prefix(perPage)
         let justificationColumns = Set(table.scores.compactMap(\.justification))
         let visible = table.columns.indices.filter { !justificationColumns.contains($0) }
         let scoreByColumn = Dictionary(table.scores.map { ($0.column, $0) }, uniquingKeysWith: { a, _ in a })
@@ -151,14 +163,22 @@ extension WebUI {
             return ["number": i + 1, "cells": cells, "flagged": problems.error || !problems.invalid.isEmpty]
         }
         values["metricOptions"] = table.scores.map { ["name": $0.name, "selected": $0.name == metric] }
-        values["histograms"] = table.scores.prefix(8).map { ["svg": Charts.histogram($0.values.compactMap { $0 }, title: $0.name)] }
+        // The histograms count the matching rows, on the whole column's scale, so a filter shows where
+        // its rows sit.
+        let filtered = matches.count != table.rows.count
+        values["histograms"] = table.scores.prefix(8).map { score -> [String: Any] in
+            let all = score.values.compactMap { $0 }.filter(\.isFinite)
+            let range = all.min().flatMap { low in all.max().map { low...$0 } }
+            let counted = filtered ? matches.compactMap { score.values[$0] } : all
+            return ["svg": Charts.histogram(counted, title: filtered ? "\(score.name), matching rows" : score.name, range: range)]
+        }
         values["q"] = q
         values["min"] = minText
         values["max"] = maxText
         values["summary"] =
             matches.count == table.rows.count
             ? "\(table.rows.count) rows" : "\(matches.count) of \(table.rows.count) rows match"
-        values["page"] = "page \(min(pageNumber, pages)) of \(pages)"
+        values["page"] = "page \(pageNumber) of \(pages)"
         let keep: [(String, String)] = [("table", chosen), ("q", q), ("metric", metric ?? ""), ("min", minText), ("max", maxText)]
         if pageNumber < pages { values["next"] = runPath + HTML.query(keep + [("page", String(pageNumber + 1))]) + "#table-h" }
         if pageNumber > 1 { values["previous"] = runPath + HTML.query(keep + [("page", String(pageNumber - 1))]) + "#table-h" }
