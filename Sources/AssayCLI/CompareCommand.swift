@@ -150,8 +150,10 @@ struct CompareCommand: AsyncParsableCommand {
             rows.append([
                 m.name, m.baselineMean.map(Summary.format) ?? "-", m.candidateMean.map(Summary.format) ?? "-",
                 m.difference.map(signed) ?? "-",
-                m.interval.map { "[\(signed($0.lowerBound)), \(signed($0.upperBound))]" } ?? "-", m.pValue.map(probability) ?? "-",
-                m.adjustedPValue.map(probability) ?? "-", verdict, m.minimumDetectableDifference.map { "±" + Summary.format($0) } ?? "-",
+                m.interval.map { "[\(signed($0.lowerBound)), \(signed($0.upperBound))]" } ?? "-",
+                m.pValue.map { Statistics.format(pValue: $0) } ?? "-",
+                m.adjustedPValue.map { Statistics.format(pValue: $0) } ?? "-", verdict,
+                m.minimumDetectableDifference.map { "±" + Summary.format($0) } ?? "-",
                 leftOut.isEmpty ? "" : leftOut.joined(separator: ", "), m.test.rawValue,
             ])
         }
@@ -173,7 +175,7 @@ struct CompareCommand: AsyncParsableCommand {
                 line +=
                     ", \(Int((r.options.confidence * 100).rounded()))% interval [\(Summary.format(i.lowerBound)), \(Summary.format(i.upperBound))]"
             }
-            if let p = r.pValue { line += ", p \(probability(p)) against no preference" }
+            if let p = r.pValue { line += ", p \(Statistics.format(pValue: p)) against no preference" }
             lines.append(line)
         }
         if let bias = r.positionBias {
@@ -186,10 +188,6 @@ struct CompareCommand: AsyncParsableCommand {
 
     static func signed(_ value: Double) -> String {
         (value >= 0 ? "+" : "-") + Summary.format(abs(value))
-    }
-
-    static func probability(_ p: Double) -> String {
-        p < 0.0001 ? "<0.0001" : String(format: "%.4f", p)
     }
 }
 

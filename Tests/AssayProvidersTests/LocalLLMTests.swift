@@ -15,11 +15,16 @@ struct LocalLLMTests {
             .appendingPathComponent("examples/qa.jsonl").path
     }
 
-    static func model(cache: String) throws -> ChatModel {
+    /// The local server, patiently (it answers one request at a time).
+    static var options: ProviderOptions {
         var options = ProviderOptions()
         options.baseURL = baseURL
         options.timeout = .seconds(120)
         options.concurrency = 2
+        return options
+    }
+
+    static func model(cache: String) throws -> ChatModel {
         let spec = ModelSpec(
             model: try ModelURI("openai:/gemma-3-270m"),
             messages: [
@@ -28,6 +33,12 @@ struct LocalLLMTests {
             ],
             parameters: ["temperature": 0, "max_tokens": 48, "seed": 1])
         return try ChatModel(spec: spec, options: options, cache: try ResponseCache(directory: cache))
+    }
+
+    /// The local model as a judge (no prompt of its own), with a response cache in `cache`.
+    static func judge(cache: String) throws -> ChatModel {
+        try ChatModel(
+            spec: ModelSpec(model: try ModelURI("openai:/gemma-3-270m")), options: options, cache: try ResponseCache(directory: cache))
     }
 
     @Test func evaluatesTheExampleWithTheLocalModelThenFromTheCache() async throws {
@@ -66,13 +77,7 @@ struct LocalLLMTests {
 
     @Test func theLocalModelAsAJudgeGivesScoresOrCountedInvalidAnswers() async throws {
         let folder = try TemporaryFolder()
-        var options = ProviderOptions()
-        options.baseURL = Self.baseURL
-        options.timeout = .seconds(120)
-        options.concurrency = 2
-        let judge = try ChatModel(
-            spec: ModelSpec(model: try ModelURI("openai:/gemma-3-270m")), options: options,
-            cache: try ResponseCache(directory: folder.url.path))
+        let judge = try Self.judge(cache: folder.url.path)
         var configuration = EvaluationConfiguration()
         configuration.judge = judge
         configuration.concurrency = 2
@@ -100,10 +105,6 @@ struct LocalLLMTests {
     /// answer, and a second run is answered from the cache.
     @Test func theLocalModelAsAPairwiseJudge() async throws {
         let folder = try TemporaryFolder()
-        var options = ProviderOptions()
-        options.baseURL = Self.baseURL
-        options.timeout = .seconds(120)
-        options.concurrency = 2
         let data = try Dataset(contentsOf: Self.examples).rows().prefix(6)
         func side(_ column: String) -> ComparedRun {
             let table = LoggedTable(
@@ -113,9 +114,7 @@ struct LocalLLMTests {
         var judge = PairwiseJudge.preference
         judge.parameters["max_tokens"] = 64
         judge.maxWorkers = 2
-        let model = try ChatModel(
-            spec: ModelSpec(model: try ModelURI("openai:/gemma-3-270m")), options: options,
-            cache: try ResponseCache(directory: folder.url.path))
+        let model = try Self.judge(cache: folder.url.path)
         let result = try await judge.judge(side("predictions"), side("ground_truth"), model: model)
         #expect(model.activity.calls > 0)
         #expect(result.rows.count == 6)

@@ -151,7 +151,7 @@ public struct GateReport: Sendable {
         if let i = m.interval {
             text += ", \(Int((comparison.options.confidence * 100).rounded()))% interval [\(signed(i.lowerBound)), \(signed(i.upperBound))]"
         }
-        if let p = m.adjustedPValue { text += ", p (Holm) \(p < 0.0001 ? "<0.0001" : String(format: "%.4f", p))" }
+        if let p = m.adjustedPValue { text += ", p (Holm) \(Statistics.format(pValue: p))" }
         text += comparison.paired ? ", \(m.baselineCount) pairs" : ", unpaired \(m.baselineCount) and \(m.candidateCount) rows"
         return text + "): \(m.verdict.rawValue)"
     }
@@ -215,7 +215,7 @@ extension GateReport {
             ]
             for m in comparison.metrics {
                 let interval: String = m.interval.map { "[\(Self.signed($0.lowerBound)), \(Self.signed($0.upperBound))]" } ?? "–"
-                let p: String = m.adjustedPValue.map { $0 < 0.0001 ? "<0.0001" : String(format: "%.4f", $0) } ?? "–"
+                let p: String = m.adjustedPValue.map { Statistics.format(pValue: $0) } ?? "–"
                 let means: [String] = [m.baselineMean, m.candidateMean].map { $0.map(Self.format) ?? "–" }
                 let cells: [String] = [m.name] + means + [m.difference.map(Self.signed) ?? "–", interval, p, m.verdict.rawValue]
                 lines.append("| " + cells.map(Self.markdownEscape).joined(separator: " | ") + " |")

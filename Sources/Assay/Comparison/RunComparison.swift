@@ -36,11 +36,7 @@ public struct ComparedRun: Sendable {
         var judges: [JudgeDefinition] = []
         if logged.contains("genai_custom_metrics.json"), let contents = try? await artifacts.read("genai_custom_metrics.json", of: run.info)
         {
-            let staging = FileManager.default.temporaryDirectory.appendingPathComponent("assay-judges-\(UUID().uuidString).json")
-            defer { try? FileManager.default.removeItem(at: staging) }
-            if (try? contents.write(to: staging)) != nil {
-                judges = (try? EvaluationResult.judges(fromCustomMetricsFile: staging.path)) ?? []
-            }
+            judges = (try? EvaluationResult.judges(fromCustomMetrics: contents, source: "genai_custom_metrics.json")) ?? []
         }
         var metrics: [String: Double] = [:]
         for point in run.metrics { metrics[point.key] = point.value }

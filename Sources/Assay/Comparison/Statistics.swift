@@ -290,6 +290,11 @@ public enum Statistics {
 
     // MARK: - Helpers
 
+    /// A p-value for people: four decimals, or "<0.0001".
+    public static func format(pValue p: Double) -> String {
+        p < 0.0001 ? "<0.0001" : String(format: "%.4f", p)
+    }
+
     /// The `p` quantile of sorted values, interpolating linearly between neighbours (NumPy's default).
     static func percentile(_ sorted: [Double], _ p: Double) -> Double {
         guard !sorted.isEmpty, p.isFinite else { return .nan }

@@ -92,18 +92,23 @@ extension EvaluationResult {
     /// The judge definitions stored in a `genai_custom_metrics.json` file.
     public static func judges(fromCustomMetricsFile path: String) throws(AssayError) -> [JudgeDefinition] {
         guard let data = FileManager.default.contents(atPath: path) else { throw .invalidInput("\(path): cannot read the file") }
+        return try judges(fromCustomMetrics: data, source: path)
+    }
+
+    /// The judge definitions in the contents of a `genai_custom_metrics.json` file; `source` names it in errors.
+    static func judges(fromCustomMetrics data: Data, source: String) throws(AssayError) -> [JudgeDefinition] {
         let document = try DataValue(json: String(decoding: data, as: UTF8.self))
         guard case .object(let fields) = document, case .list(let columns)? = fields["columns"], case .list(let rows)? = fields["data"],
             let argsIndex = columns.firstIndex(of: "metric_args")
         else {
-            throw .invalidInput("\(path): not a genai_custom_metrics.json file (expected columns name, version, metric_args)")
+            throw .invalidInput("\(source): not a genai_custom_metrics.json file (expected columns name, version, metric_args)")
         }
         var judges: [JudgeDefinition] = []
         for (i, row) in rows.enumerated() {
             guard case .list(let cells) = row, argsIndex < cells.count else {
-                throw .invalidInput("\(path): row \(i + 1) is malformed")
+                throw .invalidInput("\(source): row \(i + 1) is malformed")
             }
-            judges.append(try JudgeDefinition(document: cells[argsIndex], source: "\(path), row \(i + 1)"))
+            judges.append(try JudgeDefinition(document: cells[argsIndex], source: "\(source), row \(i + 1)"))
         }
         return judges
     }

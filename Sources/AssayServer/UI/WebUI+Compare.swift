@@ -131,7 +131,7 @@ extension WebUI {
 
     static func statisticCell(_ m: MetricComparison, _ comparison: RunComparison) -> [String: Any] {
         var text = m.interval.map { "[\(HTML.number($0.lowerBound)), \(HTML.number($0.upperBound))]" } ?? ""
-        if let p = m.adjustedPValue { text += " p " + (p < 0.0001 ? "<0.0001" : String(format: "%.4f", p)) }
+        if let p = m.adjustedPValue { text += " p " + Statistics.format(pValue: p) }
         let verdictClass: String
         switch m.verdict {
         case .better: verdictClass = "better"
