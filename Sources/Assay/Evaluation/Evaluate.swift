@@ -87,9 +87,11 @@ struct EvaluationEngine: Sendable {
         guard let first = try reader.next() else {
             throw .invalidInput("\(data.path ?? data.name): the dataset has no rows")
         }
-        try validateColumns(first.columns)
+        // A model's further outputs (an application's retrieved context) are columns of every row.
+        let answeredColumns = first.columns.adding(model?.outputColumns ?? [])
+        try validateColumns(answeredColumns)
         try model?.validate(columns: first.columns.names)
-        let plan = try makePlan(columns: first.columns)
+        let plan = try makePlan(columns: answeredColumns)
 
         let store = RowStore()
         var columns = [ScoreColumn](repeating: ScoreColumn(), count: plan.perRow.count)
@@ -98,6 +100,8 @@ struct EvaluationEngine: Sendable {
         let sampled = model != nil && configuration.repeats > 1
         var failed = 0
         var done = 0
+        // Which of the model's further outputs some row had (the others get no column of their own).
+        var outputsGiven = Set<Int>()
         // A pipeline: while one chunk is answered and scored, the next is read and the previous stored.
         var usage = UsageSummary()
         var chunk = samples(of: first)
@@ -126,6 +130,7 @@ struct EvaluationEngine: Sendable {
                     for (m, cell) in cells.enumerated() { columns[m].append(cell) }
                     if sampled { rowNumbers.append(row.number) }
                     if answers[i].error != nil { failed += 1 }
+                    for (k, value) in answers[i].otherOutputs.enumerated() where !value.isNull { outputsGiven.insert(k) }
                     usage.add(answers[i])
                     try store.append(StoredRow(row: row, answer: answers[i], cells: cells))
                 }
@@ -144,7 +149,7 @@ struct EvaluationEngine: Sendable {
         usage.interrupted = Task.isCancelled
         return try assemble(
             plan: plan, store: store, datasetColumns: finalColumns, scores: columns, wholeValues: wholeValues,
-            rowNumbers: rowNumbers, failed: failed, usage: usage)
+            rowNumbers: rowNumbers, failed: failed, usage: usage, outputsGiven: outputsGiven)
     }
 
     /// The row, once per sample.
@@ -289,6 +294,8 @@ struct EvaluationEngine: Sendable {
         var cost: Double?
         var budgetExhausted = false
         var interrupted = false
+        /// The model's further outputs, in the order of its `outputColumns` (empty when it has none).
+        var otherOutputs: [DataValue] = []
     }
 
     /// Answers a chunk's rows with the model, at most `concurrency` at a time. A row whose call fails
@@ -308,7 +315,8 @@ struct EvaluationEngine: Sendable {
                 return .success(
                     Answer(
                         output: response.output, latency: response.latency ?? seconds(clock.now - start), cached: response.cached,
-                        usage: response.usage, cost: response.cost))
+                        usage: response.usage, cost: response.cost,
+                        otherOutputs: model.outputColumns.map { response.otherOutputs[$0] ?? .null }))
             } catch let error as AssayError where error.kind == .invalidInput {
                 return .failure(error)
             } catch let error as AssayError where error.kind == .budgetExhausted {
@@ -325,7 +333,7 @@ struct EvaluationEngine: Sendable {
     private var scoringContext: ScoringContext {
         ScoringContext(
             targets: targets, inputsColumn: configuration.inputsColumn, outputColumn: predictions ?? "outputs",
-            mapping: configuration.columnMapping)
+            mapping: configuration.columnMapping, otherOutputColumns: model?.outputColumns ?? [])
     }
 
     /// Asks the judges about a chunk's answered rows, at most `concurrency` calls at a time. A judge
@@ -414,9 +422,11 @@ struct EvaluationEngine: Sendable {
         guard !plan.whole.isEmpty else { return [] }
         var rows: [DataRow] = []
         var predictionValues: [DataValue] = []
+        let context = scoringContext
         do {
             try store.forEach { stored in
-                rows.append(DataRow(columns: columns, values: stored.values, number: rows.count + 1))
+                rows.append(
+                    context.answered(DataRow(columns: columns, values: stored.values, number: rows.count + 1), outputs: stored.otherOutputs))
                 predictionValues.append(stored.prediction)
                 return true
             }
@@ -457,7 +467,7 @@ struct EvaluationEngine: Sendable {
 
     private func assemble(
         plan: Plan, store: RowStore, datasetColumns: ColumnIndex, scores: [ScoreColumn], wholeValues: [MetricValue],
-        rowNumbers: [Int], failed: Int, usage: UsageSummary
+        rowNumbers: [Int], failed: Int, usage: UsageSummary, outputsGiven: Set<Int>
     ) throws(AssayError) -> EvaluationResult {
         var metrics: [String: Double] = [:]
         var keys: [String] = []
@@ -517,7 +527,7 @@ struct EvaluationEngine: Sendable {
 
         let table = makeTable(
             plan: plan, store: store, datasetColumns: datasetColumns, scores: scores, wholeValues: wholeValues,
-            usage: usage)
+            usage: usage, outputsGiven: outputsGiven)
         return EvaluationResult(
             metrics: metrics, metricKeys: keys, tables: ["eval_results_table": table],
             metricInfos: plan.perRow.map(\.info) + plan.whole.map(\.info), skippedMetrics: plan.skipped,
@@ -534,14 +544,20 @@ struct EvaluationEngine: Sendable {
 
     private func makeTable(
         plan: Plan, store: RowStore, datasetColumns: ColumnIndex, scores: [ScoreColumn], wholeValues: [MetricValue],
-        usage: UsageSummary
+        usage: UsageSummary, outputsGiven: Set<Int>
     ) -> ResultTable {
         var names: [String] = []
         var featurePositions: [Int] = []
+        // A model's further outputs replace the dataset's cells of the same name, or follow its columns.
+        let otherOutputs = model?.outputColumns ?? []
+        var replacedFeatures: [Int: Int] = [:]
         for (i, name) in datasetColumns.names.enumerated() where name != targets && name != predictions {
+            if let output = otherOutputs.firstIndex(of: name) { replacedFeatures[featurePositions.count] = output }
             names.append(name)
             featurePositions.append(i)
         }
+        let appendedOutputs = otherOutputs.indices.filter { !datasetColumns.contains(otherOutputs[$0]) && outputsGiven.contains($0) }
+        names += appendedOutputs.map { otherOutputs[$0] }
         var floatColumns = Set<Int>()
         let targetPosition = targets.flatMap { datasetColumns.position(of: $0) }
         if let targets { names.append(targets) }
@@ -593,13 +609,21 @@ struct EvaluationEngine: Sendable {
         }
 
         let columnCount = names.count
-        let (features, cells, extra) = (featurePositions, cellColumns, wholeColumns)
+        let (features, cells, extra, replaced) = (featurePositions, cellColumns, wholeColumns, replacedFeatures)
         return ResultTable(columns: names, rowCount: store.count, floatColumns: floatColumns) { body in
             var index = 0
             try store.forEach { stored in
                 var row: [DataValue] = []
                 row.reserveCapacity(columnCount)
-                for p in features { row.append(p < stored.values.count ? stored.values[p] : .null) }
+                let answered = stored.otherOutputs.count == otherOutputs.count && stored.error == nil
+                for (f, p) in features.enumerated() {
+                    if answered, let output = replaced[f], !stored.otherOutputs[output].isNull {
+                        row.append(stored.otherOutputs[output])
+                    } else {
+                        row.append(p < stored.values.count ? stored.values[p] : .null)
+                    }
+                }
+                for output in appendedOutputs { row.append(answered ? stored.otherOutputs[output] : .null) }
                 if let targetPosition { row.append(targetPosition < stored.values.count ? stored.values[targetPosition] : .null) }
                 row.append(stored.prediction)
                 if hasErrorColumn { row.append(stored.error.map(DataValue.string) ?? .null) }
@@ -634,12 +658,33 @@ struct ScoringContext: Sendable {
     let inputsColumn: String
     let outputColumn: String
     let mapping: [String: String]
+    /// The model's further output columns (``LanguageModel/outputColumns``).
+    var otherOutputColumns: [String] = []
 
     func metricRow(_ row: DataRow, _ answer: EvaluationEngine.Answer) -> MetricRow {
-        MetricRow(
+        let row = answered(row, answer)
+        return MetricRow(
             row: row, prediction: answer.output, target: targets.map { row[$0] },
             inputs: row.columns.contains(inputsColumn) ? row[inputsColumn] : nil,
             predictionColumn: outputColumn, targetColumn: targets ?? "targets", mapping: mapping)
+    }
+
+    /// The row with the model's further outputs as columns, replacing dataset cells of the same name.
+    func answered(_ row: DataRow, _ answer: EvaluationEngine.Answer) -> DataRow {
+        answered(row, outputs: answer.otherOutputs)
+    }
+
+    func answered(_ row: DataRow, outputs: [DataValue]) -> DataRow {
+        guard !otherOutputColumns.isEmpty, outputs.count == otherOutputColumns.count else { return row }
+        let columns = row.columns.adding(otherOutputColumns)
+        var values = row.values
+        if values.count < columns.names.count { values += Array(repeating: .null, count: columns.names.count - values.count) }
+        for (name, value) in zip(otherOutputColumns, outputs) where !value.isNull {
+            if let position = columns.position(of: name) { values[position] = value }
+        }
+        var merged = DataRow(columns: columns, values: values, number: row.number, line: row.line)
+        merged.sample = row.sample
+        return merged
     }
 
     func score(

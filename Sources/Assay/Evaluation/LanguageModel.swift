@@ -23,19 +23,26 @@ public protocol LanguageModel: Sendable {
     var runParams: [KeyValue] { get }
     /// Files a run keeps of the model, by path within its artifacts (`model/spec.yaml`). None by default.
     var runFiles: [(path: String, contents: String)] { get }
+    /// The names of the further outputs (``ModelResponse/otherOutputs``) the model gives for each row,
+    /// such as `context` for the documents an application retrieved. Each becomes a column of the row
+    /// that metrics and judges read (replacing a dataset column of that name) and of the results
+    /// table. None by default.
+    var outputColumns: [String] { get }
 }
 
 extension LanguageModel {
     public func validate(columns: [String]) throws(AssayError) {}
     public var runParams: [KeyValue] { [] }
     public var runFiles: [(path: String, contents: String)] { [] }
+    public var outputColumns: [String] { [] }
 }
 
 /// A model's answer to one row.
 public struct ModelResponse: Sendable {
     /// The main output, which metrics score.
     public var output: DataValue
-    /// Further named outputs (retrieved documents, say) that metrics may read by name.
+    /// Further named outputs (retrieved documents, say) that metrics and judges read as columns; the
+    /// model lists their names in ``LanguageModel/outputColumns``.
     public var otherOutputs: [String: DataValue]
     /// Tokens the call used, when the provider reports them.
     public var usage: TokenUsage?

@@ -135,6 +135,12 @@ public struct PromptTemplate: Sendable, Hashable {
 
     /// The text with placeholders filled from `row` (cells as text: strings as they are, others as JSON).
     public func render(_ row: DataRow) throws(AssayError) -> String {
+        try render(row) { $0.text }
+    }
+
+    /// The text with each placeholder replaced by `encode` of its cell, such as a percent-encoding for
+    /// a URL's query.
+    public func render(_ row: DataRow, encode: (DataValue) -> String) throws(AssayError) -> String {
         var out = ""
         for part in parts {
             switch part {
@@ -143,9 +149,16 @@ public struct PromptTemplate: Sendable, Hashable {
                 guard row.columns.contains(name) else {
                     throw .invalidInput("\(row.location): prompt placeholder {\(name)} names no column of this row")
                 }
-                out += row[name].text
+                out += encode(row[name])
             }
         }
         return out
+    }
+
+    /// The column, when the whole template is one placeholder (`"{question}"`): a JSON body template
+    /// then sends the cell with its own type (a number stays a number, a list a list).
+    public var wholePlaceholder: String? {
+        if parts.count == 1, case .placeholder(let name) = parts[0] { return name }
+        return nil
     }
 }

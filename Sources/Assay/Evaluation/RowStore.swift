@@ -13,6 +13,8 @@ struct StoredRow {
     var usage: TokenUsage?
     var cost: Double?
     var sample = 0
+    /// The model's further outputs, in the order of its `outputColumns`.
+    var otherOutputs: [DataValue] = []
 
     /// Appends the row's binary form to `out`.
     func encode(into out: inout [UInt8]) {
@@ -23,6 +25,7 @@ struct StoredRow {
         BinaryCoder.encode(usage.map { .list([.int($0.promptTokens), .int($0.completionTokens)]) } ?? .null, into: &out)
         BinaryCoder.append((cost ?? .nan).bitPattern, to: &out)
         BinaryCoder.append(UInt64(sample), to: &out)
+        BinaryCoder.encode(.list(otherOutputs), into: &out)
         BinaryCoder.append(UInt64(cells.count), to: &out)
         for cell in cells {
             BinaryCoder.append((cell.value ?? .nan).bitPattern, to: &out)
@@ -43,6 +46,7 @@ struct StoredRow {
         usage = answer.usage
         cost = answer.cost
         sample = row.sample
+        otherOutputs = answer.otherOutputs
     }
 
     init(reading reader: inout BinaryCoder.Reader) {
@@ -56,6 +60,7 @@ struct StoredRow {
         let costValue = Double(bitPattern: reader.word())
         cost = costValue.isNaN ? nil : costValue
         sample = Int(reader.word())
+        otherOutputs = reader.value().listValue ?? []
         let count = Int(reader.word())
         var cells: [RowScore] = []
         cells.reserveCapacity(count)
