@@ -37,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
@@ -60,6 +61,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -148,6 +150,13 @@ let package = Package(
             path: "ExampleApps/traced-chat",
             swiftSettings: swiftSettings
         ),
+        // A Swift application evaluated as a command (Assay's application protocol): swift run qa-app < row.json
+        .executableTarget(
+            name: "qa-app",
+            dependencies: ["Assay"],
+            path: "ExampleApps/qa-app",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "AssayTesting",
             dependencies: [
@@ -203,7 +212,8 @@ let package = Package(
             name: "AssayTests",
             // The command-line tests run the built `assay` executable.
             dependencies: [
-                "Assay", "AssayStoreSQLite", "AssayTesting", "assay", .product(name: "PropertyBased", package: "swift-property-based"),
+                "Assay", "AssayStoreSQLite", "AssayTesting", "assay", "qa-app",
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
@@ -234,7 +244,7 @@ let package = Package(
             name: "AssayProvidersTests",
             dependencies: [
                 "Assay", "AssayProviders", "AssayTesting", .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -78,6 +78,8 @@ extension ProviderEndpoint.Dialect {
         if let error = object["error"] as? [String: Any], let message = error["message"] as? String { return message }
         if let message = object["error"] as? String { return message }
         if let message = object["message"] as? String { return message }
+        // FastAPI's and many web frameworks' error body.
+        if let detail = object["detail"] as? String { return detail }
         return nil
     }
 }

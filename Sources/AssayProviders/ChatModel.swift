@@ -25,14 +25,7 @@ public final class ChatModel: LanguageModel {
     }
 
     /// Counts of what the model did in this process.
-    public struct Activity: Sendable, Equatable {
-        /// Rows sent to the model (answered, failed or interrupted).
-        public var calls = 0
-        /// Rows answered from the cache.
-        public var cacheHits = 0
-        /// HTTP requests made for those rows, retries included.
-        public var requests = 0
-    }
+    public typealias Activity = ModelActivity
 
     public let identifier: String
     /// The spec this model was made from.
@@ -189,6 +182,16 @@ public final class ChatModel: LanguageModel {
     public func shutdown() async {
         await transport.shutdown()
     }
+}
+
+/// Counts of what a live model (a chat model, an HTTP endpoint, a command) did in this process.
+public struct ModelActivity: Sendable, Equatable {
+    /// Rows sent to the model (answered, failed or interrupted).
+    public var calls = 0
+    /// Rows answered from the cache.
+    public var cacheHits = 0
+    /// Requests made for those rows, retries included (for a command: the times it was run).
+    public var requests = 0
 }
 
 extension ChatModel: ChatCompleting {

@@ -56,6 +56,24 @@ final class HTTPTransport: Sendable {
     func post(
         url: String, headers: [(String, String)], body: [UInt8], accept: @Sendable ([UInt8]) -> Bool
     ) async throws -> Reply {
+        try await send(method: .POST, url: url, headers: headers, body: body, accept: accept)
+    }
+
+    /// What a 4xx reply that is not about credentials or rate limits means.
+    enum Rejection {
+        /// The request itself is wrong and every row would be alike (a provider's 400, 404, 422): stop the run.
+        case stopsRun
+        /// Only this row is wrong (an application's 400, 413, 422): the row's error. A 404 or 405 (a
+        /// wrong URL or method) still stops the run.
+        case failsRow
+    }
+
+    /// Sends a request until a usable reply arrives or the attempts run out (see ``post(url:headers:body:accept:)``);
+    /// `body` nil sends none.
+    func send(
+        method: HTTPMethod, url: String, headers: [(String, String)], body: [UInt8]?, rejection: Rejection = .stopsRun,
+        accept: @Sendable ([UInt8]) -> Bool
+    ) async throws -> Reply {
         var lastProblem = "no attempt made"
         let attempts = max(1, options.maxAttempts)
         for attempt in 1...attempts {
@@ -65,9 +83,9 @@ final class HTTPTransport: Sendable {
             let clock = ContinuousClock()
             let start = clock.now
             var request = HTTPClientRequest(url: url)
-            request.method = .POST
+            request.method = method
             for (name, value) in headers { request.headers.add(name: name, value: value) }
-            request.body = .bytes(ByteBuffer(bytes: body))
+            if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
             let retryAfter: Duration?
             do {
                 let (client, sent, timeout) = (self.client, request, options.timeout)
@@ -101,7 +119,8 @@ final class HTTPTransport: Sendable {
                     if status == 401 || status == 403 {
                         throw AssayError.invalidInput("\(url) refused the credentials (HTTP \(status))\(message); check the API key")
                     }
-                    if status == 400 || status == 404 || status == 422 {
+                    let wholeRun: Set = rejection == .stopsRun ? [400, 404, 422] : [404, 405]
+                    if wholeRun.contains(status) {
                         throw AssayError.invalidInput("\(url) rejected the request (HTTP \(status))\(message)")
                     }
                     throw AssayError(.serviceFailure, "HTTP \(status)\(message)")

@@ -64,6 +64,10 @@ public struct ModelSpec: Sendable {
     public static func load(_ path: String) throws(AssayError) -> ModelSpec {
         let object = try loadObject(path)
         guard case .object(let fields) = object else { throw .invalidInput("\(path): a model spec must be a mapping") }
+        return try parse(fields, path: path)
+    }
+
+    static func parse(_ fields: [String: DataValue], path: String) throws(AssayError) -> ModelSpec {
         let known: Set = ["model", "messages", "parameters", "base_url", "proxy_url", "extra_headers"]
         if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
             throw .invalidInput("\(path): unknown key '\(unknown)'; a model spec has \(known.sorted().joined(separator: ", "))")

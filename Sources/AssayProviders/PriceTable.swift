@@ -133,6 +133,15 @@ public actor CostBudget {
         return estimate
     }
 
+    /// Lets a call whose cost is known only afterwards (an application that reports its own) go ahead
+    /// while anything is left, or throws when the budget is spent.
+    func admit() throws(AssayError) {
+        guard spent + reserved < limit else {
+            throw AssayError(
+                .budgetExhausted, String(format: "not sent: the budget of $%.4f was reached ($%.4f spent)", limit, spent))
+        }
+    }
+
     /// Replaces a reservation by what the call cost (zero when it failed).
     func settle(reservation: Double, cost: Double, usage: TokenUsage?) {
         reserved = max(0, reserved - reservation)

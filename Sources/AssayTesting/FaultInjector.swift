@@ -14,7 +14,7 @@ import NIOConcurrencyHelpers
 public final class FaultInjector: Sendable {
     /// The kinds of fault it injects.
     public enum Fault: String, Sendable, CaseIterable {
-        case rateLimited, serverError, unavailable, truncatedBody, slow, dropConnection
+        case rateLimited, serverError, unavailable, truncatedBody, slow, dropConnection, malformedBody
     }
 
     public let seed: UInt64
@@ -38,12 +38,23 @@ public final class FaultInjector: Sendable {
 
     /// The server behaviour: a fault or an echoing chat completion.
     public func behaviour(_ request: FakeChatServer.Request) async -> FakeChatServer.Reply {
+        await reply(to: request, success: .chatCompletion("echo: " + request.lastMessage))
+    }
+
+    /// A behaviour that answers with `success` when it injects no fault: for servers that are not chat
+    /// models (an application's endpoint).
+    public func behaviour(
+        answering success: @escaping @Sendable (FakeChatServer.Request) -> FakeChatServer.Reply
+    ) -> @Sendable (FakeChatServer.Request) async -> FakeChatServer.Reply {
+        { request in await self.reply(to: request, success: success(request)) }
+    }
+
+    private func reply(to request: FakeChatServer.Request, success: FakeChatServer.Reply) async -> FakeChatServer.Reply {
         let key = Self.hash(request.body)
         let attempt = attempts.withLockedValue { counts -> Int in
             defer { counts[key, default: 0] += 1 }
             return counts[key, default: 0]
         }
-        let success = FakeChatServer.Reply.chatCompletion("echo: " + request.lastMessage)
         guard attempt < maxFaultsPerRequest else { return success }
         var random = SeededRandom(seed: seed ^ key ^ (UInt64(attempt) &* 0x9E37_79B9_7F4A_7C15))
         guard random.nextUnit() < rate else { return success }
@@ -62,6 +73,8 @@ public final class FaultInjector: Sendable {
             return .delayed(slowDelay, success)
         case .dropConnection:
             return .dropConnection
+        case .malformedBody:
+            return .respond(status: 200, headers: [("Content-Type", "text/html")], body: Array("<html>502 Bad Gateway</html>".utf8))
         }
     }
 

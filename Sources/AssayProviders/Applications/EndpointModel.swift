@@ -1,0 +1,156 @@
+public import Assay
+import Foundation
+import NIOConcurrencyHelpers
+import NIOHTTP1
+
+/// An application behind an HTTP endpoint, as a ``LanguageModel``: each row becomes a request (the
+/// spec's URL, headers and body template), the reply gives the answer and, where the spec says, the
+/// retrieved context, token usage and cost. Calls are cached, retried and rate-limited like a chat
+/// model's: 429 with Retry-After, 5xx, timeouts, broken connections and unreadable bodies are asked
+/// again; a 400, 413 or 422 is that row's error; refused credentials, 404 and 405 stop the run.
+///
+/// ```swift
+/// var spec = try EndpointSpec(url: "http://127.0.0.1:8000/ask")
+/// spec.body = try BodyTemplate(DataValue(json: #"{"question": "{inputs}"}"#))
+/// spec.reply.output = try ReplyPath("$.answer")
+/// spec.reply.columns = [("context", try ReplyPath("$.documents[*].text"))]
+/// let model = try EndpointModel(spec: spec, cache: try ResponseCache(directory: ResponseCache.defaultDirectory()))
+/// let result = try await evaluate(data, model: model, targets: "ground_truth", extraMetrics: [.exactMatch])
+/// await model.shutdown()
+/// ```
+public final class EndpointModel: LanguageModel {
+    public let identifier: String
+    /// The spec this model was made from.
+    public let spec: EndpointSpec
+    /// The headers sent, with `${NAME}` references filled in.
+    let headers: [(String, String)]
+    let transport: HTTPTransport
+    let cache: ResponseCache?
+    let cachePolicy: ChatModel.CachePolicy
+    let budget: CostBudget?
+    private let activityBox = NIOLockedValueBox(ModelActivity())
+
+    /// Creates the model; a header naming a variable that is not set fails now, before any row.
+    public init(
+        spec: EndpointSpec, options: ProviderOptions = .init(), cache: ResponseCache? = nil,
+        cachePolicy: ChatModel.CachePolicy = .use, budget: CostBudget? = nil
+    ) throws(AssayError) {
+        var options = options
+        if let timeout = spec.timeout { options.timeout = .milliseconds(Int(timeout * 1000)) }
+        self.spec = spec
+        identifier = spec.url.source
+        var headers: [(String, String)] = []
+        for name in spec.headers.keys.sorted() {
+            let value = spec.headers[name]!
+            if value == EnvironmentReferences.notRecorded {
+                throw .invalidInput(
+                    "the header \(name) was given literally when the spec was recorded and was not kept; "
+                        + "give it again with --header '\(name): ${VARIABLE}'")
+            }
+            headers.append((name, try EnvironmentReferences.expand(value, field: "the header \(name)", environment: options.environment)))
+        }
+        if spec.body != nil || spec.method != "GET", !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
+            headers.append(("Content-Type", "application/json"))
+        }
+        self.headers = headers
+        transport = HTTPTransport(options: options)
+        self.cache = cachePolicy == .bypass ? nil : cache
+        self.cachePolicy = cachePolicy
+        self.budget = budget
+    }
+
+    public var outputColumns: [String] { spec.reply.outputColumns }
+
+    public func validate(columns: [String]) throws(AssayError) {
+        for name in spec.placeholders where !columns.contains(name) {
+            throw .invalidInput(
+                "the endpoint's placeholder {\(name)} names no column; the dataset's columns are: "
+                    + columns.map { "'\($0)'" }.joined(separator: ", "))
+        }
+    }
+
+    /// The URL, method and header names (never their values).
+    public var runParams: [KeyValue] {
+        [KeyValue("model", identifier), KeyValue("method", spec.method)]
+            + (spec.headers.isEmpty ? [] : [KeyValue("headers", spec.headers.keys.sorted().joined(separator: ", "))])
+    }
+
+    /// The spec (`model/spec.yaml`, secrets left out), which `--model runs:/RUN_ID/model` evaluates again.
+    public var runFiles: [(path: String, contents: String)] {
+        [(path: "model/spec.yaml", contents: spec.yaml)]
+    }
+
+    /// What the model has done so far.
+    public var activity: ModelActivity {
+        var activity = activityBox.withLockedValue { $0 }
+        activity.requests = transport.requestsSent
+        return activity
+    }
+
+    /// The URL sent for a row (placeholders percent-encoded).
+    public func url(for row: DataRow) throws(AssayError) -> String {
+        try spec.url.render(row) { $0.text.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? "" }
+    }
+
+    /// The body sent for a row: the body template's, or the row as JSON; nil for a GET.
+    public func body(for row: DataRow) throws(AssayError) -> [UInt8]? {
+        if let template = spec.body { return Array(try template.render(row).description.utf8) }
+        guard spec.method != "GET" else { return nil }
+        return Array(ApplicationProtocol.request(for: row).description.utf8)
+    }
+
+    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+    public func respond(to row: DataRow) async throws -> ModelResponse {
+        let url = try url(for: row)
+        let body = try body(for: row)
+        // The key holds the method, the header templates (not the secrets they name) and the version.
+        var keyed = Array("\(spec.method)\n".utf8)
+        for name in spec.headers.keys.sorted() { keyed += Array("\(name): \(spec.headers[name]!)\n".utf8) }
+        keyed += [0] + (body ?? [])
+        let key = ResponseCache.key(provider: "http", model: spec.version ?? "", url: url, body: keyed, sample: row.sample)
+        if let cache, cachePolicy == .use, let entry = try await cache.entry(for: key),
+            case .answer(var response) = spec.reply.read(Array(entry.body.utf8))
+        {
+            activityBox.withLockedValue { $0.cacheHits += 1 }
+            response.cached = true
+            response.latency = entry.latency
+            return response
+        }
+        try await budget?.admit()
+        activityBox.withLockedValue { $0.calls += 1 }
+        let format = spec.reply
+        let reply: HTTPTransport.Reply
+        do {
+            reply = try await transport.send(
+                method: HTTPMethod(rawValue: spec.method), url: url, headers: headers, body: body, rejection: .failsRow
+            ) {
+                if case .malformed = format.read($0) { return false }
+                return true
+            }
+        } catch {
+            await budget?.settle(reservation: 0, cost: 0, usage: nil)
+            throw error
+        }
+        switch format.read(reply.body) {
+        case .answer(var response):
+            await budget?.settle(reservation: 0, cost: response.cost ?? 0, usage: response.usage)
+            response.latency = reply.seconds
+            if let cache {
+                let entry = ResponseCache.Entry(
+                    output: response.output.text, body: String(decoding: reply.body, as: UTF8.self), latency: reply.seconds,
+                    usage: response.usage, cost: response.cost)
+                try await cache.store(entry, for: key, provider: "http", model: identifier)
+            }
+            return response
+        case .malformed(let problem), .failed(let problem):
+            await budget?.settle(reservation: 0, cost: 0, usage: nil)
+            throw AssayError(.serviceFailure, problem)
+        }
+    }
+
+    /// Closes the HTTP connections; call when done with the model.
+    public func shutdown() async {
+        await transport.shutdown()
+    }
+}
