@@ -260,7 +260,7 @@ struct EvaluateCommand: AsyncParsableCommand {
         configuration.concurrency = live.concurrency
         configuration.repeats = live.repeat
         configuration.passK = live.passK
-        if let model, live.dryRun {
+        if let model = models.chat, live.dryRun {
             let estimate = try model.estimate(dataset, repeats: live.repeat)
             await models.shutdown()
             print(Summary.render(estimate, model: model.identifier))
@@ -310,7 +310,7 @@ struct EvaluateCommand: AsyncParsableCommand {
             }
         }
         print(
-            Summary.render(result, elapsed: elapsed, predictionsColumn: predictions, showRows: showRows, activity: models.model?.activity))
+            Summary.render(result, elapsed: elapsed, predictionsColumn: predictions, showRows: showRows, activity: models.activity))
         if let hint = Summary.rougeTokenizerHint(result, tokenizer: rougeTokenizer, predictions: predictions ?? "outputs", targets: targets)
         {
             print("\n" + hint)

@@ -7,12 +7,36 @@ import Foundation
 struct ModelOptions: ParsableArguments {
     @Option(
         help:
-            "The model to evaluate, as provider:/name: openai:/gpt-4o-mini, azure:/DEPLOYMENT, anthropic:/MODEL, ollama:/MODEL, endpoints:/NAME; or runs:/RUN_ID/model for the model a past run evaluated."
+            "The model to evaluate, as provider:/name: openai:/gpt-4o-mini, azure:/DEPLOYMENT, anthropic:/MODEL, ollama:/MODEL, endpoints:/NAME; your application as http(s)://URL or exec:COMMAND; or runs:/RUN_ID/model for the model a past run evaluated."
     )
     var model: String?
 
-    @Option(help: "A model spec file (YAML or JSON: model, messages, parameters, base_url, proxy_url, extra_headers).")
+    @Option(
+        help:
+            "A model spec file (YAML or JSON): a provider model (model, messages, parameters, base_url, proxy_url, extra_headers), an HTTP endpoint (url, method, headers, body, response) or a command (command, input, env, response)."
+    )
     var modelSpec: String?
+
+    @Option(
+        help:
+            "For an http(s):// model: the JSON request body, with {column} placeholders inside its strings, e.g. '{\"question\": \"{inputs}\"}' (default: the row as a JSON object)."
+    )
+    var body: String?
+
+    @Option(help: "For an http(s):// model: GET, POST, PUT or PATCH (default POST).")
+    var method: String?
+
+    @Option(
+        help:
+            "For an http(s):// or exec: model: where the answer is in its JSON reply, e.g. $.data.answer (default: plain text, or the reply's \"output\")."
+    )
+    var answerPath: String?
+
+    @Option(
+        help:
+            "For an http(s):// or exec: model: where the retrieved documents are in its reply, e.g. $.documents[*].text; they become the row's context (default: the reply's \"context\")."
+    )
+    var contextPath: String?
 
     @Option(help: "The provider's base URL, e.g. http://127.0.0.1:8091/v1 for a local OpenAI-compatible server.")
     var baseURL: String?
@@ -109,20 +133,131 @@ struct ModelOptions: ParsableArguments {
         guard judgeRepeats > 0 else { throw ValidationError("--judge-repeats must be at least 1") }
     }
 
-    /// The model spec from the spec file and the command-line options laid over it.
-    /// The model spec; `recordedSpec` is the spec file of a `runs:/RUN_ID/model` model, found by the caller.
-    func spec(inputsColumn: String, recordedSpec: String? = nil) throws(AssayError) -> ModelSpec {
-        var spec: ModelSpec
+    /// The model's spec from the spec file (or, for `runs:/RUN_ID/model`, the `recordedSpec` file the
+    /// caller found) and the command-line options laid over it.
+    func spec(inputsColumn: String, recordedSpec: String? = nil) throws(AssayError) -> ModelSpecFile {
+        let file: ModelSpecFile?
         if let recordedSpec {
-            spec = try ModelSpec.load(recordedSpec)
+            file = try ModelSpecFile.load(recordedSpec)
         } else if let modelSpec {
-            spec = try ModelSpec.load(modelSpec)
-            if let model { spec.model = try ModelURI(model) }
-        } else if let model {
-            spec = ModelSpec(model: try ModelURI(model))
+            file = try ModelSpecFile.load(modelSpec)
         } else {
-            throw .invalidInput("no model: give --model URI or --model-spec FILE")
+            file = nil
         }
+        if let model, recordedSpec == nil {
+            if model.hasPrefix("http://") || model.hasPrefix("https://") {
+                var spec = try EndpointSpec(url: model)
+                if case .endpoint(let recorded) = file {
+                    spec = recorded
+                    spec.url = try PromptTemplate(model)
+                }
+                return .endpoint(try applicationOptions(spec))
+            }
+            if model.hasPrefix("exec:") {
+                var spec = try CommandSpec(commandLine: String(model.dropFirst(5)))
+                if case .command(let recorded) = file {
+                    let line = spec
+                    spec = recorded
+                    (spec.program, spec.arguments) = (line.program, line.arguments)
+                }
+                return .command(try applicationOptions(spec))
+            }
+        }
+        switch file {
+        case .endpoint(let spec): return .endpoint(try applicationOptions(spec))
+        case .command(let spec): return .command(try applicationOptions(spec))
+        case .chat(var spec):
+            if let model, recordedSpec == nil { spec.model = try ModelURI(model) }
+            return .chat(try chatOptions(spec, inputsColumn: inputsColumn))
+        case nil:
+            guard let model else { throw .invalidInput("no model: give --model URI or --model-spec FILE") }
+            return .chat(try chatOptions(ModelSpec(model: try ModelURI(model)), inputsColumn: inputsColumn))
+        }
+    }
+
+    /// The options that apply to provider models only, by flag, when given.
+    private var chatOnlyFlags: [String] {
+        var flags: [String] = []
+        if systemPrompt != nil { flags.append("--system-prompt") }
+        if prompt != nil { flags.append("--prompt") }
+        if messages != nil { flags.append("--messages") }
+        if !parameters.isEmpty { flags.append("--param") }
+        if baseURL != nil { flags.append("--base-url") }
+        if proxyURL != nil { flags.append("--proxy-url") }
+        return flags
+    }
+
+    private func applicationOptions(_ spec: EndpointSpec) throws(AssayError) -> EndpointSpec {
+        if let flag = chatOnlyFlags.first {
+            throw .invalidInput("\(flag) applies to provider models; an HTTP endpoint takes --body, --method, --header and --answer-path")
+        }
+        var spec = spec
+        if let method {
+            guard ["GET", "POST", "PUT", "PATCH"].contains(method.uppercased()) else {
+                throw .invalidInput("--method must be GET, POST, PUT or PATCH, not \(method)")
+            }
+            spec.method = method.uppercased()
+        }
+        if let body {
+            guard spec.method != "GET" else { throw .invalidInput("--body: a GET request has no body; put the row's values in the URL") }
+            do {
+                spec.body = try BodyTemplate(json: body)
+            } catch {
+                throw .invalidInput("--body: \(error.message)")
+            }
+        }
+        for (name, value) in try headerPairs() { spec.headers[name] = value }
+        spec.reply = try replyOptions(spec.reply)
+        return spec
+    }
+
+    private func applicationOptions(_ spec: CommandSpec) throws(AssayError) -> CommandSpec {
+        if let flag = (chatOnlyFlags + (body == nil ? [] : ["--body"]) + (method == nil ? [] : ["--method"])
+            + (headers.isEmpty ? [] : ["--header"])).first
+        {
+            throw .invalidInput("\(flag) does not apply to a command; it reads the row on standard input (see --answer-path)")
+        }
+        var spec = spec
+        spec.reply = try replyOptions(spec.reply)
+        return spec
+    }
+
+    private func replyOptions(_ format: ReplyFormat) throws(AssayError) -> ReplyFormat {
+        var format = format
+        do {
+            if let answerPath { format.output = try ReplyPath(answerPath) }
+            if let contextPath {
+                format.columns.removeAll { $0.name == ApplicationProtocol.contextKey }
+                format.columns.insert((ApplicationProtocol.contextKey, try ReplyPath(contextPath)), at: 0)
+            }
+        } catch {
+            throw .invalidInput("--answer-path/--context-path: \(error.message)")
+        }
+        return format
+    }
+
+    /// `--header 'Name: value'` as pairs.
+    private func headerPairs() throws(AssayError) -> [(String, String)] {
+        var pairs: [(String, String)] = []
+        for header in headers {
+            guard let colon = header.firstIndex(of: ":") else {
+                throw .invalidInput("--header '\(header)' must look like 'Name: value'")
+            }
+            pairs.append(
+                (
+                    String(header[..<colon]).trimmingCharacters(in: .whitespaces),
+                    String(header[header.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+                ))
+        }
+        return pairs
+    }
+
+    /// A provider model's spec with the prompt, parameter and connection options laid over it.
+    private func chatOptions(_ spec: ModelSpec, inputsColumn: String) throws(AssayError) -> ModelSpec {
+        if body != nil || method != nil || answerPath != nil || contextPath != nil {
+            throw .invalidInput("--body, --method, --answer-path and --context-path apply to http(s):// and exec: models")
+        }
+        var spec = spec
         if let messages {
             spec.messages = try ModelSpec.loadMessages(messages)
         } else if prompt != nil || systemPrompt != nil || spec.messages.isEmpty {
@@ -144,24 +279,27 @@ struct ModelOptions: ParsableArguments {
         }
         if let baseURL { spec.baseURL = baseURL }
         if let proxyURL { spec.proxyURL = proxyURL }
-        for header in headers {
-            guard let colon = header.firstIndex(of: ":") else {
-                throw .invalidInput("--header '\(header)' must look like 'Name: value'")
-            }
-            spec.extraHeaders[String(header[..<colon]).trimmingCharacters(in: .whitespaces)] =
-                String(header[header.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
-        }
+        for (name, value) in try headerPairs() { spec.extraHeaders[name] = value }
         return spec
     }
 
     /// The models of a run: the model under test (if any) and the judges, sharing cache and budget.
     struct Models {
-        var model: ChatModel?
+        /// The model under test.
+        var model: (any LanguageModel)?
+        /// The model under test when it is a provider's chat model (which a dry run estimates).
+        var chat: ChatModel?
+        var endpoint: EndpointModel?
+        var command: CommandModel?
         var judges: JudgeModels?
         var defaultJudge: ChatModel?
 
+        /// What the model under test did.
+        var activity: ModelActivity? { chat?.activity ?? endpoint?.activity ?? command?.activity }
+
         func shutdown() async {
-            await model?.shutdown()
+            await chat?.shutdown()
+            await endpoint?.shutdown()
             await judges?.shutdown()
         }
     }
@@ -185,10 +323,21 @@ struct ModelOptions: ParsableArguments {
         var models = Models()
         var modelSpec: ModelSpec?
         if isLive {
-            let spec = try spec(inputsColumn: inputsColumn, recordedSpec: recordedSpec)
-            modelSpec = spec
-            models.model = try ChatModel(
-                spec: spec, options: options, cache: cache, cachePolicy: policy, prices: priceTable, budget: budget)
+            switch try spec(inputsColumn: inputsColumn, recordedSpec: recordedSpec) {
+            case .chat(let spec):
+                modelSpec = spec
+                let chat = try ChatModel(
+                    spec: spec, options: options, cache: cache, cachePolicy: policy, prices: priceTable, budget: budget)
+                (models.model, models.chat) = (chat, chat)
+            case .endpoint(let spec):
+                if dryRun { throw .invalidInput("--dry-run estimates what a provider's model costs; an HTTP endpoint has no price table") }
+                let endpoint = try EndpointModel(spec: spec, options: options, cache: cache, cachePolicy: policy, budget: budget)
+                (models.model, models.endpoint) = (endpoint, endpoint)
+            case .command(let spec):
+                if dryRun { throw .invalidInput("--dry-run estimates what a provider's model costs; a command has no price table") }
+                let command = try CommandModel(spec: spec, options: options, cache: cache, cachePolicy: policy, budget: budget)
+                (models.model, models.command) = (command, command)
+            }
         }
         if judge != nil || needsJudges {
             var judgeOptions = options

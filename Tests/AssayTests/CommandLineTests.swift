@@ -19,7 +19,7 @@ import Testing
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    static func run(_ arguments: [String], unsetting unset: [String] = []) throws -> Output {
+    static func run(_ arguments: [String], unsetting unset: [String] = [], setting extra: [String: String] = [:]) throws -> Output {
         let binary = Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("assay")
         let process = Process()
         process.executableURL = binary
@@ -29,6 +29,7 @@ import Testing
         var environment = ProcessInfo.processInfo.environment
         environment["ASSAY_TRACKING_URI"] = trackingDatabase
         for name in unset { environment[name] = nil }
+        environment.merge(extra) { _, new in new }
         process.environment = environment
         let out = Pipe()
         let err = Pipe()
@@ -45,10 +46,12 @@ import Testing
 
     /// Runs the tool off the concurrency pool, as every test here does: waiting for the process on one of
     /// the pool's few threads (one per core) would hold up every other suite's timers and servers.
-    static func runDetached(_ arguments: [String], unsetting unset: [String] = []) async throws -> Output {
+    static func runDetached(
+        _ arguments: [String], unsetting unset: [String] = [], setting extra: [String: String] = [:]
+    ) async throws -> Output {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(with: Result { try run(arguments, unsetting: unset) })
+                continuation.resume(with: Result { try run(arguments, unsetting: unset, setting: extra) })
             }
         }
     }
