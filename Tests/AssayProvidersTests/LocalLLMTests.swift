@@ -41,6 +41,35 @@ struct LocalLLMTests {
             spec: ModelSpec(model: try ModelURI("openai:/gemma-3-270m")), options: options, cache: try ResponseCache(directory: cache))
     }
 
+    /// The local server's OpenAI endpoint addressed as any HTTP application would be: a body template,
+    /// the answer and the usage read by their paths.
+    @Test func theLocalServerAsAnHTTPApplication() async throws {
+        let folder = try TemporaryFolder()
+        var spec = try EndpointSpec(url: Self.baseURL + "/chat/completions")
+        spec.body = try BodyTemplate(
+            json: #"{"model": "gemma-3-270m", "messages": [{"role": "user", "content": "Answer briefly: {inputs}"}], "max_tokens": 24, "temperature": 0, "seed": 1}"#
+        )
+        spec.reply.output = try ReplyPath("$.choices[0].message.content")
+        spec.reply.promptTokens = try ReplyPath("$.usage.prompt_tokens")
+        spec.reply.completionTokens = try ReplyPath("$.usage.completion_tokens")
+        let data = Dataset(columns: ["inputs"], rows: [["What is the capital of France?"], ["What is Swift?"], ["Name a colour."]])
+        var configuration = EvaluationConfiguration()
+        configuration.concurrency = 2
+        let model = try EndpointModel(spec: spec, options: Self.options, cache: try ResponseCache(directory: folder.url.path))
+        let result = try await evaluate(data, model: model, extraMetrics: [.tokenCount, .latency], configuration: configuration)
+        await model.shutdown()
+        let errors = try result.table.column("error") ?? []
+        #expect(result.failedRows == 0, "\(errors)")
+        #expect(try result.table.column("outputs")?.allSatisfy { !($0.stringValue ?? "").isEmpty } == true)
+        #expect(result.usage.promptTokens > 0 && result.usage.completionTokens > 0)
+
+        let again = try EndpointModel(spec: spec, options: Self.options, cache: try ResponseCache(directory: folder.url.path))
+        let cached = try await evaluate(data, model: again, extraMetrics: [.tokenCount], configuration: configuration)
+        await again.shutdown()
+        #expect(cached.usage.cachedAnswers == 3)
+        #expect(try cached.table.column("outputs") == (try result.table.column("outputs")))
+    }
+
     @Test func evaluatesTheExampleWithTheLocalModelThenFromTheCache() async throws {
         let folder = try TemporaryFolder()
         let data = try Dataset(contentsOf: Self.examples)
