@@ -30,6 +30,16 @@ struct EvaluateCommand: AsyncParsableCommand {
                 --system-prompt "Answer in two sentences" \\
                 --prompt "{inputs}" --model-type question-answering
 
+            Your own application, as an HTTP endpoint or a command run once per
+            row (the row as JSON on standard input):
+
+              assay evaluate examples/qa.jsonl --targets ground_truth \\
+                --model http://127.0.0.1:8000/ask \\
+                --body '{"question": "{inputs}"}' --answer-path '$.answer' \\
+                --context-path '$.documents[*].text'
+              assay evaluate examples/qa.jsonl --targets ground_truth \\
+                --model exec:.build/debug/qa-app
+
             Answers are cached (see --cache-dir): running the same command
             again sends nothing. Ctrl-C stops sending, keeps the rows answered
             so far and prints their results.

@@ -79,7 +79,11 @@ public final class CommandModel: LanguageModel {
                     "the variable \(name) was given literally when the spec was recorded and was not kept; set it as \(name): ${VARIABLE}")
             }
             guard let key = Environment.Key(rawValue: name) else { throw .invalidInput("'\(name)' cannot be an environment variable's name") }
-            variables[key] = try EnvironmentReferences.expand(value, field: "the variable \(name)", environment: options.environment)
+            let expanded = try EnvironmentReferences.expand(value, field: "the variable \(name)", environment: options.environment)
+            guard !expanded.unicodeScalars.contains("\u{0}"), !name.contains("="), !name.unicodeScalars.contains("\u{0}") else {
+                throw .invalidInput("the variable \(name) cannot be set: a name holds no '=' or NUL, a value no NUL")
+            }
+            variables[key] = expanded
         }
         environment = Environment.inherit.updating(variables)
         timeout = spec.timeout.map { .milliseconds(Int($0 * 1000)) } ?? options.timeout
@@ -124,7 +128,13 @@ public final class CommandModel: LanguageModel {
     /// The arguments for a row.
     public func arguments(for row: DataRow) throws(AssayError) -> [String] {
         var arguments: [String] = []
-        for template in spec.arguments { arguments.append(try template.render(row)) }
+        for (i, template) in spec.arguments.enumerated() {
+            let argument = try template.render(row)
+            if argument.unicodeScalars.contains("\u{0}") {
+                throw AssayError(.serviceFailure, "argument \(i + 1) of the command holds a NUL byte, which a command line cannot carry")
+            }
+            arguments.append(argument)
+        }
         return arguments
     }
 

@@ -47,7 +47,14 @@ public final class EndpointModel: LanguageModel {
                     "the header \(name) was given literally when the spec was recorded and was not kept; "
                         + "give it again with --header '\(name): ${VARIABLE}'")
             }
-            headers.append((name, try EnvironmentReferences.expand(value, field: "the header \(name)", environment: options.environment)))
+            let expanded = try EnvironmentReferences.expand(value, field: "the header \(name)", environment: options.environment)
+            // A line break or NUL would split the request (header injection), and the client refuses them.
+            guard !name.isEmpty, !(name + expanded).unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\u{0}" }),
+                !name.contains(":"), !name.contains(" ")
+            else {
+                throw .invalidInput("the header '\(name)' has a name or value that cannot be sent (a line break, NUL, colon or space)")
+            }
+            headers.append((name, expanded))
         }
         if spec.body != nil || spec.method != "GET", !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
             headers.append(("Content-Type", "application/json"))
