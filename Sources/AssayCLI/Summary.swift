@@ -39,6 +39,10 @@ enum Summary {
                 out.append(
                     String(format: "Cost: $%.4f for this run", u.cost)
                         + (u.cachedCost > 0 ? String(format: " (cached answers cost $%.4f when first made)", u.cachedCost) : ""))
+            } else if u.modelCalls > 0, let model = result.model,
+                ["exec:", "http://", "https://"].contains(where: { model.hasPrefix($0) })
+            {
+                out.append("Cost: not reported (the application's replies have no cost; a spec's response: cost: PATH reads one)")
             } else if u.modelCalls > 0 {
                 out.append("Cost: unknown (the model is not in the price table; see --prices)")
             }

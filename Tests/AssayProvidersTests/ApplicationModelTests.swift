@@ -109,6 +109,31 @@ import Testing
         await server.stop()
     }
 
+    @Test func theJudgesReadTheContextTheApplicationRetrieved() async throws {
+        // The dataset's own context says nothing; the service's documents are what faithfulness must see.
+        let service = try await FakeChatServer.start(behaviour: Self.ragReply)
+        let prompts = NIOLockedValueBox<[String]>([])
+        let judgeServer = try await FakeChatServer.start { request in
+            prompts.withLockedValue { $0.append(request.lastMessage) }
+            let supported = request.lastMessage.contains("passage 0 about question")
+            return .chatCompletion(#"{"score": \#(supported ? 5 : 1), "justification": "checked against the context"}"#)
+        }
+        var judgeOptions = Self.options()
+        judgeOptions.baseURL = judgeServer.baseURL
+        let judge = try ChatModel(spec: ModelSpec(model: try ModelURI("openai:/judge")), options: judgeOptions)
+        let model = try EndpointModel(spec: try Self.ragSpec(service), options: Self.options())
+        let data = Dataset(
+            columns: ["inputs", "context"], rows: (0..<4).map { [.string("question \($0)"), "an unrelated stale passage"] })
+        let result = try await evaluate(data, model: model, extraMetrics: [.judge(BuiltinJudges.faithfulness, model: judge)])
+        await model.shutdown()
+        await judge.shutdown()
+        #expect(result.metrics["faithfulness/v1/mean"] == 5, "\(prompts.withLockedValue { $0 }.first ?? "")")
+        #expect(prompts.withLockedValue { $0 }.allSatisfy { !$0.contains("stale passage") })
+        #expect(try result.table.column("context")?[2] == ["passage 0 about question 2", "passage 1 about question 2"])
+        await service.stop()
+        await judgeServer.stop()
+    }
+
     @Test func rowsTheServiceRejectsOrCannotAnswerAreRecordedAndTheRunGoesOn() async throws {
         let server = try await FakeChatServer.start { request in
             let question = (request.json?["question"] as? String) ?? ""
