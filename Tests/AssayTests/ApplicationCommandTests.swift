@@ -84,6 +84,33 @@ import Testing
         #expect(spec.contains("$.answer") && spec.contains("{inputs}"), "\(spec)")
     }
 
+    @Test func theExampleSpecFilesRun() async throws {
+        let folder = try TemporaryFolder()
+        let json = folder.path("results.json")
+        // The example names .build/debug/qa-app; the program given here is the one built beside the tests.
+        let result = try await CLI.runDetached([
+            "evaluate", "examples/qa.jsonl", "--targets", "ground_truth", "--model-spec", "examples/applications/qa-app.yaml",
+            "--model", "exec:" + Self.qaApp, "--metrics", "exact_match", "--no-tracking", "--cache-dir", folder.path("cache"),
+            "--output-json", json,
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let text = try String(contentsOfFile: json, encoding: .utf8)
+        #expect(text.contains("\"retrieved_ids\"") && text.contains("[\"mercury\"]"), "\(text.prefix(400))")
+        #expect(text.contains("Mercury is the planet closest to the Sun. It has no moons."))
+
+        // The HTTP example parses, and its service not being there is each row's recorded error, not a crash.
+        let http = try await CLI.runDetached(
+            [
+                "evaluate", "examples/qa.jsonl", "--targets", "ground_truth", "--model-spec", "examples/applications/rag-service.yaml",
+                "--model", "http://127.0.0.1:9/ask", "--metrics", "exact_match", "--no-tracking", "--no-cache", "--max-retries", "1",
+                // One wave of refused connections (the client tries to connect for up to 10 s).
+                "--concurrency", "12",
+                "--output-json", json,
+            ], setting: ["RAG_TOKEN": "t"])
+        #expect(http.status == 0, "\(http.stderr)")
+        #expect(http.stdout.contains("12 rows failed; their errors are in the table's error column"), "\(http.stdout)")
+    }
+
     @Test func mistakesAreNamedBeforeAnyRowRuns() async throws {
         let folder = try TemporaryFolder()
         let spec = folder.path("app.yaml")
