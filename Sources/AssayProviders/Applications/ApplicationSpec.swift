@@ -48,18 +48,9 @@ public struct EndpointSpec: Sendable {
     /// The spec as YAML for a run's `model/spec.yaml`: header values that look secret and were given
     /// literally are replaced by a marker, so the file holds no secret.
     public var yaml: String {
-        var lines = ["url: \(quoted(url.source))", "method: \(method)"]
-        if !headers.isEmpty {
-            lines.append("headers:")
-            for name in headers.keys.sorted() {
-                lines.append("  \(quoted(name)): \(quoted(EnvironmentReferences.recordable(headers[name]!, name: name)))")
-            }
-        }
+        var lines = ["url: \(quoted(url.source))", "method: \(method)"] + ModelSpecFile.yamlLines(recording: headers, as: "headers")
         if let body { lines.append("body: \(body.source.description)") }
-        lines += reply.yamlLines
-        if let timeout { lines.append("timeout: \(timeout)") }
-        if let version { lines.append("version: \(quoted(version))") }
-        return lines.joined(separator: "\n") + "\n"
+        return ModelSpecFile.yaml(lines, reply: reply, timeout: timeout, version: version)
     }
 
     static let keys: Set = ["url", "method", "headers", "body", "response", "timeout", "version"]
@@ -88,12 +79,9 @@ public struct EndpointSpec: Sendable {
                 throw .invalidInput("\(path): \(error.message)")
             }
         }
-        spec.reply = try ReplyFormat.parse(fields["response"], path: path)
-        spec.timeout = try ModelSpecFile.seconds(fields["timeout"], path: path)
-        spec.version = fields["version"]?.text
+        (spec.reply, spec.timeout, spec.version) = try ModelSpecFile.applicationFields(fields, path: path)
         return spec
     }
-
 }
 
 /// An application run as a command once per row, as a spec file describes it:
@@ -158,17 +146,9 @@ public struct CommandSpec: Sendable {
     public var yaml: String {
         let words = DataValue.list([.string(program)] + arguments.map { .string($0.source) })
         var lines = ["command: \(words.description)", "input: \(sendsRow ? "json" : "none")"]
-        if !environment.isEmpty {
-            lines.append("env:")
-            for name in environment.keys.sorted() {
-                lines.append("  \(quoted(name)): \(quoted(EnvironmentReferences.recordable(environment[name]!, name: name)))")
-            }
-        }
+            + ModelSpecFile.yamlLines(recording: environment, as: "env")
         if let workingDirectory { lines.append("working_directory: \(quoted(workingDirectory))") }
-        lines += reply.yamlLines
-        if let timeout { lines.append("timeout: \(timeout)") }
-        if let version { lines.append("version: \(quoted(version))") }
-        return lines.joined(separator: "\n") + "\n"
+        return ModelSpecFile.yaml(lines, reply: reply, timeout: timeout, version: version)
     }
 
     static let keys: Set = ["command", "input", "env", "working_directory", "response", "timeout", "version"]
@@ -193,9 +173,7 @@ public struct CommandSpec: Sendable {
             spec.environment = values.mapValues(\.text)
         }
         spec.workingDirectory = fields["working_directory"]?.text
-        spec.reply = try ReplyFormat.parse(fields["response"], path: path)
-        spec.timeout = try ModelSpecFile.seconds(fields["timeout"], path: path)
-        spec.version = fields["version"]?.text
+        (spec.reply, spec.timeout, spec.version) = try ModelSpecFile.applicationFields(fields, path: path)
         return spec
     }
 
@@ -299,6 +277,29 @@ public enum ModelSpecFile: Sendable {
         if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
             throw .invalidInput("\(path): unknown key '\(unknown)' in \(kind); its keys are \(known.sorted().joined(separator: ", "))")
         }
+    }
+
+    /// The keys both application specs have: `response`, `timeout` and `version`.
+    static func applicationFields(
+        _ fields: [String: DataValue], path: String
+    ) throws(AssayError) -> (ReplyFormat, Double?, String?) {
+        (try ReplyFormat.parse(fields["response"], path: path), try seconds(fields["timeout"], path: path), fields["version"]?.text)
+    }
+
+    /// A mapping of headers or variables as a spec file keeps it: secret-looking values given
+    /// literally are replaced by a marker.
+    static func yamlLines(recording values: [String: String], as key: String) -> [String] {
+        guard !values.isEmpty else { return [] }
+        return ["\(key):"]
+            + values.keys.sorted().map { "  \(quoted($0)): \(quoted(EnvironmentReferences.recordable(values[$0]!, name: $0)))" }
+    }
+
+    /// An application spec's YAML: its own lines, then `response`, `timeout` and `version`.
+    static func yaml(_ lines: [String], reply: ReplyFormat, timeout: Double?, version: String?) -> String {
+        var lines = lines + reply.yamlLines
+        if let timeout { lines.append("timeout: \(timeout)") }
+        if let version { lines.append("version: \(quoted(version))") }
+        return lines.joined(separator: "\n") + "\n"
     }
 
     static func seconds(_ value: DataValue?, path: String) throws(AssayError) -> Double? {

@@ -1,7 +1,6 @@
 public import Assay
 import Crypto
 import Foundation
-import NIOConcurrencyHelpers
 import Subprocess
 
 #if canImport(System)
@@ -33,10 +32,7 @@ public final class CommandModel: LanguageModel {
     let timeout: Duration
     /// SHA-256 of the files the command names (its script or program), for the cache key.
     let programDigest: String
-    let cache: ResponseCache?
-    let cachePolicy: ChatModel.CachePolicy
-    let budget: CostBudget?
-    private let activityBox = NIOLockedValueBox(ModelActivity())
+    let calls: ApplicationCalls
 
     /// The most a command may print on standard output (and on standard error) per row.
     static let outputLimit = 32 << 20
@@ -99,19 +95,14 @@ public final class CommandModel: LanguageModel {
             hasher.update(data: contents)
         }
         programDigest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-        self.cache = cachePolicy == .bypass ? nil : cache
-        self.cachePolicy = cachePolicy
-        self.budget = budget
+        calls = ApplicationCalls(
+            format: spec.reply, cache: cache, cachePolicy: cachePolicy, budget: budget, provider: "exec", identifier: identifier)
     }
 
     public var outputColumns: [String] { spec.reply.outputColumns }
 
     public func validate(columns: [String]) throws(AssayError) {
-        for name in spec.placeholders where !columns.contains(name) {
-            throw .invalidInput(
-                "the command's placeholder {\(name)} names no column; the dataset's columns are: "
-                    + columns.map { "'\($0)'" }.joined(separator: ", "))
-        }
+        try calls.validate(spec.placeholders, columns: columns, owner: "the command")
     }
 
     /// The command line.
@@ -123,7 +114,11 @@ public final class CommandModel: LanguageModel {
     }
 
     /// What the model has done so far.
-    public var activity: ModelActivity { activityBox.withLockedValue { $0 } }
+    public var activity: ModelActivity {
+        var activity = calls.activity
+        activity.requests = activity.calls
+        return activity
+    }
 
     /// The arguments for a row.
     public func arguments(for row: DataRow) throws(AssayError) -> [String] {
@@ -147,54 +142,20 @@ public final class CommandModel: LanguageModel {
         let arguments = try arguments(for: row)
         let input = input(for: row)
         let keyed = Array(([programDigest, spec.program] + arguments).joined(separator: "\u{0}").utf8) + [0] + Array(input.utf8)
-        let key = ResponseCache.key(provider: "exec", model: spec.version ?? "", url: identifier, body: keyed, sample: row.sample)
-        if let cache, cachePolicy == .use, let entry = try await cache.entry(for: key),
-            case .answer(var response) = spec.reply.read(Array(entry.body.utf8))
-        {
-            activityBox.withLockedValue { $0.cacheHits += 1 }
-            response.cached = true
-            response.latency = entry.latency
-            return response
-        }
-        try await budget?.admit()
-        activityBox.withLockedValue {
-            $0.calls += 1
-            $0.requests += 1
-        }
-        let clock = ContinuousClock()
-        let start = clock.now
-        let finished: Finished
-        do {
-            finished = try await run(arguments: arguments, input: input)
-        } catch {
-            await budget?.settle(reservation: 0, cost: 0, usage: nil)
-            throw error
-        }
-        let seconds = HTTPTransport.seconds(clock.now - start)
-        guard case .exited(0) = finished.status else {
-            await budget?.settle(reservation: 0, cost: 0, usage: nil)
+        let key = calls.key(version: spec.version, target: identifier, request: keyed, sample: row.sample)
+        if let response = try await calls.cached(key) { return response }
+        return try await calls.call(key: key, rename: { $0.replacingOccurrences(of: "the reply", with: "the command's output") }) {
+            let clock = ContinuousClock()
+            let start = clock.now
+            let finished = try await run(arguments: arguments, input: input)
+            let seconds = HTTPTransport.seconds(clock.now - start)
             let how: String
             switch finished.status {
+            case .exited(0): return (finished.standardOutput, seconds, Self.standardErrorTail(finished.standardError))
             case .exited(let code): how = "exited with status \(code)"
             case .signaled(let signal): how = "was killed by signal \(signal)"
             }
             throw AssayError(.serviceFailure, "the command \(how)" + Self.standardErrorTail(finished.standardError))
-        }
-        switch spec.reply.read(finished.standardOutput) {
-        case .answer(var response):
-            await budget?.settle(reservation: 0, cost: response.cost ?? 0, usage: response.usage)
-            response.latency = seconds
-            if let cache {
-                let entry = ResponseCache.Entry(
-                    output: response.output.text, body: String(decoding: finished.standardOutput, as: UTF8.self), latency: seconds,
-                    usage: response.usage, cost: response.cost)
-                try await cache.store(entry, for: key, provider: "exec", model: identifier)
-            }
-            return response
-        case .malformed(let problem), .failed(let problem):
-            await budget?.settle(reservation: 0, cost: 0, usage: nil)
-            let problem = problem.replacingOccurrences(of: "the reply", with: "the command's output")
-            throw AssayError(.serviceFailure, problem + Self.standardErrorTail(finished.standardError))
         }
     }
 

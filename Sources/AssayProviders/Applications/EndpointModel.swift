@@ -1,6 +1,5 @@
 public import Assay
 import Foundation
-import NIOConcurrencyHelpers
 import NIOHTTP1
 
 /// An application behind an HTTP endpoint, as a ``LanguageModel``: each row becomes a request (the
@@ -25,10 +24,7 @@ public final class EndpointModel: LanguageModel {
     /// The headers sent, with `${NAME}` references filled in.
     let headers: [(String, String)]
     let transport: HTTPTransport
-    let cache: ResponseCache?
-    let cachePolicy: ChatModel.CachePolicy
-    let budget: CostBudget?
-    private let activityBox = NIOLockedValueBox(ModelActivity())
+    let calls: ApplicationCalls
 
     /// Creates the model; a header naming a variable that is not set fails now, before any row.
     public init(
@@ -61,19 +57,14 @@ public final class EndpointModel: LanguageModel {
         }
         self.headers = headers
         transport = HTTPTransport(options: options)
-        self.cache = cachePolicy == .bypass ? nil : cache
-        self.cachePolicy = cachePolicy
-        self.budget = budget
+        calls = ApplicationCalls(
+            format: spec.reply, cache: cache, cachePolicy: cachePolicy, budget: budget, provider: "http", identifier: identifier)
     }
 
     public var outputColumns: [String] { spec.reply.outputColumns }
 
     public func validate(columns: [String]) throws(AssayError) {
-        for name in spec.placeholders where !columns.contains(name) {
-            throw .invalidInput(
-                "the endpoint's placeholder {\(name)} names no column; the dataset's columns are: "
-                    + columns.map { "'\($0)'" }.joined(separator: ", "))
-        }
+        try calls.validate(spec.placeholders, columns: columns, owner: "the endpoint")
     }
 
     /// The URL, method and header names (never their values).
@@ -89,7 +80,7 @@ public final class EndpointModel: LanguageModel {
 
     /// What the model has done so far.
     public var activity: ModelActivity {
-        var activity = activityBox.withLockedValue { $0 }
+        var activity = calls.activity
         activity.requests = transport.requestsSent
         return activity
     }
@@ -115,44 +106,15 @@ public final class EndpointModel: LanguageModel {
         var keyed = Array("\(spec.method)\n".utf8)
         for name in spec.headers.keys.sorted() { keyed += Array("\(name): \(spec.headers[name]!)\n".utf8) }
         keyed += [0] + (body ?? [])
-        let key = ResponseCache.key(provider: "http", model: spec.version ?? "", url: url, body: keyed, sample: row.sample)
-        if let cache, cachePolicy == .use, let entry = try await cache.entry(for: key),
-            case .answer(var response) = spec.reply.read(Array(entry.body.utf8))
-        {
-            activityBox.withLockedValue { $0.cacheHits += 1 }
-            response.cached = true
-            response.latency = entry.latency
-            return response
-        }
-        try await budget?.admit()
-        activityBox.withLockedValue { $0.calls += 1 }
-        let format = spec.reply
-        let reply: HTTPTransport.Reply
-        do {
-            reply = try await transport.send(
-                method: HTTPMethod(rawValue: spec.method), url: url, headers: headers, body: body, rejection: .failsRow
-            ) {
+        let key = calls.key(version: spec.version, target: url, request: keyed, sample: row.sample)
+        if let response = try await calls.cached(key) { return response }
+        let (transport, method, headers, format) = (transport, HTTPMethod(rawValue: spec.method), headers, spec.reply)
+        return try await calls.call(key: key) {
+            let reply = try await transport.send(method: method, url: url, headers: headers, body: body, rejection: .failsRow) {
                 if case .malformed = format.read($0) { return false }
                 return true
             }
-        } catch {
-            await budget?.settle(reservation: 0, cost: 0, usage: nil)
-            throw error
-        }
-        switch format.read(reply.body) {
-        case .answer(var response):
-            await budget?.settle(reservation: 0, cost: response.cost ?? 0, usage: response.usage)
-            response.latency = reply.seconds
-            if let cache {
-                let entry = ResponseCache.Entry(
-                    output: response.output.text, body: String(decoding: reply.body, as: UTF8.self), latency: reply.seconds,
-                    usage: response.usage, cost: response.cost)
-                try await cache.store(entry, for: key, provider: "http", model: identifier)
-            }
-            return response
-        case .malformed(let problem), .failed(let problem):
-            await budget?.settle(reservation: 0, cost: 0, usage: nil)
-            throw AssayError(.serviceFailure, problem)
+            return (reply.body, reply.seconds, "")
         }
     }
 
