@@ -19,6 +19,7 @@ extension Metric {
             metrics.append(contains)
         }
         metrics += [.precisionAtK(k), .recallAtK(k), .ndcgAtK(k)]
+        metrics += agentMetrics
         metrics += BuiltinJudges.all.map { Metric.builtinJudge($0, configuration: configuration) }
         return metrics
     }
@@ -57,6 +58,7 @@ extension Metric {
             break
         }
         if let rouge = Metric.rouge(name, tokenizer: configuration.rougeTokenizer) { return rouge }
+        if let agent = agentMetrics.first(where: { $0.info.name == name }) { return agent }
         if let judge = BuiltinJudges.named(name) {
             guard configuration.judge != nil else {
                 throw .needs(.judgeModel, "metric \(judge.key) is an LLM judge and needs a judge model")
