@@ -2,6 +2,7 @@ import Assay
 import AssayProviders
 import AssayTesting
 import Foundation
+import NIOConcurrencyHelpers
 import Testing
 
 /// Judges through the real HTTP path: a loopback server answers with crafted judge replies.
@@ -48,6 +49,48 @@ import Testing
         #expect(server.counters.maxInFlight <= 3, "the judge's max_workers holds: \(server.counters.maxInFlight)")
         // Structured output is requested with the judge's schema.
         await server.stop()
+    }
+
+    @Test func conversationJudgesReadATranscriptNotJSON() async throws {
+        let prompts = NIOLockedValueBox<[String]>([])
+        let server = try await FakeChatServer.start { request in
+            let prompt = request.lastMessage
+            prompts.withLockedValue { $0.append(prompt) }
+            let transcript =
+                prompt.contains("[system] You are a travel assistant. Only discuss travel.")
+                && prompt.contains(#"[assistant calls] weather({"city":"Paris"})"#) && prompt.contains("[tool result, failed] timeout")
+                && prompt.contains("[user] My name is Ada.") && !prompt.contains(#""role""#)
+            return .chatCompletion(#"{"score": \#(transcript ? 4 : 1), "justification": "read the turns"}"#)
+        }
+        var options = ProviderOptions()
+        options.baseURL = server.baseURL
+        let judge = try ChatModel(spec: ModelSpec(model: try ModelURI("openai:/judge")), options: options)
+        let messages = try DataValue(
+            json: #"""
+                [{"role": "system", "content": "You are a travel assistant. Only discuss travel."},
+                 {"role": "user", "content": "My name is Ada."}, {"role": "assistant", "content": "Hello Ada."},
+                 {"role": "user", "content": "Weather in Paris?"},
+                 {"role": "assistant", "content": null, "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "weather", "arguments": "{\"city\": \"Paris\"}"}}]},
+                 {"role": "tool", "tool_call_id": "c1", "content": "timeout", "is_error": true},
+                 {"role": "assistant", "content": "Sorry Ada, the weather service timed out."}]
+                """#)
+        let data = Dataset(columns: ["outputs", "messages"], rows: [["Sorry Ada, the weather service timed out.", messages]])
+        let judges = [
+            BuiltinJudges.conversationCompleteness, BuiltinJudges.roleAdherence, BuiltinJudges.knowledgeRetention,
+            BuiltinJudges.toolCallCorrectness,
+        ]
+        let result = try await evaluate(data, predictions: "outputs", extraMetrics: judges.map { .judge($0, model: judge) })
+        // The conversation as the prediction itself is shown once, as the output.
+        let asPrediction = try await evaluate(
+            data, predictions: "messages", extraMetrics: [.judge(BuiltinJudges.conversationCompleteness, model: judge)])
+        await judge.shutdown()
+        await server.stop()
+        for definition in judges {
+            #expect(result.metrics["\(definition.key)/mean"] == 4, "\(definition.key): \(prompts.withLockedValue { $0 }.first ?? "")")
+        }
+        #expect(asPrediction.metrics["conversation_completeness/v1/mean"] == 4)
+        let last = try #require(prompts.withLockedValue { $0 }.last)
+        #expect(last.components(separatedBy: "[user] My name is Ada.").count == 2, "the transcript appears once")
     }
 
     @Test func structuredOutputCarriesTheScaleSchema() async throws {

@@ -129,6 +129,39 @@ struct LocalLLMTests {
         #expect(result.metrics.values.allSatisfy { !$0.isNaN })
     }
 
+    /// Conversation judges on the local model: every row a score on 1..5 or a counted invalid answer.
+    @Test func theLocalModelJudgesConversations() async throws {
+        let folder = try TemporaryFolder()
+        let judge = try Self.judge(cache: folder.url.path)
+        func conversation(_ question: String, _ tool: String, _ arguments: String, _ result: String, _ answer: String) throws -> DataValue {
+            try DataValue(
+                json: """
+                    [{"role": "system", "content": "You are a helpful assistant with a weather tool and a calculator."},
+                     {"role": "user", "content": "\(question)"},
+                     {"role": "assistant", "tool_calls": [{"name": "\(tool)", "arguments": \(arguments)}]},
+                     {"role": "tool", "content": "\(result)"}, {"role": "assistant", "content": "\(answer)"}]
+                    """)
+        }
+        let data = Dataset(
+            columns: ["outputs", "messages"],
+            rows: [
+                ["It is 18 degrees in Paris.", try conversation("Weather in Paris?", "weather", #"{"city": "Paris"}"#, "18 C", "It is 18 degrees in Paris.")],
+                ["56.", try conversation("What is 7 times 8?", "weather", #"{"city": "Oslo"}"#, "2 C", "56.")],
+            ])
+        var configuration = EvaluationConfiguration()
+        configuration.concurrency = 2
+        let judges = [BuiltinJudges.conversationCompleteness, BuiltinJudges.toolCallCorrectness]
+        let result = try await evaluate(
+            data, predictions: "outputs", extraMetrics: judges.map { .judge($0, model: judge) }, configuration: configuration)
+        await judge.shutdown()
+        for definition in judges {
+            let scores = try #require(try result.table.column("\(definition.key)/score"))
+            let invalid = Int(try #require(result.metrics["\(definition.key)/invalid_count"]))
+            #expect(scores.allSatisfy { $0.isNull || ((1...5).contains($0.doubleValue ?? 0) && $0.doubleValue == $0.doubleValue?.rounded()) })
+            #expect(scores.filter(\.isNull).count == invalid)
+        }
+    }
+
     /// The pairwise judge on the local model, over the example's predictions and its targets as the
     /// "candidate": whatever the small model prefers, every row is a win, tie, loss or counted invalid
     /// answer, and a second run is answered from the cache.

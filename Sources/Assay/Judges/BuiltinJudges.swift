@@ -79,9 +79,70 @@ public enum BuiltinJudges {
         aggregations: Aggregation.standard + [.ratio],
         greaterIsBetter: false, scale: .numbers(0...1))
 
+    /// Whether the user got everything they asked for over the conversation (sees the final output and
+    /// the `messages`).
+    public static let conversationCompleteness = JudgeDefinition(
+        name: "conversation_completeness",
+        definition:
+            "Over the whole conversation in messages, ending with the output: whether the user got everything they asked for. Every request the user made counts, including ones made in earlier turns.",
+        rubric: """
+            1: none of the user's requests was met.
+            2: a few requests were met; most were ignored, refused without reason or answered wrongly.
+            3: about half of the requests were met.
+            4: nearly every request was met; a minor one was missed or only partly met.
+            5: every request the user made was fully met.
+            """,
+        gradingContextColumns: ["messages"], includeInput: false)
+
+    /// Whether the assistant kept to the role and instructions of the system message (sees the output
+    /// and the `messages`).
+    public static let roleAdherence = JudgeDefinition(
+        name: "role_adherence",
+        definition:
+            "Whether the assistant kept, in every turn of the conversation in messages and in the output, to the role, persona, scope and rules that the system message sets, even when the user pushed it to leave them.",
+        rubric: """
+            1: the assistant ignored the system message's role and rules.
+            2: it kept to them at first but broke them in several turns.
+            3: it mostly kept to them, with one clear break.
+            4: it kept to them, with a small slip in tone or scope.
+            5: it kept to the role and every rule in every turn.
+            """,
+        gradingContextColumns: ["messages"], includeInput: false)
+
+    /// Whether the assistant remembered what the user said earlier and did not contradict earlier
+    /// turns (sees the output and the `messages`).
+    public static let knowledgeRetention = JudgeDefinition(
+        name: "knowledge_retention",
+        definition:
+            "Whether the assistant, in the later turns of the conversation in messages and in the output, used and stayed consistent with what the user told it earlier (names, preferences, facts, constraints), without asking for it again or contradicting it.",
+        rubric: """
+            1: it forgot or contradicted most of what the user said earlier.
+            2: it forgot or contradicted several important things.
+            3: it kept some of it but forgot or contradicted one important thing.
+            4: it kept nearly everything, with a minor lapse.
+            5: it kept and used everything the user said earlier.
+            """,
+        gradingContextColumns: ["messages"], includeInput: false)
+
+    /// Whether the tools called were the right ones, with the right arguments, for what the user asked
+    /// (sees the output and the `messages`).
+    public static let toolCallCorrectness = JudgeDefinition(
+        name: "tool_call_correctness",
+        definition:
+            "Whether the tool calls the assistant made in the conversation in messages were the right ones for what the user asked: the right tools, with correct and complete arguments, none missing and none needless, and their results used correctly in the output.",
+        rubric: """
+            1: the tools called were wrong for the request, or needed calls were not made.
+            2: some right tools, but with wrong arguments or important calls missing.
+            3: the right tools on the whole, with an argument wrong or a needless call.
+            4: the right tools with right arguments, with a minor flaw in using a result.
+            5: exactly the calls needed, with correct arguments, and their results used correctly.
+            """,
+        gradingContextColumns: ["messages"], includeInput: false)
+
     /// All of them, by name.
     public static let all: [JudgeDefinition] = [
-        answerSimilarity, answerCorrectness, answerRelevance, faithfulness, relevance, toxicity,
+        answerSimilarity, answerCorrectness, answerRelevance, faithfulness, relevance, toxicity, conversationCompleteness,
+        roleAdherence, knowledgeRetention, toolCallCorrectness,
     ]
 
     /// The built-in judge called `name` (with or without `/v1`).

@@ -10,10 +10,13 @@ struct JudgeRunner: Sendable {
     func material(_ row: MetricRow) -> [(label: String, text: String)] {
         var values: [(String, String)] = []
         if definition.includeInput { values.append(("input", row.inputs?.text ?? "")) }
-        values.append(("output", row.prediction.text))
+        // Conversations are shown as transcripts (roles, tool calls and results), not as JSON.
+        values.append(("output", Conversation.judgeText(row.prediction)))
         for column in definition.gradingContextColumns {
             let value = column == "targets" ? (row.target ?? row.argument("targets")) : row.argument(column)
-            values.append((column, value.text))
+            // A conversation that is also the graded output is shown once.
+            if column == "messages", value == row.prediction { continue }
+            values.append((column, Conversation.judgeText(value)))
         }
         return values
     }

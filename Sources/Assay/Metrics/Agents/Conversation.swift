@@ -121,6 +121,39 @@ public struct Conversation: Sendable, Hashable {
         self.messages = messages
     }
 
+    /// The conversation as a judge reads it, a line (or more) per message:
+    ///
+    /// ```
+    /// [user] Weather in Paris?
+    /// [assistant calls] weather({"city":"Paris"})
+    /// [tool result, failed] timeout
+    /// [assistant] It is 18 °C and cloudy in Paris.
+    /// ```
+    public var transcript: String {
+        var lines: [String] = []
+        for message in messages {
+            if !message.content.isEmpty || message.toolCalls.isEmpty {
+                let label = message.role == "tool" ? (message.isToolError ? "tool result, failed" : "tool result") : message.role
+                lines.append("[\(label)] \(message.content)")
+            }
+            if !message.toolCalls.isEmpty {
+                let calls = message.toolCalls.map { "\($0.name)(\(DataValue.object($0.arguments).description))" }
+                lines.append("[assistant calls] " + calls.joined(separator: "; "))
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// A value's text for a judge: a conversation as its transcript, anything else as its text.
+    static func judgeText(_ value: DataValue) -> String {
+        switch value {
+        case .list(let items) where items.first.map({ if case .object(let m) = $0 { m["role"] != nil } else { false } }) ?? false:
+            return (try? Conversation(value, place: "")).map(\.transcript) ?? value.text
+        default:
+            return value.text
+        }
+    }
+
     /// Every tool call the assistant made, in order.
     public var toolCalls: [ToolCall] { messages.flatMap(\.toolCalls) }
 
