@@ -66,6 +66,21 @@ struct ModelOptions: ParsableArguments {
     )
     var parameters: [String] = []
 
+    @Option(
+        help:
+            "A JSON or YAML file of tools (OpenAI tool schemas) offered to the model with each request; its tool calls get results and it goes on, step by step."
+    )
+    var tools: String?
+
+    @Option(help: "With --tools: the dataset column holding each row's tool results, by tool name (and arguments).")
+    var toolResponses = "tool_responses"
+
+    @Option(help: "With --tools: an HTTP endpoint that runs the tools (it gets {\"name\", \"arguments\"} posted), instead of --tool-responses.")
+    var toolEndpoint: String?
+
+    @Option(help: "With --tools: the most model calls per row (each step is cached, retried and budgeted).")
+    var maxSteps = 5
+
     @Option(help: "Model calls in flight at once.")
     var concurrency = 8
 
@@ -131,6 +146,11 @@ struct ModelOptions: ParsableArguments {
         if prompt != nil && messages != nil { throw ValidationError("give --prompt or --messages, not both") }
         if let maxCost, maxCost <= 0 { throw ValidationError("--max-cost must be positive") }
         guard judgeRepeats > 0 else { throw ValidationError("--judge-repeats must be at least 1") }
+        guard maxSteps >= 1, maxSteps <= 100 else { throw ValidationError("--max-steps must be between 1 and 100") }
+        if tools == nil, toolEndpoint != nil { throw ValidationError("--tool-endpoint goes with --tools") }
+        if let toolEndpoint, !(toolEndpoint.hasPrefix("http://") || toolEndpoint.hasPrefix("https://")) {
+            throw ValidationError("--tool-endpoint must be an http:// or https:// URL")
+        }
     }
 
     /// The model's spec from the spec file (or, for `runs:/RUN_ID/model`, the `recordedSpec` file the
@@ -291,6 +311,7 @@ struct ModelOptions: ParsableArguments {
         var chat: ChatModel?
         var endpoint: EndpointModel?
         var command: CommandModel?
+        var toolCalling: ToolCallingModel?
         var judges: JudgeModels?
         var defaultJudge: ChatModel?
 
@@ -299,6 +320,7 @@ struct ModelOptions: ParsableArguments {
 
         func shutdown() async {
             await chat?.shutdown()
+            await toolCalling?.shutdown()
             await endpoint?.shutdown()
             await judges?.shutdown()
         }
@@ -329,11 +351,20 @@ struct ModelOptions: ParsableArguments {
                 let chat = try ChatModel(
                     spec: spec, options: options, cache: cache, cachePolicy: policy, prices: priceTable, budget: budget)
                 (models.model, models.chat) = (chat, chat)
+                if let tools {
+                    let results: ToolResults = toolEndpoint.map { .endpoint($0) } ?? .column(toolResponses)
+                    let agent = try ToolCallingModel(
+                        chat: chat, tools: try ToolCallingModel.loadTools(tools), results: results, maxSteps: maxSteps, options: options,
+                        cache: policy == .use ? cache : nil)
+                    (models.model, models.toolCalling) = (agent, agent)
+                }
             case .endpoint(let spec):
+                if tools != nil { throw .invalidInput("--tools applies to provider models; an application runs its own tools") }
                 if dryRun { throw .invalidInput("--dry-run estimates what a provider's model costs; an HTTP endpoint has no price table") }
                 let endpoint = try EndpointModel(spec: spec, options: options, cache: cache, cachePolicy: policy, budget: budget)
                 (models.model, models.endpoint) = (endpoint, endpoint)
             case .command(let spec):
+                if tools != nil { throw .invalidInput("--tools applies to provider models; an application runs its own tools") }
                 if dryRun { throw .invalidInput("--dry-run estimates what a provider's model costs; a command has no price table") }
                 let command = try CommandModel(spec: spec, options: options, cache: cache, cachePolicy: policy, budget: budget)
                 (models.model, models.command) = (command, command)

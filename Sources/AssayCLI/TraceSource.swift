@@ -76,9 +76,10 @@ struct TraceSource {
     func recordScores(_ result: EvaluationResult, run: RunInfo) async throws -> Int {
         let columns = result.table.columns
         guard let idColumn = columns.firstIndex(of: "trace_id") else { return 0 }
-        // Per-row metric columns: `<metric>/score`, and token_count and latency, which MLflow names bare.
+        // Per-row metric columns: `<metric>/score`, and the bare ones (token_count, latency, the tool counts).
+        let bare = Set(result.metricInfos.filter { $0.column == .bare }.map(\.name))
         let scores = columns.enumerated().compactMap { index, name -> (String, Int, Int?)? in
-            guard name.hasSuffix("/score") || ((name == "token_count" || name == "latency") && index > 0) else { return nil }
+            guard name.hasSuffix("/score") || (bare.contains(name) && index > 0) else { return nil }
             let metric = name.hasSuffix("/score") ? String(name.dropLast("/score".count)) : name
             return (metric, index, columns.firstIndex(of: metric + "/justification"))
         }

@@ -31,6 +31,29 @@ extension ProviderEndpoint.Dialect {
         return .object(object)
     }
 
+    /// The JSON body for one call of a conversation with tools, in OpenAI's shape (messages with
+    /// `tool_calls` and `tool` results, and the `tools` offered); nil for a dialect without it (Anthropic).
+    func body(model: String, wire messages: [DataValue], tools: [DataValue], parameters: [String: DataValue]) -> DataValue? {
+        var object: [String: DataValue] = parameters
+        switch self {
+        case .openAI: object["model"] = .string(model)
+        case .azure, .gateway: break
+        case .anthropic: return nil
+        }
+        object["messages"] = .list(messages)
+        if !tools.isEmpty { object["tools"] = .list(tools) }
+        return .object(object)
+    }
+
+    /// The tool calls of an OpenAI-shaped reply (`choices[0].message.tool_calls`), as sent.
+    func toolCalls(_ body: [UInt8]) -> [DataValue] {
+        guard self != .anthropic, let reply = try? DataValue(json: String(decoding: body, as: UTF8.self)),
+            case .list(let choices)? = reply.member("choices"), let message = choices.first?.member("message"),
+            case .list(let calls)? = message.member("tool_calls")
+        else { return [] }
+        return calls
+    }
+
     /// The reply's text and token usage; nil when the body is not a reply of this dialect.
     func parse(_ body: [UInt8]) -> (text: String, usage: TokenUsage?)? {
         guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else { return nil }
@@ -51,7 +74,7 @@ extension ProviderEndpoint.Dialect {
                     text = content
                 } else if let parts = message["content"] as? [[String: Any]] {
                     text = parts.first?["text"] as? String ?? ""
-                } else if message["content"] is NSNull {
+                } else if message["content"] is NSNull || (message["content"] == nil && message["tool_calls"] != nil) {
                     text = ""
                 } else {
                     return nil

@@ -122,6 +122,8 @@ public final class ChatModel: LanguageModel {
     /// What one send produced.
     struct SentReply {
         var text: String
+        /// The provider's raw reply (from the cache, the body recorded then).
+        var body: [UInt8]
         var usage: TokenUsage?
         var cost: Double?
         var cached: Bool
@@ -136,7 +138,8 @@ public final class ChatModel: LanguageModel {
             provider: spec.model.provider.rawValue, model: spec.model.model, url: endpoint.url, body: body, sample: sample)
         if let cache, cachePolicy == .use, let entry = try await cache.entry(for: key) {
             activityBox.withLockedValue { $0.cacheHits += 1 }
-            return SentReply(text: entry.output, usage: entry.usage, cost: entry.cost, cached: true, latency: entry.latency)
+            return SentReply(
+                text: entry.output, body: Array(entry.body.utf8), usage: entry.usage, cost: entry.cost, cached: true, latency: entry.latency)
         }
         var reservation = 0.0
         if let budget, let price = prices.price(for: spec.model.model) {
@@ -163,7 +166,7 @@ public final class ChatModel: LanguageModel {
                 output: text, body: String(decoding: reply.body, as: UTF8.self), latency: reply.seconds, usage: usage, cost: cost)
             try await cache.store(entry, for: key, provider: spec.model.provider.rawValue, model: spec.model.model)
         }
-        return SentReply(text: text, usage: usage, cost: cost, cached: false, latency: reply.seconds)
+        return SentReply(text: text, body: reply.body, usage: usage, cost: cost, cached: false, latency: reply.seconds)
     }
 
     /// The `max_tokens` parameter, when set.

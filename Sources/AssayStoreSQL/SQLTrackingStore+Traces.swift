@@ -39,15 +39,15 @@ extension SQLTrackingStore {
                 try await s.execute(
                     """
                     INSERT INTO traces (trace_id, experiment_id, name, start_time, end_time, status, span_count, model, input_tokens,
-                        output_tokens, inputs, outputs, context, instructions)
+                        output_tokens, inputs, outputs, context, instructions, tool_steps)
                     VALUES (\(traceID), \(owner), \(t.name), \(t.startTimeNanos), \(t.endTimeNanos), \(t.status), \(t.spanCount),
                         \(t.model), \(t.inputTokens), \(t.outputTokens), \(t.inputs), \(t.outputs), \(StoredJSON.context(t.context)),
-                        \(t.instructions))
+                        \(t.instructions), \(ToolStep.json(t.toolSteps)))
                     ON CONFLICT (trace_id) DO UPDATE SET name = excluded.name, start_time = excluded.start_time,
                         end_time = excluded.end_time, status = excluded.status, span_count = excluded.span_count,
                         model = excluded.model, input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
                         inputs = excluded.inputs, outputs = excluded.outputs, context = excluded.context,
-                        instructions = excluded.instructions
+                        instructions = excluded.instructions, tool_steps = excluded.tool_steps
                     """)
             }
         }
@@ -70,16 +70,18 @@ extension SQLTrackingStore {
 
     private static var summaryColumns: String {
         "trace_id, experiment_id, name, start_time, end_time, status, span_count, model, input_tokens, output_tokens, inputs, "
-            + "outputs, context, instructions"
+            + "outputs, context, instructions, tool_steps"
     }
 
     private static func summary(_ row: SQLRow) -> TraceSummary {
-        TraceSummary(
+        var summary = TraceSummary(
             traceID: row.string(0), experimentID: String(row.int64(1)), name: row.string(2), startTimeNanos: row.int64(3),
             endTimeNanos: row.int64(4), status: row.string(5), spanCount: Int(row.int64(6)), model: row.optionalString(7),
             inputTokens: row.optionalInt64(8).map { Int($0) }, outputTokens: row.optionalInt64(9).map { Int($0) },
             inputs: row.optionalString(10), outputs: row.optionalString(11), context: StoredJSON.context(row.string(12)),
             instructions: row.optionalString(13))
+        summary.toolSteps = ToolStep.steps(json: row.string(14))
+        return summary
     }
 
     public func traces(in experimentID: String, since: Int64?, limit: Int, offset: Int) async throws(AssayError) -> [TraceSummary] {

@@ -7,6 +7,7 @@ package enum Schema {
     package static let v1 = "v1: experiments, runs, params, tags, metrics, inputs"
     package static let v2 = "v2: traces, spans, assessments"
     package static let v3 = "v3: metrics keep NaN as a flag"
+    package static let v4 = "v4: traces keep the tools they ran"
 
     static func migrations(dialect: SQLDialect, artifactRoot: String) -> [SQLMigration] {
         let now = MetricPoint.now()
@@ -88,6 +89,7 @@ package enum Schema {
             SQLMigration(name: v1, statements: first.map(SQL.init(raw:)) + [defaultExperiment]),
             SQLMigration(name: v2, statements: second.map(SQL.init(raw:))),
             SQLMigration(name: v3, statements: (dialect.upgrades[v3] ?? []).map(SQL.init(raw:))),
+            SQLMigration(name: v4, statements: [SQL(raw: "ALTER TABLE traces ADD COLUMN tool_steps TEXT NOT NULL DEFAULT '[]'")]),
         ]
     }
 }

@@ -78,6 +78,20 @@ import Testing
             let legacy = try await store.trace(id: other).0
             #expect(legacy.inputs == "Hi?" && legacy.outputs == "Hello there." && legacy.status == "ERROR")
 
+            // Tool spans (OpenTelemetry's execute_tool, MLflow's TOOL) are kept as the trace's steps, in time order.
+            try await store.ingest(
+                [
+                    SpanRecord(
+                        traceID: other, spanID: "f1f1f1f1f1f1f1f1", parentSpanID: "d1d1d1d1d1d1d1d1", name: "lookup", startTimeNanos: 5_300,
+                        endTimeNanos: 5_400, attributes: ["mlflow.spanType": #""TOOL""#, "mlflow.spanInputs": #"{"id": 7}"#]),
+                    SpanRecord(
+                        traceID: other, spanID: "f2f2f2f2f2f2f2f2", parentSpanID: "d1d1d1d1d1d1d1d1", name: "execute_tool search",
+                        startTimeNanos: 5_200, endTimeNanos: 5_250, statusCode: "ERROR",
+                        attributes: ["gen_ai.operation.name": "execute_tool", "gen_ai.tool.call.arguments": #"{"q": "hi"}"#]),
+                ], experimentID: experiment)
+            let steps = try await store.trace(id: other).0.toolSteps
+            #expect(steps == [ToolStep(name: "search", arguments: ["q": "hi"], failed: true), ToolStep(name: "lookup", arguments: ["id": 7])])
+
             #expect(try await store.traces(in: experiment, since: nil, limit: 10, offset: 0).map(\.traceID) == [other, Self.trace])
             #expect(try await store.traces(in: experiment, since: 4_000, limit: 10, offset: 0).map(\.traceID) == [other])
             #expect(try await store.traces(in: "0", since: nil, limit: 10, offset: 0).isEmpty)

@@ -12,14 +12,6 @@ func evaluatePairs(_ pairs: [(String, String)], metrics: [Metric]) async throws 
     return try await evaluate(data, targets: "targets", predictions: "predictions", extraMetrics: metrics)
 }
 
-extension EvaluationResult {
-    /// A metric's per-row scores from the table.
-    func scores(_ column: String) throws -> [Double?] {
-        guard let values = try table.column(column) else { throw AssayError.invalidInput("no column \(column) in \(table.columns)") }
-        return values.map(\.doubleValue)
-    }
-}
-
 /// The library error `body` throws, or nil.
 func assayError(_ body: () async throws -> Void) async -> AssayError? {
     do {

@@ -59,4 +59,70 @@ import Testing
         #expect(badFilter.status == 2 && badFilter.stderr.contains("Invalid entity type 'metrics'"), "\(badFilter.stderr)")
         await judge.stop()
     }
+
+    /// An agent's traces (OpenTelemetry GenAI `execute_tool` spans, one failing) become conversations with
+    /// their trajectories, scored by the tool-call metrics and a conversation judge.
+    @Test func agentTracesBecomeTrajectoriesAndAreScored() async throws {
+        let folder = try TemporaryFolder()
+        let database = folder.path("assay.db")
+        let store = try SQLiteTrackingStore(path: database)
+        let experiment = try await store.createExperiment(named: "agent", artifactLocation: nil, tags: [])
+        let trace = String(repeating: "a", count: 32)
+        let start = Int64(1_700_000_000_000_000_000)
+        func span(_ id: Int, _ name: String, at offset: Int64, _ attributes: [String: DataValue], status: String = "OK") -> SpanRecord {
+            SpanRecord(
+                traceID: trace, spanID: String(format: "%016x", id), parentSpanID: id == 1 ? nil : String(format: "%016x", 1), name: name,
+                startTimeNanos: start + offset, endTimeNanos: start + offset + 1_000_000, statusCode: status, attributes: attributes)
+        }
+        // The exporter sends the later tool first: order comes from the start times.
+        try await store.ingest(
+            [
+                span(
+                    3, "execute_tool calculator", at: 3_000_000,
+                    [
+                        "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "calculator",
+                        "gen_ai.tool.call.arguments": #"{"expression": "18 * 9 / 5 + 32"}"#,
+                    ], status: "ERROR"),
+                span(
+                    2, "execute_tool weather", at: 2_000_000,
+                    [
+                        "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "weather",
+                        "gen_ai.tool.call.arguments": #"{"city": "Paris"}"#, "gen_ai.tool.call.result": "18 C",
+                    ]),
+                span(
+                    1, "invoke_agent", at: 0,
+                    ["gen_ai.prompt": "Weather in Paris, in Fahrenheit?", "gen_ai.completion": "It is 18 C; I could not convert it."]),
+            ], experimentID: experiment.id)
+        let (summary, _, _) = try await store.trace(id: trace)
+        #expect(summary.toolSteps.map(\.name) == ["weather", "calculator"])
+        #expect(summary.toolSteps[0].arguments == ["city": "Paris"] && summary.toolSteps[0].result == "18 C")
+        #expect(summary.toolSteps.map(\.failed) == [false, true])
+
+        let judge = try await FakeChatServer.start { request in
+            let sawTrajectory = request.lastMessage.contains(#"[assistant calls] weather({"city":"Paris"})"#)
+                && request.lastMessage.contains("[tool result, failed]")
+            return .chatCompletion(#"{"score": \#(sawTrajectory ? 3 : 1), "justification": "the conversion failed"}"#)
+        }
+        let json = folder.path("results.json")
+        let result = try await CommandLineTests.runDetached([
+            "evaluate", "--traces", "agent", "--metrics", "tool_call_count,tool_error_count,tool_call_correctness", "--judge", "openai:/judge",
+            "--judge-base-url", judge.baseURL, "--tracking-uri", database, "--cache-dir", folder.url.path, "--output-json", json,
+        ])
+        await judge.stop()
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
+        let table = try #require(object?["eval_results_table"] as? [String: Any])
+        let columns = try #require(table["columns"] as? [String])
+        let row = try #require((table["data"] as? [[Any]])?.first)
+        func cell(_ name: String) throws -> Any {
+            row[try #require(columns.firstIndex(of: name), "no column \(name) in \(columns)")]
+        }
+        #expect(try cell("tool_call_count") as? Int == 2)
+        #expect(try cell("tool_error_count") as? Int == 1)
+        #expect(try cell("tool_call_correctness/v1/score") as? Int == 3)
+        let messages = try #require(try cell("messages") as? [[String: Any]])
+        #expect(messages.map { $0["role"] as? String ?? "" } == ["user", "assistant", "tool", "assistant", "tool", "assistant"])
+        let (_, _, assessments) = try await store.trace(id: trace)
+        #expect(assessments.first { $0.name == "tool_error_count" }?.value == 1)
+    }
 }

@@ -73,6 +73,8 @@ public struct TraceSummary: Sendable, Equatable {
     public var context: [String]
     /// The system instructions the model was given (`gen_ai.system_instructions`, or a system message).
     public var instructions: String?
+    /// The tools the trace ran, in order: its `execute_tool` spans (OpenTelemetry GenAI) or TOOL spans (MLflow).
+    public var toolSteps: [ToolStep] = []
 
     public var latencyMilliseconds: Double { (Double(endTimeNanos) - Double(startTimeNanos)) / 1_000_000 }
 
@@ -95,6 +97,64 @@ public struct TraceSummary: Sendable, Equatable {
         self.outputs = outputs
         self.context = context
         self.instructions = instructions
+    }
+
+    /// The trace as a conversation: the question, each tool call and its result, and the answer.
+    public var conversation: DataValue {
+        var messages: [DataValue] = []
+        if let instructions { messages.append(.object(["role": "system", "content": .string(instructions)])) }
+        if let inputs { messages.append(.object(["role": "user", "content": .string(inputs)])) }
+        for (i, step) in toolSteps.enumerated() {
+            let id = DataValue.string("call_\(i + 1)")
+            messages.append(
+                .object([
+                    "role": "assistant", "content": "",
+                    "tool_calls": .list([.object(["id": id, "name": .string(step.name), "arguments": .object(step.arguments)])]),
+                ]))
+            var result: [String: DataValue] = ["role": "tool", "tool_call_id": id, "name": .string(step.name), "content": .string(step.result ?? "")]
+            if step.failed { result["is_error"] = true }
+            messages.append(.object(result))
+        }
+        if let outputs { messages.append(.object(["role": "assistant", "content": .string(outputs)])) }
+        return .list(messages)
+    }
+}
+
+/// One tool a trace ran: its name, arguments and result, and whether it failed.
+public struct ToolStep: Sendable, Equatable {
+    public var name: String
+    public var arguments: [String: DataValue]
+    public var result: String?
+    /// Whether the tool's span ended in ERROR.
+    public var failed: Bool
+
+    public init(name: String, arguments: [String: DataValue] = [:], result: String? = nil, failed: Bool = false) {
+        self.name = name
+        self.arguments = arguments
+        self.result = result
+        self.failed = failed
+    }
+
+    /// The steps as stored: a JSON list of `{name, arguments, result, failed}`.
+    public static func json(_ steps: [ToolStep]) -> String {
+        DataValue.list(
+            steps.map {
+                .object([
+                    "name": .string($0.name), "arguments": .object($0.arguments), "result": $0.result.map(DataValue.string) ?? .null,
+                    "failed": .bool($0.failed),
+                ])
+            }
+        ).description
+    }
+
+    /// Steps read back from their stored JSON (nothing for text that is not such a list).
+    public static func steps(json text: String) -> [ToolStep] {
+        ((try? DataValue(json: text))?.listValue ?? []).compactMap { item in
+            guard case .object(let f) = item, let name = f["name"]?.stringValue else { return nil }
+            var arguments: [String: DataValue] = [:]
+            if case .object(let a)? = f["arguments"] { arguments = a }
+            return ToolStep(name: name, arguments: arguments, result: f["result"]?.stringValue, failed: f["failed"] == .bool(true))
+        }
     }
 }
 
@@ -153,6 +213,7 @@ extension TraceSummary {
         var inputs: String?, outputs: String?
         var context: [String] = []
         var instructions: String?
+        var toolSteps: [ToolStep] = []
         for span in ordered {
             let a = span.attributes
             if model == nil { model = a["gen_ai.request.model"]?.stringValue ?? a["gen_ai.response.model"]?.stringValue }
@@ -166,15 +227,18 @@ extension TraceSummary {
             if instructions == nil { instructions = GenAIContent.instructions(span) }
             if let answer = GenAIContent.answer(span) { outputs = answer }
             context += GenAIContent.documents(span)
+            if let step = GenAIContent.toolStep(span) { toolSteps.append(step) }
         }
         if inputs == nil { inputs = root?.attributes["input.value"].map(GenAIContent.text) }
         if outputs == nil { outputs = root?.attributes["output.value"].map(GenAIContent.text) }
         let status = spans.contains { $0.statusCode == "ERROR" } ? "ERROR" : (root?.statusCode ?? "UNSET")
-        return TraceSummary(
+        var summary = TraceSummary(
             traceID: traceID, experimentID: experimentID, name: root?.name ?? "", startTimeNanos: spans.map(\.startTimeNanos).min() ?? 0,
             endTimeNanos: spans.map(\.endTimeNanos).max() ?? 0, status: status, spanCount: spans.count, model: model,
             inputTokens: inputTokens, outputTokens: outputTokens, inputs: inputs, outputs: outputs, context: context,
             instructions: instructions)
+        summary.toolSteps = toolSteps
+        return summary
     }
 }
 
@@ -246,6 +310,34 @@ enum GenAIContent {
         Int(key.split(separator: ".").dropFirst(2).first ?? "") ?? 0
     }
 
+    /// The tool a span ran: an OpenTelemetry GenAI `execute_tool` span (`gen_ai.tool.name`,
+    /// `gen_ai.tool.call.arguments`, `gen_ai.tool.call.result`) or an MLflow TOOL span (its name,
+    /// `mlflow.spanInputs`, `mlflow.spanOutputs`); failed when the span's status is ERROR.
+    static func toolStep(_ span: SpanRecord) -> ToolStep? {
+        let a = span.attributes
+        let name: String
+        var arguments: DataValue?
+        var result: DataValue?
+        if a["gen_ai.operation.name"]?.stringValue == "execute_tool" {
+            name = a["gen_ai.tool.name"]?.stringValue ?? String(span.name.trimmingPrefix("execute_tool "))
+            arguments = a["gen_ai.tool.call.arguments"]
+            result = a["gen_ai.tool.call.result"]
+        } else if let type = a["mlflow.spanType"]?.stringValue, type == "TOOL" || type == #""TOOL""# {
+            name = span.name
+            arguments = a["mlflow.spanInputs"]
+            result = a["mlflow.spanOutputs"]
+        } else {
+            return nil
+        }
+        var members: [String: DataValue] = [:]
+        switch arguments.map(parsedJSON) {
+        case .object(let object)?: members = object
+        case nil, .null?: break
+        case let other?: members = ["input": other]
+        }
+        return ToolStep(name: name, arguments: members, result: result.map { text(parsedJSON($0)) }, failed: span.statusCode == "ERROR")
+    }
+
     /// A JSON value that may itself be JSON text.
     static func parsedJSON(_ value: DataValue) -> DataValue {
         if case .string(let s) = value, let first = s.first, first == "[" || first == "{", let parsed = try? DataValue(json: s) {
@@ -300,11 +392,14 @@ extension TraceSummary {
 extension Dataset {
     /// A dataset of traces, one row each: `trace_id`, `inputs`, `outputs`, `context` (retrieved documents,
     /// blank-line separated), `instructions` (the system prompt), `latency_ms`, `input_tokens`, `output_tokens` and `model`, ready for metrics
-    /// that need no ground truth.
+    /// that need no ground truth; and when any trace ran tools, `messages`: each trace as a conversation
+    /// with its tool calls and results, for the tool-call metrics and the conversation judges.
     public static func traces(_ traces: [TraceSummary], name: String) -> Dataset {
-        Dataset(
+        let withTools = traces.contains { !$0.toolSteps.isEmpty }
+        return Dataset(
             name: name,
-            columns: ["trace_id", "inputs", "outputs", "context", "instructions", "latency_ms", "input_tokens", "output_tokens", "model"],
+            columns: ["trace_id", "inputs", "outputs", "context", "instructions", "latency_ms", "input_tokens", "output_tokens", "model"]
+                + (withTools ? ["messages"] : []),
             rows: traces.map { t in
                 [
                     .string(t.traceID), t.inputs.map(DataValue.string) ?? .null, t.outputs.map(DataValue.string) ?? .null,
@@ -312,7 +407,7 @@ extension Dataset {
                     .double(t.latencyMilliseconds),
                     t.inputTokens.map { .int($0) } ?? .null, t.outputTokens.map { .int($0) } ?? .null,
                     t.model.map(DataValue.string) ?? .null,
-                ]
+                ] + (withTools ? [t.conversation] : [])
             })
     }
 }

@@ -250,6 +250,12 @@ extension Metric {
 }
 
 extension ToolCall {
+    /// Whether two calls are the same: the same tool, and arguments equal with numbers compared by
+    /// value (`3` and `3.0` agree, as in Python).
+    public func matches(_ other: ToolCall) -> Bool {
+        name == other.name && comparable.arguments == other.comparable.arguments
+    }
+
     /// The call with every number as a Double, so that `3` and `3.0` compare equal, as Python's `==`
     /// (which Ragas and agentevals use) has them.
     var comparable: ToolCall {
