@@ -162,6 +162,63 @@ struct LocalLLMTests {
         }
     }
 
+    /// The local model calling tools (llama.cpp's chatml-function-calling format on a second port),
+    /// with a tool server in the test: each row ends with a conversation, then comes from the cache.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["ASSAY_LLM_TOOLS_URL"] != nil, "scripts/test starts it"))
+    func theLocalModelCallsTools() async throws {
+        let tools = try await FakeChatServer.start { request in
+            let arguments = request.json?["arguments"] as? [String: Any]
+            return .json(["result": "18 C and cloudy in \(arguments?["city"] as? String ?? "an unknown city")"])
+        }
+        let folder = try TemporaryFolder()
+        var options = Self.options
+        options.baseURL = ProcessInfo.processInfo.environment["ASSAY_LLM_TOOLS_URL"]
+        let schema = try DataValue(
+            json: #"""
+                [{"type": "function", "function": {"name": "weather", "description": "The current weather in a city",
+                  "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}]
+                """#)
+        func model() throws -> ToolCallingModel {
+            let spec = ModelSpec(
+                model: try ModelURI("openai:/gemma-3-270m"), messages: [MessageTemplate(role: "user", content: try PromptTemplate("{inputs}"))],
+                parameters: [
+                    "temperature": 0, "max_tokens": 48, "seed": 1,
+                    "tool_choice": try DataValue(json: #"{"type": "function", "function": {"name": "weather"}}"#),
+                ])
+            let cache = try ResponseCache(directory: folder.url.path)
+            return try ToolCallingModel(
+                chat: try ChatModel(spec: spec, options: options, cache: cache), tools: schema.listValue!,
+                results: .endpoint("http://127.0.0.1:\(tools.port)/tools"), maxSteps: 2, options: options, cache: cache)
+        }
+        let data = Dataset(
+            columns: ["inputs", "expected_tool_calls"],
+            rows: ["Paris", "Oslo", "Lima"].map {
+                [.string("What is the weather in \($0)?"), try! DataValue(json: #"[{"name": "weather", "arguments": {"city": "\#($0)"}}]"#)]
+            })
+        var configuration = EvaluationConfiguration()
+        configuration.concurrency = 1
+        let metrics: [Metric] = [.toolCallF1, .toolNameAccuracy, .toolCallCount]
+        let first = try model()
+        let result = try await evaluate(data, model: first, extraMetrics: metrics, configuration: configuration)
+        await first.shutdown()
+        let errors = try result.table.column("error") ?? []
+        #expect(result.failedRows == 0, "\(errors)")
+        for conversation in try #require(try result.table.column("messages")) {
+            let roles = conversation.listValue?.compactMap { $0.member("role")?.stringValue } ?? []
+            #expect(roles.prefix(3) == ["user", "assistant", "tool"], "the forced first step called the tool: \(roles)")
+        }
+        #expect(try result.scores("tool_name_accuracy/score").allSatisfy { $0 != nil })
+        #expect(tools.counters.requests >= 3)
+
+        tools.resetCounters()
+        let second = try model()
+        let again = try await evaluate(data, model: second, extraMetrics: metrics, configuration: configuration)
+        await second.shutdown()
+        #expect(again.usage.cachedAnswers == 3 && tools.counters.requests == 0)
+        #expect(try again.table.column("messages") == (try result.table.column("messages")))
+        await tools.stop()
+    }
+
     /// The pairwise judge on the local model, over the example's predictions and its targets as the
     /// "candidate": whatever the small model prefers, every row is a win, tie, loss or counted invalid
     /// answer, and a second run is answered from the cache.

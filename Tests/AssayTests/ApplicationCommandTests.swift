@@ -111,6 +111,47 @@ import Testing
         #expect(http.stdout.contains("12 rows failed; their errors are in the table's error column"), "\(http.stdout)")
     }
 
+    /// `--tools` with the example tool-using dataset, against a scripted agent on loopback that calls
+    /// the tool the question names and answers with its result.
+    @Test func aToolCallingModelRunsTheAgentExample() async throws {
+        let server = try await FakeChatServer.start { request in
+            let messages = request.json?["messages"] as? [[String: Any]] ?? []
+            if let last = messages.last, last["role"] as? String == "tool" {
+                return .chatCompletion("Answer: \(last["content"] as? String ?? "")")
+            }
+            let question = messages.last?["content"] as? String ?? ""
+            let (name, arguments) =
+                question.contains("weather") ? ("weather", #"{"city": "Paris"}"#)
+                : question.contains("times") ? ("calculator", #"{"expression": "17 * 23"}"#) : ("search", #"{"query": "vacation days"}"#)
+            return .json([
+                "choices": [
+                    [
+                        "index": 0,
+                        "message": ["role": "assistant", "tool_calls": [["id": "c1", "type": "function", "function": ["name": name, "arguments": arguments]]]],
+                    ]
+                ]
+            ])
+        }
+        let folder = try TemporaryFolder()
+        let json = folder.path("results.json")
+        let result = try await CLI.runDetached([
+            "evaluate", "examples/agents/questions.jsonl", "--model", "openai:/agent", "--base-url", server.baseURL, "--tools",
+            "examples/agents/tools.json", "--max-steps", "3",
+            "--metrics", "tool_call_accuracy,tool_call_f1,trajectory_superset_match,tool_call_count", "--no-tracking", "--cache-dir",
+            folder.path("cache"), "--output-json", json,
+        ], setting: ["OPENAI_API_KEY": "unused"])
+        await server.stop()
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
+        let metrics = try #require(object?["metrics"] as? [String: Double])
+        // The scripted agent gets the first three right and searches the handbook for the fourth.
+        #expect(metrics["tool_call_accuracy/mean"] == 0.75, "\(metrics)")
+        #expect(metrics["trajectory_superset_match/mean"] == 0.75, "\(metrics)")
+        let text = try String(contentsOfFile: json, encoding: .utf8)
+        #expect(text.contains("Answer: 391") && text.contains("Answer: 18 C, cloudy"))
+        #expect(text.contains("\"stop_reason\""))
+    }
+
     @Test func mistakesAreNamedBeforeAnyRowRuns() async throws {
         let folder = try TemporaryFolder()
         let spec = folder.path("app.yaml")

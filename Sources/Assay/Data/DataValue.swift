@@ -32,6 +32,12 @@ public enum DataValue: Sendable, Hashable {
     }
 
     /// The elements, when the cell holds a list.
+    /// An object's member (`value.member("usage")?.member("prompt_tokens")`); nil for other values.
+    public func member(_ name: String) -> DataValue? {
+        if case .object(let members) = self { return members[name] }
+        return nil
+    }
+
     public var listValue: [DataValue]? {
         if case .list(let l) = self { return l }
         return nil

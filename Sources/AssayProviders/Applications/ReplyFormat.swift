@@ -111,11 +111,3 @@ public struct ReplyFormat: Sendable {
         return flat.count > 120 ? String(flat.prefix(120)) + "…" : flat
     }
 }
-
-extension DataValue {
-    /// An object's member.
-    func member(_ name: String) -> DataValue? {
-        if case .object(let members) = self { return members[name] }
-        return nil
-    }
-}
