@@ -221,6 +221,53 @@ import Testing
     /// Stored values at the edges of their types (from a careless or hostile client) must not stop a page from
     /// rendering: times at Int64's ends, a metric step at Int64.max, scores near ±Double.greatestFiniteMagnitude,
     /// a span from the first to the last representable nanosecond.
+    /// Two runs of an agent whose tables hold conversations (no inputs column), in different row orders.
+    static func seedConversations(_ store: any TrackingStore, _ root: URL) async throws {
+        let artifacts = LocalArtifactRepository(root: root)
+        // The runs' conversations differ after the first user message, so only that can pair them.
+        func conversation(_ question: String, _ city: String, failed: Bool, run: String) -> String {
+            #"[{"role": "user", "content": "\#(question)"}, {"role": "assistant", "content": "", "tool_calls": [{"name": "weather", "arguments": {"city": "\#(city)"}}]}, {"role": "tool", "content": "18 C \#(script)"\#(failed ? #", "is_error": true"# : "")}, {"role": "assistant", "content": "It is 18 C (\#(run))."}]"#
+        }
+        for (name, order) in [("agent-a", [0, 1]), ("agent-b", [1, 0])] {
+            let run = try await store.createRun(in: "0", named: name, startTime: 1, userID: "root", tags: [])
+            let rows = [
+                #"[\#(conversation("Weather in Paris?", "Paris", failed: false, run: name)), "It is 18 C.", \#(name == "agent-a" ? 1 : 0)]"#,
+                #"[\#(conversation("Weather in Oslo?", "Oslo", failed: true, run: name)), "It is 18 C.", 0]"#,
+            ]
+            let table = #"{"columns": ["messages", "outputs", "tool_call_f1/score"], "data": [\#(order.map { rows[$0] }.joined(separator: ","))]}"#
+            try await artifacts.write(Data(table.utf8), at: "eval_results_table.json", of: run)
+            try await store.logBatch(
+                run: run.id, metrics: [MetricPoint(key: "tool_call_f1/mean", value: 0.5, timestamp: 1, step: 0)], params: [],
+                tags: [KeyValue("mlflow.loggedArtifacts", #"[{"path": "eval_results_table.json", "type": "table"}]"#)])
+        }
+    }
+
+    @Test func conversationsRenderAsTurnsAndCompareByTheirFirstUserMessage() async throws {
+        try await LiveServer.with(seed: Self.seedConversations) { server in
+            let reply = try await server.post("runs/search", #"{"experiment_ids": ["0"]}"#)
+            let runs = try #require(reply.json["runs"] as? [[String: Any]])
+            let ids = Dictionary(
+                uniqueKeysWithValues: runs.compactMap { run -> (String, String)? in
+                    guard let info = run["info"] as? [String: Any], let name = info["run_name"] as? String, let id = info["run_id"] as? String
+                    else { return nil }
+                    return (name, id)
+                })
+            let (a, b) = (try #require(ids["agent-a"]), try #require(ids["agent-b"]))
+            let page = try await server.send(.get, "/runs/\(a)")
+            #expect(page.status == 200)
+            let html = page.body
+            #expect(html.contains(#"<details class="conversation"><summary>4 messages · 1 tool call</summary>"#), "\(html.prefix(300))")
+            #expect(html.contains("4 messages · 1 tool call · 1 failed"))
+            #expect(html.contains(#"<summary>calls weather</summary>"#))
+            #expect(html.contains("turn tool failed"))
+            #expect(!html.contains(Self.script) && html.contains("&lt;script&gt;"), "tool results are escaped")
+            let compare = try await server.send(.get, "/compare?runs=\(a)&runs=\(b)")
+            #expect(compare.status == 200)
+            #expect(compare.body.contains("Weather in Paris?") && compare.body.contains("Weather in Oslo?"))
+            #expect(!compare.body.contains("no such row"), "rows pair by their first user message, whatever their order")
+        }
+    }
+
     static func seedExtremes(_ store: any TrackingStore, _ root: URL) async throws {
         let artifacts = LocalArtifactRepository(root: root)
         for name in ["edge-a", "edge-b"] {

@@ -43,7 +43,7 @@ public struct LoggedTable: Sendable {
         self.columns = columns
         self.rows = rows
         func find(_ names: [String]) -> Int? { names.lazy.compactMap { columns.firstIndex(of: $0) }.first }
-        inputColumn = find(["inputs", "input", "question", "request", "prompt"]) ?? (columns.isEmpty ? nil : 0)
+        inputColumn = find(["inputs", "input", "question", "request", "prompt", "messages"]) ?? (columns.isEmpty ? nil : 0)
         targetColumn = find(["ground_truth", "targets", "target", "expected_response"])
         outputColumn = find(["outputs", "predictions", "prediction", "output", "response"])
         errorColumn = find(["error"])
@@ -132,7 +132,7 @@ public struct LoggedTable: Sendable {
         keys.reserveCapacity(rows.count)
         groups.reserveCapacity(rows.count)
         for (i, row) in rows.enumerated() {
-            let group = positions.isEmpty ? String(i) : positions.map { row[$0].text }.joined(separator: "\u{1F}")
+            let group = positions.isEmpty ? String(i) : positions.map { Self.keyText(row[$0]) }.joined(separator: "\u{1F}")
             let sample = sampleColumn.map { row[$0].text } ?? ""
             let base = group + "\u{1E}" + sample
             let n = seen[base, default: 0]
@@ -141,5 +141,15 @@ public struct LoggedTable: Sendable {
             groups.append(group)
         }
         return (keys, groups)
+    }
+
+    /// A cell's text as a pairing key; a conversation pairs by its first user message.
+    public static func keyText(_ value: DataValue) -> String {
+        if case .list(let items) = value, items.first?.member("role") != nil,
+            let first = items.first(where: { $0.member("role")?.stringValue == "user" })
+        {
+            return first.member("content")?.text ?? ""
+        }
+        return value.text
     }
 }

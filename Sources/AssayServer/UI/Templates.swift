@@ -134,7 +134,7 @@ enum Templates {
         <table class="data evaluation">
         <thead><tr><th scope="col" class="num">#</th>{{#headers}}<th scope="col">{{.}}</th>{{/headers}}</tr></thead>
         <tbody>
-        {{#rows}}<tr{{#flagged}} class="flagged"{{/flagged}}><td class="num">{{number}}</td>{{#cells}}<td class="{{kind}}">{{#score}}<details{{#invalid}} class="invalid"{{/invalid}}><summary>{{value}}</summary><div class="justification">{{justification}}</div></details>{{/score}}{{^score}}<div class="cell">{{#href}}<a href="{{href}}">{{value}}</a>{{/href}}{{^href}}{{value}}{{/href}}</div>{{/score}}</td>{{/cells}}</tr>
+        {{#rows}}<tr{{#flagged}} class="flagged"{{/flagged}}><td class="num">{{number}}</td>{{#cells}}<td class="{{kind}}">{{#score}}<details{{#invalid}} class="invalid"{{/invalid}}><summary>{{value}}</summary><div class="justification">{{justification}}</div></details>{{/score}}{{^score}}{{#conversation}}<details class="conversation"><summary>{{summary}}</summary><ol class="turns">{{#turns}}<li class="turn {{role}}{{#failed}} failed{{/failed}}"><span class="role">{{label}}</span>{{#text}} <span class="turn-text">{{text}}</span>{{/text}}{{#calls}}<details class="tool-call"><summary>calls {{name}}</summary><code>{{arguments}}</code></details>{{/calls}}</li>{{/turns}}</ol></details>{{/conversation}}{{^conversation}}<div class="cell">{{#href}}<a href="{{href}}">{{value}}</a>{{/href}}{{^href}}{{value}}{{/href}}</div>{{/conversation}}{{/score}}</td>{{/cells}}</tr>
         {{/rows}}
         </tbody>
         </table>
@@ -288,6 +288,9 @@ enum Templates {
         table.evaluation td.score, table.evaluation td.num { white-space: nowrap; text-align: right; font-variant-numeric: tabular-nums; }
         table.evaluation td.text { min-width: 24ch; }
         table.runs th.num { max-width: 14ch; overflow-wrap: anywhere; }
+        ol.turns { list-style: none; padding: 0; margin: 4px 0; max-height: 18em; overflow: auto; } ol.turns li { padding: 3px 6px; margin: 2px 0; border-left: 3px solid var(--line); white-space: pre-wrap; word-break: break-word; }
+        ol.turns li.user { border-color: var(--accent, #3b6fd4); } ol.turns li.assistant { border-color: var(--good, #2e8540); } ol.turns li.failed { border-color: var(--bad); }
+        ol.turns .role { font-size: 0.8em; text-transform: uppercase; color: var(--muted); } details.tool-call code { white-space: pre-wrap; }
         details.invalid summary { color: var(--bad); font-weight: 600; } .justification { white-space: pre-wrap; max-width: 50ch; font-size: 0.9em; color: var(--muted); }
         tr.flagged { background: #fff6e5; } tr.flagged td:first-child { border-left: 4px solid var(--warn); }
         .pager { margin: 12px 0; display: flex; gap: 16px; }

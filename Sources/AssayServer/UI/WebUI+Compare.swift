@@ -209,7 +209,7 @@ extension WebUI {
                 ]
             }
             var row: [String: Any] = [
-                "input": baseTable.inputColumn.map { baseTable.rows[entry.row][$0].text } ?? "row \(entry.row + 1)",
+                "input": baseTable.inputColumn.map { LoggedTable.keyText(baseTable.rows[entry.row][$0]) } ?? "row \(entry.row + 1)",
                 "outputs": outputs, "count": runs.count, "regressed": (entry.change ?? 0) < 0,
             ]
             // Mustache shows a section for any string, empty or not: only a real target gets the key.

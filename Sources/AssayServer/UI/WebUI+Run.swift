@@ -155,6 +155,7 @@ extension WebUI {
                     ]
                 }
                 var plain: [String: Any] = ["kind": cell.doubleValue != nil ? "num" : "text", "value": Self.cellText(cell)]
+                if let conversation = Self.conversation(cell) { plain["conversation"] = conversation }
                 if table.columns[column] == "trace_id", case .string(let id) = cell, id.allSatisfy(\.isHexDigit) {
                     plain["href"] = "/traces/" + id
                 }
@@ -183,6 +184,24 @@ extension WebUI {
         if pageNumber < pages { values["next"] = runPath + HTML.query(keep + [("page", String(pageNumber + 1))]) + "#table-h" }
         if pageNumber > 1 { values["previous"] = runPath + HTML.query(keep + [("page", String(pageNumber - 1))]) + "#table-h" }
         return library.render(Self.flagged(values), withTemplate: "evaluationTable") ?? ""
+    }
+
+    /// A conversation cell as chat turns, tool calls folded; nil for any other cell.
+    static func conversation(_ cell: DataValue) -> [String: Any]? {
+        guard case .list(let items) = cell, let first = items.first, first.member("role") != nil,
+            let conversation = try? Conversation(cell, place: "")
+        else { return nil }
+        let turns = conversation.messages.map { message -> [String: Any] in
+            let label = message.role == "tool" ? (message.isToolError ? "tool · failed" : "tool") : message.role
+            return [
+                "role": message.role, "label": label, "text": message.content, "failed": message.isToolError,
+                "calls": message.toolCalls.map { ["name": $0.name, "arguments": DataValue.object($0.arguments).description] },
+            ]
+        }
+        let calls = conversation.toolCalls.count
+        let summary = "\(turns.count) messages" + (calls > 0 ? " · \(calls) tool call\(calls == 1 ? "" : "s")" : "")
+            + (conversation.toolErrorCount > 0 ? " · \(conversation.toolErrorCount) failed" : "")
+        return ["summary": summary, "turns": turns]
     }
 
     static func cellText(_ cell: DataValue) -> String {
