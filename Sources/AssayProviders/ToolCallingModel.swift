@@ -19,9 +19,9 @@ public enum ToolResults: Sendable {
 /// of the underlying ``ChatModel``, so it is cached, retried and budgeted like any call; tool endpoint
 /// results are cached too. The whole conversation is the row's `messages` column (for the tool-call
 /// metrics and the conversation judges), the final answer its output, and `stop_reason` says whether
-/// the model answered (`answer`) or ran out of steps (`max_steps`). A `tool_choice` parameter (a
-/// required or named tool) is sent with the first step only; later steps leave the choice to the
-/// model, which could otherwise never give its answer.
+/// the model answered (`answer`) or ran out of steps (`max_steps`). `tool_choice` is `auto` unless a
+/// parameter sets it (a required or named tool), and such a setting goes with the first step only;
+/// later steps leave the choice to the model, which could otherwise never give its answer.
 ///
 /// ```swift
 /// let model = try ToolCallingModel(chat: chat, tools: try ToolCallingModel.loadTools("tools.json"),
@@ -95,6 +95,8 @@ public final class ToolCallingModel: LanguageModel {
         var messages: [DataValue] = try chat.messages(for: row).map { .object(["role": .string($0.role), "content": .string($0.content)]) }
         let dialect = chat.endpoint.dialect
         var parameters = chat.spec.parameters
+        // OpenAI's default, said out loud: some servers (llama.cpp's) call no tool unless asked to choose.
+        if parameters["tool_choice"] == nil { parameters["tool_choice"] = "auto" }
         var usage: TokenUsage?
         var cost: Double?
         var cached = true
@@ -103,7 +105,7 @@ public final class ToolCallingModel: LanguageModel {
         var stopReason = "max_steps"
         let tokenizer = try BPETokenizer.cl100kBase()
         for step in 1...maxSteps {
-            if step == 2, parameters["tool_choice"] != nil { parameters["tool_choice"] = "auto" }
+            if step == 2 { parameters["tool_choice"] = "auto" }
             guard let body = dialect.body(model: chat.spec.model.model, wire: messages, tools: tools, parameters: parameters) else {
                 throw AssayError.invalidInput("\(chat.identifier) cannot take tools")
             }

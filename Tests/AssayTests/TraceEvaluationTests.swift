@@ -88,6 +88,7 @@ import Testing
                     [
                         "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "weather",
                         "gen_ai.tool.call.arguments": #"{"city": "Paris"}"#, "gen_ai.tool.call.result": "18 C",
+                        "gen_ai.tool.call.id": "call_w1",
                     ]),
                 span(
                     1, "invoke_agent", at: 0,
@@ -122,6 +123,7 @@ import Testing
         #expect(try cell("tool_call_correctness/v1/score") as? Int == 3)
         let messages = try #require(try cell("messages") as? [[String: Any]])
         #expect(messages.map { $0["role"] as? String ?? "" } == ["user", "assistant", "tool", "assistant", "tool", "assistant"])
+        #expect(messages[2]["tool_call_id"] as? String == "call_w1" && messages[4]["tool_call_id"] as? String == "call_2")
         let (_, _, assessments) = try await store.trace(id: trace)
         #expect(assessments.first { $0.name == "tool_error_count" }?.value == 1)
     }

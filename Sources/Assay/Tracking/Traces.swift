@@ -105,7 +105,7 @@ public struct TraceSummary: Sendable, Equatable {
         if let instructions { messages.append(.object(["role": "system", "content": .string(instructions)])) }
         if let inputs { messages.append(.object(["role": "user", "content": .string(inputs)])) }
         for (i, step) in toolSteps.enumerated() {
-            let id = DataValue.string("call_\(i + 1)")
+            let id = DataValue.string(step.callID ?? "call_\(i + 1)")
             messages.append(
                 .object([
                     "role": "assistant", "content": "",
@@ -120,16 +120,19 @@ public struct TraceSummary: Sendable, Equatable {
     }
 }
 
-/// One tool a trace ran: its name, arguments and result, and whether it failed.
+/// One tool a trace ran: its name, arguments and result, whether it failed, and the call's id.
 public struct ToolStep: Sendable, Equatable {
     public var name: String
+    /// The model's id for the call (`gen_ai.tool.call.id`), when the span has it.
+    public var callID: String?
     public var arguments: [String: DataValue]
     public var result: String?
     /// Whether the tool's span ended in ERROR.
     public var failed: Bool
 
-    public init(name: String, arguments: [String: DataValue] = [:], result: String? = nil, failed: Bool = false) {
+    public init(name: String, arguments: [String: DataValue] = [:], result: String? = nil, failed: Bool = false, callID: String? = nil) {
         self.name = name
+        self.callID = callID
         self.arguments = arguments
         self.result = result
         self.failed = failed
@@ -141,7 +144,7 @@ public struct ToolStep: Sendable, Equatable {
             steps.map {
                 .object([
                     "name": .string($0.name), "arguments": .object($0.arguments), "result": $0.result.map(DataValue.string) ?? .null,
-                    "failed": .bool($0.failed),
+                    "failed": .bool($0.failed), "id": $0.callID.map(DataValue.string) ?? .null,
                 ])
             }
         ).description
@@ -153,7 +156,9 @@ public struct ToolStep: Sendable, Equatable {
             guard case .object(let f) = item, let name = f["name"]?.stringValue else { return nil }
             var arguments: [String: DataValue] = [:]
             if case .object(let a)? = f["arguments"] { arguments = a }
-            return ToolStep(name: name, arguments: arguments, result: f["result"]?.stringValue, failed: f["failed"] == .bool(true))
+            return ToolStep(
+                name: name, arguments: arguments, result: f["result"]?.stringValue, failed: f["failed"] == .bool(true),
+                callID: f["id"]?.stringValue)
         }
     }
 }
@@ -318,10 +323,12 @@ enum GenAIContent {
         let name: String
         var arguments: DataValue?
         var result: DataValue?
+        var callID: String?
         if a["gen_ai.operation.name"]?.stringValue == "execute_tool" {
             name = a["gen_ai.tool.name"]?.stringValue ?? String(span.name.trimmingPrefix("execute_tool "))
             arguments = a["gen_ai.tool.call.arguments"]
             result = a["gen_ai.tool.call.result"]
+            callID = a["gen_ai.tool.call.id"]?.stringValue
         } else if let type = a["mlflow.spanType"]?.stringValue, type == "TOOL" || type == #""TOOL""# {
             name = span.name
             arguments = a["mlflow.spanInputs"]
@@ -335,7 +342,8 @@ enum GenAIContent {
         case nil, .null?: break
         case let other?: members = ["input": other]
         }
-        return ToolStep(name: name, arguments: members, result: result.map { text(parsedJSON($0)) }, failed: span.statusCode == "ERROR")
+        return ToolStep(
+            name: name, arguments: members, result: result.map { text(parsedJSON($0)) }, failed: span.statusCode == "ERROR", callID: callID)
     }
 
     /// A JSON value that may itself be JSON text.
