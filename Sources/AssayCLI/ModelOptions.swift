@@ -81,6 +81,12 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "With --tools: the most model calls per row (each step is cached, retried and budgeted).")
     var maxSteps = 5
 
+    @Flag(
+        help:
+            "With --tools: send a tool_choice parameter with every step, not the first only (for servers that cannot be left to choose, such as llama.cpp's with a small model)."
+    )
+    var keepToolChoice = false
+
     @Option(help: "Model calls in flight at once.")
     var concurrency = 8
 
@@ -354,7 +360,8 @@ struct ModelOptions: ParsableArguments {
                 if let tools {
                     let results: ToolResults = toolEndpoint.map { .endpoint($0) } ?? .column(toolResponses)
                     let agent = try ToolCallingModel(
-                        chat: chat, tools: try ToolCallingModel.loadTools(tools), results: results, maxSteps: maxSteps, options: options,
+                        chat: chat, tools: try ToolCallingModel.loadTools(tools), results: results, maxSteps: maxSteps,
+                        keepsToolChoice: keepToolChoice, options: options,
                         cache: policy == .use ? cache : nil)
                     (models.model, models.toolCalling) = (agent, agent)
                 }

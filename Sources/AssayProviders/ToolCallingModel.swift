@@ -21,7 +21,8 @@ public enum ToolResults: Sendable {
 /// metrics and the conversation judges), the final answer its output, and `stop_reason` says whether
 /// the model answered (`answer`) or ran out of steps (`max_steps`). `tool_choice` is `auto` unless a
 /// parameter sets it (a required or named tool), and such a setting goes with the first step only;
-/// later steps leave the choice to the model, which could otherwise never give its answer.
+/// later steps leave the choice to the model, which could otherwise never give its answer (unless
+/// `keepsToolChoice`, for a server that cannot be left to choose).
 ///
 /// ```swift
 /// let model = try ToolCallingModel(chat: chat, tools: try ToolCallingModel.loadTools("tools.json"),
@@ -33,14 +34,16 @@ public final class ToolCallingModel: LanguageModel {
     public let tools: [DataValue]
     public let results: ToolResults
     public let maxSteps: Int
+    /// Whether a `tool_choice` parameter goes with every step rather than the first only.
+    public let keepsToolChoice: Bool
     let transport: HTTPTransport?
     let cache: ResponseCache?
 
     /// Wraps `chat`; the provider must speak OpenAI's tool calls (OpenAI, Azure, Ollama, OpenAI-compatible
     /// servers, gateways).
     public init(
-        chat: ChatModel, tools: [DataValue], results: ToolResults, maxSteps: Int = 5, options: ProviderOptions = .init(),
-        cache: ResponseCache? = nil
+        chat: ChatModel, tools: [DataValue], results: ToolResults, maxSteps: Int = 5, keepsToolChoice: Bool = false,
+        options: ProviderOptions = .init(), cache: ResponseCache? = nil
     ) throws(AssayError) {
         guard chat.endpoint.dialect != .anthropic else {
             throw .invalidInput("tool calling is sent in OpenAI's format; \(chat.identifier) speaks Anthropic's")
@@ -51,6 +54,7 @@ public final class ToolCallingModel: LanguageModel {
         self.tools = tools
         self.results = results
         self.maxSteps = maxSteps
+        self.keepsToolChoice = keepsToolChoice
         if case .endpoint = results { transport = HTTPTransport(options: options) } else { transport = nil }
         self.cache = cache
     }
@@ -105,7 +109,7 @@ public final class ToolCallingModel: LanguageModel {
         var stopReason = "max_steps"
         let tokenizer = try BPETokenizer.cl100kBase()
         for step in 1...maxSteps {
-            if step == 2 { parameters["tool_choice"] = "auto" }
+            if step == 2, !keepsToolChoice { parameters["tool_choice"] = "auto" }
             guard let body = dialect.body(model: chat.spec.model.model, wire: messages, tools: tools, parameters: parameters) else {
                 throw AssayError.invalidInput("\(chat.identifier) cannot take tools")
             }

@@ -165,10 +165,10 @@ struct LocalLLMTests {
     /// The local model calling tools (llama.cpp's chatml-function-calling format on a second port) over
     /// the example tool-using dataset (weather, calculator, a handbook search), with a tool server in the
     /// test answering from fixed tables: every row ends with a conversation, and a second run comes
-    /// from the cache. The small model's calls are often wrong; the metrics say how wrong. The first
-    /// step is a named tool choice and the run one step long: left to choose (`auto`), this server's
-    /// grammar for the arguments ignores max_tokens and the small model can write for minutes, holding
-    /// the one-request-at-a-time server. The many-step loop is tested against a scripted agent.
+    /// from the cache. The small model's calls are often wrong; the metrics say how wrong. Each of the
+    /// two steps names its tool (`keepsToolChoice`): left to choose (`auto`), llama-cpp-python generates
+    /// without max_tokens and the small model can write arguments for minutes, holding the
+    /// one-request-at-a-time server. Answering after tool results is tested against a scripted agent.
     @Test(.enabled(if: ProcessInfo.processInfo.environment["ASSAY_LLM_TOOLS_URL"] != nil, "scripts/test starts it"))
     func theLocalModelCallsToolsStepByStep() async throws {
         let tools = try await FakeChatServer.start { request in
@@ -209,7 +209,8 @@ struct LocalLLMTests {
             let cache = try ResponseCache(directory: folder.url.path)
             return try ToolCallingModel(
                 chat: try ChatModel(spec: spec, options: options, cache: cache), tools: schema,
-                results: .endpoint("http://127.0.0.1:\(tools.port)/tools"), maxSteps: 1, options: options, cache: cache)
+                results: .endpoint("http://127.0.0.1:\(tools.port)/tools"), maxSteps: 2, keepsToolChoice: true, options: options,
+                cache: cache)
         }
         let data = try Dataset(contentsOf: agents.appendingPathComponent("questions.jsonl").path)
         var configuration = EvaluationConfiguration()
@@ -222,7 +223,9 @@ struct LocalLLMTests {
         let conversations = try #require(try result.table.column("messages"))
         for (conversation, error) in zip(conversations, errors) {
             let roles = conversation.listValue?.compactMap { $0.member("role")?.stringValue } ?? []
-            #expect(roles == ["system", "user", "assistant", "tool"] || !error.isNull, "a conversation or a recorded error: \(roles) \(error)")
+            #expect(
+                roles == ["system", "user", "assistant", "tool", "assistant", "tool"] || !error.isNull,
+                "a conversation of two steps, each with its tool result, or a recorded error: \(roles) \(error)")
         }
         #expect(try result.table.column("stop_reason")?.allSatisfy { $0.isNull || $0.text == "max_steps" } == true)
         #expect(result.usage.modelCalls > 0 && tools.counters.requests > 0)
