@@ -73,13 +73,7 @@ public struct Conversation: Sendable, Hashable {
     public init(_ value: DataValue, place: String) throws(AssayError) {
         var value = value
         if case .object(let fields) = value, let messages = fields["messages"] { value = messages }
-        if case .string(let text) = value, text.first == "[" {
-            do {
-                value = try DataValue(json: text)
-            } catch {
-                throw .invalidInput("\(place): the conversation is not valid JSON: \(error.message)")
-            }
-        }
+        value = try Self.listFromText(value, place: place)
         guard case .list(let items) = value else {
             throw .invalidInput("\(place): a conversation must be a list of messages ({role, content}), found \(value.kindName)")
         }
@@ -154,6 +148,16 @@ public struct Conversation: Sendable, Hashable {
         }
     }
 
+    /// A list written as JSON text in a CSV cell (`"[{...}]"`) as the list; any other value as it is.
+    static func listFromText(_ value: DataValue, place: String) throws(AssayError) -> DataValue {
+        guard case .string(let text) = value, text.first == "[" else { return value }
+        do {
+            return try DataValue(json: text)
+        } catch {
+            throw .invalidInput("\(place): not valid JSON: \(error.message)")
+        }
+    }
+
     /// Every tool call the assistant made, in order.
     public var toolCalls: [ToolCall] { messages.flatMap(\.toolCalls) }
 
@@ -168,14 +172,7 @@ struct ExpectedSteps {
     var namesOnly: Bool
 
     init(_ value: DataValue, place: String) throws(AssayError) {
-        var value = value
-        if case .string(let text) = value, text.first == "[" {
-            do {
-                value = try DataValue(json: text)
-            } catch {
-                throw .invalidInput("\(place): not valid JSON: \(error.message)")
-            }
-        }
+        let value = try Conversation.listFromText(value, place: place)
         guard case .list(let items) = value else {
             throw .invalidInput("\(place): expected a list of tool calls or tool names, found \(value.kindName)")
         }
