@@ -119,13 +119,14 @@ public struct PostgresDatabase: SQLDatabase {
 
     /// Migrations under an advisory lock, so replicas starting together apply each once.
     public func migrate(_ migrations: [SQLMigration]) async throws {
-        // The pool retries a refused connection for about a minute; ten seconds is enough to know.
+        // The pool retries a refused connection for about a minute; thirty seconds is enough to know, and
+        // long enough for a loaded machine (a fresh-clone test run once took over ten to connect).
         let client = self.client
         let logger = self.logger
         let reachable = await withTaskGroup(of: Bool.self) { group in
             group.addTask { (try? await client.query("SELECT 1", logger: logger)) != nil }
             group.addTask {
-                try? await Task.sleep(for: .seconds(10))
+                try? await Task.sleep(for: .seconds(30))
                 return false
             }
             let first = await group.next() ?? false
