@@ -675,7 +675,10 @@ struct ScoringContext: Sendable {
     }
 
     func answered(_ row: DataRow, outputs: [DataValue]) -> DataRow {
-        guard !otherOutputColumns.isEmpty, outputs.count == otherOutputColumns.count else { return row }
+        // Only rows where the model gave a further output pay for a wider row.
+        guard !otherOutputColumns.isEmpty, outputs.count == otherOutputColumns.count, outputs.contains(where: { !$0.isNull }) else {
+            return row
+        }
         let columns = row.columns.adding(otherOutputColumns)
         var values = row.values
         if values.count < columns.names.count { values += Array(repeating: .null, count: columns.names.count - values.count) }
