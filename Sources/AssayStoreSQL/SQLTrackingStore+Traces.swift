@@ -70,7 +70,8 @@ extension SQLTrackingStore {
 
     private static var summaryColumns: String {
         "trace_id, experiment_id, name, start_time, end_time, status, span_count, model, input_tokens, output_tokens, inputs, "
-            + "outputs, context, instructions, tool_steps"
+            + "outputs, context, instructions, tool_steps, state, request_time, execution_duration, request_preview, response_preview, "
+            + "client_request_id, trace_metadata"
     }
 
     private static func summary(_ row: SQLRow) -> TraceSummary {
@@ -81,53 +82,279 @@ extension SQLTrackingStore {
             inputs: row.optionalString(10), outputs: row.optionalString(11), context: StoredJSON.context(row.string(12)),
             instructions: row.optionalString(13))
         summary.toolSteps = ToolStep.steps(json: row.string(14))
+        summary.state = row.optionalString(15)
+        summary.requestTime = row.optionalInt64(16)
+        summary.executionDuration = row.optionalInt64(17)
+        summary.requestPreview = row.optionalString(18)
+        summary.responsePreview = row.optionalString(19)
+        summary.clientRequestID = row.optionalString(20)
+        summary.metadata = StoredJSON.strings(row.string(21))
         return summary
+    }
+
+    /// Summaries of these traces with their tags and linked runs, by id.
+    private static func loadSummaries(_ s: Database.Session, where condition: SQL, ids: [String]?) async throws -> [String: TraceSummary] {
+        var found: [String: TraceSummary] = [:]
+        for row in try await s.rows("SELECT \(raw: summaryColumns) FROM traces WHERE \(condition)") {
+            let summary = Self.summary(row)
+            found[summary.traceID] = summary
+        }
+        let keys = ids ?? Array(found.keys)
+        for part in chunks(keys, of: chunk) {
+            for row in try await s.rows("SELECT trace_id, key, value FROM trace_tags WHERE \("trace_id", in: Array(part))") {
+                found[row.string(0)]?.tags[row.string(1)] = row.string(2)
+            }
+            for row in try await s.rows("SELECT trace_id, run_uuid FROM trace_runs WHERE \("trace_id", in: Array(part)) ORDER BY run_uuid")
+            {
+                found[row.string(0)]?.linkedRunIDs.append(row.string(1))
+            }
+        }
+        return found
     }
 
     public func traces(in experimentID: String, since: Int64?, limit: Int, offset: Int) async throws(AssayError) -> [TraceSummary] {
         guard let experiment = Int64(experimentID) else { return [] }
         return try await read { s in
-            try await s.rows(
+            let ids = try await s.rows(
                 """
-                SELECT \(raw: Self.summaryColumns) FROM traces WHERE experiment_id = \(experiment) AND start_time >= \(since ?? Int64.min)
+                SELECT trace_id FROM traces WHERE experiment_id = \(experiment) AND start_time >= \(since ?? Int64.min)
                 ORDER BY start_time DESC, trace_id LIMIT \(Int64(limit)) OFFSET \(Int64(offset))
                 """
-            ).map(Self.summary)
+            ).map { $0.string(0) }
+            var found: [String: TraceSummary] = [:]
+            for part in Self.chunks(ids, of: Self.chunk) {
+                found.merge(try await Self.loadSummaries(s, where: "\("trace_id", in: Array(part))", ids: Array(part))) { a, _ in a }
+            }
+            return ids.compactMap { found[$0] }
         }
     }
 
     public func trace(id: String) async throws(AssayError) -> (TraceSummary, [SpanRecord], [TraceAssessment]) {
         let found: (TraceSummary, [SpanRecord], [TraceAssessment])? = try await read { s in
-            guard let row = try await s.first("SELECT \(raw: Self.summaryColumns) FROM traces WHERE trace_id = \(id)") else { return nil }
-            let assessments = try await s.rows(
-                "SELECT name, value, rationale, run_uuid FROM assessments WHERE trace_id = \(id) ORDER BY run_uuid, name"
-            ).map {
-                TraceAssessment(
-                    traceID: id, name: $0.string(0), value: $0.optionalDouble(1), rationale: $0.optionalString(2), runID: $0.string(3))
-            }
-            return (Self.summary(row), try await Self.spans(s, id), assessments)
+            guard let summary = try await Self.loadSummaries(s, where: "trace_id = \(id)", ids: [id])[id] else { return nil }
+            return (summary, try await Self.spans(s, id), try await Self.assessments(s, [id])[id] ?? [])
         }
-        guard let found else { throw AssayError(.notFound, "No trace with id \(id)") }
+        guard let found else { throw Failure.traceNotFound(id) }
         return found
     }
 
-    /// Assessments are set per trace, name and run, the last one given winning.
-    public func logAssessments(_ assessments: [TraceAssessment]) async throws(AssayError) {
-        var latest: [String: TraceAssessment] = [:]
-        var order: [String] = []
-        for a in assessments {
-            let key = [a.traceID, a.name, a.runID].joined(separator: "\u{0}")
-            if latest.updateValue(a, forKey: key) == nil { order.append(key) }
+    public func traces(ids: [String]) async throws(AssayError) -> [(TraceSummary, [TraceAssessment])] {
+        try await read { s in
+            var result: [String: (TraceSummary, [TraceAssessment])] = [:]
+            for part in Self.chunks(ids, of: Self.chunk) {
+                let summaries = try await Self.loadSummaries(s, where: "\("trace_id", in: Array(part))", ids: Array(part))
+                let assessments = try await Self.assessments(s, Array(part))
+                for (id, summary) in summaries { result[id] = (summary, assessments[id] ?? []) }
+            }
+            return ids.compactMap { result[$0] }
         }
-        let unique = order.compactMap { latest[$0] }
+    }
+
+    public func record(_ trace: TraceSummary) async throws(AssayError) -> TraceSummary {
+        guard let experiment = Int64(try await experiment(id: trace.experimentID).id) else {
+            throw Failure.experimentNotFound(trace.experimentID)
+        }
+        for (key, value) in trace.tags { try StoredText.check(KeyValue(key, value), of: "trace tag") }
+        for (key, value) in trace.metadata { try StoredText.check(KeyValue(key, value), of: "trace metadata") }
+        let t = trace
+        let start = (t.requestTime ?? 0) * 1_000_000
+        let end = start + (t.executionDuration ?? 0) * 1_000_000
+        let id = t.traceID
         try await write { s in
-            for part in Self.chunks(unique, of: Self.chunk) {
-                let rows = Self.values(part) { a in "(\(a.traceID), \(a.name), \(a.value), \(a.rationale), \(a.runID))" }
+            // Spans that came first made the row (and keep their own summary); otherwise the client's word starts it.
+            try await s.execute(
+                """
+                INSERT INTO traces (trace_id, experiment_id, name, start_time, end_time, status, span_count, context, state,
+                    request_time, execution_duration, request_preview, response_preview, client_request_id, trace_metadata)
+                VALUES (\(id), \(experiment), \(t.tags["mlflow.traceName"] ?? t.name), \(start), \(end),
+                    \(t.state == "ERROR" ? "ERROR" : "UNSET"), 0, '[]', \(t.state), \(t.requestTime), \(t.executionDuration),
+                    \(t.requestPreview), \(t.responsePreview), \(t.clientRequestID), \(StoredJSON.strings(t.metadata)))
+                ON CONFLICT (trace_id) DO UPDATE SET state = excluded.state, request_time = excluded.request_time,
+                    execution_duration = excluded.execution_duration, request_preview = excluded.request_preview,
+                    response_preview = excluded.response_preview, client_request_id = excluded.client_request_id,
+                    trace_metadata = excluded.trace_metadata
+                """)
+            try await Self.upsertTraceTags(s, id, t.tags.sorted { $0.key < $1.key }.map { KeyValue($0.key, $0.value) })
+        }
+        return try await self.trace(id: id).0
+    }
+
+    private static func upsertTraceTags(_ s: Database.Session, _ id: String, _ tags: [KeyValue]) async throws {
+        for part in chunks(lastPerKey(tags), of: chunk) {
+            try await s.execute(
+                """
+                INSERT INTO trace_tags (trace_id, key, value) VALUES \(values(part) { "(\(id), \($0.key), \($0.value))" })
+                ON CONFLICT (trace_id, key) DO UPDATE SET value = excluded.value
+                """)
+        }
+    }
+
+    /// Runs `body` in a write on a trace that exists (`notFound` otherwise).
+    private func onTrace(_ id: String, _ body: @escaping @Sendable (Database.Session) async throws -> Void) async throws(AssayError) {
+        try await write { s in
+            guard try await s.exists("SELECT 1 FROM traces WHERE trace_id = \(id)") else { throw Failure.traceNotFound(id) }
+            try await body(s)
+        }
+    }
+
+    public func setTraceTag(id: String, _ tag: KeyValue) async throws(AssayError) {
+        try StoredText.check(tag, of: "trace tag")
+        try await onTrace(id) { s in try await Self.upsertTraceTags(s, id, [tag]) }
+    }
+
+    public func deleteTraceTag(id: String, key: String) async throws(AssayError) {
+        try await onTrace(id) { s in
+            guard try await s.exists("DELETE FROM trace_tags WHERE trace_id = \(id) AND key = \(key) RETURNING key") else {
+                throw AssayError(.notFound, "No trace tag with key '\(key)' in trace with ID '\(id)'")
+            }
+        }
+    }
+
+    public func deleteTraces(in experimentID: String, ids: [String]?, before: Int64?, maxTraces: Int?) async throws(AssayError) -> Int {
+        guard let experiment = Int64(try await experiment(id: experimentID).id) else { throw Failure.experimentNotFound(experimentID) }
+        return try await write { s in
+            let chosen: [String]
+            if let ids {
+                var found: [String] = []
+                for part in Self.chunks(ids, of: Self.chunk) {
+                    found += try await s.rows(
+                        "SELECT trace_id FROM traces WHERE experiment_id = \(experiment) AND \("trace_id", in: Array(part))"
+                    ).map { $0.string(0) }
+                }
+                chosen = found
+            } else {
+                let cutoff = (before ?? Int64.max / 1_000_000) * 1_000_000
+                chosen = try await s.rows(
+                    """
+                    SELECT trace_id FROM traces WHERE experiment_id = \(experiment) AND start_time < \(cutoff)
+                    ORDER BY start_time, trace_id LIMIT \(Int64(maxTraces ?? Int(Int32.max)))
+                    """
+                ).map { $0.string(0) }
+            }
+            for part in Self.chunks(chosen, of: Self.chunk) {
+                for table in ["spans", "trace_tags", "trace_runs", "trace_assessments", "traces"] {
+                    try await s.execute("DELETE FROM \(raw: table) WHERE \("trace_id", in: Array(part))")
+                }
+            }
+            return chosen.count
+        }
+    }
+
+    public func linkTraces(_ ids: [String], toRun runID: String) async throws(AssayError) {
+        _ = try await run(id: runID)
+        try await write { s in
+            for id in ids {
+                guard try await s.exists("SELECT 1 FROM traces WHERE trace_id = \(id)") else { throw Failure.traceNotFound(id) }
+            }
+            for part in Self.chunks(Array(Set(ids)).sorted(), of: Self.chunk) {
                 try await s.execute(
                     """
-                    INSERT INTO assessments (trace_id, name, value, rationale, run_uuid) VALUES \(rows)
-                    ON CONFLICT (trace_id, name, run_uuid) DO UPDATE SET value = excluded.value, rationale = excluded.rationale
+                    INSERT INTO trace_runs (trace_id, run_uuid) VALUES \(Self.values(part) { "(\($0), \(runID))" })
+                    ON CONFLICT (trace_id, run_uuid) DO NOTHING
                     """)
+            }
+        }
+    }
+
+    // MARK: - Assessments
+
+    private static var assessmentColumns: String {
+        "assessment_id, trace_id, name, kind, value, rationale, source_type, source_id, run_uuid, span_id, metadata, error, valid, "
+            + "overrides, create_time, last_update_time"
+    }
+
+    private static func assessments(_ s: Database.Session, _ ids: [String]) async throws -> [String: [TraceAssessment]] {
+        var found: [String: [TraceAssessment]] = [:]
+        for part in chunks(ids, of: chunk) {
+            let rows = try await s.rows(
+                """
+                SELECT \(raw: assessmentColumns) FROM trace_assessments WHERE \("trace_id", in: Array(part))
+                ORDER BY create_time, run_uuid, name, assessment_id
+                """)
+            for row in rows {
+                let a = TraceAssessment(
+                    id: row.string(0), traceID: row.string(1), name: row.string(2),
+                    kind: TraceAssessment.Kind(rawValue: row.string(3)) ?? .feedback, data: (try? DataValue(json: row.string(4))) ?? .null,
+                    rationale: row.optionalString(5), source: TraceAssessment.Source(type: row.string(6), id: row.string(7)),
+                    runID: row.string(8), spanID: row.optionalString(9), metadata: StoredJSON.strings(row.string(10)),
+                    error: row.optionalString(11), valid: row.int64(12) != 0, overrides: row.optionalString(13),
+                    createTime: row.int64(14), lastUpdateTime: row.int64(15))
+                found[a.traceID, default: []].append(a)
+            }
+        }
+        return found
+    }
+
+    /// New assessments get ids; an evaluation run's score of a trace and metric replaces the one the run
+    /// gave before (keeping its id), the last one given winning.
+    @discardableResult
+    public func logAssessments(_ assessments: [TraceAssessment]) async throws(AssayError) -> [TraceAssessment] {
+        for a in assessments {
+            try StoredText.check(name: a.name, of: "assessment")
+            for (key, value) in a.metadata { try StoredText.check(KeyValue(key, value), of: "assessment metadata") }
+        }
+        let given = assessments
+        return try await write { s in
+            // The ids a run's earlier scores of the same traces and metrics have.
+            var earlier: [String: String] = [:]
+            let byRun = Dictionary(grouping: given.filter { $0.id.isEmpty && !$0.runID.isEmpty }, by: \.runID)
+            for (run, items) in byRun {
+                for part in Self.chunks(Array(Set(items.map(\.traceID))).sorted(), of: Self.chunk) {
+                    let rows = try await s.rows(
+                        """
+                        SELECT assessment_id, trace_id, name FROM trace_assessments
+                        WHERE run_uuid = \(run) AND kind = 'feedback' AND \("trace_id", in: Array(part))
+                        """)
+                    for row in rows { earlier[[run, row.string(1), row.string(2)].joined(separator: "\u{0}")] = row.string(0) }
+                }
+            }
+            var stored: [TraceAssessment] = []
+            var index: [String: Int] = [:]
+            for var a in given {
+                if a.id.isEmpty {
+                    let key = [a.runID, a.traceID, a.name].joined(separator: "\u{0}")
+                    if !a.runID.isEmpty, a.kind == .feedback, let id = earlier[key] {
+                        a.id = id
+                    } else {
+                        a.id = TraceAssessment.newID()
+                        if !a.runID.isEmpty, a.kind == .feedback { earlier[key] = a.id }
+                    }
+                }
+                if let i = index[a.id] {
+                    stored[i] = a
+                } else {
+                    index[a.id] = stored.count
+                    stored.append(a)
+                }
+            }
+            for part in Self.chunks(stored, of: 200) {
+                let rows = Self.values(part) { a in
+                    """
+                    (\(a.id), \(a.traceID), \(a.name), \(a.kind.rawValue), \(a.data.description), \(a.rationale), \(a.source.type),
+                        \(a.source.id), \(a.runID), \(a.spanID), \(StoredJSON.strings(a.metadata)), \(a.error), \(a.valid ? 1 : 0),
+                        \(a.overrides), \(a.createTime), \(a.lastUpdateTime))
+                    """
+                }
+                try await s.execute(
+                    """
+                    INSERT INTO trace_assessments (\(raw: Self.assessmentColumns)) VALUES \(rows)
+                    ON CONFLICT (assessment_id) DO UPDATE SET name = excluded.name, kind = excluded.kind, value = excluded.value,
+                        rationale = excluded.rationale, source_type = excluded.source_type, source_id = excluded.source_id,
+                        span_id = excluded.span_id, metadata = excluded.metadata, error = excluded.error, valid = excluded.valid,
+                        overrides = excluded.overrides, last_update_time = excluded.last_update_time
+                    """)
+            }
+            return stored
+        }
+    }
+
+    public func deleteAssessment(trace traceID: String, id: String) async throws(AssayError) {
+        try await write { s in
+            guard
+                try await s.exists(
+                    "DELETE FROM trace_assessments WHERE trace_id = \(traceID) AND assessment_id = \(id) RETURNING assessment_id")
+            else {
+                throw AssayError(.notFound, "Assessment with ID '\(id)' not found for trace '\(traceID)'")
             }
         }
     }

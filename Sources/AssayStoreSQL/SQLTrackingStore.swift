@@ -10,7 +10,7 @@ public import Assay
 /// - the latest value of a metric is the greatest by (step, timestamp, value), NaN above every number;
 /// - a deleted run takes no more logging; runs follow their experiment into and out of the bin;
 /// - the `mlflow.runName` tag and the run's name are one.
-public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore {
+public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore, LoggedModelStore {
     /// The database the tables live in.
     public let database: Database
     /// The root that new experiments' artifact locations are made from.
@@ -63,6 +63,8 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore {
         static func runNotFound(_ id: String) -> AssayError { AssayError(.notFound, "Run with id=\(id) not found") }
         static func experimentNotFound(_ id: String) -> AssayError { AssayError(.notFound, "No Experiment with id=\(id) exists") }
         static func experimentExists(_ name: String) -> AssayError { AssayError(.alreadyExists, "Experiment '\(name)' already exists.") }
+        static func traceNotFound(_ id: String) -> AssayError { AssayError(.notFound, "Trace with ID '\(id)' not found.") }
+        static func modelNotFound(_ id: String) -> AssayError { AssayError(.notFound, "Logged model with ID '\(id)' not found.") }
     }
 
     /// Reads are batched by this many ids a statement.
@@ -269,7 +271,7 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore {
             artifactURI: row.string(7), lifecycleStage: LifecycleStage(rawValue: row.string(8)) ?? .active)
     }
 
-    private static func loadRunInfo(_ s: Database.Session, _ id: String) async throws -> RunInfo? {
+    static func loadRunInfo(_ s: Database.Session, _ id: String) async throws -> RunInfo? {
         try await s.first("SELECT \(raw: runColumns) FROM runs WHERE run_uuid = \(id)").map(runInfo)
     }
 
@@ -293,6 +295,7 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore {
                 SELECT run_uuid, name, digest, source_type, source, schema, profile, tags FROM inputs
                 WHERE \("run_uuid", in: part) ORDER BY position
                 """,
+                "SELECT run_uuid, model_id, step FROM run_outputs WHERE \("run_uuid", in: part) ORDER BY position",
             ])
             let (infos, pairs, inputs) = (found[0], found[1], found[2])
             for row in infos {
@@ -314,6 +317,9 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore {
                     DatasetInput(
                         name: row.string(1), digest: row.string(2), sourceType: row.string(3), source: row.string(4),
                         schema: row.optionalString(5), profile: row.optionalString(6), tags: StoredJSON.pairs(row.string(7))))
+            }
+            for row in found[3] {
+                runs[row.string(0)]?.modelOutputs.append(RunModelOutput(modelID: row.string(1), step: row.int64(2)))
             }
         }
         return ids.compactMap { runs[$0] }

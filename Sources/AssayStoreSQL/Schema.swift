@@ -8,6 +8,7 @@ package enum Schema {
     package static let v2 = "v2: traces, spans, assessments"
     package static let v3 = "v3: metrics keep NaN as a flag"
     package static let v4 = "v4: traces keep the tools they ran"
+    package static let v5 = "v5: MLflow 3: logged models, run outputs, trace info, tags and links, assessments by id"
 
     static func migrations(dialect: SQLDialect, artifactRoot: String) -> [SQLMigration] {
         let now = MetricPoint.now()
@@ -85,11 +86,65 @@ package enum Schema {
             INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
             VALUES (0, 'Default', \(artifactRoot + "/0"), 'active', \(now), \(now))
             """
+        let fifth: [String] = [
+            """
+            CREATE TABLE logged_models (
+                model_id TEXT PRIMARY KEY, experiment_id BIGINT NOT NULL REFERENCES experiments(experiment_id),
+                name TEXT NOT NULL, artifact_location TEXT NOT NULL, status TEXT NOT NULL, status_message TEXT NOT NULL,
+                creation_time BIGINT NOT NULL, last_updated_time BIGINT NOT NULL, source_run_id TEXT, model_type TEXT)
+            """,
+            "CREATE INDEX logged_models_by_experiment ON logged_models (experiment_id, creation_time)",
+            """
+            CREATE TABLE logged_model_tags (
+                model_id TEXT NOT NULL REFERENCES logged_models(model_id) ON DELETE CASCADE,
+                key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (model_id, key))
+            """,
+            """
+            CREATE TABLE logged_model_params (
+                model_id TEXT NOT NULL REFERENCES logged_models(model_id) ON DELETE CASCADE,
+                key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (model_id, key))
+            """,
+            """
+            CREATE TABLE run_outputs (
+                run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE, model_id TEXT NOT NULL, step BIGINT NOT NULL,
+                position INTEGER NOT NULL, PRIMARY KEY (run_uuid, model_id, step))
+            """,
+            "ALTER TABLE traces ADD COLUMN state TEXT",
+            "ALTER TABLE traces ADD COLUMN request_time BIGINT",
+            "ALTER TABLE traces ADD COLUMN execution_duration BIGINT",
+            "ALTER TABLE traces ADD COLUMN request_preview TEXT",
+            "ALTER TABLE traces ADD COLUMN response_preview TEXT",
+            "ALTER TABLE traces ADD COLUMN client_request_id TEXT",
+            "ALTER TABLE traces ADD COLUMN trace_metadata TEXT NOT NULL DEFAULT '{}'",
+            "CREATE TABLE trace_tags (trace_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (trace_id, key))",
+            "CREATE TABLE trace_runs (trace_id TEXT NOT NULL, run_uuid TEXT NOT NULL, PRIMARY KEY (trace_id, run_uuid))",
+            "CREATE INDEX trace_runs_by_run ON trace_runs (run_uuid)",
+            """
+            CREATE TABLE trace_assessments (
+                assessment_id TEXT PRIMARY KEY, trace_id TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL,
+                value TEXT NOT NULL, rationale TEXT, source_type TEXT NOT NULL, source_id TEXT NOT NULL, run_uuid TEXT NOT NULL,
+                span_id TEXT, metadata TEXT NOT NULL, error TEXT, valid INTEGER NOT NULL, overrides TEXT,
+                create_time BIGINT NOT NULL, last_update_time BIGINT NOT NULL)
+            """,
+            "CREATE INDEX trace_assessments_by_trace ON trace_assessments (trace_id, create_time)",
+            // The scores earlier evaluation runs wrote back keep their values under ids of their own.
+            """
+            INSERT INTO trace_assessments (assessment_id, trace_id, name, kind, value, rationale, source_type, source_id, run_uuid,
+                span_id, metadata, error, valid, overrides, create_time, last_update_time)
+            SELECT 'a-' || CAST(ROW_NUMBER() OVER (ORDER BY trace_id, name, run_uuid) AS TEXT), trace_id, name, 'feedback',
+                CASE WHEN value IS NULL THEN 'null' ELSE CAST(value AS TEXT) END, rationale,
+                CASE WHEN rationale IS NULL THEN 'CODE' ELSE 'LLM_JUDGE' END, 'assay', run_uuid, NULL,
+                '{"mlflow.assessment.sourceRunId": "' || run_uuid || '"}', NULL, 1, NULL, 0, 0
+            FROM assessments
+            """,
+            "DROP TABLE assessments",
+        ]
         return [
             SQLMigration(name: v1, statements: first.map(SQL.init(raw:)) + [defaultExperiment]),
             SQLMigration(name: v2, statements: second.map(SQL.init(raw:))),
             SQLMigration(name: v3, statements: (dialect.upgrades[v3] ?? []).map(SQL.init(raw:))),
             SQLMigration(name: v4, statements: [SQL(raw: "ALTER TABLE traces ADD COLUMN tool_steps TEXT NOT NULL DEFAULT '[]'")]),
+            SQLMigration(name: v5, statements: fifth.map(SQL.init(raw:))),
         ]
     }
 }

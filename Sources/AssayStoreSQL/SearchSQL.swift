@@ -95,6 +95,9 @@ enum SearchSQL {
             return compare(runColumn(key.key), condition, dialect)
         case .dataset:
             return "EXISTS (SELECT 1 FROM inputs i WHERE i.run_uuid = r.run_uuid AND \(compare("i.\(key.key)", condition, dialect)))"
+        case .metadata:
+            // Runs have no request metadata; the parser never makes such a key for them.
+            return "1 = 0"
         }
     }
 
@@ -131,7 +134,7 @@ enum SearchSQL {
             let numeric = SearchKey.runNumberAttributes.contains(key.key)
             let ordered = numeric ? SQL(raw: column) : dialect.binaryText(SQL(raw: column))
             return [SQL(raw: "CASE WHEN \(column) IS NULL THEN 1 ELSE 0 END"), ordered + SQL(raw: " \(direction)")]
-        case .dataset:
+        case .dataset, .metadata:
             return []
         }
     }

@@ -50,3 +50,14 @@ enum StoredJSON {
         ((try? DataValue(json: text))?.listValue ?? []).map(\.text)
     }
 }
+
+extension StoredJSON {
+    /// A map of strings (trace metadata, assessment metadata) as a JSON object.
+    static func strings(_ map: [String: String]) -> String {
+        DataValue.object(map.mapValues { .string($0) }).description
+    }
+
+    static func strings(_ text: String) -> [String: String] {
+        object(text).mapValues(\.text)
+    }
+}

@@ -52,7 +52,8 @@ public struct SQLiteDatabase: SQLDatabase {
         like: { column, pattern, caseSensitive in "assay_like(\(pattern), \(column), \(raw: caseSensitive ? "1" : "0"))" },
         binaryText: { $0 }, generatedKey: "INTEGER PRIMARY KEY")
 
-    init(path: String) throws(AssayError) {
+    /// The database file at `path` (created when missing), not yet migrated: ``SQLTrackingStore/migrate()`` does that.
+    public init(path: String) throws(AssayError) {
         do {
             var configuration = Self.configuration()
             configuration.prepareDatabase { db in
@@ -68,7 +69,8 @@ public struct SQLiteDatabase: SQLDatabase {
         writerThread = WriterThread(name: "assay.sqlite.writer")
     }
 
-    init() throws(AssayError) {
+    /// A database in memory, gone when the value is.
+    public init() throws(AssayError) {
         do {
             var configuration = Self.configuration()
             configuration.prepareDatabase { db in db.add(function: LikePattern.sqlFunction) }

@@ -90,7 +90,8 @@ import Testing
                         attributes: ["gen_ai.operation.name": "execute_tool", "gen_ai.tool.call.arguments": #"{"q": "hi"}"#]),
                 ], experimentID: experiment)
             let steps = try await store.trace(id: other).0.toolSteps
-            #expect(steps == [ToolStep(name: "search", arguments: ["q": "hi"], failed: true), ToolStep(name: "lookup", arguments: ["id": 7])])
+            #expect(
+                steps == [ToolStep(name: "search", arguments: ["q": "hi"], failed: true), ToolStep(name: "lookup", arguments: ["id": 7])])
 
             #expect(try await store.traces(in: experiment, since: nil, limit: 10, offset: 0).map(\.traceID) == [other, Self.trace])
             #expect(try await store.traces(in: experiment, since: 4_000, limit: 10, offset: 0).map(\.traceID) == [other])
@@ -104,7 +105,7 @@ import Testing
             let assessments = try await store.trace(id: Self.trace).2
             #expect(assessments.map(\.name) == ["answer_relevance/v1", "toxicity/v1"] && assessments[0].value == nil)
             let missing = await errorMessage { _ = try await store.trace(id: "ffffffffffffffffffffffffffffffff") }
-            #expect(missing == "No trace with id ffffffffffffffffffffffffffffffff")
+            #expect(missing == "Trace with ID 'ffffffffffffffffffffffffffffffff' not found.")
         }
     }
 }

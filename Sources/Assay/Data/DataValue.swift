@@ -97,3 +97,67 @@ extension DataValue {
 extension DataValue: CustomStringConvertible {
     public var description: String { JSONWriter.string(self) }
 }
+
+/// Any JSON value, read and written as itself (so that message types can hold free-form JSON, such as
+/// an assessment's value).
+extension DataValue: Codable {
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        if let object = try? decoder.container(keyedBy: Key.self) {
+            var members: [String: DataValue] = [:]
+            for key in object.allKeys { members[key.stringValue] = try object.decode(DataValue.self, forKey: key) }
+            self = .object(members)
+            return
+        }
+        if var list = try? decoder.unkeyedContainer() {
+            var items: [DataValue] = []
+            while !list.isAtEnd { items.append(try list.decode(DataValue.self)) }
+            self = .list(items)
+            return
+        }
+        let single = try decoder.singleValueContainer()
+        if single.decodeNil() {
+            self = .null
+        } else if let b = try? single.decode(Bool.self) {
+            self = .bool(b)
+        } else if let i = try? single.decode(Int.self) {
+            self = .int(i)
+        } else if let d = try? single.decode(Double.self) {
+            self = .double(d)
+        } else {
+            self = .string(try single.decode(String.self))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .null:
+            var single = encoder.singleValueContainer()
+            try single.encodeNil()
+        case .bool(let b):
+            var single = encoder.singleValueContainer()
+            try single.encode(b)
+        case .int(let i):
+            var single = encoder.singleValueContainer()
+            try single.encode(i)
+        case .double(let d):
+            var single = encoder.singleValueContainer()
+            try single.encode(d)
+        case .string(let s):
+            var single = encoder.singleValueContainer()
+            try single.encode(s)
+        case .list(let items):
+            var list = encoder.unkeyedContainer()
+            for item in items { try list.encode(item) }
+        case .object(let members):
+            var object = encoder.container(keyedBy: Key.self)
+            for (key, value) in members.sorted(by: { $0.key < $1.key }) { try object.encode(value, forKey: Key(stringValue: key)) }
+        }
+    }
+}

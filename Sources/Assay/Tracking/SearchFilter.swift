@@ -17,8 +17,11 @@ public struct SearchFilter: Sendable, Equatable {
         case runs
         /// Experiments (`experiments/search`).
         case experiments
-        /// Traces (`assay evaluate --traces --trace-filter`): attributes only.
+        /// Traces (`assay evaluate --traces --trace-filter`, MLflow's `traces/search`): attributes, tags
+        /// and `request_metadata`.
         case traces
+        /// Logged models (`logged-models/search`): attributes, tags and params.
+        case loggedModels
     }
 
     /// The AND-ed comparisons, in the order written.
@@ -62,30 +65,44 @@ public struct SearchFilter: Sendable, Equatable {
         }
     }
 
-    /// Whether attribute values pass every condition (for filters evaluated in memory, such as trace
-    /// filters); a missing value never matches.
+    /// Whether values pass every condition (for filters evaluated in memory, such as trace filters):
+    /// attributes by their bare name, others as `tags.KEY`, `params.KEY`, `metadata.KEY`. A missing
+    /// value never matches; a list value (the runs a trace belongs to) matches `=` and `IN` when any of
+    /// its items does.
     public func matches(_ values: [String: DataValue]) -> Bool {
         conditions.allSatisfy { condition in
-            guard let value = values[condition.key.key], !value.isNull else { return false }
-            switch (condition.comparator, condition.value) {
-            case (.like, .string(let p)): return Self.like(p, value.text)
-            case (.ilike, .string(let p)): return Self.like(p.lowercased(), value.text.lowercased())
-            case (.in, .list(let items)): return items.contains(value.text)
-            case (.notIn, .list(let items)): return !items.contains(value.text)
-            case (let c, .string(let s)): return c == .equal ? value.text == s : c == .notEqual ? value.text != s : false
-            case (let c, .number(let n)):
-                guard let v = value.doubleValue else { return false }
-                switch c {
-                case .equal: return v == n
-                case .notEqual: return v != n
-                case .greater: return v > n
-                case .greaterOrEqual: return v >= n
-                case .less: return v < n
-                case .lessOrEqual: return v <= n
-                default: return false
+            guard let value = values[condition.key.valueName], !value.isNull else { return false }
+            if case .list(let items) = value {
+                switch condition.comparator {
+                case .equal, .in, .like, .ilike:
+                    return items.contains { Self.compare(condition, $0) }
+                default:
+                    return items.allSatisfy { Self.compare(condition, $0) }
                 }
+            }
+            return Self.compare(condition, value)
+        }
+    }
+
+    private static func compare(_ condition: SearchCondition, _ value: DataValue) -> Bool {
+        switch (condition.comparator, condition.value) {
+        case (.like, .string(let p)): return like(p, value.text)
+        case (.ilike, .string(let p)): return like(p.lowercased(), value.text.lowercased())
+        case (.in, .list(let items)): return items.contains(value.text)
+        case (.notIn, .list(let items)): return !items.contains(value.text)
+        case (let c, .string(let s)): return c == .equal ? value.text == s : c == .notEqual ? value.text != s : false
+        case (let c, .number(let n)):
+            guard let v = value.doubleValue else { return false }
+            switch c {
+            case .equal: return v == n
+            case .notEqual: return v != n
+            case .greater: return v > n
+            case .greaterOrEqual: return v >= n
+            case .less: return v < n
+            case .lessOrEqual: return v <= n
             default: return false
             }
+        default: return false
         }
     }
 
@@ -249,6 +266,8 @@ public struct SearchKey: Sendable, Equatable, CustomStringConvertible {
     /// The kind of thing a key names.
     public enum Entity: Sendable, Equatable {
         case metric, param, tag, attribute, dataset
+        /// A trace's request metadata (`request_metadata.`mlflow.modelId``).
+        case metadata
 
         var name: String {
             switch self {
@@ -257,6 +276,7 @@ public struct SearchKey: Sendable, Equatable, CustomStringConvertible {
             case .tag: "tag"
             case .attribute: "attribute"
             case .dataset: "dataset"
+            case .metadata: "metadata"
             }
         }
     }
@@ -278,6 +298,7 @@ public struct SearchKey: Sendable, Equatable, CustomStringConvertible {
         case .tag: prefix = "tags"
         case .attribute: return "attributes.\(key)"
         case .dataset: return "dataset.\(key)"
+        case .metadata: prefix = "request_metadata"
         }
         return "\(prefix).`\(key.replacingOccurrences(of: "`", with: "``"))`"
     }
@@ -287,8 +308,22 @@ public struct SearchKey: Sendable, Equatable, CustomStringConvertible {
     static let experimentTextAttributes = ["name", "experiment_id"]
     static let experimentNumberAttributes = ["creation_time", "last_update_time"]
     static let datasetFields = ["name", "digest"]
-    static let traceTextAttributes = ["trace_id", "name", "status", "model"]
-    static let traceNumberAttributes = ["latency_ms", "input_tokens", "output_tokens", "span_count"]
+    static let traceTextAttributes = ["trace_id", "name", "status", "model", "run_id", "client_request_id"]
+    static let traceNumberAttributes = ["latency_ms", "input_tokens", "output_tokens", "span_count", "timestamp_ms", "execution_time_ms"]
+    static let loggedModelTextAttributes = ["model_id", "name", "status", "source_run_id", "model_type", "experiment_id"]
+    static let loggedModelNumberAttributes = ["creation_timestamp", "last_updated_timestamp"]
+
+    /// The key a value is found under by ``SearchFilter/matches(_:)``: an attribute's name, else
+    /// `tags.KEY`, `params.KEY`, `metrics.KEY`, `metadata.KEY`.
+    public var valueName: String {
+        switch entity {
+        case .attribute, .dataset: key
+        case .tag: "tags." + key
+        case .param: "params." + key
+        case .metric: "metrics." + key
+        case .metadata: "metadata." + key
+        }
+    }
 
     var isNumeric: Bool {
         switch entity {
@@ -298,6 +333,7 @@ public struct SearchKey: Sendable, Equatable, CustomStringConvertible {
             case .runs: Self.runNumberAttributes.contains(key)
             case .experiments: Self.experimentNumberAttributes.contains(key)
             case .traces: Self.traceNumberAttributes.contains(key)
+            case .loggedModels: Self.loggedModelNumberAttributes.contains(key)
             }
         default: false
         }
@@ -306,7 +342,7 @@ public struct SearchKey: Sendable, Equatable, CustomStringConvertible {
     var comparators: [SearchComparator] {
         switch entity {
         case .metric: return SearchComparator.numeric
-        case .param, .tag: return SearchComparator.text + [.isNull, .isNotNull]
+        case .param, .tag, .metadata: return SearchComparator.text + [.isNull, .isNotNull]
         case .dataset: return SearchComparator.text + [.in, .notIn]
         case .attribute:
             if isNumeric { return SearchComparator.numeric }
@@ -343,13 +379,20 @@ public struct SearchKey: Sendable, Equatable, CustomStringConvertible {
         switch (entityName, subject) {
         case ("metric", .runs), ("metrics", .runs): entity = .metric
         case ("param", .runs), ("params", .runs), ("parameter", .runs), ("parameters", .runs): entity = .param
+        case ("param", .loggedModels), ("params", .loggedModels): entity = .param
         case ("tag", _), ("tags", _): entity = .tag
         case ("attribute", _), ("attributes", _), ("attr", _), ("run", .runs), ("trace", .traces): entity = .attribute
         case ("dataset", .runs), ("datasets", .runs): entity = .dataset
+        case ("request_metadata", .traces), ("metadata", .traces): entity = .metadata
         default:
-            throw .invalidInput(
-                "Invalid entity type '\(entityName)'. Valid values are \(subject == .runs ? "['metric', 'parameter', 'tag', 'attribute', 'dataset']" : subject == .experiments ? "['tag', 'attribute']" : "['attribute']")"
-            )
+            let valid =
+                switch subject {
+                case .runs: "['metric', 'parameter', 'tag', 'attribute', 'dataset']"
+                case .experiments: "['tag', 'attribute']"
+                case .traces: "['attribute', 'tag', 'request_metadata']"
+                case .loggedModels: "['attribute', 'tag', 'param']"
+                }
+            throw .invalidInput("Invalid entity type '\(entityName)'. Valid values are \(valid)")
         }
         switch entity {
         case .attribute:
@@ -359,6 +402,7 @@ public struct SearchKey: Sendable, Equatable, CustomStringConvertible {
             case .runs: valid = runTextAttributes + runNumberAttributes
             case .experiments: valid = experimentTextAttributes + experimentNumberAttributes
             case .traces: valid = traceTextAttributes + traceNumberAttributes
+            case .loggedModels: valid = loggedModelTextAttributes + loggedModelNumberAttributes
             }
             guard valid.contains(canonical) else {
                 throw .invalidInput("Invalid attribute key '\(key)' specified. Valid keys are '\(valid)'")
@@ -375,6 +419,15 @@ public struct SearchKey: Sendable, Equatable, CustomStringConvertible {
     }
 
     static func canonicalAttribute(_ key: String, _ subject: SearchFilter.Subject) -> String {
+        if subject == .traces {
+            switch key {
+            case "state": return "status"
+            case "request_id": return "trace_id"
+            case "timestamp": return "timestamp_ms"
+            case "execution_time", "execution_duration": return "execution_time_ms"
+            default: return key
+            }
+        }
         guard subject == .runs else { return key }
         switch key {
         case "run name", "Run name", "Run Name", "run_name": return "run_name"

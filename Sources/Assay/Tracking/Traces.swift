@@ -1,3 +1,5 @@
+import Foundation
+
 /// One span of a trace, as OpenTelemetry sends it (ids as lowercase hex, times in nanoseconds since
 /// 1970, attribute values as JSON values).
 public struct SpanRecord: Sendable, Equatable {
@@ -76,7 +78,43 @@ public struct TraceSummary: Sendable, Equatable {
     /// The tools the trace ran, in order: its `execute_tool` spans (OpenTelemetry GenAI) or TOOL spans (MLflow).
     public var toolSteps: [ToolStep] = []
 
-    public var latencyMilliseconds: Double { (Double(endTimeNanos) - Double(startTimeNanos)) / 1_000_000 }
+    // What a client that records traces itself says about one (MLflow 3's start-trace); nil or empty for
+    // a trace known only from its spans.
+
+    /// `OK`, `ERROR` or `IN_PROGRESS`, as the client reported it.
+    public var state: String?
+    /// When the request came, in milliseconds since 1970, and how long it took, as the client reported.
+    public var requestTime: Int64?
+    public var executionDuration: Int64?
+    /// The start of the request and of the response, as the client shows them in lists.
+    public var requestPreview: String?
+    public var responsePreview: String?
+    /// The caller's own id for the request.
+    public var clientRequestID: String?
+    /// Immutable facts about the trace (`mlflow.sourceRun`, `mlflow.modelId`, `mlflow.trace_schema.version`).
+    public var metadata: [String: String] = [:]
+    /// Mutable labels (`mlflow.traceName`, any a person sets).
+    public var tags: [String: String] = [:]
+    /// Runs the trace was linked to (besides the run its metadata names).
+    public var linkedRunIDs: [String] = []
+
+    public var latencyMilliseconds: Double {
+        if spanCount == 0, let executionDuration { return Double(executionDuration) }
+        return (Double(endTimeNanos) - Double(startTimeNanos)) / 1_000_000
+    }
+
+    /// When the trace started, in milliseconds since 1970: as reported, else from its spans.
+    public var timestampMilliseconds: Int64 { requestTime ?? startTimeNanos / 1_000_000 }
+
+    /// The trace's state as MLflow names it: as reported, else from its spans (an unset status is OK).
+    public var mlflowState: String { state ?? (status == "ERROR" ? "ERROR" : "OK") }
+
+    /// Every run the trace belongs to: the one that produced it (`mlflow.sourceRun`) and those it was linked to.
+    public var runIDs: [String] {
+        var ids = linkedRunIDs
+        if let source = metadata["mlflow.sourceRun"], !ids.contains(source) { ids.insert(source, at: 0) }
+        return ids
+    }
 
     public init(
         traceID: String, experimentID: String, name: String, startTimeNanos: Int64, endTimeNanos: Int64, status: String, spanCount: Int,
@@ -111,7 +149,9 @@ public struct TraceSummary: Sendable, Equatable {
                     "role": "assistant", "content": "",
                     "tool_calls": .list([.object(["id": id, "name": .string(step.name), "arguments": .object(step.arguments)])]),
                 ]))
-            var result: [String: DataValue] = ["role": "tool", "tool_call_id": id, "name": .string(step.name), "content": .string(step.result ?? "")]
+            var result: [String: DataValue] = [
+                "role": "tool", "tool_call_id": id, "name": .string(step.name), "content": .string(step.result ?? ""),
+            ]
             if step.failed { result["is_error"] = true }
             messages.append(.object(result))
         }
@@ -163,25 +203,107 @@ public struct ToolStep: Sendable, Equatable {
     }
 }
 
-/// A score given to a trace by an evaluation run (shown with the trace, as MLflow shows assessments).
+/// A judgement on a trace, as MLflow 3 records one: a feedback (a score, a verdict, a label) or an
+/// expectation (the answer wanted), with who gave it (a person, an LLM judge, code), a rationale and
+/// metadata. `assay evaluate --traces` writes one feedback per metric and trace; the mlflow client and
+/// the web UI's reviewers add their own.
 public struct TraceAssessment: Sendable, Equatable {
-    /// The trace scored.
+    /// A feedback judges the trace; an expectation says what it should have been.
+    public enum Kind: String, Sendable {
+        case feedback, expectation
+    }
+
+    /// Who gave an assessment: `HUMAN`, `LLM_JUDGE` or `CODE`, and an id (an e-mail, a model, a function).
+    public struct Source: Sendable, Equatable {
+        public var type: String
+        public var id: String
+
+        public init(type: String, id: String) {
+            self.type = type
+            self.id = id
+        }
+
+        public static let types = ["HUMAN", "LLM_JUDGE", "CODE", "SOURCE_TYPE_UNSPECIFIED"]
+    }
+
+    /// `a-<32 hex>`; empty until the store assigns one.
+    public var id: String
+    /// The trace judged.
     public var traceID: String
-    /// The metric, such as `toxicity/v1`.
+    /// The metric or label, such as `toxicity/v1` or `helpful`.
     public var name: String
-    /// The score; nil when the judge's answer could not be read.
-    public var value: Double?
+    public var kind: Kind
+    /// The value as given: a number, a boolean, text, or any JSON value; null when it could not be read.
+    public var data: DataValue
     /// The judge's justification, when there is one.
     public var rationale: String?
-    /// The evaluation run that gave it.
+    public var source: Source
+    /// The evaluation run that gave it; empty for one given outside a run.
     public var runID: String
+    /// The span judged, when not the whole trace.
+    public var spanID: String?
+    public var metadata: [String: String]
+    /// Why no value could be had (the judge's reply was unreadable, say).
+    public var error: String?
+    /// False once a later assessment overrides it.
+    public var valid: Bool
+    /// The assessment this one overrides.
+    public var overrides: String?
+    /// Milliseconds since 1970.
+    public var createTime: Int64
+    public var lastUpdateTime: Int64
 
-    public init(traceID: String, name: String, value: Double?, rationale: String?, runID: String) {
+    public init(
+        id: String = "", traceID: String, name: String, kind: Kind = .feedback, data: DataValue, rationale: String? = nil,
+        source: Source, runID: String = "", spanID: String? = nil, metadata: [String: String] = [:], error: String? = nil,
+        valid: Bool = true, overrides: String? = nil, createTime: Int64 = MetricPoint.now(), lastUpdateTime: Int64? = nil
+    ) {
+        self.id = id
         self.traceID = traceID
         self.name = name
-        self.value = value
+        self.kind = kind
+        self.data = data
         self.rationale = rationale
+        self.source = source
         self.runID = runID
+        self.spanID = spanID
+        self.metadata = metadata
+        self.error = error
+        self.valid = valid
+        self.overrides = overrides
+        self.createTime = createTime
+        self.lastUpdateTime = lastUpdateTime ?? createTime
+    }
+
+    /// A metric's score from an evaluation run: code's for a heuristic metric, an LLM judge's when it
+    /// comes with a rationale.
+    public init(traceID: String, name: String, value: Double?, rationale: String?, runID: String) {
+        self.init(
+            traceID: traceID, name: name, data: value.map(DataValue.double) ?? .null, rationale: rationale,
+            source: Source(type: rationale == nil ? "CODE" : "LLM_JUDGE", id: "assay"), runID: runID,
+            metadata: ["mlflow.assessment.sourceRunId": runID], error: value == nil ? "the score could not be read" : nil)
+    }
+
+    /// The value as a number: numbers as they are, `true`/`false` as 1/0, `yes`/`no`/`pass`/`fail` too;
+    /// nil for anything else.
+    public var value: Double? {
+        switch data {
+        case .int(let i): return Double(i)
+        case .double(let d): return d
+        case .bool(let b): return b ? 1 : 0
+        case .string(let s):
+            switch s.lowercased() {
+            case "yes", "pass", "true": return 1
+            case "no", "fail", "false": return 0
+            default: return Double(s)
+            }
+        default: return nil
+        }
+    }
+
+    /// A new id: `a-` and 32 hexadecimal digits.
+    public static func newID() -> String {
+        "a-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
     }
 }
 
@@ -199,8 +321,79 @@ public protocol TraceStore: TrackingStore {
     func traces(in experimentID: String, since: Int64?, limit: Int, offset: Int) async throws(AssayError) -> [TraceSummary]
     /// A trace's summary, spans (by start time) and assessments; `notFound` when there is none.
     func trace(id: String) async throws(AssayError) -> (TraceSummary, [SpanRecord], [TraceAssessment])
-    /// Records scores of traces.
-    func logAssessments(_ assessments: [TraceAssessment]) async throws(AssayError)
+    /// Summaries of the traces with these ids, with their assessments, in the order asked (unknown ids
+    /// are skipped).
+    func traces(ids: [String]) async throws(AssayError) -> [(TraceSummary, [TraceAssessment])]
+    /// Records what a client says about a trace (MLflow's start-trace): experiment, name, times, state,
+    /// previews, metadata and tags; before or after its spans arrive. Returns the trace as stored.
+    func record(_ trace: TraceSummary) async throws(AssayError) -> TraceSummary
+    /// Sets a trace tag; `notFound` for an unknown trace.
+    func setTraceTag(id: String, _ tag: KeyValue) async throws(AssayError)
+    /// Deletes a trace tag; `notFound` for an unknown trace or tag.
+    func deleteTraceTag(id: String, key: String) async throws(AssayError)
+    /// Deletes traces of an experiment: those with the given ids, or the oldest up to `maxTraces` that
+    /// started before `before` (milliseconds). Returns how many went.
+    func deleteTraces(in experimentID: String, ids: [String]?, before: Int64?, maxTraces: Int?) async throws(AssayError) -> Int
+    /// Links traces to a run (they then belong to it as well as to the run that made them).
+    func linkTraces(_ ids: [String], toRun runID: String) async throws(AssayError)
+    /// Records assessments: new ones (an empty id gets a fresh one) and changed ones (by id). An
+    /// evaluation run's score for a trace and metric replaces the run's earlier one. Returns them as stored.
+    @discardableResult
+    func logAssessments(_ assessments: [TraceAssessment]) async throws(AssayError) -> [TraceAssessment]
+    /// Deletes an assessment; `notFound` when the trace has no such assessment.
+    func deleteAssessment(trace traceID: String, id: String) async throws(AssayError)
+}
+
+extension TraceStore {
+    /// One assessment of a trace; `notFound` when there is none.
+    public func assessment(trace traceID: String, id: String) async throws(AssayError) -> TraceAssessment {
+        guard let found = try await traces(ids: [traceID]).first?.1.first(where: { $0.id == id }) else {
+            throw AssayError(.notFound, "Assessment with ID '\(id)' not found for trace '\(traceID)'")
+        }
+        return found
+    }
+
+    /// One page of the traces of some experiments that pass `filter`, newest first unless `orderBy`
+    /// (`timestamp_ms`, `execution_time_ms`, `name`, `status`, each ASC or DESC) says otherwise.
+    /// The filter is checked against every trace of the experiments in turn.
+    public func searchTraces(
+        experimentIDs: [String], filter: SearchFilter, orderBy: [String] = [], maxResults: Int, offset: Int
+    ) async throws(AssayError) -> SearchPage<TraceSummary> {
+        var matching: [TraceSummary] = []
+        for experiment in experimentIDs {
+            var start = 0
+            while true {
+                let page = try await traces(in: experiment, since: nil, limit: 5000, offset: start)
+                matching += page.filter { filter.matches($0.filterValues) }
+                guard page.count == 5000 else { break }
+                start += page.count
+            }
+        }
+        let order = try orderBy.map { clause throws(AssayError) -> (String, Bool) in
+            let parts = clause.split(separator: " ").map(String.init)
+            guard let first = parts.first, parts.count <= 2 else { throw .invalidInput("Invalid order_by clause '\(clause)'") }
+            let key = SearchKey.canonicalAttribute(String(first.split(separator: ".").last ?? ""), .traces)
+            guard ["timestamp_ms", "execution_time_ms", "name", "status", "trace_id"].contains(key) else {
+                throw .invalidInput("Invalid order_by clause '\(clause)': order by timestamp_ms, execution_time_ms, name or status")
+            }
+            let direction = parts.count == 2 ? parts[1].uppercased() : "ASC"
+            guard direction == "ASC" || direction == "DESC" else { throw .invalidInput("Invalid order_by clause '\(clause)'") }
+            return (key, direction == "ASC")
+        }
+        let clauses = order + [("timestamp_ms", false), ("trace_id", true)]
+        matching.sort { a, b in
+            for (key, ascending) in clauses {
+                let (x, y) = (a.filterValues[key] ?? .null, b.filterValues[key] ?? .null)
+                if x == y { continue }
+                let less: Bool
+                if let p = x.doubleValue, let q = y.doubleValue { less = p < q } else { less = x.text < y.text }
+                return ascending ? less : !less
+            }
+            return false
+        }
+        let fetched = Array(matching.dropFirst(offset).prefix(maxResults + 1))
+        return SearchPage(fetched: fetched, limit: maxResults, offset: offset)
+    }
 }
 
 extension TraceSummary {
@@ -385,14 +578,21 @@ enum GenAIContent {
 
 extension TraceSummary {
     /// The values a trace filter compares (`model = 'gemma'`, `latency_ms > 500`, `status != 'ERROR'`).
+    /// MLflow's trace filters compare these too: `timestamp_ms`, `execution_time_ms`, `run_id` (any of
+    /// the trace's runs), `tags.KEY` and `metadata.KEY`; `status` is MLflow's state when a client gave one.
     public var filterValues: [String: DataValue] {
         var values: [String: DataValue] = [
-            "trace_id": .string(traceID), "name": .string(name), "status": .string(status), "latency_ms": .double(latencyMilliseconds),
-            "span_count": .int(spanCount),
+            "trace_id": .string(traceID), "name": .string(tags["mlflow.traceName"] ?? name), "status": .string(state ?? status),
+            "latency_ms": .double(latencyMilliseconds), "span_count": .int(spanCount),
+            "timestamp_ms": .int(Int(timestampMilliseconds)), "execution_time_ms": .double(latencyMilliseconds),
+            "run_id": .list(runIDs.map(DataValue.string)),
         ]
         if let model { values["model"] = .string(model) }
         if let inputTokens { values["input_tokens"] = .int(inputTokens) }
         if let outputTokens { values["output_tokens"] = .int(outputTokens) }
+        if let clientRequestID { values["client_request_id"] = .string(clientRequestID) }
+        for (key, value) in tags { values["tags." + key] = .string(value) }
+        for (key, value) in metadata { values["metadata." + key] = .string(value) }
         return values
     }
 }

@@ -310,14 +310,16 @@ public struct DatasetInput: Sendable, Equatable {
     }
 }
 
-/// A run: its info, latest metrics (one per key: the greatest by step, timestamp, value), params, tags
-/// and dataset inputs.
+/// A run: its info, latest metrics (one per key: the greatest by step, timestamp, value), params, tags,
+/// dataset inputs and the models it logged.
 public struct Run: Sendable, Equatable {
     public var info: RunInfo
     public var metrics: [MetricPoint]
     public var params: [KeyValue]
     public var tags: [KeyValue]
     public var inputs: [DatasetInput]
+    /// The logged models the run produced (stores without logged models leave it empty).
+    public var modelOutputs: [RunModelOutput] = []
 
     public init(info: RunInfo, metrics: [MetricPoint], params: [KeyValue], tags: [KeyValue], inputs: [DatasetInput]) {
         self.info = info
