@@ -92,7 +92,8 @@ extension MLflow.Run {
             data: MLflow.RunData(
                 metrics: run.metrics.map(MLflow.Metric.init), params: run.params.map(MLflow.KeyValue.init),
                 tags: run.tags.map(MLflow.KeyValue.init)),
-            inputs: MLflow.RunInputs(datasetInputs: run.inputs.map(MLflow.DatasetInput.init)), outputs: MLflow.Empty())
+            inputs: MLflow.RunInputs(datasetInputs: run.inputs.map(MLflow.DatasetInput.init)),
+            outputs: MLflow.RunOutputs(modelOutputs: run.modelOutputs.map { MLflow.ModelOutput(modelID: $0.modelID, step: $0.step) }))
     }
 }
 

@@ -138,9 +138,9 @@ public extension MLflow {
         public var info: RunInfo
         public var data: RunData
         public var inputs: RunInputs?
-        public var outputs: Empty?
+        public var outputs: RunOutputs?
 
-        public init(info: RunInfo, data: RunData = RunData(), inputs: RunInputs? = RunInputs(), outputs: Empty? = Empty()) {
+        public init(info: RunInfo, data: RunData = RunData(), inputs: RunInputs? = RunInputs(), outputs: RunOutputs? = RunOutputs()) {
             self.info = info
             self.data = data
             self.inputs = inputs

@@ -8,8 +8,7 @@
 /// let answer = try ProtoJSON.decode(MLflow.RunResponse.self, json: text)
 /// ```
 public enum MLflow {
-    /// An answer with no fields (`{}`), and a run's outputs (none that Assay records; the client expects
-    /// the field).
+    /// An answer with no fields (`{}`).
     public struct Empty: Codable, Sendable {
         public init() {}
         public init(from decoder: any Decoder) throws {}

@@ -106,6 +106,17 @@ public enum ProtoJSON {
 
     private static func isCapital(_ c: UInt8) -> Bool { c >= 0x41 && c <= 0x5A }
 
+    /// Fields kept as JSON rather than decoded as a message: any JSON value (``DataValue``), and maps of
+    /// strings, whose keys are data (`mlflow.sourceRun`) and so are not wire names.
+    static func raw<T>(_ value: DataValue, as type: T.Type, name: String) throws(WireError) -> T? {
+        if T.self == DataValue.self { return value as? T }
+        if T.self == [String: String].self {
+            guard case .object(let members) = value else { throw WireError.invalid(value, name, "a map of strings") }
+            return members.mapValues { $0.stringValue ?? $0.description } as? T
+        }
+        return nil
+    }
+
     static func decodeComponent(_ text: Substring) -> String {
         let spaced = text.replacingOccurrences(of: "+", with: " ")
         return spaced.removingPercentEncoding ?? spaced
@@ -164,6 +175,7 @@ private struct KeyedFields<Key: CodingKey>: KeyedDecodingContainerProtocol {
             if let empty = (T.self as? any EmptyDecodable.Type)?.empty as? T { return empty }
             throw WireError.missing(name)
         }
+        if let raw = try ProtoJSON.raw(value, as: T.self, name: name) { return raw }
         return try T(from: decoder.child(value, key))
     }
 
@@ -389,6 +401,8 @@ private struct FieldEncoder: Encoder {
         case let i as Int64: return .int(Int(i))
         case let i as Int: return .int(i)
         case let b as Bool: return .bool(b)
+        case let v as DataValue: return v
+        case let m as [String: String]: return .object(m.mapValues { .string($0) })
         default:
             let encoder = FieldEncoder()
             try encodable.encode(to: encoder)

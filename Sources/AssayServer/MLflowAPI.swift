@@ -12,11 +12,16 @@ struct MLflowAPI {
     let maxJSONBytes: Int
     var bodyTimeout: Duration = .seconds(60)
 
-    /// One RPC: its method, path, and what it does with the request's fields.
+    /// One RPC: its method, path, and what it does with the request's fields. A path segment `:name`
+    /// is a field too (`logged-models/:model_id`).
     struct Route: Sendable {
         let method: HTTPRequest.Method
         let path: String
         let handle: @Sendable (MLflowAPI, [String: DataValue], _ fromQuery: Bool) async throws -> DataValue
+
+        var parameters: [String] {
+            path.split(separator: "/").filter { $0.hasPrefix(":") }.map { String($0.dropFirst()) }
+        }
     }
 
     static func rpc<Request: Decodable, Response: Encodable>(
@@ -34,45 +39,48 @@ struct MLflowAPI {
         }
     }
 
-    static let routes: [Route] = [
-        rpc(.get, "experiments/get-by-name", MLflow.GetExperimentByName.self) { api, r in try await api.experimentByName(r) },
-        rpc(.post, "experiments/create", MLflow.CreateExperiment.self) { api, r in try await api.createExperiment(r) },
-        rpc(.get, "experiments/get", MLflow.GetExperiment.self) { api, r in try await api.getExperiment(r) },
-        rpc(.post, "experiments/search", MLflow.SearchExperiments.self) { api, r in try await api.searchExperiments(r) },
-        rpc(.get, "experiments/search", MLflow.SearchExperiments.self) { api, r in try await api.searchExperiments(r) },
-        rpc(.post, "experiments/update", MLflow.UpdateExperiment.self) { api, r in try await api.updateExperiment(r) },
-        rpc(.post, "experiments/delete", MLflow.GetExperiment.self) { api, r in try await api.setExperimentLifecycle(r, .deleted) },
-        rpc(.post, "experiments/restore", MLflow.GetExperiment.self) { api, r in try await api.setExperimentLifecycle(r, .active) },
-        rpc(.post, "experiments/set-experiment-tag", MLflow.SetExperimentTag.self) { api, r in try await api.setExperimentTag(r) },
-        rpc(.post, "runs/create", MLflow.CreateRun.self) { api, r in try await api.createRun(r) },
-        rpc(.post, "runs/update", MLflow.UpdateRun.self) { api, r in try await api.updateRun(r) },
-        rpc(.post, "runs/delete", MLflow.RunRequest.self) { api, r in try await api.setRunLifecycle(r, .deleted) },
-        rpc(.post, "runs/restore", MLflow.RunRequest.self) { api, r in try await api.setRunLifecycle(r, .active) },
-        rpc(.get, "runs/get", MLflow.RunRequest.self) { api, r in try await api.getRun(r) },
-        rpc(.post, "runs/search", MLflow.SearchRuns.self) { api, r in try await api.searchRuns(r) },
-        rpc(.post, "runs/log-metric", MLflow.LogMetric.self) { api, r in try await api.logMetric(r) },
-        rpc(.post, "runs/log-parameter", MLflow.RunKeyValue.self) { api, r in try await api.logParam(r) },
-        rpc(.post, "runs/set-tag", MLflow.RunKeyValue.self) { api, r in try await api.setTag(r) },
-        rpc(.post, "runs/delete-tag", MLflow.RunKeyValue.self) { api, r in try await api.deleteTag(r) },
-        rpc(.post, "runs/log-batch", MLflow.LogBatch.self) { api, r in try await api.logBatch(r) },
-        rpc(.post, "runs/log-inputs", MLflow.LogInputs.self) { api, r in try await api.logInputs(r) },
-        rpc(.get, "metrics/get-history", MLflow.GetMetricHistory.self) { api, r in try await api.metricHistory(r) },
-        rpc(.get, "artifacts/list", MLflow.ListArtifacts.self) { api, r in try await api.listRunArtifacts(r) },
-        // Assay has no logged models yet; the client looks them up before artifact listings.
-        rpc(.post, "logged-models/search", MLflow.Empty.self) { _, _ in MLflow.Empty() },
-    ]
+    static let routes: [Route] =
+        [
+            rpc(.get, "experiments/get-by-name", MLflow.GetExperimentByName.self) { api, r in try await api.experimentByName(r) },
+            rpc(.post, "experiments/create", MLflow.CreateExperiment.self) { api, r in try await api.createExperiment(r) },
+            rpc(.get, "experiments/get", MLflow.GetExperiment.self) { api, r in try await api.getExperiment(r) },
+            rpc(.post, "experiments/search", MLflow.SearchExperiments.self) { api, r in try await api.searchExperiments(r) },
+            rpc(.get, "experiments/search", MLflow.SearchExperiments.self) { api, r in try await api.searchExperiments(r) },
+            rpc(.post, "experiments/update", MLflow.UpdateExperiment.self) { api, r in try await api.updateExperiment(r) },
+            rpc(.post, "experiments/delete", MLflow.GetExperiment.self) { api, r in try await api.setExperimentLifecycle(r, .deleted) },
+            rpc(.post, "experiments/restore", MLflow.GetExperiment.self) { api, r in try await api.setExperimentLifecycle(r, .active) },
+            rpc(.post, "experiments/set-experiment-tag", MLflow.SetExperimentTag.self) { api, r in try await api.setExperimentTag(r) },
+            rpc(.post, "runs/create", MLflow.CreateRun.self) { api, r in try await api.createRun(r) },
+            rpc(.post, "runs/update", MLflow.UpdateRun.self) { api, r in try await api.updateRun(r) },
+            rpc(.post, "runs/delete", MLflow.RunRequest.self) { api, r in try await api.setRunLifecycle(r, .deleted) },
+            rpc(.post, "runs/restore", MLflow.RunRequest.self) { api, r in try await api.setRunLifecycle(r, .active) },
+            rpc(.get, "runs/get", MLflow.RunRequest.self) { api, r in try await api.getRun(r) },
+            rpc(.post, "runs/search", MLflow.SearchRuns.self) { api, r in try await api.searchRuns(r) },
+            rpc(.post, "runs/log-metric", MLflow.LogMetric.self) { api, r in try await api.logMetric(r) },
+            rpc(.post, "runs/log-parameter", MLflow.RunKeyValue.self) { api, r in try await api.logParam(r) },
+            rpc(.post, "runs/set-tag", MLflow.RunKeyValue.self) { api, r in try await api.setTag(r) },
+            rpc(.post, "runs/delete-tag", MLflow.RunKeyValue.self) { api, r in try await api.deleteTag(r) },
+            rpc(.post, "runs/log-batch", MLflow.LogBatch.self) { api, r in try await api.logBatch(r) },
+            rpc(.post, "runs/log-inputs", MLflow.LogInputs.self) { api, r in try await api.logInputs(r) },
+            rpc(.get, "metrics/get-history", MLflow.GetMetricHistory.self) { api, r in try await api.metricHistory(r) },
+            rpc(.get, "artifacts/list", MLflow.ListArtifacts.self) { api, r in try await api.listRunArtifacts(r) },
+        ] + loggedModelRoutes + traceRoutes
 
-    /// Registers every RPC on `group` (one of the API prefixes).
-    func addRoutes(to group: RouterGroup<AssayRequestContext>) {
+    /// Registers `routes` (every RPC of the classic API unless told otherwise) on `group` (one of the API prefixes).
+    func addRoutes(to group: RouterGroup<AssayRequestContext>, _ routes: [Route] = MLflowAPI.routes) {
         let api = self
-        for route in Self.routes {
-            group.on(RouterPath(route.path), method: route.method) { request, _ in
+        for route in routes {
+            let parameters = route.parameters
+            group.on(RouterPath(route.path), method: route.method) { request, context in
                 var request = request
                 let fromQuery = route.method == .get
-                let fields =
+                var fields =
                     fromQuery
                     ? ProtoJSON.fields(query: request.uri.query)
                     : try Self.object(try await request.body(upTo: api.maxJSONBytes, within: api.bodyTimeout))
+                for name in parameters {
+                    if let raw = context.parameters.get(name) { fields[name] = .string(raw.removingPercentEncoding ?? String(raw)) }
+                }
                 return TrackingServer.json(try await route.handle(api, fields, fromQuery))
             }
         }

@@ -77,6 +77,8 @@ public struct TrackingServer: Sendable {
         let router = Router(context: AssayRequestContext.self)
         router.add(middleware: NotFoundMiddleware(ui: ui))
         router.get("/health") { _, _ in Self.text("OK") }
+        // The MLflow version whose protocol the server speaks: MLflow 3 clients send spans by OTLP to a server of 3.4 or later.
+        router.get("/version") { _, _ in Self.text(Self.mlflowProtocolVersion) }
         ui.addRoutes(to: router)
         let api = router.group()
             .add(middleware: APIErrorMiddleware(logger: logger))
@@ -84,6 +86,9 @@ public struct TrackingServer: Sendable {
         var mlflow = MLflowAPI(store: store, artifacts: artifacts, maxJSONBytes: configuration.maxJSONBytes)
         mlflow.bodyTimeout = configuration.bodyTimeout
         for prefix in ["/api/2.0/mlflow", "/ajax-api/2.0/mlflow"] { mlflow.addRoutes(to: api.group(RouterPath(prefix))) }
+        for prefix in ["/api/3.0/mlflow", "/ajax-api/3.0/mlflow"] {
+            mlflow.addRoutes(to: api.group(RouterPath(prefix)), MLflowAPI.v3Routes)
+        }
         let proxy = ArtifactProxy(artifacts: artifacts, maxArtifactBytes: configuration.maxArtifactBytes)
         for prefix in ["/api/2.0/mlflow-artifacts/artifacts", "/ajax-api/2.0/mlflow-artifacts/artifacts"] {
             proxy.addRoutes(to: api, prefix: prefix)
@@ -139,6 +144,9 @@ public struct TrackingServer: Sendable {
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
+
+    /// The MLflow release whose tracking protocol the server speaks (`GET /version`).
+    public static let mlflowProtocolVersion = "3.17.2"
 
     // MARK: - Responses
 

@@ -4,7 +4,10 @@ import AssayTesting
 import Foundation
 import Testing
 
-/// The official `mlflow` Python client (Tests/MLflowClient/compat.py) against an in-process server.
+/// The official `mlflow` Python client against an in-process server: the classic API
+/// (Tests/MLflowClient/compat.py) and MLflow 3's logged models, traces, assessments and
+/// `genai.evaluate` (compat3.py, which passes against `mlflow server` too: scripts/test-mlflow-client
+/// --mlflow3 --reference).
 /// Enabled when ASSAY_MLFLOW_PYTHON names a python with mlflow installed (`.ci/run` sets it from
 /// scripts/mlflow-venv).
 @Suite struct MLflowClientTests {
@@ -29,10 +32,11 @@ import Testing
     }
 
     @Test(
-        .enabled(if: python != nil, "set ASSAY_MLFLOW_PYTHON to a python with mlflow installed, or run scripts/test"), arguments: backends)
-    func theOfficialClientLogsAndReadsBackEverything(backend: String) async throws {
+        .enabled(if: python != nil, "set ASSAY_MLFLOW_PYTHON to a python with mlflow installed, or run scripts/test"),
+        arguments: backends, ["compat.py", "compat3.py"])
+    func theOfficialClientLogsAndReadsBackEverything(backend: String, script name: String) async throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("MLflowClient/compat.py")
+            .appendingPathComponent("MLflowClient/\(name)")
         let store: (any TrackingStore)? = backend == "postgres" ? try await Self.postgresStore() : nil
         try await LiveServer.with(store: store, live: true) { server in
             let process = Process()

@@ -5,7 +5,8 @@ import Hummingbird
 import NIOCore
 
 /// `POST /v1/traces`: OTLP/HTTP trace export, protobuf or JSON. Spans go to the experiment the
-/// `x-assay-experiment` header names (an id or a name, created when new), else the one the resource
+/// `x-assay-experiment` header names (an id or a name, created when new), else the one MLflow's
+/// `x-mlflow-experiment-id` names, else the one the resource
 /// attribute `assay.experiment` names, else the Default experiment. All or nothing: a malformed
 /// payload stores no span.
 struct OTLPIngest {
@@ -14,6 +15,8 @@ struct OTLPIngest {
     var bodyTimeout: Duration = .seconds(60)
 
     static let experimentHeader = HTTPField.Name("x-assay-experiment")!
+    /// The header MLflow 3's client names the experiment in (an id).
+    static let mlflowExperimentHeader = HTTPField.Name("x-mlflow-experiment-id")!
 
     func addRoutes(to group: RouterGroup<AssayRequestContext>) {
         let ingest = self
@@ -34,7 +37,9 @@ struct OTLPIngest {
         let batches = protobuf ? try OTLPDecoder.decodeProtobuf(body) : try OTLPDecoder.decodeJSON(body)
         var byExperiment: [String: [SpanRecord]] = [:]
         for batch in batches {
-            let named = request.headers[Self.experimentHeader] ?? batch.resource["assay.experiment"]?.stringValue
+            let named =
+                request.headers[Self.experimentHeader] ?? request.headers[Self.mlflowExperimentHeader]
+                ?? batch.resource["assay.experiment"]?.stringValue
             let experiment = try await experimentID(for: named)
             byExperiment[experiment, default: []] += batch.spans
         }
