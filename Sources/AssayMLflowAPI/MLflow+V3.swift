@@ -34,8 +34,13 @@ public extension MLflow {
 
         /// RFC 3339 in UTC with milliseconds.
         public var text: String {
-            let date = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
-            return date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+            let (seconds, millis) = milliseconds.quotientAndRemainder(dividingBy: 1000)
+            let (whole, fraction) = millis < 0 ? (seconds - 1, millis + 1000) : (seconds, millis)
+            let date = Date(timeIntervalSince1970: Double(whole))
+            let text = date.formatted(
+                .iso8601.year().month().day().dateSeparator(.dash).dateTimeSeparator(.standard).time(includingFractionalSeconds: false)
+                    .timeSeparator(.colon))
+            return text + "." + String(String(fraction + 1000).dropFirst()) + "Z"
         }
 
         /// Milliseconds from RFC 3339 text, with or without fractional seconds (nanoseconds are cut to milliseconds).

@@ -17,6 +17,11 @@ import Testing
         "run_id", "run_uuid", "experiment_id", "experiment_ids", "key", "value", "timestamp", "step", "metrics", "params", "tags",
         "filter", "order_by", "max_results", "page_token", "name", "artifact_location", "status", "end_time", "start_time", "datasets",
         "path", "metric_key", "new_name", "run_name", "view_type", "user_id", "experiment_name", "dataset", "source", "digest",
+        // MLflow 3's messages.
+        "model_id", "source_run_id", "model_type", "models", "trace", "trace_info", "trace_id", "trace_ids", "trace_location",
+        "mlflow_experiment", "request_time", "execution_duration", "state", "trace_metadata", "request_preview", "locations",
+        "assessment", "assessment_name", "feedback", "expectation", "rationale", "metadata", "source_type", "update_mask", "valid",
+        "request_ids", "max_timestamp_millis", "max_traces", "overrides", "serialized_value",
     ]
 
     /// Text that tends to matter: quotes, filter syntax, NUL and other control characters, long runs, non-ASCII.
@@ -29,11 +34,17 @@ import Testing
 
     struct Context {
         let runID: String
+        var modelID = ""
+        var traceID = ""
+        var assessmentID = ""
     }
 
     static func string(_ rng: inout Xoshiro, _ context: Context) -> String {
-        switch Int.random(in: 0..<4, using: &rng) {
+        switch Int.random(in: 0..<5, using: &rng) {
         case 0: return context.runID
+        case 4:
+            return [context.modelID, "tr-" + context.traceID, context.assessmentID, "2026-12-01T08:20:21.283Z", "0.070s"].randomElement(
+                using: &rng)!
         case 1: return Gen.letterOrNumber.string(of: 0...12).run(using: &rng)
         default: return words[Int.random(in: 0..<words.count, using: &rng)]
         }
@@ -70,9 +81,49 @@ import Testing
         }.joined(separator: "&")
     }
 
+    static let traceID = "5b8aa5a2d2c872e8321cf37308d69df2"
+
     static func seed(_ store: any TrackingStore, _ root: URL) async throws {
         let run = try await store.createRun(in: "0", named: "fuzz", startTime: 1, userID: "u", tags: [])
         try await store.logBatch(run: run.id, metrics: [MetricPoint(key: "m", value: 1, timestamp: 1, step: 1)], params: [], tags: [])
+        let models = try #require(store as? any LoggedModelStore)
+        _ = try await models.createLoggedModel(in: "0", name: "fuzz-model", sourceRunID: run.id, modelType: nil, tags: [], params: [])
+        let traces = try #require(store as? any TraceStore)
+        try await traces.ingest(
+            [SpanRecord(traceID: traceID, spanID: "00f067aa0ba902b7", parentSpanID: nil, name: "root", startTimeNanos: 1, endTimeNanos: 2)],
+            experimentID: "0")
+        try await traces.logAssessments([TraceAssessment(traceID: traceID, name: "m", value: 1, rationale: nil, runID: run.id)])
+    }
+
+    /// The context of the seeded store: its run, model, trace and assessment.
+    static func context(_ server: LiveServer) async throws -> Context {
+        let runs = try await server.post("runs/search", #"{"experiment_ids": ["0"]}"#)
+        let runID = try #require(((runs.json["runs"] as? [[String: Any]])?.first?["info"] as? [String: Any])?["run_id"] as? String)
+        var context = Context(runID: runID)
+        let models = try await server.post("logged-models/search", #"{"experiment_ids": ["0"]}"#)
+        context.modelID = try #require(
+            ((models.json["models"] as? [[String: Any]])?.first?["info"] as? [String: Any])?["model_id"] as? String)
+        context.traceID = traceID
+        let trace = try await server.send(.get, "/api/3.0/mlflow/traces/tr-\(traceID)")
+        let info = try #require((trace.json["trace"] as? [String: Any])?["trace_info"] as? [String: Any])
+        context.assessmentID = try #require((info["assessments"] as? [[String: Any]])?.first?["assessment_id"] as? String)
+        return context
+    }
+
+    /// A route's path with its `:name` segments filled: mostly with the seeded ids, sometimes with random text.
+    static func path(_ route: MLflowAPI.Route, _ rng: inout Xoshiro, _ context: Context) -> String {
+        route.path.split(separator: "/").map { segment -> String in
+            guard segment.hasPrefix(":") else { return String(segment) }
+            if Int.random(in: 0..<4, using: &rng) == 0 {
+                return string(&rng, context).addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "x"
+            }
+            switch segment {
+            case ":model_id": return context.modelID
+            case ":trace_id": return "tr-" + context.traceID
+            case ":assessment_id": return context.assessmentID
+            default: return "team"
+            }
+        }.joined(separator: "/")
     }
 
     static func failure(_ reply: LiveServer.Reply, _ request: String, api: Bool) -> String? {
@@ -85,16 +136,15 @@ import Testing
 
     @Test func randomMLflowRequestsAreNeverA5xx() async throws {
         try await LiveServer.with(seed: Self.seed) { server in
-            let runs = try await server.post("runs/search", #"{"experiment_ids": ["0"]}"#)
-            let runID = try #require(((runs.json["runs"] as? [[String: Any]])?.first?["info"] as? [String: Any])?["run_id"] as? String)
-            let context = Context(runID: runID)
-            var budget = FuzzBudget(name: "mlflow-api", inputs: 400)
+            let context = try await Self.context(server)
+            let routes = MLflowAPI.routes.map { ("/api/2.0/mlflow/", $0) } + MLflowAPI.v3Routes.map { ("/api/3.0/mlflow/", $0) }
+            var budget = FuzzBudget(name: "mlflow-api", inputs: 600)
             var failures: [String] = []
             while let seed = budget.nextBatch() {
                 var rng = Xoshiro(seed: FuzzBudget.state(seed))
                 for _ in 0..<budget.batchSize {
-                    let route = MLflowAPI.routes[Int.random(in: 0..<MLflowAPI.routes.count, using: &rng)]
-                    let path = "/api/2.0/mlflow/" + route.path
+                    let (prefix, route) = routes[Int.random(in: 0..<routes.count, using: &rng)]
+                    let path = prefix + Self.path(route, &rng, context)
                     let reply: LiveServer.Reply
                     let described: String
                     if route.method == .get {
@@ -106,8 +156,8 @@ import Testing
                             Int.random(in: 0..<8, using: &rng) == 0
                             ? Gen<UInt8>.value(in: 0...255).array(of: 0...64).run(using: &rng)
                             : Array(Self.object(&rng, context).description.utf8)
-                        described = "POST \(path) \(String(decoding: body, as: UTF8.self))"
-                        reply = try await server.send(.post, path, bytes: body, headers: [("Content-Type", "application/json")])
+                        described = "\(route.method) \(path) \(String(decoding: body, as: UTF8.self))"
+                        reply = try await server.send(route.method, path, bytes: body, headers: [("Content-Type", "application/json")])
                     }
                     if let failure = Self.failure(reply, described + " (seed \(seed))", api: true), failures.count < 5 {
                         failures.append(failure)

@@ -1,0 +1,167 @@
+import Assay
+import AssayTesting
+import Foundation
+import HTTPTypes
+import Testing
+
+@testable import AssayServer
+
+/// MLflow 3's routes in process: what they answer to well-formed requests the way the client reads
+/// them, and MLflow's error body with a 4xx (never a 5xx) for bad ones.
+@Suite struct MLflow3APITests {
+    static let trace = "tr-5b8aa5a2d2c872e8321cf37308d69df2"
+
+    static func startTrace(_ id: String = trace, extra: String = "") -> String {
+        """
+        {"trace": {"trace_info": {"trace_id": "\(id)", "trace_location": {"type": "MLFLOW_EXPERIMENT",
+            "mlflow_experiment": {"experiment_id": "0"}}, "request_time": "2026-12-01T08:20:21.283Z",
+            "execution_duration": "0.070s", "state": "OK", "trace_metadata": {"mlflow.sourceRun": "r1"},
+            "tags": {"mlflow.traceName": "answer"}, "request_preview": "{\\"q\\": 1}"\(extra)}}}
+        """
+    }
+
+    @Test func aTraceRecordReadsBackAsTheClientExpects() async throws {
+        try await LiveServer.with { server in
+            #expect(try await server.send(.get, "/version").body == TrackingServer.mlflowProtocolVersion)
+            let started = try await server.send(.post, "/api/3.0/mlflow/traces", body: Self.startTrace())
+            #expect(started.status == 200, "\(started.body)")
+            let info = try #require((started.json["trace"] as? [String: Any])?["trace_info"] as? [String: Any])
+            #expect(info["trace_id"] as? String == Self.trace && info["request_time"] as? String == "2026-12-01T08:20:21.283Z")
+            #expect(info["execution_duration"] as? String == "0.070s" && info["state"] as? String == "OK")
+            let tags = try #require(info["tags"] as? [String: String])
+            #expect(
+                tags["mlflow.trace.spansLocation"] == "TRACKING_STORE"
+                    && tags["mlflow.artifactLocation"]?.hasSuffix("/traces/\(Self.trace)/artifacts") == true)
+            #expect((info["trace_metadata"] as? [String: String])?["mlflow.sourceRun"] == "r1")
+
+            let created = try await server.send(
+                .post, "/api/3.0/mlflow/traces/\(Self.trace)/assessments",
+                body:
+                    #"{"assessment": {"assessment_name": "helpful", "source": {"source_type": "HUMAN", "source_id": "me"}, "feedback": {"value": {"score": 4, "ok": true}}, "rationale": "fine"}}"#
+            )
+            #expect(created.status == 200, "\(created.body)")
+            let assessment = try #require(created.json["assessment"] as? [String: Any])
+            let id = try #require(assessment["assessment_id"] as? String)
+            #expect(((assessment["feedback"] as? [String: Any])?["value"] as? [String: Any])?["score"] as? Int == 4)
+            let updated = try await server.send(
+                .patch, "/api/3.0/mlflow/traces/\(Self.trace)/assessments/\(id)",
+                body: #"{"assessment": {"rationale": "better", "feedback": {"value": 5}}, "update_mask": "rationale"}"#)
+            let after = try #require(updated.json["assessment"] as? [String: Any])
+            #expect(after["rationale"] as? String == "better")
+            #expect(
+                ((after["feedback"] as? [String: Any])?["value"] as? [String: Any])?["score"] as? Int == 4, "only the masked field changes")
+
+            let search = try await server.send(
+                .post, "/api/3.0/mlflow/traces/search",
+                body:
+                    #"{"locations": [{"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": "0"}}], "filter": "attributes.run_id = 'r1'"}"#
+            )
+            #expect((search.json["traces"] as? [[String: Any]])?.count == 1, "\(search.body)")
+            let got = try await server.send(.get, "/api/3.0/mlflow/traces/get?trace_id=\(Self.trace)&allow_partial=false")
+            #expect(
+                got.status == 200
+                    && ((got.json["trace"] as? [String: Any])?["trace_info"] as? [String: Any])?["trace_id"] as? String == Self.trace)
+        }
+    }
+
+    @Test func badRequestsOnTheNewRoutesAre4xxWithMLflowsErrorBody() async throws {
+        try await LiveServer.with { server in
+            _ = try await server.send(.post, "/api/3.0/mlflow/traces", body: Self.startTrace())
+            let unknown = "tr-" + String(repeating: "0", count: 32)
+            let cases: [(HTTPRequest.Method, String, String?, Int, String, String)] = [
+                (.post, "/api/2.0/mlflow/logged-models", #"{"name": "m"}"#, 400, "INVALID_PARAMETER_VALUE", "experiment_id"),
+                (.post, "/api/2.0/mlflow/logged-models", #"{"experiment_id": "404"}"#, 404, "RESOURCE_DOES_NOT_EXIST", "Experiment"),
+                (
+                    .post, "/api/2.0/mlflow/logged-models", #"{"experiment_id": "0", "name": "a\u0000b"}"#, 400, "INVALID_PARAMETER_VALUE",
+                    ""
+                ),
+                (
+                    .post, "/api/2.0/mlflow/logged-models", #"{"experiment_id": "0", "tags": "many"}"#, 400, "INVALID_PARAMETER_VALUE",
+                    "tags"
+                ),
+                (.get, "/api/2.0/mlflow/logged-models/m-nope", nil, 404, "RESOURCE_DOES_NOT_EXIST", "m-nope"),
+                (.patch, "/api/2.0/mlflow/logged-models/m-nope", #"{"status": "LOGGED_MODEL_READY"}"#, 404, "RESOURCE_DOES_NOT_EXIST", ""),
+                (
+                    .post, "/api/2.0/mlflow/logged-models/search", #"{"experiment_ids": ["0"], "filter": "name >> 'x'"}"#, 400,
+                    "INVALID_PARAMETER_VALUE", ""
+                ),
+                (
+                    .post, "/api/2.0/mlflow/runs/outputs", #"{"run_id": "nope", "models": [{"model_id": "m-x"}]}"#, 404,
+                    "RESOURCE_DOES_NOT_EXIST", ""
+                ),
+                (.post, "/api/3.0/mlflow/traces", #"{"trace": {"trace_info": {}}}"#, 400, "INVALID_PARAMETER_VALUE", "trace_id"),
+                (.post, "/api/3.0/mlflow/traces", Self.startTrace(extra: #", "state": "MAYBE""#), 400, "INVALID_PARAMETER_VALUE", ""),
+                (
+                    .post, "/api/3.0/mlflow/traces",
+                    Self.startTrace().replacingOccurrences(of: "2026-12-01T08:20:21.283Z", with: "yesterday"), 400,
+                    "INVALID_PARAMETER_VALUE", "timestamp"
+                ),
+                (
+                    .post, "/api/3.0/mlflow/traces", Self.startTrace().replacingOccurrences(of: "0.070s", with: "1e400s"), 400,
+                    "INVALID_PARAMETER_VALUE", "duration"
+                ),
+                (
+                    .post, "/api/3.0/mlflow/traces", Self.startTrace().replacingOccurrences(of: "\"answer\"", with: "\"a\\u0000\""), 400,
+                    "INVALID_PARAMETER_VALUE", ""
+                ),
+                (.get, "/api/3.0/mlflow/traces/\(unknown)", nil, 404, "RESOURCE_DOES_NOT_EXIST", "not found"),
+                (.get, "/api/3.0/mlflow/traces/get?trace_id=\(unknown)", nil, 404, "RESOURCE_DOES_NOT_EXIST", "not found"),
+                (.get, "/api/3.0/mlflow/traces/get", nil, 400, "INVALID_PARAMETER_VALUE", "trace_id"),
+                (.post, "/api/3.0/mlflow/traces/search", #"{}"#, 400, "INVALID_PARAMETER_VALUE", "locations"),
+                (
+                    .post, "/api/3.0/mlflow/traces/search", #"{"experiment_ids": ["0"], "filter": "metrics.x > 1"}"#, 400,
+                    "INVALID_PARAMETER_VALUE", "entity"
+                ),
+                (
+                    .post, "/api/3.0/mlflow/traces/search", #"{"experiment_ids": ["0"], "order_by": ["bogus DESC"]}"#, 400,
+                    "INVALID_PARAMETER_VALUE", ""
+                ),
+                (
+                    .post, "/api/3.0/mlflow/traces/search", #"{"experiment_ids": ["0"], "max_results": 0}"#, 400, "INVALID_PARAMETER_VALUE",
+                    ""
+                ),
+                (
+                    .post, "/api/3.0/mlflow/traces/\(unknown)/assessments",
+                    #"{"assessment": {"assessment_name": "a", "feedback": {"value": 1}}}"#, 404, "RESOURCE_DOES_NOT_EXIST", ""
+                ),
+                (
+                    .post, "/api/3.0/mlflow/traces/\(Self.trace)/assessments", #"{"assessment": {"feedback": {"value": 1}}}"#, 400,
+                    "INVALID_PARAMETER_VALUE", "assessment_name"
+                ),
+                (
+                    .post, "/api/3.0/mlflow/traces/\(Self.trace)/assessments", #"{"assessment": {"assessment_name": "a"}}"#, 400,
+                    "INVALID_PARAMETER_VALUE", "feedback"
+                ),
+                (
+                    .post, "/api/3.0/mlflow/traces/\(Self.trace)/assessments",
+                    #"{"assessment": {"assessment_name": "a", "feedback": {"value": 1}, "source": {"source_type": "ROBOT"}}}"#, 400,
+                    "INVALID_PARAMETER_VALUE", "source_type"
+                ),
+                (
+                    .post, "/api/3.0/mlflow/traces/\(Self.trace)/assessments",
+                    #"{"assessment": {"assessment_name": "a\u0000", "feedback": {"value": 1}}}"#, 400, "INVALID_PARAMETER_VALUE", ""
+                ),
+                (.get, "/api/3.0/mlflow/traces/\(Self.trace)/assessments/a-nope", nil, 404, "RESOURCE_DOES_NOT_EXIST", "a-nope"),
+                (.delete, "/api/3.0/mlflow/traces/\(Self.trace)/assessments/a-nope", nil, 404, "RESOURCE_DOES_NOT_EXIST", ""),
+                (.patch, "/api/2.0/mlflow/traces/\(unknown)/tags", #"{"key": "k", "value": "v"}"#, 404, "RESOURCE_DOES_NOT_EXIST", ""),
+                (.delete, "/api/2.0/mlflow/traces/\(Self.trace)/tags", #"{"key": "never-set"}"#, 404, "RESOURCE_DOES_NOT_EXIST", ""),
+                (.post, "/api/2.0/mlflow/traces/delete-traces", #"{"experiment_id": "0"}"#, 400, "INVALID_PARAMETER_VALUE", "request_ids"),
+                (
+                    .post, "/api/2.0/mlflow/traces/link-to-run", #"{"trace_ids": ["\#(Self.trace)"], "run_id": "nope"}"#, 404,
+                    "RESOURCE_DOES_NOT_EXIST", ""
+                ),
+            ]
+            for (method, path, body, status, code, message) in cases {
+                let reply = try await server.send(method, path, body: body)
+                #expect(reply.status == status, "\(method) \(path) \(body ?? ""): \(reply.status) \(reply.body)")
+                #expect(reply.errorCode == code, "\(method) \(path): \(reply.body)")
+                #expect(message.isEmpty || reply.body.contains(message), "\(method) \(path): \(reply.body)")
+            }
+            let huge = String(repeating: "x", count: 17 << 20)
+            let tooBig = try await server.send(
+                .post, "/api/3.0/mlflow/traces", body: Self.startTrace(extra: #", "response_preview": "\#(huge)""#))
+            #expect(tooBig.status == 413 && tooBig.errorCode != nil)
+            #expect(try await server.send(.get, "/api/3.0/mlflow/traces/\(Self.trace)").status == 200, "still serving")
+        }
+    }
+}
