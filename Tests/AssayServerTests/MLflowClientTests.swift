@@ -62,6 +62,49 @@ import Testing
             let text = try String(contentsOfFile: log, encoding: .utf8)
             #expect(status == 0, "\(text)")
             #expect(text.contains("checks passed"), "\(text)")
+            if name == "compat3.py", backend == "sqlite", BrowserTests.chromium != nil { try await Self.browse(server, text) }
+        }
+    }
+
+    /// The mlflow client's traces on Assay's pages in headless Chromium: the experiment's traces, the
+    /// traced call with its spans and the assessments logged on it, and the genai.evaluate run with its
+    /// scored traces; screenshots go to test-output/ui/.
+    static func browse(_ server: LiveServer, _ log: String) async throws {
+        let line = try #require(log.split(separator: "\n").first { $0.hasPrefix("pages: ") })
+        var ids: [String: String] = [:]
+        for pair in line.dropFirst(7).split(separator: " ") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            if parts.count == 2 { ids[String(parts[0])] = String(parts[1]) }
+        }
+        let (experiment, trace, run) = (try #require(ids["experiment"]), try #require(ids["trace"]), try #require(ids["run"]))
+        let folder = try TemporaryFolder()
+        let output = BrowserTests.packageRoot.appendingPathComponent("test-output/ui")
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        let pages: [(name: String, path: String, height: Int, expected: [String])] = [
+            ("mlflow3-traces", "/experiments/\(experiment)/traces", 900, ["answer", "predict", "Completions", "What is Spark?"]),
+            (
+                "mlflow3-trace", "/traces/\(trace)", 1400,
+                [
+                    "retrieve", "Completions", "helpful", "HUMAN · reviewer@example.com", "relevance", "LLM_JUDGE", "Relevant.",
+                    "traced",
+                ]
+            ),
+            (
+                "mlflow3-evaluation", "/runs/\(run)", 1600,
+                ["Traces of this run", "mentions_question", "answer_length", "expected_response"]
+            ),
+        ]
+        for page in pages {
+            let url = server.base + page.path
+            let flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1366,\(page.height)"]
+            let (status, dom) = try await BrowserTests.run(BrowserTests.chromium!, flags + ["--dump-dom", url], in: folder)
+            #expect(status == 0, "\(page.name): chromium exited with \(status)")
+            for text in page.expected { #expect(dom.contains(text), "\(page.name): no \(text) in the DOM") }
+            let shot = output.appendingPathComponent("\(page.name).png").path
+            try? FileManager.default.removeItem(atPath: shot)
+            _ = try await BrowserTests.run(BrowserTests.chromium!, flags + ["--screenshot=\(shot)", url], in: folder)
+            let size = (try? FileManager.default.attributesOfItem(atPath: shot)[.size] as? Int) ?? 0
+            #expect(size > 10_000, "\(page.name): no screenshot at \(shot)")
         }
     }
 }

@@ -225,5 +225,7 @@ for t in evaluated:
     scored = {a.name for a in t.info.assessments}
     check({"mentions_question", "answer_length", "expected_response"} <= scored, f"trace assessments {scored}")
 
+# What the browser test opens on the server afterwards.
+print(f"pages: experiment={experiment_id} trace={trace_id} run={evaluation.run_id}")
 print(f"{checks} checks passed")
 fake.shutdown()

@@ -149,7 +149,8 @@ public struct SearchFilter: Sendable, Equatable {
         }.joined(separator: " AND ")
     }
 
-    static func quote(_ s: String) -> String {
+    /// `s` as a quoted string of the grammar (`'it''s'`), safe to put into a filter.
+    public static func quote(_ s: String) -> String {
         "'" + s.replacingOccurrences(of: "'", with: "''") + "'"
     }
 

@@ -429,6 +429,9 @@ extension TraceSummary {
         }
         if inputs == nil { inputs = root?.attributes["input.value"].map(GenAIContent.text) }
         if outputs == nil { outputs = root?.attributes["output.value"].map(GenAIContent.text) }
+        // MLflow's own spans: the root's inputs and outputs.
+        if inputs == nil { inputs = root?.attributes["mlflow.spanInputs"].map(GenAIContent.mlflowInputs) }
+        if outputs == nil { outputs = root?.attributes["mlflow.spanOutputs"].map(GenAIContent.mlflowOutputs) }
         let status = spans.contains { $0.statusCode == "ERROR" } ? "ERROR" : (root?.statusCode ?? "UNSET")
         var summary = TraceSummary(
             traceID: traceID, experimentID: experimentID, name: root?.name ?? "", startTimeNanos: spans.map(\.startTimeNanos).min() ?? 0,
@@ -565,6 +568,28 @@ enum GenAIContent {
             if case .object(let inner)? = fields["message"], let content = inner["content"] { return text(content) }
         }
         return nil
+    }
+
+    /// An MLflow span's inputs as a question: the last user message of chat inputs, the one value of a
+    /// one-argument call (`{"question": "…"}`), else the inputs as JSON.
+    static func mlflowInputs(_ value: DataValue) -> String {
+        let parsed = parsedJSON(value)
+        if case .object(let members) = parsed {
+            if let messages = members["messages"], let text = lastText(messages, role: "user") { return text }
+            if members.count == 1, let only = members.values.first, case .string(let s) = only { return s }
+        }
+        return text(parsed)
+    }
+
+    /// An MLflow span's outputs as an answer: text as it is, a chat completion's first choice, else JSON.
+    static func mlflowOutputs(_ value: DataValue) -> String {
+        let parsed = parsedJSON(value)
+        if case .object(let members) = parsed, case .list(let choices)? = members["choices"], let first = choices.first,
+            let text = lastText(.list([first]), role: nil)
+        {
+            return text
+        }
+        return text(parsed)
     }
 
     static func text(_ value: DataValue) -> String {

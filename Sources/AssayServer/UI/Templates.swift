@@ -112,6 +112,10 @@ enum Templates {
         {{#artifactsError}}<p class="error">{{artifactsError}}</p>{{/artifactsError}}
         {{^artifacts}}{{^artifactsError}}<p class="muted">None.</p>{{/artifactsError}}{{/artifacts}}
         </section>
+        {{#runTraces}}<section aria-labelledby="run-traces-h"><h2 id="run-traces-h">Traces of this run <span class="muted">({{count}}{{#more}}, the first shown{{/more}})</span></h2>
+        <div class="scroll"><table class="data"><thead><tr><th scope="col">Trace</th><th scope="col">Status</th><th scope="col">Input</th><th scope="col">Output</th>{{#names}}<th scope="col" class="mono">{{.}}</th>{{/names}}</tr></thead><tbody>
+        {{#rows}}<tr><td><a href="/traces/{{id}}">{{name}}</a></td><td><span class="status {{status}}">{{status}}</span></td><td class="wrap">{{input}}</td><td class="wrap">{{output}}</td>{{#scores}}<td class="wrap{{#numeric}} num{{/numeric}}" title="{{why}}">{{value}}</td>{{/scores}}</tr>{{/rows}}
+        </tbody></table></div></section>{{/runTraces}}
         {{#table}}{{{table}}}{{/table}}
         """
 
@@ -217,6 +221,8 @@ enum Templates {
         <dt>Latency</dt><dd>{{latency}}</dd>
         <dt>Model</dt><dd>{{model}}</dd>
         <dt>Tokens</dt><dd>{{tokens}}</dd>
+        {{#hasRuns}}<dt>Runs</dt><dd>{{#runs}}<a href="/runs/{{id}}">{{name}}</a> {{/runs}}</dd>{{/hasRuns}}
+        {{#tags}}<dt class="mono">{{key}}</dt><dd>{{value}}</dd>{{/tags}}
         </dl>
         <div class="columns">
         <section aria-labelledby="in-h"><h2 id="in-h">Input</h2><div class="output">{{input}}</div></section>
@@ -225,8 +231,8 @@ enum Templates {
         {{#instructions}}<section aria-labelledby="sys-h"><h2 id="sys-h">System instructions</h2><div class="output">{{instructions}}</div></section>{{/instructions}}
         {{#hasContext}}<section aria-labelledby="ctx-h"><h2 id="ctx-h">Retrieved context</h2><ol>{{#context}}<li class="wrap">{{.}}</li>{{/context}}</ol></section>{{/hasContext}}
         <section aria-labelledby="as-h"><h2 id="as-h">Scores</h2>
-        {{#hasAssessments}}<table class="data compact"><thead><tr><th scope="col">Metric</th><th scope="col" class="num">Score</th><th scope="col">Why</th><th scope="col">Run</th></tr></thead><tbody>
-        {{#assessments}}<tr><td class="mono">{{name}}</td><td class="num">{{value}}</td><td class="wrap">{{rationale}}</td><td><a href="/runs/{{runID}}">{{runName}}</a></td></tr>{{/assessments}}
+        {{#hasAssessments}}<table class="data compact"><thead><tr><th scope="col">Metric</th><th scope="col" class="num">Score</th><th scope="col">Why</th><th scope="col">By</th><th scope="col">Run</th></tr></thead><tbody>
+        {{#assessments}}<tr{{#stale}} class="muted"{{/stale}}><td class="mono">{{name}}{{#kind}} <span class="muted">({{kind}})</span>{{/kind}}{{#stale}} <span class="muted">(overridden)</span>{{/stale}}</td><td class="num wrap">{{value}}</td><td class="wrap">{{rationale}}</td><td>{{source}}</td><td>{{#runID}}<a href="/runs/{{runID}}">{{runName}}</a>{{/runID}}</td></tr>{{/assessments}}
         </tbody></table>{{/hasAssessments}}
         {{^assessments}}<p class="muted">Not evaluated yet: <code>assay evaluate --traces EXPERIMENT --metrics toxicity --judge URI</code>.</p>{{/assessments}}
         </section>

@@ -72,6 +72,7 @@ extension WebUI {
             values["tracesHref"] = "/experiments/\(HTML.path([tracesExperiment]))/traces"
             values["tracesName"] = (try? await store.experiment(id: tracesExperiment))?.name ?? tracesExperiment
         }
+        if let traced = try await runTraces(run) { values["runTraces"] = traced }
         // A run whose artifact location cannot be read (a careless client can log any) still shows the rest.
         let listing: [(path: String, size: Int64)]?
         do {
@@ -199,7 +200,8 @@ extension WebUI {
             ]
         }
         let calls = conversation.toolCalls.count
-        let summary = "\(turns.count) messages" + (calls > 0 ? " · \(calls) tool call\(calls == 1 ? "" : "s")" : "")
+        let summary =
+            "\(turns.count) messages" + (calls > 0 ? " · \(calls) tool call\(calls == 1 ? "" : "s")" : "")
             + (conversation.toolErrorCount > 0 ? " · \(conversation.toolErrorCount) failed" : "")
         return ["summary": summary, "turns": turns]
     }
@@ -257,5 +259,36 @@ extension WebUI {
         default:
             return value.description
         }
+    }
+
+    /// The traces a run made or was linked to (what `mlflow.genai.evaluate` records: one trace per row,
+    /// scored by assessments), up to 200, with one column per assessment; nil when it has none.
+    func runTraces(_ run: Run) async throws -> [String: Any]? {
+        guard let traceStore else { return nil }
+        let filter = try SearchFilter("attributes.run_id = \(SearchFilter.quote(run.info.id))", for: .traces)
+        let page = try await traceStore.searchTraces(experimentIDs: [run.info.experimentID], filter: filter, maxResults: 200, offset: 0)
+        guard !page.items.isEmpty else { return nil }
+        let found = try await traceStore.traces(ids: page.items.map { $0.traceID })
+        var names: [String] = []
+        for (_, assessments) in found {
+            for a in assessments where a.valid && !names.contains(a.name) { names.append(a.name) }
+        }
+        let rows = found.map { (summary: TraceSummary, assessments: [TraceAssessment]) -> [String: Any] in
+            var latest: [String: TraceAssessment] = [:]
+            for a in assessments where a.valid { latest[a.name] = a }
+            return [
+                "id": summary.traceID, "name": Self.displayName(summary), "status": Self.status(summary),
+                "input": String((summary.inputs ?? summary.requestPreview ?? "").prefix(300)),
+                "output": String((summary.outputs ?? summary.responsePreview ?? "").prefix(300)),
+                "scores": names.map { name -> [String: Any] in
+                    guard let a = latest[name] else { return ["value": ""] }
+                    var cell: [String: Any] = ["value": Self.assessmentValue(a), "why": a.rationale ?? ""]
+                    if case .int = a.data { cell["numeric"] = true }
+                    if case .double = a.data { cell["numeric"] = true }
+                    return cell
+                },
+            ]
+        }
+        return ["names": names, "rows": rows, "count": page.items.count, "more": page.nextPageToken != nil]
     }
 }
