@@ -364,13 +364,44 @@ struct EvaluateCommand: AsyncParsableCommand {
         }
     }
 
-    /// For `--model runs:/RUN_ID/model`: the spec file that run recorded.
+    /// For `--model runs:/RUN_ID/model`: the spec file that run recorded; for `--model models:/m-…`, a
+    /// spec made from the logged model's openai flavour (its `model.yaml`).
     private func recordedModelSpec(_ connection: TrackingConnection) async throws(AssayError) -> String? {
+        if let model = live.model, case .model(let id, let rest) = ArtifactURI(model), id.hasPrefix("m-"), rest.isEmpty {
+            return try await loggedModelSpec(id, connection)
+        }
         guard let model = live.model, case .run(let runID, let path) = ArtifactURI(model) else { return nil }
         guard !runID.isEmpty else { throw .invalidInput("'\(model)' must look like runs:/RUN_ID/model") }
         let artifact = (path.isEmpty ? "model" : path) + "/spec.yaml"
         return try await recordedArtifact(
             run: runID, path: artifact, missing: "recorded no model spec; it was not a live-model evaluation", connection: connection)
+    }
+
+    /// The spec of a logged model (`models:/m-…`), written to a temporary file.
+    private func loggedModelSpec(_ id: String, _ connection: TrackingConnection) async throws(AssayError) -> String {
+        let (store, artifacts) = try await connection.open()
+        guard let models = store as? any LoggedModelStore else {
+            throw .invalidInput("--model models:/\(id): the tracking store at \(connection.options.uri) keeps no logged models")
+        }
+        let model = try await models.loggedModel(id: id)
+        // The repositories read any artifact root given as a run's; the model's files are below its own.
+        let holder = RunInfo(
+            id: model.id, experimentID: model.experimentID, name: model.name, userID: "", status: .finished, startTime: 0, endTime: nil,
+            artifactURI: model.artifactLocation, lifecycleStage: .active)
+        let contents: Data
+        do {
+            contents = try await artifacts.read("model.yaml", of: holder)
+        } catch  where error.kind == .notFound {
+            throw .invalidInput(
+                "logged model \(id) (\(model.name)) has no model.yaml in \(artifacts.location(of: holder)); Assay evaluates models logged with mlflow.openai.log_model"
+            )
+        }
+        let spec = try ModelSpec.mlflowOpenAIFlavor(yaml: String(decoding: contents, as: UTF8.self), path: "models:/\(id)/model.yaml")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("assay-\(id)-\(UUID().uuidString)-spec.yaml").path
+        guard FileManager.default.createFile(atPath: path, contents: Data(spec.yaml.utf8)) else {
+            throw .internal("cannot write the spec of logged model \(id) to \(path)")
+        }
+        return path
     }
 
     /// A file a past run recorded, copied to a temporary file (artifacts may live on a server).

@@ -7,7 +7,7 @@ import Foundation
 struct ModelOptions: ParsableArguments {
     @Option(
         help:
-            "The model to evaluate, as provider:/name: openai:/gpt-4o-mini, azure:/DEPLOYMENT, anthropic:/MODEL, ollama:/MODEL, endpoints:/NAME; your application as http(s)://URL or exec:COMMAND; or runs:/RUN_ID/model for the model a past run evaluated."
+            "The model to evaluate, as provider:/name: openai:/gpt-4o-mini, azure:/DEPLOYMENT, anthropic:/MODEL, ollama:/MODEL, endpoints:/NAME; your application as http(s)://URL or exec:COMMAND; runs:/RUN_ID/model for the model a past run evaluated; or models:/MODEL_ID for a model the mlflow client logged with mlflow.openai.log_model."
     )
     var model: String?
 

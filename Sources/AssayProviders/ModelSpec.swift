@@ -95,7 +95,7 @@ public struct ModelSpec: Sendable {
         try parseMessages(try loadObject(path), path: path)
     }
 
-    private static func parseMessages(_ value: DataValue, path: String) throws(AssayError) -> [MessageTemplate] {
+    static func parseMessages(_ value: DataValue, path: String) throws(AssayError) -> [MessageTemplate] {
         guard case .list(let items) = value, !items.isEmpty else {
             throw .invalidInput("\(path): messages must be a non-empty list of {role, content}")
         }
@@ -177,5 +177,32 @@ extension DataValue {
             self = .object(Dictionary(uniqueKeysWithValues: map.map { ("\($0.key)", DataValue(yaml: $0.value)) }))
         default: self = .string("\(value!)")
         }
+    }
+}
+
+extension ModelSpec {
+    /// A model that MLflow's openai flavour logged (`mlflow.openai.log_model(model=…, task=openai.chat.completions,
+    /// messages=[…])`), from its `model.yaml`: the model name (an OpenAI model), the messages with their
+    /// `{column}` placeholders, and every other key as an inference parameter. Only chat completions
+    /// can be evaluated; `path` names the file in errors.
+    public static func mlflowOpenAIFlavor(yaml text: String, path: String) throws(AssayError) -> ModelSpec {
+        let object: DataValue
+        do {
+            object = DataValue(yaml: try Yams.load(yaml: text))
+        } catch {
+            throw .invalidInput("\(path): not valid YAML: \(error)")
+        }
+        guard case .object(var fields) = object else { throw .invalidInput("\(path): an openai flavour's model.yaml is a mapping") }
+        guard let name = fields.removeValue(forKey: "model")?.stringValue, !name.isEmpty else {
+            throw .invalidInput("\(path): 'model' (the OpenAI model's name) is missing")
+        }
+        let task = fields.removeValue(forKey: "task")?.stringValue ?? "chat.completions"
+        guard task == "chat.completions" || task.hasSuffix(".chat.completions") else {
+            throw .invalidInput("\(path): the logged model's task is '\(task)'; Assay evaluates chat.completions models")
+        }
+        var spec = ModelSpec(model: try ModelURI(name.contains(":/") ? name : "openai:/\(name)"))
+        if let messages = fields.removeValue(forKey: "messages") { spec.messages = try parseMessages(messages, path: path) }
+        spec.parameters = fields.filter { !$0.value.isNull }
+        return spec
     }
 }

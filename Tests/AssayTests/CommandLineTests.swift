@@ -1,4 +1,8 @@
+import Assay
+import AssayStoreSQLite
+import AssayTesting
 import Foundation
+import NIOConcurrencyHelpers
 import Testing
 
 /// Runs the built `assay` executable as a user would.
@@ -270,6 +274,53 @@ import Testing
         ])
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("prompt placeholder {question} names no column"))
+        await server.stop()
+    }
+}
+
+/// `--model models:/m-…`: a model the mlflow client logged with `mlflow.openai.log_model` is evaluated
+/// by Assay's own engine from its `model.yaml`.
+@Suite struct LoggedModelCommandLineTests {
+    @Test func anOpenAIFlavourLoggedModelIsEvaluated() async throws {
+        let asked = NIOLockedValueBox<[String]>([])
+        let server = try await FakeChatServer.start { request in
+            let messages = (request.json?["messages"] as? [[String: Any]] ?? []).compactMap { $0["content"] as? String }
+            asked.withLockedValue { $0.append(contentsOf: messages) }
+            return .chatCompletion("echo: " + request.lastMessage)
+        }
+        let folder = try TemporaryFolder()
+        let database = folder.path("assay.db")
+        let store = try SQLiteTrackingStore(path: database)
+        let model = try await store.createLoggedModel(in: "0", name: "model", sourceRunID: nil, modelType: nil, tags: [], params: [])
+        let bare = try await store.createLoggedModel(in: "0", name: "pyfunc", sourceRunID: nil, modelType: nil, tags: [], params: [])
+        // Where the mlflow client uploads it: below the model's artifact location, in the server's artifact folder.
+        let files = folder.url.appendingPathComponent("assay-artifacts/0/models/\(model.id)/artifacts")
+        try FileManager.default.createDirectory(at: files, withIntermediateDirectories: true)
+        try """
+        messages:
+        - content: Answer the following question in two sentences
+          role: system
+        - content: '{inputs}'
+          role: user
+        model: gpt-4o-mini
+        task: chat.completions
+        temperature: 0
+        """.write(to: files.appendingPathComponent("model.yaml"), atomically: true, encoding: .utf8)
+        let common = [
+            "--targets", "ground_truth", "--model-type", "question-answering", "--base-url", server.baseURL, "--tracking-uri", database,
+            "--cache-dir", folder.path("cache"),
+        ]
+        let run = try await CommandLineTests.runDetached(["evaluate", "examples/qa.jsonl", "--model", "models:/\(model.id)"] + common)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("(model openai:/gpt-4o-mini)") && run.stdout.contains("Model calls: 12 sent"), "\(run.stdout)")
+        let messages = asked.withLockedValue { $0 }
+        #expect(messages.first == "Answer the following question in two sentences")
+        #expect(messages.contains { $0.contains("MLflow") })
+
+        let unknown = try await CommandLineTests.runDetached(["evaluate", "examples/qa.jsonl", "--model", "models:/m-nope"] + common)
+        #expect(unknown.status != 0 && unknown.stderr.contains("Logged model with ID 'm-nope' not found."), "\(unknown.stderr)")
+        let noFlavour = try await CommandLineTests.runDetached(["evaluate", "examples/qa.jsonl", "--model", "models:/\(bare.id)"] + common)
+        #expect(noFlavour.status != 0 && noFlavour.stderr.contains("has no model.yaml"), "\(noFlavour.stderr)")
         await server.stop()
     }
 }
