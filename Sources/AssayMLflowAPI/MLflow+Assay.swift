@@ -102,6 +102,7 @@ extension Run {
         self.init(
             info: try RunInfo(run.info), metrics: run.data.metrics.map(MetricPoint.init), params: run.data.params.map(KeyValue.init),
             tags: run.data.tags.map(KeyValue.init), inputs: (run.inputs?.datasetInputs ?? []).map(DatasetInput.init))
+        modelOutputs = (run.outputs?.modelOutputs ?? []).map { RunModelOutput(modelID: $0.modelID, step: $0.step ?? 0) }
     }
 }
 

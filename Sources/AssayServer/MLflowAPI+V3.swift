@@ -205,15 +205,15 @@ extension MLflowAPI {
 
     // MARK: - Traces
 
-    /// The store's key for a trace the client names `tr-<32 hex>`.
-    static func storedTraceID(_ wire: String) -> String {
-        let rest = wire.dropFirst(3)
-        return wire.hasPrefix("tr-") && rest.count == 32 && rest.allSatisfy(\.isHexDigit) ? String(rest).lowercased() : wire
-    }
+    static func storedTraceID(_ wire: String) -> String { MLflow.storedTraceID(wire) }
 
-    /// How the client names a stored trace.
-    static func wireTraceID(_ stored: String) -> String {
-        stored.count == 32 && stored.allSatisfy(\.isHexDigit) ? "tr-" + stored : stored
+    /// A message field the client got wrong, as MLflow's 400.
+    static func wire<T>(_ body: () throws(WireError) -> T) throws(APIError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw APIError.invalid(error.message)
+        }
     }
 
     static func traceNotFound(_ id: String) -> APIError {
@@ -222,36 +222,21 @@ extension MLflowAPI {
 
     func startTrace(_ r: MLflow.TraceMessage) async throws -> MLflow.TraceMessage {
         let info = r.trace.traceInfo
-        guard let wireID = info.traceID, !wireID.isEmpty else { throw APIError.missing("trace.trace_info.trace_id") }
-        guard let experiment = info.traceLocation?.mlflowExperiment?.experimentID, !experiment.isEmpty else {
-            throw APIError.missing("trace.trace_info.trace_location.mlflow_experiment.experiment_id")
-        }
-        if let state = info.state, !["OK", "ERROR", "IN_PROGRESS", "STATE_UNSPECIFIED"].contains(state) {
-            throw APIError.invalid("Invalid value '\(state)' for parameter 'state': use OK, ERROR or IN_PROGRESS.")
-        }
-        let id = Self.storedTraceID(wireID)
-        var trace = TraceSummary(
-            traceID: id, experimentID: experiment, name: info.tags?["mlflow.traceName"] ?? "", startTimeNanos: 0, endTimeNanos: 0,
-            status: "UNSET", spanCount: 0, model: nil, inputTokens: nil, outputTokens: nil, inputs: nil, outputs: nil, context: [])
-        trace.state = info.state
-        trace.requestTime = info.requestTime?.milliseconds
-        trace.executionDuration = info.executionDuration?.milliseconds
-        trace.requestPreview = info.requestPreview
-        trace.responsePreview = info.responsePreview
-        trace.clientRequestID = info.clientRequestID
-        trace.metadata = info.traceMetadata ?? [:]
-        // Tags the server answers with are its own; a client sending them back does not store them.
-        trace.tags = (info.tags ?? [:]).filter { !Self.serverTraceTags.contains($0.key) }
+        let trace = try Self.wire { () throws(WireError) in try TraceSummary(info, spans: []) }
         let traces = try traceStore
         _ = try await traces.record(trace)
+        // MLflow 3.18's client sends assessments made with the trace, with ids of its own to keep.
         if !info.assessments.isEmpty {
-            try await traces.logAssessments(try info.assessments.map { try Self.assessment($0, traceID: id, existing: nil) })
+            try await traces.logAssessments(
+                try info.assessments.map { a throws(APIError) in
+                    try Self.wire { () throws(WireError) in try TraceAssessment(a, traceID: trace.traceID) }
+                })
         }
-        guard let stored = try await self.traces([wireID], spans: false).first else { throw Self.traceNotFound(wireID) }
+        guard let stored = try await self.traces([info.traceID ?? ""], spans: false).first else {
+            throw Self.traceNotFound(info.traceID ?? "")
+        }
         return MLflow.TraceMessage(trace: stored)
     }
-
-    static let serverTraceTags: Set<String> = ["mlflow.trace.spansLocation", "mlflow.artifactLocation"]
 
     /// Traces by the client's ids, with their assessments and (when asked) spans; unknown ids are left out.
     func traces(_ wireIDs: [String], spans: Bool) async throws -> [MLflow.Trace] {
@@ -266,26 +251,10 @@ extension MLflowAPI {
             let records = spans ? try await traces.trace(id: summary.traceID).1 : []
             result.append(
                 MLflow.Trace(
-                    traceInfo: Self.traceInfo(summary, assessments, artifactLocation: locations[summary.experimentID] ?? ""),
-                    spans: records.map(OTLPJSON.span)))
+                    traceInfo: MLflow.TraceInfo(summary, assessments: assessments, artifactLocation: locations[summary.experimentID] ?? ""),
+                    spans: records.map { OTelJSON.span($0) }))
         }
         return result
-    }
-
-    /// A trace's info as the client reads it: the server's own tags say that spans are kept here.
-    static func traceInfo(_ t: TraceSummary, _ assessments: [TraceAssessment], artifactLocation: String) -> MLflow.TraceInfo {
-        let id = wireTraceID(t.traceID)
-        var tags = t.tags
-        tags["mlflow.trace.spansLocation"] = "TRACKING_STORE"
-        tags["mlflow.artifactLocation"] = "\(artifactLocation)/traces/\(id)/artifacts"
-        if tags["mlflow.traceName"] == nil, !t.name.isEmpty { tags["mlflow.traceName"] = t.name }
-        return MLflow.TraceInfo(
-            traceID: id, clientRequestID: t.clientRequestID, traceLocation: MLflow.TraceLocation(experimentID: t.experimentID),
-            requestPreview: t.requestPreview ?? t.inputs.map { String($0.prefix(1000)) },
-            responsePreview: t.responsePreview ?? t.outputs.map { String($0.prefix(1000)) },
-            requestTime: MLflow.Timestamp(milliseconds: t.timestampMilliseconds),
-            executionDuration: MLflow.Duration(milliseconds: Int64(t.latencyMilliseconds.rounded())), state: t.mlflowState,
-            traceMetadata: t.metadata, assessments: assessments.map { MLflow.Assessment($0, traceID: id) }, tags: tags)
     }
 
     func searchTraces(_ r: MLflow.SearchTraces) async throws -> MLflow.SearchTracesResponse {
@@ -294,57 +263,19 @@ extension MLflowAPI {
         let page = try await traceStore.searchTraces(
             experimentIDs: experiments, filter: try SearchFilter(r.filter, for: .traces), orderBy: r.orderBy,
             maxResults: try Self.maxResults(r.maxResults, default: 100), offset: try PageToken.offset(r.pageToken))
-        let infos = try await traces(page.items.map { Self.wireTraceID($0.traceID) }, spans: false).map(\.traceInfo)
+        let infos = try await traces(page.items.map { MLflow.wireTraceID($0.traceID) }, spans: false).map(\.traceInfo)
         return MLflow.SearchTracesResponse(traces: infos, nextPageToken: page.nextPageToken)
     }
 
     // MARK: - Assessments
-
-    /// A stored assessment from the client's, over `existing` when it updates one.
-    static func assessment(_ a: MLflow.Assessment, traceID: String, existing: TraceAssessment?) throws(APIError) -> TraceAssessment {
-        guard let name = a.assessmentName ?? existing?.name, !name.isEmpty else { throw APIError.missing("assessment.assessment_name") }
-        let kind: TraceAssessment.Kind
-        let data: DataValue
-        var error = existing?.error
-        if let feedback = a.feedback {
-            kind = .feedback
-            data = feedback.value ?? .null
-            error = feedback.error.map { $0.errorMessage ?? $0.errorCode ?? "error" }
-        } else if let expectation = a.expectation {
-            kind = .expectation
-            if let serialized = expectation.serializedValue?.value {
-                data = (try? DataValue(json: serialized)) ?? .string(serialized)
-            } else {
-                data = expectation.value ?? .null
-            }
-        } else if let existing {
-            kind = existing.kind
-            data = existing.data
-        } else {
-            throw APIError.invalid("An assessment needs a `feedback` or an `expectation`.")
-        }
-        let type = a.source?.sourceType ?? existing?.source.type ?? "SOURCE_TYPE_UNSPECIFIED"
-        guard TraceAssessment.Source.types.contains(type) else {
-            throw APIError.invalid("Invalid value '\(type)' for parameter 'assessment.source.source_type': use HUMAN, LLM_JUDGE or CODE.")
-        }
-        let metadata = a.metadata ?? existing?.metadata ?? [:]
-        let now = MetricPoint.now()
-        return TraceAssessment(
-            id: existing?.id ?? a.assessmentID ?? "", traceID: traceID, name: name, kind: kind, data: data,
-            rationale: a.rationale ?? existing?.rationale,
-            source: TraceAssessment.Source(type: type, id: a.source?.sourceID ?? existing?.source.id ?? ""),
-            runID: metadata["mlflow.assessment.sourceRunId"] ?? existing?.runID ?? "", spanID: a.spanID ?? existing?.spanID,
-            metadata: metadata, error: error, valid: a.valid ?? existing?.valid ?? true, overrides: a.overrides ?? existing?.overrides,
-            createTime: existing?.createTime ?? a.createTime?.milliseconds ?? now, lastUpdateTime: now)
-    }
 
     func createAssessment(_ r: AssessmentChange) async throws -> MLflow.AssessmentMessage {
         guard let given = r.assessment else { throw APIError.missing("assessment") }
         let traces = try traceStore
         let id = Self.storedTraceID(r.traceID)
         guard try await traces.traces(ids: [id]).first != nil else { throw Self.traceNotFound(r.traceID) }
-        var new = try Self.assessment(given, traceID: id, existing: nil)
-        if new.id.isEmpty { new.id = TraceAssessment.newID() }
+        // The store gives a new assessment its id (an evaluation run's score again replaces its earlier one).
+        let new = try Self.wire { () throws(WireError) in try TraceAssessment(given, traceID: id) }
         var changes = [new]
         // An assessment that overrides another leaves the other in place, no longer valid.
         if let overridden = new.overrides, var old = try? await traces.assessment(trace: id, id: overridden) {
@@ -371,7 +302,7 @@ extension MLflowAPI {
         if wanted("metadata") { change.metadata = given.metadata.map { existing.metadata.merging($0) { _, new in new } } }
         if wanted("valid") { change.valid = given.valid }
         if wanted("spanid") { change.spanID = given.spanID }
-        let updated = try Self.assessment(change, traceID: id, existing: existing)
+        let updated = try Self.wire { () throws(WireError) in try TraceAssessment(change, traceID: id, over: existing) }
         let stored = try await traces.logAssessments([updated])
         return MLflow.AssessmentMessage(assessment: MLflow.Assessment(stored[0], traceID: r.traceID))
     }

@@ -47,14 +47,14 @@ final class RESTClient: Sendable {
         return nil
     }
 
-    /// Calls an RPC below `/api/2.0/mlflow/`: a GET sends the request's fields as a query string,
-    /// anything else as a JSON body; the answer is decoded as `Response`.
+    /// Calls an RPC below `/api/2.0/mlflow/` (or another version's prefix, `api: "3.0"`): a GET sends
+    /// the request's fields as a query string, anything else as a JSON body; the answer is decoded as `Response`.
     func call<Request: Encodable, Response: Decodable>(
-        _ method: HTTPMethod, _ endpoint: String, _ request: Request, as: Response.Type
+        _ method: HTTPMethod, _ endpoint: String, _ request: Request, as: Response.Type, api: String = "2.0"
     )
         async throws(AssayError) -> Response
     {
-        var url = "\(base)/api/2.0/mlflow/\(endpoint)"
+        var url = "\(base)/api/\(api)/mlflow/\(endpoint)"
         let fields = ProtoJSON.encode(request)
         var body: ByteBuffer?
         if method == .GET {
@@ -87,7 +87,9 @@ final class RESTClient: Sendable {
     }
 
     /// Sends a request, retrying refused connections, timeouts, 429 and 5xx a few times with growing pauses.
-    func send(_ method: HTTPMethod, _ url: String, body: ByteBuffer?, json: Bool) async throws(AssayError) -> (Int, [UInt8]) {
+    func send(
+        _ method: HTTPMethod, _ url: String, body: ByteBuffer?, json: Bool, headers: [(String, String)] = []
+    ) async throws(AssayError) -> (Int, [UInt8]) {
         var attempt = 0
         while true {
             attempt += 1
@@ -95,6 +97,7 @@ final class RESTClient: Sendable {
             request.method = method
             if let authorization { request.headers.add(name: "Authorization", value: authorization) }
             request.headers.add(name: "User-Agent", value: "assay")
+            for (name, value) in headers { request.headers.add(name: name, value: value) }
             if let body {
                 request.body = .bytes(body)
                 request.headers.add(name: "Content-Type", value: json ? "application/json" : "application/octet-stream")

@@ -47,6 +47,7 @@ import Testing
             environment["MLFLOW_DISABLE_TELEMETRY"] = "true"
             environment["DO_NOT_TRACK"] = "true"
             environment["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
+            environment["ASSAY_BINARY"] = BrowserTests.binary.path
             process.environment = environment
             // A file rather than a pipe, so a chatty client never blocks on a full pipe buffer.
             let log = try server.folder.file("client.log", "")

@@ -22,7 +22,7 @@ import Testing
         return t
     }
 
-    @Test(arguments: Backend.available.filter { $0 != .rest })
+    @Test(arguments: Backend.available)
     func loggedModelsAreCreatedFinalizedTaggedSearchedAndDeleted(backend: Backend) async throws {
         try await backend.withStore { opened in
             let store = try #require(opened as? any LoggedModelStore)
@@ -71,7 +71,7 @@ import Testing
         }
     }
 
-    @Test(arguments: Backend.available.filter { $0 != .rest })
+    @Test(arguments: Backend.available)
     func aTraceMeetsItsSpansInEitherOrderAndIsTaggedLinkedSearchedAndScored(backend: Backend) async throws {
         try await backend.withStore { opened in
             let store = try #require(opened as? any TraceStore)

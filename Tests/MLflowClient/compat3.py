@@ -225,6 +225,28 @@ for t in evaluated:
     scored = {a.name for a in t.info.assessments}
     check({"mentions_question", "answer_length", "expected_response"} <= scored, f"trace assessments {scored}")
 
+# 5. Assay scores the client's traces through the server and writes the scores back as assessments
+#    the client reads (ASSAY_BINARY names the assay executable; left out, this part is skipped).
+assay = os.environ.get("ASSAY_BINARY")
+if assay:
+    import subprocess
+
+    uri = mlflow.get_tracking_uri()
+    done = subprocess.run(
+        [assay, "evaluate", "--traces", experiment_id, "--tracking-uri", uri, "--metrics", "token_count,latency",
+         "--trace-filter", "tags.`mlflow.traceName` = 'answer'", "--run-name", "assay-scores"],
+        capture_output=True, text=True, timeout=300)
+    check(done.returncode == 0, f"assay evaluate --traces: {done.stdout} {done.stderr}")
+    scored = mlflow.search_traces(locations=[experiment_id], return_type="list", filter_string="tags.`mlflow.traceName` = 'answer'")
+    check(len(scored) == 2, f"answer traces {len(scored)}")
+    for t in scored:
+        names = {a.name: a for a in t.info.assessments}
+        check("token_count" in names, f"assay's assessments {sorted(names)}")
+        check(names["token_count"].source.source_type == "CODE" and isinstance(names["token_count"].value, (int, float)),
+              f"token_count assessment {names['token_count']}")
+    assay_runs = mlflow.search_runs(experiment_ids=[experiment_id], filter_string="attributes.run_name = 'assay-scores'")
+    check(len(assay_runs) == 1, f"assay's run {len(assay_runs)}")
+
 # What the browser test opens on the server afterwards.
 print(f"pages: experiment={experiment_id} trace={trace_id} run={evaluation.run_id}")
 print(f"{checks} checks passed")

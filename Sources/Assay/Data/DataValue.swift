@@ -32,6 +32,12 @@ public enum DataValue: Sendable, Hashable {
     }
 
     /// The elements, when the cell holds a list.
+    /// The members, when the cell holds an object.
+    public var objectValue: [String: DataValue]? {
+        if case .object(let members) = self { return members }
+        return nil
+    }
+
     /// An object's member (`value.member("usage")?.member("prompt_tokens")`); nil for other values.
     public func member(_ name: String) -> DataValue? {
         if case .object(let members) = self { return members[name] }

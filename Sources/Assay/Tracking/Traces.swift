@@ -342,6 +342,11 @@ public protocol TraceStore: TrackingStore {
     func logAssessments(_ assessments: [TraceAssessment]) async throws(AssayError) -> [TraceAssessment]
     /// Deletes an assessment; `notFound` when the trace has no such assessment.
     func deleteAssessment(trace traceID: String, id: String) async throws(AssayError)
+    /// One page of the traces of some experiments that pass `filter`, newest first unless `orderBy`
+    /// (`timestamp_ms`, `execution_time_ms`, `name`, `status`, each ASC or DESC) says otherwise.
+    func searchTraces(
+        experimentIDs: [String], filter: SearchFilter, orderBy: [String], maxResults: Int, offset: Int
+    ) async throws(AssayError) -> SearchPage<TraceSummary>
 }
 
 extension TraceStore {
@@ -353,11 +358,17 @@ extension TraceStore {
         return found
     }
 
-    /// One page of the traces of some experiments that pass `filter`, newest first unless `orderBy`
-    /// (`timestamp_ms`, `execution_time_ms`, `name`, `status`, each ASC or DESC) says otherwise.
-    /// The filter is checked against every trace of the experiments in turn.
+    /// A search in the order a store keeps its traces (newest first).
     public func searchTraces(
-        experimentIDs: [String], filter: SearchFilter, orderBy: [String] = [], maxResults: Int, offset: Int
+        experimentIDs: [String], filter: SearchFilter, maxResults: Int, offset: Int
+    ) async throws(AssayError) -> SearchPage<TraceSummary> {
+        try await searchTraces(experimentIDs: experimentIDs, filter: filter, orderBy: [], maxResults: maxResults, offset: offset)
+    }
+
+    /// The search of a store that keeps its traces itself: the filter is checked against every trace of
+    /// the experiments in turn.
+    public func searchTraces(
+        experimentIDs: [String], filter: SearchFilter, orderBy: [String], maxResults: Int, offset: Int
     ) async throws(AssayError) -> SearchPage<TraceSummary> {
         var matching: [TraceSummary] = []
         for experiment in experimentIDs {
@@ -380,7 +391,7 @@ extension TraceStore {
             guard direction == "ASC" || direction == "DESC" else { throw .invalidInput("Invalid order_by clause '\(clause)'") }
             return (key, direction == "ASC")
         }
-        let clauses = order + [("timestamp_ms", false), ("trace_id", true)]
+        let clauses = order + [("timestamp_ms", false), ("start_time_ns", false), ("trace_id", true)]
         matching.sort { a, b in
             for (key, ascending) in clauses {
                 let (x, y) = (a.filterValues[key] ?? .null, b.filterValues[key] ?? .null)
@@ -611,6 +622,8 @@ extension TraceSummary {
             "latency_ms": .double(latencyMilliseconds), "span_count": .int(spanCount),
             "timestamp_ms": .int(Int(timestampMilliseconds)), "execution_time_ms": .double(latencyMilliseconds),
             "run_id": .list(runIDs.map(DataValue.string)),
+            // For ordering traces that began within one millisecond; no filter names it.
+            "start_time_ns": .int(Int(startTimeNanos)),
         ]
         if let model { values["model"] = .string(model) }
         if let inputTokens { values["input_tokens"] = .int(inputTokens) }
