@@ -31,6 +31,13 @@ public enum OTelJSON {
         return .object(fields)
     }
 
+    /// The spans of a trace's `traces.json` file (`{"spans": [...]}`), as MLflow clients upload it when
+    /// they do not send spans by OTLP; nil when the text is not such a file.
+    public static func tracesFile(_ text: String) -> [SpanRecord]? {
+        guard case .object(let root)? = try? DataValue(json: text), case .list(let spans)? = root["spans"] else { return nil }
+        return spans.compactMap(record)
+    }
+
     /// An OTLP/HTTP JSON export of `spans`, one resource per distinct resource.
     public static func export(_ spans: [SpanRecord]) -> DataValue {
         var groups: [(DataValue, [SpanRecord])] = []
@@ -95,7 +102,15 @@ public enum OTelJSON {
             attributes: attributes(from: field("attributes", "attributes")), events: events, resource: attributes(from: s["resource"]))
     }
 
+    /// Attributes as OpenTelemetry's list of `{key, value: AnyValue}`, or as the map of JSON texts that
+    /// MLflow writes to a trace's `traces.json` file.
     static func attributes(from value: DataValue?) -> [String: DataValue] {
+        if case .object(let map)? = value {
+            return map.mapValues { item in
+                guard case .string(let text) = item, let parsed = try? DataValue(json: text) else { return item }
+                return parsed
+            }
+        }
         var result: [String: DataValue] = [:]
         for item in value?.listValue ?? [] {
             guard case .object(let pair) = item, let key = pair["key"]?.stringValue else { continue }
@@ -177,12 +192,14 @@ extension MLflow {
 }
 
 extension MLflow.TraceInfo {
-    /// A stored trace's info as the client reads it: the server's own tags say that spans are kept in
-    /// the tracking store, and where the trace's files would go.
+    /// A stored trace's info as the client reads it: the server's own tags say where the trace's files
+    /// go and, once its spans are here, that they are kept in the tracking store. Until then a client
+    /// uploads them as `traces.json` (which the server reads in too): a client that does not send spans
+    /// by OTLP, or whose spans are still on their way, loses none.
     public init(_ t: TraceSummary, assessments: [TraceAssessment], artifactLocation: String) {
         let id = MLflow.wireTraceID(t.traceID)
         var tags = t.tags
-        tags["mlflow.trace.spansLocation"] = "TRACKING_STORE"
+        if t.spanCount > 0 { tags["mlflow.trace.spansLocation"] = "TRACKING_STORE" }
         tags["mlflow.artifactLocation"] = "\(artifactLocation)/traces/\(id)/artifacts"
         if tags["mlflow.traceName"] == nil, !t.name.isEmpty { tags["mlflow.traceName"] = t.name }
         self.init(

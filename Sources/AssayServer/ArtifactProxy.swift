@@ -5,10 +5,15 @@ import Hummingbird
 import NIOCore
 
 /// The mlflow-artifacts proxy: list a folder (`GET …/artifacts?path=`), download (`GET …/artifacts/<path>`),
-/// upload raw bytes (`PUT …/artifacts/<path>`).
+/// upload raw bytes (`PUT …/artifacts/<path>`). A trace's `traces.json` (`<experiment>/traces/tr-…/artifacts/traces.json`),
+/// which MLflow clients upload when they do not send spans by OTLP, is also read into the trace store,
+/// so that such a trace has its spans like any other.
 struct ArtifactProxy {
     let artifacts: ArtifactStore
     let maxArtifactBytes: Int
+    var traces: (any TraceStore)?
+    /// The largest `traces.json` read into the trace store.
+    var maxTracesFileBytes = 64 << 20
 
     /// The proxy's routes below `prefix`. The path after it is taken from the request as sent and
     /// percent-decoded once here, so the checks of ``ArtifactStore`` see exactly what the client asked for.
@@ -69,7 +74,27 @@ struct ArtifactProxy {
             upload.abandon()
             throw error
         }
+        try await ingestTracesFile(relative)
         return Response(status: .ok)
+    }
+
+    /// Reads an uploaded `traces.json` into the trace store. The file stays as uploaded either way; one
+    /// that is not a traces file is a 400.
+    func ingestTracesFile(_ relative: String) async throws {
+        let parts = relative.split(separator: "/")
+        guard let traces, parts.count == 5, parts[1] == "traces", parts[3] == "artifacts", parts[4] == "traces.json",
+            parts[2].hasPrefix("tr-"), parts[0].allSatisfy(\.isNumber)
+        else { return }
+        let file = try artifacts.file(relative)
+        let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
+        guard size <= maxTracesFileBytes, let data = FileManager.default.contents(atPath: file) else {
+            throw APIError.tooLarge(
+                "traces.json is stored, but at \(size) bytes it is too large to read its spans (limit \(maxTracesFileBytes)).")
+        }
+        guard let spans = OTelJSON.tracesFile(String(decoding: data, as: UTF8.self)) else {
+            throw APIError.invalid("traces.json is stored, but it is not an MLflow traces file ({\"spans\": [...]}).")
+        }
+        try await traces.ingest(spans, experimentID: String(parts[0]))
     }
 
     /// A folder's entries as MLflow lists them: basenames, `is_dir`, and `file_size` for files.

@@ -89,7 +89,8 @@ public struct TrackingServer: Sendable {
         for prefix in ["/api/3.0/mlflow", "/ajax-api/3.0/mlflow"] {
             mlflow.addRoutes(to: api.group(RouterPath(prefix)), MLflowAPI.v3Routes)
         }
-        let proxy = ArtifactProxy(artifacts: artifacts, maxArtifactBytes: configuration.maxArtifactBytes)
+        var proxy = ArtifactProxy(artifacts: artifacts, maxArtifactBytes: configuration.maxArtifactBytes)
+        proxy.traces = store as? any TraceStore
         for prefix in ["/api/2.0/mlflow-artifacts/artifacts", "/ajax-api/2.0/mlflow-artifacts/artifacts"] {
             proxy.addRoutes(to: api, prefix: prefix)
         }

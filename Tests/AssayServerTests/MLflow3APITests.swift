@@ -29,9 +29,22 @@ import Testing
             #expect(info["trace_id"] as? String == Self.trace && info["request_time"] as? String == "2026-12-01T08:20:21.283Z")
             #expect(info["execution_duration"] as? String == "0.070s" && info["state"] as? String == "OK")
             let tags = try #require(info["tags"] as? [String: String])
+            // No spans yet: the client is to upload them (where the artifact location says), not to expect them here.
             #expect(
-                tags["mlflow.trace.spansLocation"] == "TRACKING_STORE"
+                tags["mlflow.trace.spansLocation"] == nil
                     && tags["mlflow.artifactLocation"]?.hasSuffix("/traces/\(Self.trace)/artifacts") == true)
+            let file = "/api/2.0/mlflow-artifacts/artifacts/0/traces/\(Self.trace)/artifacts/traces.json"
+            let spans =
+                #"{"spans": [{"trace_id": "W4qlotLIcugyHPNzCNad8g==", "span_id": "APBnqgupArc=", "parent_span_id": "", "name": "answer", "start_time_unix_nano": 1764577221283000000, "end_time_unix_nano": 1764577221353000000, "status": {"code": "STATUS_CODE_OK"}, "attributes": {"mlflow.spanInputs": "{\"q\": 1}", "mlflow.spanType": "\"CHAIN\""}, "events": []}]}"#
+            #expect(try await server.send(.put, file, bytes: Array(spans.utf8)).status == 200)
+            let uploaded = try await server.send(.get, "/api/3.0/mlflow/traces/get?trace_id=\(Self.trace)")
+            let trace = try #require(uploaded.json["trace"] as? [String: Any])
+            let stored = try #require(trace["spans"] as? [[String: Any]])
+            #expect(stored.count == 1 && stored[0]["span_id"] as? String == "APBnqgupArc=", "\(uploaded.body)")
+            #expect(
+                ((trace["trace_info"] as? [String: Any])?["tags"] as? [String: String])?["mlflow.trace.spansLocation"] == "TRACKING_STORE")
+            let garbled = try await server.send(.put, file, bytes: Array("{\"spans\": 7}".utf8))
+            #expect(garbled.status == 400 && garbled.body.contains("not an MLflow traces file"), "\(garbled.body)")
             #expect((info["trace_metadata"] as? [String: String])?["mlflow.sourceRun"] == "r1")
 
             let created = try await server.send(

@@ -247,6 +247,29 @@ if assay:
     assay_runs = mlflow.search_runs(experiment_ids=[experiment_id], filter_string="attributes.run_name = 'assay-scores'")
     check(len(assay_runs) == 1, f"assay's run {len(assay_runs)}")
 
+# 6. A client that does not send spans by OTLP (a server it takes for older than 3.4) uploads them as
+#    the trace's traces.json; they are read back with the trace all the same.
+from mlflow.store.tracking.rest_store import RestStore
+
+RestStore._get_server_version = staticmethod(lambda host_creds: None)
+mlflow.openai.autolog(disable=True)
+
+
+@mlflow.trace(name="offline")
+def offline(question):
+    with mlflow.start_span("lookup") as span:
+        span.set_inputs({"q": question})
+        span.set_outputs("found")
+    return "answered " + question
+
+
+offline("Does artifact mode work?")
+mlflow.flush_trace_async_logging()
+offline_id = mlflow.get_last_active_trace_id()
+offline_trace = mlflow.get_trace(offline_id)
+check(sorted(s.name for s in offline_trace.data.spans) == ["lookup", "offline"], f"artifact-mode spans {offline_trace.data.spans}")
+check(offline_trace.data.spans[0].inputs is not None, "artifact-mode span inputs")
+
 # What the browser test opens on the server afterwards.
 print(f"pages: experiment={experiment_id} trace={trace_id} run={evaluation.run_id}")
 print(f"{checks} checks passed")
