@@ -68,7 +68,7 @@ let package = Package(
         // The tracking store's rules and schema, written once over SQL; the backends below supply a dialect.
         .target(
             name: "AssayStoreSQL",
-            dependencies: ["Assay"],
+            dependencies: ["Assay", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(

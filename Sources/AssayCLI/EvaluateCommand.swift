@@ -45,8 +45,14 @@ struct EvaluateCommand: AsyncParsableCommand {
             so far and prints their results.
             """)
 
-    @Argument(help: "The dataset file (.csv, .jsonl or .json); or give --traces.")
+    @Argument(help: "The dataset file (.csv, .jsonl or .json); or give --traces or --dataset.")
     var data: String?
+
+    @Option(
+        help:
+            "Evaluate an evaluation dataset kept in the tracking store (made with mlflow.genai.datasets), by its d-… id or its name: one row per record, a column per input and expectation field."
+    )
+    var dataset: String?
 
     @Option(
         help:
@@ -161,8 +167,8 @@ struct EvaluateCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
-        guard (data == nil) != (traces == nil) else {
-            throw ValidationError("give a dataset file or --traces EXPERIMENT (one of them)")
+        guard [data != nil, traces != nil, dataset != nil].filter({ $0 }).count == 1 else {
+            throw ValidationError("give a dataset file, --traces EXPERIMENT or --dataset ID (one of them)")
         }
         if traces == nil, traceFilter != nil || since != nil {
             throw ValidationError("--trace-filter and --since go with --traces")
@@ -257,6 +263,8 @@ struct EvaluateCommand: AsyncParsableCommand {
                 experiment: traces, filter: traceFilter, since: since, tracking: connection)
             traceSource = source
             dataset = source.dataset
+        } else if let stored = self.dataset {
+            dataset = try await StoredDataset.load(stored, tracking: connection)
         } else {
             dataset = try Dataset(contentsOf: data ?? "", format: format)
         }

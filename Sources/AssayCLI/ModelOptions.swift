@@ -75,7 +75,8 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "With --tools: the dataset column holding each row's tool results, by tool name (and arguments).")
     var toolResponses = "tool_responses"
 
-    @Option(help: "With --tools: an HTTP endpoint that runs the tools (it gets {\"name\", \"arguments\"} posted), instead of --tool-responses.")
+    @Option(
+        help: "With --tools: an HTTP endpoint that runs the tools (it gets {\"name\", \"arguments\"} posted), instead of --tool-responses.")
     var toolEndpoint: String?
 
     @Option(help: "With --tools: the most model calls per row (each step is cached, retried and budgeted).")
@@ -238,7 +239,8 @@ struct ModelOptions: ParsableArguments {
     }
 
     private func applicationOptions(_ spec: CommandSpec) throws(AssayError) -> CommandSpec {
-        if let flag = (chatOnlyFlags + (body == nil ? [] : ["--body"]) + (method == nil ? [] : ["--method"])
+        if let flag =
+            (chatOnlyFlags + (body == nil ? [] : ["--body"]) + (method == nil ? [] : ["--method"])
             + (headers.isEmpty ? [] : ["--header"])).first
         {
             throw .invalidInput("\(flag) does not apply to a command; it reads the row on standard input (see --answer-path)")

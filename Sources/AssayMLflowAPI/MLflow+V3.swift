@@ -584,3 +584,264 @@ extension MLflow.Assessment {
             metadata: a.metadata.isEmpty ? nil : a.metadata, overrides: a.overrides, valid: a.valid)
     }
 }
+
+// MARK: - Evaluation datasets and registered scorers
+
+public extension MLflow {
+    /// An evaluation dataset (`tags` is a JSON object written as text, as MLflow sends it).
+    struct EvaluationDataset: Codable, Sendable {
+        public var datasetID: String
+        public var name: String
+        public var tags: String?
+        public var schema: String?
+        public var profile: String?
+        public var digest: String?
+        public var createdTime: Int64?
+        public var lastUpdateTime: Int64?
+        public var createdBy: String?
+        public var lastUpdatedBy: String?
+        public var experimentIDs: [String]
+
+        /// The dataset as Assay keeps it; `tags` that are not a JSON object of strings are left out.
+        public var stored: Assay.EvaluationDataset {
+            let tagMap = tags.flatMap { try? DataValue(json: $0) }?.objectValue?.mapValues(\.text) ?? [:]
+            return Assay.EvaluationDataset(
+                id: datasetID, name: name, tags: tagMap, schema: schema, profile: profile, digest: digest ?? "",
+                createdTime: createdTime ?? 0,
+                lastUpdateTime: lastUpdateTime ?? 0, createdBy: createdBy, lastUpdatedBy: lastUpdatedBy, experimentIDs: experimentIDs)
+        }
+
+        public init(_ d: Assay.EvaluationDataset) {
+            datasetID = d.id
+            name = d.name
+            tags = DataValue.object(d.tags.mapValues(DataValue.string)).description
+            schema = d.schema
+            profile = d.profile
+            digest = d.digest
+            createdTime = d.createdTime
+            lastUpdateTime = d.lastUpdateTime
+            createdBy = d.createdBy
+            lastUpdatedBy = d.lastUpdatedBy
+            experimentIDs = d.experimentIDs
+        }
+    }
+
+    /// `POST datasets/create`.
+    struct CreateEvaluationDataset: Codable, Sendable {
+        public var name: String?
+        public var experimentIDs: [String]
+        public var tags: String?
+
+        public init(name: String, experimentIDs: [String], tags: String?) {
+            self.name = name
+            self.experimentIDs = experimentIDs
+            self.tags = tags
+        }
+    }
+
+    /// The answers naming one dataset.
+    struct EvaluationDatasetResponse: Codable, Sendable {
+        public var dataset: EvaluationDataset
+
+        public init(dataset: EvaluationDataset) {
+            self.dataset = dataset
+        }
+    }
+
+    /// `POST datasets/search`.
+    struct SearchEvaluationDatasets: Codable, Sendable {
+        public var experimentIDs: [String]
+        public var filterString: String?
+        public var maxResults: Int64?
+        public var orderBy: [String]
+        public var pageToken: String?
+
+        public init(experimentIDs: [String], filterString: String?, maxResults: Int64?, orderBy: [String], pageToken: String?) {
+            self.experimentIDs = experimentIDs
+            self.filterString = filterString
+            self.maxResults = maxResults
+            self.orderBy = orderBy
+            self.pageToken = pageToken
+        }
+    }
+
+    /// The answer to `datasets/search`.
+    struct SearchEvaluationDatasetsResponse: Codable, Sendable {
+        public var datasets: [EvaluationDataset]
+        public var nextPageToken: String?
+
+        public init(datasets: [EvaluationDataset], nextPageToken: String?) {
+            self.datasets = datasets
+            self.nextPageToken = nextPageToken
+        }
+    }
+
+    /// The answer to a records upsert.
+    struct UpsertRecordsResponse: Codable, Sendable {
+        public var insertedCount: Int64
+        public var updatedCount: Int64
+
+        public init(insertedCount: Int64, updatedCount: Int64) {
+            self.insertedCount = insertedCount
+            self.updatedCount = updatedCount
+        }
+    }
+
+    /// A page of records: a JSON list written as text.
+    struct DatasetRecordsResponse: Codable, Sendable {
+        public var records: String
+        public var nextPageToken: String?
+
+        public init(records: String, nextPageToken: String?) {
+            self.records = records
+            self.nextPageToken = nextPageToken
+        }
+    }
+
+    /// The answer to a records deletion.
+    struct DeleteRecordsResponse: Codable, Sendable {
+        public var deletedCount: Int64
+
+        public init(deletedCount: Int64) {
+            self.deletedCount = deletedCount
+        }
+    }
+
+    /// The answer to `datasets/{id}/experiment-ids`.
+    struct DatasetExperimentIDsResponse: Codable, Sendable {
+        public var experimentIDs: [String]
+
+        public init(experimentIDs: [String]) {
+            self.experimentIDs = experimentIDs
+        }
+    }
+
+    /// A registered scorer version as `scorers/list`, `get` and `versions` write it (`experiment_id` a number).
+    struct Scorer: Codable, Sendable {
+        public var experimentID: Int64
+        public var scorerName: String
+        public var scorerVersion: Int64
+        public var serializedScorer: String
+        public var creationTime: Int64
+        public var scorerID: String?
+
+        public init(_ s: RegisteredScorer) {
+            experimentID = Int64(s.experimentID) ?? 0
+            scorerName = s.name
+            scorerVersion = Int64(s.version)
+            serializedScorer = s.serialized
+            creationTime = s.creationTime
+            scorerID = s.scorerID
+        }
+    }
+
+    /// `POST scorers/register`.
+    struct RegisterScorer: Codable, Sendable {
+        public var experimentID: String
+        public var name: String
+        public var serializedScorer: String
+    }
+
+    /// The answer to `scorers/register`.
+    struct RegisterScorerResponse: Codable, Sendable {
+        public var version: Int64
+        public var scorerID: String
+        public var experimentID: String
+        public var name: String
+        public var serializedScorer: String
+        public var creationTime: Int64
+
+        public init(_ s: RegisteredScorer) {
+            version = Int64(s.version)
+            scorerID = s.scorerID
+            experimentID = s.experimentID
+            name = s.name
+            serializedScorer = s.serialized
+            creationTime = s.creationTime
+        }
+    }
+
+    /// `scorers/list`, `versions`, `get` and `delete` name a scorer by experiment, name and maybe version.
+    struct ScorerRequest: Codable, Sendable {
+        public var experimentID: String
+        public var name: String?
+        public var version: Int64?
+    }
+
+    /// The answers holding several scorer versions.
+    struct ScorersResponse: Codable, Sendable {
+        public var scorers: [Scorer]
+
+        public init(scorers: [Scorer]) {
+            self.scorers = scorers
+        }
+    }
+
+    /// The answer to `scorers/get`.
+    struct ScorerResponse: Codable, Sendable {
+        public var scorer: Scorer
+
+        public init(scorer: Scorer) {
+            self.scorer = scorer
+        }
+    }
+
+    /// `PUT scorers/online-config`.
+    struct SetOnlineConfig: Codable, Sendable {
+        public var experimentID: String
+        public var name: String
+        public var sampleRate: Double
+        public var filterString: String?
+    }
+
+    /// One online scoring configuration, in plain JSON.
+    struct OnlineConfig: Codable, Sendable {
+        public var onlineScoringConfigID: String
+        public var scorerID: String
+        public var sampleRate: Double
+        public var experimentID: String
+        public var filterString: String?
+
+        public init(_ c: OnlineScoringConfig) {
+            onlineScoringConfigID = c.id
+            scorerID = c.scorerID
+            sampleRate = c.sampleRate
+            experimentID = c.experimentID
+            filterString = c.filter
+        }
+    }
+
+    /// The answer to `scorers/online-config`.
+    struct OnlineConfigResponse: Codable, Sendable {
+        public var config: OnlineConfig
+
+        public init(config: OnlineConfig) {
+            self.config = config
+        }
+    }
+
+    /// `GET scorers/online-configs`.
+    struct OnlineConfigsRequest: Codable, Sendable {
+        public var scorerIDs: [String]
+    }
+
+    /// The answer to `scorers/online-configs`: plain JSON whose `configs` the client reads even when empty.
+    struct OnlineConfigsResponse: Codable, Sendable {
+        public var configs: [OnlineConfig]
+
+        public init(configs: [OnlineConfig]) {
+            self.configs = configs
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case configs
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            // A nested list is written even when empty (protobuf JSON would leave an empty list out).
+            var list = container.nestedUnkeyedContainer(forKey: .configs)
+            for config in configs { try list.encode(config) }
+        }
+    }
+}

@@ -72,36 +72,38 @@ extension MLflowAPI {
     ]
 
     /// The RPCs below `/api/3.0/mlflow/`.
-    static let v3Routes: [Route] = [
-        rpc(.post, "traces", MLflow.TraceMessage.self) { api, r in try await api.startTrace(r) },
-        rpc(.post, "traces/search", MLflow.SearchTraces.self) { api, r in try await api.searchTraces(r) },
-        rpc(.get, "traces/get", MLflow.GetTrace.self) { api, r in
-            guard let id = r.traceID, !id.isEmpty else { throw APIError.missing("trace_id") }
-            guard let trace = try await api.traces([id], spans: true).first else { throw Self.traceNotFound(id) }
-            return MLflow.TraceMessage(trace: trace)
-        },
-        rpc(.get, "traces/batchGet", MLflow.BatchGetTraces.self) { api, r in
-            MLflow.BatchGetTracesResponse(traces: try await api.traces(r.traceIDs, spans: true))
-        },
-        rpc(.get, "traces/batchGetInfos", MLflow.BatchGetTraces.self) { api, r in
-            MLflow.BatchGetTraceInfosResponse(traceInfos: try await api.traces(r.traceIDs, spans: false).map(\.traceInfo))
-        },
-        rpc(.get, "traces/:trace_id", MLflow.GetTrace.self) { api, r in
-            let id = r.traceID ?? ""
-            guard let trace = try await api.traces([id], spans: false).first else { throw Self.traceNotFound(id) }
-            return MLflow.TraceMessage(trace: trace)
-        },
-        rpc(.post, "traces/:trace_id/assessments", AssessmentChange.self) { api, r in try await api.createAssessment(r) },
-        rpc(.get, "traces/:trace_id/assessments/:assessment_id", AssessmentChange.self) { api, r in
-            let a = try await api.traceStore.assessment(trace: Self.storedTraceID(r.traceID), id: r.assessmentID ?? "")
-            return MLflow.AssessmentMessage(assessment: MLflow.Assessment(a, traceID: r.traceID))
-        },
-        rpc(.patch, "traces/:trace_id/assessments/:assessment_id", AssessmentChange.self) { api, r in try await api.updateAssessment(r) },
-        rpc(.delete, "traces/:trace_id/assessments/:assessment_id", AssessmentChange.self) { api, r in
-            try await api.traceStore.deleteAssessment(trace: Self.storedTraceID(r.traceID), id: r.assessmentID ?? "")
-            return MLflow.Empty()
-        },
-    ]
+    static let v3Routes: [Route] =
+        [
+            rpc(.post, "traces", MLflow.TraceMessage.self) { api, r in try await api.startTrace(r) },
+            rpc(.post, "traces/search", MLflow.SearchTraces.self) { api, r in try await api.searchTraces(r) },
+            rpc(.get, "traces/get", MLflow.GetTrace.self) { api, r in
+                guard let id = r.traceID, !id.isEmpty else { throw APIError.missing("trace_id") }
+                guard let trace = try await api.traces([id], spans: true).first else { throw Self.traceNotFound(id) }
+                return MLflow.TraceMessage(trace: trace)
+            },
+            rpc(.get, "traces/batchGet", MLflow.BatchGetTraces.self) { api, r in
+                MLflow.BatchGetTracesResponse(traces: try await api.traces(r.traceIDs, spans: true))
+            },
+            rpc(.get, "traces/batchGetInfos", MLflow.BatchGetTraces.self) { api, r in
+                MLflow.BatchGetTraceInfosResponse(traceInfos: try await api.traces(r.traceIDs, spans: false).map(\.traceInfo))
+            },
+            rpc(.get, "traces/:trace_id", MLflow.GetTrace.self) { api, r in
+                let id = r.traceID ?? ""
+                guard let trace = try await api.traces([id], spans: false).first else { throw Self.traceNotFound(id) }
+                return MLflow.TraceMessage(trace: trace)
+            },
+            rpc(.post, "traces/:trace_id/assessments", AssessmentChange.self) { api, r in try await api.createAssessment(r) },
+            rpc(.get, "traces/:trace_id/assessments/:assessment_id", AssessmentChange.self) { api, r in
+                let a = try await api.traceStore.assessment(trace: Self.storedTraceID(r.traceID), id: r.assessmentID ?? "")
+                return MLflow.AssessmentMessage(assessment: MLflow.Assessment(a, traceID: r.traceID))
+            },
+            rpc(.patch, "traces/:trace_id/assessments/:assessment_id", AssessmentChange.self) { api, r in try await api.updateAssessment(r)
+            },
+            rpc(.delete, "traces/:trace_id/assessments/:assessment_id", AssessmentChange.self) { api, r in
+                try await api.traceStore.deleteAssessment(trace: Self.storedTraceID(r.traceID), id: r.assessmentID ?? "")
+                return MLflow.Empty()
+            },
+        ] + datasetRoutes + scorerRoutes
 
     // MARK: - Path-addressed requests
 

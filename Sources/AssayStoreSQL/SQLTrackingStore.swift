@@ -65,6 +65,10 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore, LoggedMo
         static func experimentExists(_ name: String) -> AssayError { AssayError(.alreadyExists, "Experiment '\(name)' already exists.") }
         static func traceNotFound(_ id: String) -> AssayError { AssayError(.notFound, "Trace with ID '\(id)' not found.") }
         static func modelNotFound(_ id: String) -> AssayError { AssayError(.notFound, "Logged model with ID '\(id)' not found.") }
+        static func datasetNotFound(_ id: String) -> AssayError { AssayError(.notFound, "Evaluation dataset with id '\(id)' not found.") }
+        static func scorerNotFound(_ name: String, _ experiment: String) -> AssayError {
+            AssayError(.notFound, "Scorer with name '\(name)' not found for experiment \(experiment).")
+        }
     }
 
     /// Reads are batched by this many ids a statement.

@@ -9,6 +9,7 @@ package enum Schema {
     package static let v3 = "v3: metrics keep NaN as a flag"
     package static let v4 = "v4: traces keep the tools they ran"
     package static let v5 = "v5: MLflow 3: logged models, run outputs, trace info, tags and links, assessments by id"
+    package static let v6 = "v6: evaluation datasets and their records, registered scorers, online scoring"
 
     static func migrations(dialect: SQLDialect, artifactRoot: String) -> [SQLMigration] {
         let now = MetricPoint.now()
@@ -139,12 +140,44 @@ package enum Schema {
             """,
             "DROP TABLE assessments",
         ]
+        let sixth: [String] = [
+            """
+            CREATE TABLE evaluation_datasets (
+                dataset_id TEXT PRIMARY KEY, name TEXT NOT NULL, tags TEXT NOT NULL, schema TEXT, profile TEXT, digest TEXT NOT NULL,
+                created_time BIGINT NOT NULL, last_update_time BIGINT NOT NULL, created_by TEXT, last_updated_by TEXT)
+            """,
+            """
+            CREATE TABLE dataset_experiments (
+                dataset_id TEXT NOT NULL REFERENCES evaluation_datasets(dataset_id) ON DELETE CASCADE, experiment_id BIGINT NOT NULL,
+                PRIMARY KEY (dataset_id, experiment_id))
+            """,
+            // A record is known by its inputs: `input_key` is the SHA-256 of their canonical JSON.
+            """
+            CREATE TABLE dataset_records (
+                record_id TEXT PRIMARY KEY, dataset_id TEXT NOT NULL REFERENCES evaluation_datasets(dataset_id) ON DELETE CASCADE,
+                input_key TEXT NOT NULL, inputs TEXT NOT NULL, expectations TEXT, outputs TEXT, tags TEXT NOT NULL, source TEXT,
+                source_id TEXT, source_type TEXT, created_time BIGINT NOT NULL, last_update_time BIGINT NOT NULL, created_by TEXT,
+                last_updated_by TEXT, position BIGINT NOT NULL)
+            """,
+            "CREATE UNIQUE INDEX dataset_records_by_inputs ON dataset_records (dataset_id, input_key)",
+            """
+            CREATE TABLE scorers (
+                scorer_id TEXT NOT NULL, experiment_id BIGINT NOT NULL REFERENCES experiments(experiment_id), name TEXT NOT NULL,
+                version INTEGER NOT NULL, serialized TEXT NOT NULL, creation_time BIGINT NOT NULL, PRIMARY KEY (experiment_id, name, version))
+            """,
+            """
+            CREATE TABLE online_scoring_configs (
+                config_id TEXT PRIMARY KEY, scorer_id TEXT NOT NULL, experiment_id BIGINT NOT NULL, sample_rate DOUBLE PRECISION NOT NULL,
+                filter TEXT)
+            """,
+        ]
         return [
             SQLMigration(name: v1, statements: first.map(SQL.init(raw:)) + [defaultExperiment]),
             SQLMigration(name: v2, statements: second.map(SQL.init(raw:))),
             SQLMigration(name: v3, statements: (dialect.upgrades[v3] ?? []).map(SQL.init(raw:))),
             SQLMigration(name: v4, statements: [SQL(raw: "ALTER TABLE traces ADD COLUMN tool_steps TEXT NOT NULL DEFAULT '[]'")]),
             SQLMigration(name: v5, statements: fifth.map(SQL.init(raw:))),
+            SQLMigration(name: v6, statements: sixth.map(SQL.init(raw:))),
         ]
     }
 }

@@ -177,4 +177,78 @@ import Testing
             #expect(try await server.send(.get, "/api/3.0/mlflow/traces/\(Self.trace)").status == 200, "still serving")
         }
     }
+
+    @Test func datasetsAndScorersAnswerAsTheClientReadsThemAndRefuseBadInput() async throws {
+        try await LiveServer.with { server in
+            let created = try await server.send(
+                .post, "/api/3.0/mlflow/datasets/create",
+                body: #"{"name": "golden", "experiment_ids": ["0"], "tags": "{\"team\": \"nlp\"}"}"#)
+            let id = try #require((created.json["dataset"] as? [String: Any])?["dataset_id"] as? String, "\(created.body)")
+            #expect((created.json["dataset"] as? [String: Any])?["tags"] as? String == #"{"team":"nlp"}"#)
+            let records = #"{"records": "[{\"inputs\": {\"q\": \"2+2?\"}, \"expectations\": {\"a\": \"4\"}}]"}"#
+            let upserted = try await server.send(.post, "/api/3.0/mlflow/datasets/\(id)/records", body: records)
+            #expect(upserted.json["inserted_count"] as? Int == 1, "\(upserted.body)")
+            let listed = try await server.send(.get, "/api/3.0/mlflow/datasets/\(id)/records?max_results=10")
+            let text = try #require(listed.json["records"] as? String)
+            #expect(text.contains(#""dataset_record_id":"dr-"#) && text.contains(#""created_time":"#), "\(text)")
+
+            // A gateway scorer can be scored online; the answer is MLflow's plain JSON.
+            let registered = try await server.send(
+                .post, "/api/3.0/mlflow/scorers/register",
+                body:
+                    #"{"experiment_id": "0", "name": "judge", "serialized_scorer": "{\"builtin_scorer_pydantic_data\": {\"model\": \"gateway:/judge\"}}"}"#
+            )
+            #expect(registered.json["version"] as? Int == 1, "\(registered.body)")
+            let scorerID = try #require(registered.json["scorer_id"] as? String)
+            let online = try await server.send(
+                .put, "/api/3.0/mlflow/scorers/online-config", body: #"{"experiment_id": "0", "name": "judge", "sample_rate": 0.25}"#)
+            let config = try #require(online.json["config"] as? [String: Any], "\(online.body)")
+            #expect(
+                config["sample_rate"] as? Double == 0.25 && config["scorer_id"] as? String == scorerID
+                    && config["experiment_id"] as? String == "0")
+            let configs = try await server.send(.get, "/api/3.0/mlflow/scorers/online-configs?scorer_ids=\(scorerID)")
+            #expect((configs.json["configs"] as? [[String: Any]])?.count == 1)
+            let none = try await server.send(.get, "/api/3.0/mlflow/scorers/online-configs?scorer_ids=nope")
+            #expect(none.body.contains(#""configs":[]"#), "the client reads the key even when there are none: \(none.body)")
+            let listing = try await server.send(.get, "/api/3.0/mlflow/scorers/list?experiment_id=0")
+            #expect(((listing.json["scorers"] as? [[String: Any]])?.first?["experiment_id"] as? Int) == 0, "\(listing.body)")
+
+            let cases: [(HTTPRequest.Method, String, String?, Int, String)] = [
+                (.post, "/api/3.0/mlflow/datasets/create", #"{"experiment_ids": ["0"]}"#, 400, "name"),
+                (.post, "/api/3.0/mlflow/datasets/create", #"{"name": "x", "experiment_ids": ["404"]}"#, 404, ""),
+                (.post, "/api/3.0/mlflow/datasets/create", #"{"name": "x", "tags": "[1]"}"#, 400, "tags"),
+                (.get, "/api/3.0/mlflow/datasets/d-nope", nil, 404, "not found"),
+                (.post, "/api/3.0/mlflow/datasets/\(id)/records", #"{"records": "not json"}"#, 400, "records"),
+                (.post, "/api/3.0/mlflow/datasets/\(id)/records", #"{"records": "[{\"inputs\": 7}]"}"#, 400, "records[0].inputs"),
+                (
+                    .post, "/api/3.0/mlflow/datasets/\(id)/records", #"{"records": "[{\"inputs\": {}, \"expectations\": 3}]"}"#, 400,
+                    "expectations"
+                ),
+                (.post, "/api/3.0/mlflow/datasets/d-nope/records", #"{"records": "[]"}"#, 404, ""),
+                (.post, "/api/3.0/mlflow/datasets/search", #"{"filter_string": "metrics.x > 1"}"#, 400, ""),
+                (.post, "/api/3.0/mlflow/datasets/search", #"{"order_by": ["bogus"]}"#, 400, "order_by"),
+                (
+                    .post, "/api/3.0/mlflow/scorers/register", #"{"experiment_id": "0", "name": "s", "serialized_scorer": "nope"}"#, 400,
+                    "serialized_scorer"
+                ),
+                (.post, "/api/3.0/mlflow/scorers/register", #"{"experiment_id": "404", "name": "s", "serialized_scorer": "{}"}"#, 404, ""),
+                (.get, "/api/3.0/mlflow/scorers/get?experiment_id=0&name=nope", nil, 404, "not found"),
+                (.get, "/api/3.0/mlflow/scorers/get?experiment_id=0", nil, 400, "name"),
+                (
+                    .put, "/api/3.0/mlflow/scorers/online-config", #"{"experiment_id": "0", "name": "judge", "sample_rate": 7}"#, 400,
+                    "sample_rate"
+                ),
+                (
+                    .put, "/api/3.0/mlflow/scorers/online-config", #"{"experiment_id": "0", "name": "judge", "sample_rate": "half"}"#, 400,
+                    ""
+                ),
+                (.delete, "/api/3.0/mlflow/scorers/delete", #"{"experiment_id": "0", "name": "judge", "version": 9}"#, 404, ""),
+            ]
+            for (method, path, body, status, message) in cases {
+                let reply = try await server.send(method, path, body: body)
+                #expect(reply.status == status && reply.errorCode != nil, "\(method) \(path) \(body ?? ""): \(reply.status) \(reply.body)")
+                #expect(message.isEmpty || reply.body.contains(message), "\(method) \(path): \(reply.body)")
+            }
+        }
+    }
 }

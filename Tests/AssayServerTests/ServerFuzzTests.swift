@@ -21,7 +21,8 @@ import Testing
         "model_id", "source_run_id", "model_type", "models", "trace", "trace_info", "trace_id", "trace_ids", "trace_location",
         "mlflow_experiment", "request_time", "execution_duration", "state", "trace_metadata", "request_preview", "locations",
         "assessment", "assessment_name", "feedback", "expectation", "rationale", "metadata", "source_type", "update_mask", "valid",
-        "request_ids", "max_timestamp_millis", "max_traces", "overrides", "serialized_value",
+        "request_ids", "max_timestamp_millis", "max_traces", "overrides", "serialized_value", "records", "dataset_record_ids",
+        "filter_string", "serialized_scorer", "sample_rate", "scorer_ids", "version",
     ]
 
     /// Text that tends to matter: quotes, filter syntax, NUL and other control characters, long runs, non-ASCII.

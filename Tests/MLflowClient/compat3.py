@@ -270,6 +270,79 @@ offline_trace = mlflow.get_trace(offline_id)
 check(sorted(s.name for s in offline_trace.data.spans) == ["lookup", "offline"], f"artifact-mode spans {offline_trace.data.spans}")
 check(offline_trace.data.spans[0].inputs is not None, "artifact-mode span inputs")
 
+# 7. Evaluation datasets: created, filled (records merged by their inputs), read back, searched, tagged,
+#    linked to experiments, trimmed and deleted.
+from mlflow.genai import datasets as genai_datasets
+
+golden = genai_datasets.create_dataset(name=f"qa-golden-{experiment_id}", experiment_id=[experiment_id], tags={"team": "nlp"})
+check(golden.dataset_id.startswith("d-"), f"dataset id {golden.dataset_id}")
+golden.merge_records([
+    {"inputs": {"question": q}, "expectations": {"expected_response": a}} for q, a in ANSWERS.items()
+])
+golden.merge_records([{"inputs": {"question": "What is Assay?"}, "expectations": {"expected_response": "Assay evaluates LLMs."}}])
+read_back = genai_datasets.get_dataset(dataset_id=golden.dataset_id)
+frame = read_back.to_df()
+check(len(frame) == 3, f"dataset records {len(frame)}")
+by_question = {row["inputs"]["question"]: row["expectations"]["expected_response"] for _, row in frame.iterrows()}
+check(by_question["What is Assay?"] == "Assay evaluates LLMs.", f"merged record {by_question}")
+check(read_back.tags.get("team") == "nlp" and read_back.name == golden.name, f"dataset tags {read_back.tags}")
+check(genai_datasets.get_dataset(name=golden.name).dataset_id == golden.dataset_id, "get_dataset by name")
+found = genai_datasets.search_datasets(experiment_ids=[experiment_id])
+check([d.dataset_id for d in found] == [golden.dataset_id], f"search_datasets {[d.name for d in found]}")
+genai_datasets.set_dataset_tags(dataset_id=golden.dataset_id, tags={"stage": "dev"})
+genai_datasets.delete_dataset_tag(dataset_id=golden.dataset_id, key="team")
+tags_now = genai_datasets.get_dataset(dataset_id=golden.dataset_id).tags
+check(tags_now.get("stage") == "dev" and "team" not in tags_now, f"dataset tags changed {tags_now}")
+other = mlflow.create_experiment(f"datasets-elsewhere-{experiment_id}")
+linked = genai_datasets.add_dataset_to_experiments(dataset_id=golden.dataset_id, experiment_ids=[other])
+check(sorted(linked.experiment_ids) == sorted([experiment_id, other]), f"dataset experiments {linked.experiment_ids}")
+genai_datasets.remove_dataset_from_experiments(dataset_id=golden.dataset_id, experiment_ids=[other])
+record_ids = list(genai_datasets.get_dataset(dataset_id=golden.dataset_id).to_df()["dataset_record_id"])
+check(golden.delete_records(record_ids[:1]) == 1, "delete_records")
+check(len(genai_datasets.get_dataset(dataset_id=golden.dataset_id).to_df()) == 2, "records after delete")
+scratch_dataset = genai_datasets.create_dataset(name=f"scratch-{experiment_id}", experiment_id=[experiment_id])
+genai_datasets.delete_dataset(dataset_id=scratch_dataset.dataset_id)
+try:
+    genai_datasets.get_dataset(dataset_id=scratch_dataset.dataset_id)
+    check(False, "deleted dataset still readable")
+except MlflowException as error:
+    check(error.error_code == "RESOURCE_DOES_NOT_EXIST", f"deleted dataset code {error.error_code}")
+if assay:
+    # Assay evaluates the stored dataset through the server, calling the same model.
+    remaining = genai_datasets.get_dataset(dataset_id=golden.dataset_id).to_df()
+    wanted = sum(ANSWERS[row["inputs"]["question"]] == row["expectations"]["expected_response"] for _, row in remaining.iterrows())
+    done = subprocess.run(
+        [assay, "evaluate", "--dataset", golden.dataset_id, "--tracking-uri", uri, "--model", "openai:/gpt-4o-mini",
+         "--base-url", os.environ["OPENAI_BASE_URL"], "--prompt", "{question}", "--targets", "expected_response",
+         "--metrics", "exact_match", "--run-name", "assay-on-dataset", "--experiment", mlflow.get_experiment(experiment_id).name],
+        capture_output=True, text=True, timeout=300)
+    check(done.returncode == 0, f"assay evaluate --dataset: {done.stdout} {done.stderr}")
+    scored_run = mlflow.search_runs(experiment_ids=[experiment_id], filter_string="attributes.run_name = 'assay-on-dataset'")
+    check(abs(scored_run["metrics.exact_match/v1"][0] - wanted / len(remaining)) < 1e-9, f"exact_match on the dataset {scored_run}")
+on_dataset = mlflow.genai.evaluate(data=golden, predict_fn=predict, scorers=[mentions_question])
+check("mentions_question/mean" in on_dataset.metrics, f"evaluate on a dataset {on_dataset.metrics}")
+
+# 8. Registered scorers: versions, online configuration, deletion.
+from mlflow.genai.scorers import RelevanceToQuery, ScorerSamplingConfig, delete_scorer, get_scorer, list_scorers
+from mlflow.genai.scorers.registry import list_scorer_versions
+
+registered = RelevanceToQuery(model="openai:/gpt-4o-mini").register(name="relevance", experiment_id=experiment_id)
+RelevanceToQuery(model="openai:/gpt-4o").register(name="relevance", experiment_id=experiment_id)
+check([sc.name for sc in list_scorers(experiment_id=experiment_id)] == ["relevance"], "list_scorers")
+versions = list_scorer_versions(name="relevance", experiment_id=experiment_id)
+check(sorted(v for _, v in versions) == [1, 2], f"scorer versions {versions}")
+latest = get_scorer(name="relevance", experiment_id=experiment_id)
+check(latest.name == "relevance", f"get_scorer {latest}")
+# Online scoring runs judges through the AI gateway; a scorer on another model is refused, as MLflow does.
+try:
+    latest.start(name="relevance", experiment_id=experiment_id, sampling_config=ScorerSamplingConfig(sample_rate=0.5))
+    check(False, "online scoring started without a gateway model")
+except MlflowException as error:
+    check(error.error_code == "INVALID_PARAMETER_VALUE" and "gateway" in error.message, f"online scoring refused: {error.message}")
+check(not get_scorer(name="relevance", experiment_id=experiment_id).sample_rate, "no online configuration kept")
+delete_scorer(name="relevance", experiment_id=experiment_id, version="all")
+check(list_scorers(experiment_id=experiment_id) == [], "scorers deleted")
+
 # What the browser test opens on the server afterwards.
 print(f"pages: experiment={experiment_id} trace={trace_id} run={evaluation.run_id}")
 print(f"{checks} checks passed")

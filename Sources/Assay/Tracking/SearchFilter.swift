@@ -22,6 +22,8 @@ public struct SearchFilter: Sendable, Equatable {
         case traces
         /// Logged models (`logged-models/search`): attributes, tags and params.
         case loggedModels
+        /// Evaluation datasets (`datasets/search`): attributes and tags.
+        case datasets
     }
 
     /// The AND-ed comparisons, in the order written.
@@ -313,6 +315,8 @@ public struct SearchKey: Sendable, Equatable, CustomStringConvertible {
     static let traceNumberAttributes = ["latency_ms", "input_tokens", "output_tokens", "span_count", "timestamp_ms", "execution_time_ms"]
     static let loggedModelTextAttributes = ["model_id", "name", "status", "source_run_id", "model_type", "experiment_id"]
     static let loggedModelNumberAttributes = ["creation_timestamp", "last_updated_timestamp"]
+    static let datasetTextAttributes = ["name", "dataset_id", "created_by", "last_updated_by", "digest"]
+    static let datasetNumberAttributes = ["created_time", "last_update_time"]
 
     /// The key a value is found under by ``SearchFilter/matches(_:)``: an attribute's name, else
     /// `tags.KEY`, `params.KEY`, `metrics.KEY`, `metadata.KEY`.
@@ -335,6 +339,7 @@ public struct SearchKey: Sendable, Equatable, CustomStringConvertible {
             case .experiments: Self.experimentNumberAttributes.contains(key)
             case .traces: Self.traceNumberAttributes.contains(key)
             case .loggedModels: Self.loggedModelNumberAttributes.contains(key)
+            case .datasets: Self.datasetNumberAttributes.contains(key)
             }
         default: false
         }
@@ -392,6 +397,7 @@ public struct SearchKey: Sendable, Equatable, CustomStringConvertible {
                 case .experiments: "['tag', 'attribute']"
                 case .traces: "['attribute', 'tag', 'request_metadata']"
                 case .loggedModels: "['attribute', 'tag', 'param']"
+                case .datasets: "['attribute', 'tag']"
                 }
             throw .invalidInput("Invalid entity type '\(entityName)'. Valid values are \(valid)")
         }
@@ -404,6 +410,7 @@ public struct SearchKey: Sendable, Equatable, CustomStringConvertible {
             case .experiments: valid = experimentTextAttributes + experimentNumberAttributes
             case .traces: valid = traceTextAttributes + traceNumberAttributes
             case .loggedModels: valid = loggedModelTextAttributes + loggedModelNumberAttributes
+            case .datasets: valid = datasetTextAttributes + datasetNumberAttributes
             }
             guard valid.contains(canonical) else {
                 throw .invalidInput("Invalid attribute key '\(key)' specified. Valid keys are '\(valid)'")
