@@ -274,12 +274,10 @@ private struct ScalarField: SingleValueDecodingContainer {
         }
     }
 
+    /// Only text is a string, as in MLflow's protobuf parsing (`{"name": 123}` is a 400).
     func decode(_ type: String.Type) throws -> String {
-        switch value {
-        case .string(let s): return s
-        case .int(let i): return String(i)
-        default: throw WireError.invalid(value, decoder.name, "a string")
-        }
+        guard case .string(let s) = value else { throw WireError.invalid(value, decoder.name, "a string") }
+        return s
     }
 
     func decode(_ type: Double.Type) throws -> Double {

@@ -50,6 +50,10 @@ struct MLflowAPI {
             rpc(.post, "experiments/delete", MLflow.GetExperiment.self) { api, r in try await api.setExperimentLifecycle(r, .deleted) },
             rpc(.post, "experiments/restore", MLflow.GetExperiment.self) { api, r in try await api.setExperimentLifecycle(r, .active) },
             rpc(.post, "experiments/set-experiment-tag", MLflow.SetExperimentTag.self) { api, r in try await api.setExperimentTag(r) },
+            rpc(.post, "experiments/delete-experiment-tag", MLflow.SetExperimentTag.self) { api, r in
+                try await api.store.deleteExperimentTag(id: r.experimentID, key: r.key)
+                return MLflow.Empty()
+            },
             rpc(.post, "runs/create", MLflow.CreateRun.self) { api, r in try await api.createRun(r) },
             rpc(.post, "runs/update", MLflow.UpdateRun.self) { api, r in try await api.updateRun(r) },
             rpc(.post, "runs/delete", MLflow.RunRequest.self) { api, r in try await api.setRunLifecycle(r, .deleted) },
@@ -64,7 +68,7 @@ struct MLflowAPI {
             rpc(.post, "runs/log-inputs", MLflow.LogInputs.self) { api, r in try await api.logInputs(r) },
             rpc(.get, "metrics/get-history", MLflow.GetMetricHistory.self) { api, r in try await api.metricHistory(r) },
             rpc(.get, "artifacts/list", MLflow.ListArtifacts.self) { api, r in try await api.listRunArtifacts(r) },
-        ] + loggedModelRoutes + traceRoutes
+        ] + loggedModelRoutes + traceRoutes + webUIRoutes
 
     /// Registers `routes` (every RPC of the classic API unless told otherwise) on `group` (one of the API prefixes).
     func addRoutes(to group: RouterGroup<AssayRequestContext>, _ routes: [Route] = MLflowAPI.routes) {
@@ -127,9 +131,16 @@ struct MLflowAPI {
 
     func createExperiment(_ r: MLflow.CreateExperiment) async throws -> MLflow.CreateExperimentResponse {
         guard !r.name.isEmpty else { throw APIError.missing("name") }
-        let location = r.artifactLocation.flatMap { $0.isEmpty ? nil : $0 }
+        let location = r.artifactLocation.flatMap { $0.isEmpty ? nil : Self.absolute($0) }
         let experiment = try await store.createExperiment(named: r.name, artifactLocation: location, tags: r.tags.map(KeyValue.init))
         return MLflow.CreateExperimentResponse(experimentID: experiment.id)
+    }
+
+    /// An artifact location as MLflow keeps it: a relative local path is made an absolute `file://` URI
+    /// (against the server's working folder); URIs with a scheme and absolute paths stay as given.
+    static func absolute(_ location: String) -> String {
+        guard !location.hasPrefix("/"), !location.contains(":") else { return location }
+        return URL(fileURLWithPath: location).standardizedFileURL.absoluteString
     }
 
     func getExperiment(_ r: MLflow.GetExperiment) async throws -> MLflow.ExperimentResponse {

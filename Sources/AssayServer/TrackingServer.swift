@@ -85,7 +85,11 @@ public struct TrackingServer: Sendable {
             .add(middleware: TokenAuthMiddleware(token: configuration.authToken, username: configuration.authUsername))
         var mlflow = MLflowAPI(store: store, artifacts: artifacts, maxJSONBytes: configuration.maxJSONBytes)
         mlflow.bodyTimeout = configuration.bodyTimeout
-        for prefix in ["/api/2.0/mlflow", "/ajax-api/2.0/mlflow"] { mlflow.addRoutes(to: api.group(RouterPath(prefix))) }
+        for prefix in ["/api/2.0/mlflow", "/ajax-api/2.0/mlflow"] {
+            let group = api.group(RouterPath(prefix))
+            mlflow.addRoutes(to: group)
+            mlflow.addUploadRoute(to: group, artifacts: artifacts, maxBytes: configuration.maxArtifactBytes)
+        }
         for prefix in ["/api/3.0/mlflow", "/ajax-api/3.0/mlflow"] {
             mlflow.addRoutes(to: api.group(RouterPath(prefix)), MLflowAPI.v3Routes)
         }

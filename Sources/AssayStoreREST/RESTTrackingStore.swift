@@ -87,6 +87,11 @@ public final class RESTTrackingStore: TrackingStore {
         _ = try await client.call(.POST, "experiments/set-experiment-tag", request, as: MLflow.Empty.self)
     }
 
+    public func deleteExperimentTag(id: String, key: String) async throws(AssayError) {
+        let request = MLflow.SetExperimentTag(experimentID: id, key: key, value: nil)
+        _ = try await client.call(.POST, "experiments/delete-experiment-tag", request, as: MLflow.Empty.self)
+    }
+
     // MARK: - Runs
 
     public func createRun(

@@ -173,6 +173,14 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore, LoggedMo
         try await onExperiment(id) { s, number in try await Self.upsertExperimentTags(s, number, [tag]) }
     }
 
+    public func deleteExperimentTag(id: String, key: String) async throws(AssayError) {
+        try await onExperiment(id) { s, number in
+            guard try await s.exists("DELETE FROM experiment_tags WHERE experiment_id = \(number) AND key = \(key) RETURNING key") else {
+                throw AssayError(.notFound, "No tag with name: \(key) in experiment with id \(id)")
+            }
+        }
+    }
+
     private static func upsertExperimentTags(_ s: Database.Session, _ id: Int64, _ tags: [KeyValue]) async throws {
         for tag in lastPerKey(tags) {
             try await s.execute(
@@ -421,7 +429,10 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore, LoggedMo
 
     public func deleteTag(run id: String, key: String) async throws(AssayError) {
         try await write { s in
-            guard try await Self.loadRunInfo(s, id) != nil else { throw Failure.runNotFound(id) }
+            guard let info = try await Self.loadRunInfo(s, id) else { throw Failure.runNotFound(id) }
+            guard info.lifecycleStage == .active else {
+                throw AssayError.invalidInput("The run \(id) must be in the 'active' state. Current state is deleted.")
+            }
             guard try await s.exists("DELETE FROM tags WHERE run_uuid = \(id) AND key = \(key) RETURNING key") else {
                 throw AssayError(.notFound, "No tag with name: \(key) in run with id \(id)")
             }

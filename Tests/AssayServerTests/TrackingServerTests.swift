@@ -380,3 +380,76 @@ struct LiveServer {
         #expect(info.description == #"{"artifact_uri":"mlflow-artifacts:/0/r/artifacts","run_id":"r","run_uuid":"r"}"#)
     }
 }
+
+/// What MLflow's own REST tracking tests found missing: the web UI's bulk handlers, experiment tag
+/// deletion, and MLflow's input checks.
+@Suite struct ClassicAPIGapTests {
+    @Test func theWebUIsHandlersAnswer() async throws {
+        try await LiveServer.with { server in
+            let a = try await server.createRun()
+            let b = try await server.createRun()
+            for (run, offset) in [(a, 0.0), (b, 10.0)] {
+                let metrics = (0..<50).map {
+                    #"{"key": "loss", "value": \#(Double($0) + offset), "timestamp": \#(1000 + $0), "step": \#($0)}"#
+                }
+                let body = #"{"run_id": "\#(run)", "metrics": [\#(metrics.joined(separator: ","))], "params": [], "tags": []}"#
+                #expect(try await server.post("runs/log-batch", body).status == 200)
+            }
+            let inputs =
+                #"{"run_id": "\#(a)", "datasets": [{"dataset": {"name": "qa", "digest": "abc", "source_type": "local", "source": "{}"}, "tags": [{"key": "mlflow.data.context", "value": "eval"}]}]}"#
+            #expect(try await server.post("runs/log-inputs", inputs).status == 200)
+
+            let bulk = try await server.send(.get, "/ajax-api/2.0/mlflow/metrics/get-history-bulk?run_id=\(a)&run_id=\(b)&metric_key=loss")
+            let points = try #require(bulk.json["metrics"] as? [[String: Any]], "\(bulk.body)")
+            #expect(points.count == 100 && Set(points.compactMap { $0["run_id"] as? String }) == [a, b])
+            let interval = try await server.send(
+                .get,
+                "/ajax-api/2.0/mlflow/metrics/get-history-bulk-interval?run_ids=\(a)&metric_key=loss&start_step=10&end_step=40&max_results=5"
+            )
+            let sampled = try #require(interval.json["metrics"] as? [[String: Any]], "\(interval.body)")
+            #expect(sampled.compactMap { $0["step"] as? Int } == [10, 18, 25, 33, 40], "\(interval.body)")
+            let datasets = try await server.send(
+                .post, "/ajax-api/2.0/mlflow/experiments/search-datasets", body: #"{"experiment_ids": ["0"]}"#)
+            let summaries = try #require(datasets.json["dataset_summaries"] as? [[String: Any]], "\(datasets.body)")
+            #expect(summaries.count == 1 && summaries[0]["context"] as? String == "eval" && summaries[0]["digest"] as? String == "abc")
+
+            let upload = try await server.send(
+                .post, "/ajax-api/2.0/mlflow/upload-artifact?run_uuid=\(a)&path=notes/readme.txt", bytes: Array("hello".utf8))
+            #expect(upload.status == 200, "\(upload.body)")
+            let listed = try await server.get("artifacts/list?run_id=\(a)&path=notes")
+            #expect(listed.body.contains("notes/readme.txt"), "\(listed.body)")
+            let escape = try await server.send(.post, "/ajax-api/2.0/mlflow/upload-artifact?run_uuid=\(a)&path=../x", bytes: [1])
+            #expect(escape.status == 400 && escape.errorCode == "INVALID_PARAMETER_VALUE")
+        }
+    }
+
+    @Test func mlflowsInputChecks() async throws {
+        try await LiveServer.with { server in
+            let run = try await server.createRun()
+            let numericName = try await server.post("experiments/create", #"{"name": 123}"#)
+            #expect(numericName.status == 400 && numericName.body.contains("'name'"), "\(numericName.body)")
+            let numericRun = try await server.post("runs/log-metric", #"{"run_id": 123, "key": "a", "value": 1, "timestamp": 1}"#)
+            #expect(numericRun.status == 400 && numericRun.errorCode == "INVALID_PARAMETER_VALUE", "\(numericRun.body)")
+            #expect(try await server.get("artifacts/list?run_id=\(run)&path=../path").status == 400)
+
+            #expect(
+                try await server.post("experiments/set-experiment-tag", #"{"experiment_id": "0", "key": "team", "value": "nlp"}"#).status
+                    == 200)
+            #expect(try await server.post("experiments/delete-experiment-tag", #"{"experiment_id": "0", "key": "team"}"#).status == 200)
+            let again = try await server.post("experiments/delete-experiment-tag", #"{"experiment_id": "0", "key": "team"}"#)
+            #expect(again.status == 404 && again.errorCode == "RESOURCE_DOES_NOT_EXIST")
+            #expect(!(try await server.get("experiments/get?experiment_id=0").body.contains("\"team\"")))
+
+            #expect(try await server.post("runs/set-tag", #"{"run_id": "\#(run)", "key": "t", "value": "v"}"#).status == 200)
+            #expect(try await server.post("runs/delete", #"{"run_id": "\#(run)"}"#).status == 200)
+            let deletedRun = try await server.post("runs/delete-tag", #"{"run_id": "\#(run)", "key": "t"}"#)
+            #expect(deletedRun.status == 400 && deletedRun.body.contains("must be in the 'active' state"), "\(deletedRun.body)")
+
+            let relative = try await server.post("experiments/create", #"{"name": "relative", "artifact_location": "some/relative/path"}"#)
+            let id = try #require(relative.json["experiment_id"] as? String)
+            let stored = try await server.get("experiments/get?experiment_id=\(id)")
+            let location = try #require((stored.json["experiment"] as? [String: Any])?["artifact_location"] as? String)
+            #expect(location.hasPrefix("file:///") && location.hasSuffix("/some/relative/path"), "\(location)")
+        }
+    }
+}

@@ -114,7 +114,7 @@ import Testing
         #expect(metric.stderr.contains("unknown metric 'bleuu'; known metrics:"))
         let usage = try await Self.runDetached(["evaluate"])
         #expect(usage.status == 2)
-        #expect(usage.stderr.contains("give a dataset file or --traces EXPERIMENT"))
+        #expect(usage.stderr.contains("give a dataset file, --traces EXPERIMENT or --dataset ID"))
     }
 
     /// A JSON array dataset evaluates as the README says (it failed at the closing bracket: the reader was

@@ -28,6 +28,8 @@ public protocol TrackingStore: Sendable {
     func setExperimentLifecycle(id: String, _ stage: LifecycleStage) async throws(AssayError)
     /// Sets (or overwrites) an experiment tag.
     func setExperimentTag(id: String, _ tag: KeyValue) async throws(AssayError)
+    /// Deletes an experiment tag; `notFound` when the experiment has no such tag.
+    func deleteExperimentTag(id: String, key: String) async throws(AssayError)
 
     /// Creates a run; without a name the store makes one up.
     func createRun(
