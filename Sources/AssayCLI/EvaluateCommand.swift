@@ -62,7 +62,7 @@ struct EvaluateCommand: AsyncParsableCommand {
 
     @Option(
         help:
-            "With --traces, only traces matching this filter, e.g. \"model = 'gpt-4o' and latency_ms > 500 and status != 'ERROR'\" (attributes: trace_id, name, status, model, latency_ms, input_tokens, output_tokens, span_count)."
+            "With --traces, only traces matching this filter, e.g. \"model = 'gpt-4o' and latency_ms > 500 and status != 'ERROR'\" (attributes: trace_id, name, status, model, latency_ms, input_tokens, output_tokens, span_count, timestamp_ms, run_id; also tags.KEY and request_metadata.KEY)."
     )
     var traceFilter: String?
 

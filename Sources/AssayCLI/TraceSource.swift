@@ -13,9 +13,7 @@ struct TraceSource {
         experiment reference: String, filter: String?, since: String?, tracking: TrackingConnection
     ) async throws -> TraceSource {
         guard let store = try await tracking.open().store as? any TraceStore else {
-            throw AssayError.invalidInput(
-                "--traces reads traces from the tracking database; \(tracking.options.uri) is not one (use a file, sqlite: or postgresql: URI)"
-            )
+            throw AssayError.invalidInput("--traces: the tracking store at \(tracking.options.uri) keeps no traces")
         }
         let experiment: Experiment
         if let byName = try await store.experiment(named: reference) {
