@@ -151,22 +151,9 @@ extension MLflowAPI {
     // MARK: - Stores and fields
 
     var datasets: any EvaluationDatasetStore {
-        get throws(APIError) {
-            guard let datasets = store as? any EvaluationDatasetStore else {
-                throw APIError("NOT_IMPLEMENTED", "This server's store does not keep evaluation datasets.")
-            }
-            return datasets
-        }
+        get throws(APIError) { try keeping((any EvaluationDatasetStore).self, "evaluation datasets") }
     }
-
-    var scorers: any ScorerRegistry {
-        get throws(APIError) {
-            guard let scorers = store as? any ScorerRegistry else {
-                throw APIError("NOT_IMPLEMENTED", "This server's store does not keep registered scorers.")
-            }
-            return scorers
-        }
-    }
+    var scorers: any ScorerRegistry { get throws(APIError) { try keeping((any ScorerRegistry).self, "registered scorers") } }
 
     static func scorerName(_ r: MLflow.ScorerRequest) throws(APIError) -> String {
         guard let name = r.name, !name.isEmpty else { throw APIError.missing("name") }

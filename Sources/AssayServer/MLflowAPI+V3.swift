@@ -147,23 +147,14 @@ extension MLflowAPI {
 
     // MARK: - Stores
 
-    var models: any LoggedModelStore {
-        get throws(APIError) {
-            guard let models = store as? any LoggedModelStore else {
-                throw APIError("NOT_IMPLEMENTED", "This server's store does not keep logged models.")
-            }
-            return models
-        }
+    /// The store as one that keeps `what`; a store that does not answers NOT_IMPLEMENTED.
+    func keeping<Store>(_ type: Store.Type, _ what: String) throws(APIError) -> Store {
+        guard let kept = store as? Store else { throw APIError("NOT_IMPLEMENTED", "This server's store does not keep \(what).") }
+        return kept
     }
 
-    var traceStore: any TraceStore {
-        get throws(APIError) {
-            guard let traces = store as? any TraceStore else {
-                throw APIError("NOT_IMPLEMENTED", "This server's store does not keep traces.")
-            }
-            return traces
-        }
-    }
+    var models: any LoggedModelStore { get throws(APIError) { try keeping((any LoggedModelStore).self, "logged models") } }
+    var traceStore: any TraceStore { get throws(APIError) { try keeping((any TraceStore).self, "traces") } }
 
     // MARK: - Logged models
 
@@ -191,17 +182,9 @@ extension MLflowAPI {
     func searchLoggedModels(_ r: MLflow.SearchLoggedModels) async throws -> MLflow.SearchLoggedModelsResponse {
         let query = LoggedModelQuery(
             experimentIDs: r.experimentIDs, filter: try SearchFilter(r.filter, for: .loggedModels),
-            maxResults: try Self.maxResults(r.maxResults, default: 100), offset: try PageToken.offset(r.pageToken))
-        var page = try await models.searchLoggedModels(query)
-        if let order = r.orderBy.first {
-            let key = order.fieldName
-            let ascending = order.ascending ?? true
-            page.items.sort { a, b in
-                let (x, y) = (a.filterValues[key] ?? .null, b.filterValues[key] ?? .null)
-                let less = if let p = x.doubleValue, let q = y.doubleValue { p < q } else { x.text < y.text }
-                return ascending ? less : !less && x != y
-            }
-        }
+            orderBy: r.orderBy.map { ($0.fieldName, $0.ascending ?? true) }, maxResults: try Self.maxResults(r.maxResults, default: 100),
+            offset: try PageToken.offset(r.pageToken))
+        let page = try await models.searchLoggedModels(query)
         return MLflow.SearchLoggedModelsResponse(models: page.items.map(MLflow.LoggedModel.init), nextPageToken: page.nextPageToken)
     }
 

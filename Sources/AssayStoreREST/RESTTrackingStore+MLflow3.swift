@@ -39,6 +39,7 @@ extension RESTTrackingStore: LoggedModelStore, TraceStore {
     public func searchLoggedModels(_ query: LoggedModelQuery) async throws(AssayError) -> SearchPage<LoggedModel> {
         let request = MLflow.SearchLoggedModels(
             experimentIDs: query.experimentIDs, filter: query.filter.conditions.isEmpty ? nil : query.filter.text,
+            orderBy: query.orderBy.map { MLflow.LoggedModelOrder(fieldName: $0.key, ascending: $0.ascending) },
             maxResults: Int64(query.maxResults), pageToken: query.offset > 0 ? PageToken.encode(offset: query.offset) : nil)
         let answer = try await client.call(.POST, "logged-models/search", request, as: MLflow.SearchLoggedModelsResponse.self)
         return SearchPage(items: answer.models.map(Self.read), nextPageToken: answer.nextPageToken)

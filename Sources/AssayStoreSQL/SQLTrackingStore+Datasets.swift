@@ -115,15 +115,7 @@ extension SQLTrackingStore: EvaluationDatasetStore, ScorerRegistry {
             return (key, parts.count < 2 || parts[1].uppercased() != "DESC")
         }
         let clauses = order + [("created_time", false), ("dataset_id", true)]
-        let matching = all.filter { filter.matches($0.filterValues) }.sorted { a, b in
-            for (key, ascending) in clauses {
-                let (x, y) = (a.filterValues[key] ?? .null, b.filterValues[key] ?? .null)
-                if x == y { continue }
-                let less = if let p = x.doubleValue, let q = y.doubleValue { p < q } else { x.text < y.text }
-                return ascending ? less : !less
-            }
-            return false
-        }
+        let matching = SearchFilter.ordered(all.filter { filter.matches($0.filterValues) }, by: clauses) { $0.filterValues }
         return SearchPage(fetched: Array(matching.dropFirst(offset).prefix(maxResults + 1)), limit: maxResults, offset: offset)
     }
 

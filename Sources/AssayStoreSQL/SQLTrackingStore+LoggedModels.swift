@@ -37,29 +37,8 @@ extension SQLTrackingStore {
         }
     }
 
-    /// Params are immutable: the same value again is fine, a new one fails.
     private static func insertModelParams(_ s: Database.Session, _ id: String, _ params: [KeyValue]) async throws {
-        var logged: [String: String] = [:]
-        for row in try await s.rows("SELECT key, value FROM logged_model_params WHERE model_id = \(id)") {
-            logged[row.string(0)] = row.string(1)
-        }
-        var fresh: [KeyValue] = []
-        for param in params {
-            if let existing = logged[param.key] {
-                guard existing == param.value else {
-                    throw AssayError.invalidInput(
-                        "Changing param values is not allowed. Param with key='\(param.key)' was already logged with value='\(existing)' "
-                            + "for model ID='\(id)'. Attempted logging new value '\(param.value)'.")
-                }
-                continue
-            }
-            logged[param.key] = param.value
-            fresh.append(param)
-        }
-        for part in chunks(fresh, of: chunk) {
-            try await s.execute(
-                "INSERT INTO logged_model_params (model_id, key, value) VALUES \(values(part) { "(\(id), \($0.key), \($0.value))" })")
-        }
+        try await insertImmutable(s, params, table: "logged_model_params", owner: ("model_id", id), named: "model ID")
     }
 
     /// Runs `body` in a write on a model that exists (`notFound` otherwise).
@@ -116,8 +95,10 @@ extension SQLTrackingStore {
             }
             return try await Self.loadModels(s, ids)
         }
-        let matching = models.filter { query.filter.matches($0.filterValues) }
-            .sorted { ($0.creationTime, $1.id) > ($1.creationTime, $0.id) }
+        let matching = SearchFilter.ordered(
+            models.filter { query.filter.matches($0.filterValues) },
+            by: query.orderBy + [("creation_timestamp", false), ("model_id", true)]
+        ) { $0.filterValues }
         return SearchPage(
             fetched: Array(matching.dropFirst(query.offset).prefix(query.maxResults + 1)), limit: query.maxResults, offset: query.offset)
     }

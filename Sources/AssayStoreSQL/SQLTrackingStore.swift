@@ -356,9 +356,19 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore, LoggedMo
 
     /// Params are immutable: logging a key again with the same value is fine, a new value fails the batch.
     private static func insertParams(_ s: Database.Session, _ id: String, _ params: [KeyValue]) async throws {
+        try await insertImmutable(s, params, table: "params", owner: ("run_uuid", id), named: "run ID")
+    }
+
+    /// The rule for params of runs and of logged models: a key logged again with the same value is
+    /// fine, with a new value it fails (and with it the whole write).
+    static func insertImmutable(
+        _ s: Database.Session, _ params: [KeyValue], table: String, owner: (column: String, id: String), named: String
+    ) async throws {
         guard !params.isEmpty else { return }
         var logged: [String: String] = [:]
-        for row in try await s.rows("SELECT key, value FROM params WHERE run_uuid = \(id) AND \("key", in: params.map(\.key))") {
+        for row in try await s.rows(
+            "SELECT key, value FROM \(raw: table) WHERE \(raw: owner.column) = \(owner.id) AND \("key", in: params.map(\.key))")
+        {
             logged[row.string(0)] = row.string(1)
         }
         var fresh: [KeyValue] = []
@@ -367,7 +377,7 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore, LoggedMo
                 guard existing == param.value else {
                     throw AssayError.invalidInput(
                         "Changing param values is not allowed. Param with key='\(param.key)' was already logged with value='\(existing)' "
-                            + "for run ID='\(id)'. Attempted logging new value '\(param.value)'."
+                            + "for \(named)='\(owner.id)'. Attempted logging new value '\(param.value)'."
                     )
                 }
                 continue
@@ -376,7 +386,10 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore, LoggedMo
             fresh.append(param)
         }
         for part in chunks(fresh, of: chunk) {
-            try await s.execute("INSERT INTO params (run_uuid, key, value) VALUES \(values(part) { "(\(id), \($0.key), \($0.value))" })")
+            try await s.execute(
+                """
+                INSERT INTO \(raw: table) (\(raw: owner.column), key, value) VALUES \(values(part) { "(\(owner.id), \($0.key), \($0.value))" })
+                """)
         }
     }
 

@@ -83,8 +83,6 @@ import Testing
         let sent = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         #expect(sent.status.code == 200)
 
-        let output = Self.packageRoot.appendingPathComponent("test-output/ui")
-        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         let pages: [(name: String, path: String, height: Int, expected: [String])] = [
             ("experiments", "/", 700, ["qa-demo", "summaries", "Last run started"]),
             ("runs", "/experiments/1", 700, ["baseline", "prompt-v2", "exact_match/v1", "Compare selected runs"]),
@@ -98,16 +96,27 @@ import Testing
             ("traces", "/experiments/1/traces", 600, ["Traces of qa-demo", "gpt-4o-mini", "250.0 ms"]),
             ("trace", "/traces/5b8efff798038103d269b633813fc60c", 1100, ["What is 2+2?", "Spans", "chat", "CLIENT"]),
         ]
+        try await Self.check(pages, at: server.base, in: folder, refusing: ["<b>so</b>"])
+    }
+
+    /// Loads each page in headless Chromium: its DOM must hold every expected text and none of `refused`,
+    /// and its screenshot lands in test-output/ui/NAME.png.
+    static func check(
+        _ pages: [(name: String, path: String, height: Int, expected: [String])], at base: String, in folder: TemporaryFolder,
+        refusing refused: [String] = []
+    ) async throws {
+        let output = packageRoot.appendingPathComponent("test-output/ui")
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         for page in pages {
-            let url = server.base + page.path
+            let url = base + page.path
             let flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1366,\(page.height)"]
-            let (status, dom) = try await Self.run(Self.chromium!, flags + ["--dump-dom", url], in: folder)
+            let (status, dom) = try await run(chromium!, flags + ["--dump-dom", url], in: folder)
             #expect(status == 0, "\(page.name): chromium exited with \(status)")
             for text in page.expected { #expect(dom.contains(text), "\(page.name): no \(text) in the DOM") }
-            #expect(!dom.contains("<b>so</b>"), "\(page.name): markup from a model's answer was rendered")
+            for text in refused { #expect(!dom.contains(text), "\(page.name): \(text) was rendered as markup") }
             let shot = output.appendingPathComponent("\(page.name).png").path
             try? FileManager.default.removeItem(atPath: shot)
-            _ = try await Self.run(Self.chromium!, flags + ["--screenshot=\(shot)", url], in: folder)
+            _ = try await run(chromium!, flags + ["--screenshot=\(shot)", url], in: folder)
             let size = (try? FileManager.default.attributesOfItem(atPath: shot)[.size] as? Int) ?? 0
             #expect(size > 10_000, "\(page.name): no screenshot at \(shot)")
         }

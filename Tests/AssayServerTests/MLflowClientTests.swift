@@ -86,9 +86,6 @@ import Testing
             if parts.count == 2 { ids[String(parts[0])] = String(parts[1]) }
         }
         let (experiment, trace, run) = (try #require(ids["experiment"]), try #require(ids["trace"]), try #require(ids["run"]))
-        let folder = try TemporaryFolder()
-        let output = BrowserTests.packageRoot.appendingPathComponent("test-output/ui")
-        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         let pages: [(name: String, path: String, height: Int, expected: [String])] = [
             ("mlflow3-traces", "/experiments/\(experiment)/traces", 900, ["answer", "predict", "Completions", "What is Spark?"]),
             (
@@ -103,17 +100,6 @@ import Testing
                 ["Traces of this run", "mentions_question", "answer_length", "expected_response"]
             ),
         ]
-        for page in pages {
-            let url = server.base + page.path
-            let flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1366,\(page.height)"]
-            let (status, dom) = try await BrowserTests.run(BrowserTests.chromium!, flags + ["--dump-dom", url], in: folder)
-            #expect(status == 0, "\(page.name): chromium exited with \(status)")
-            for text in page.expected { #expect(dom.contains(text), "\(page.name): no \(text) in the DOM") }
-            let shot = output.appendingPathComponent("\(page.name).png").path
-            try? FileManager.default.removeItem(atPath: shot)
-            _ = try await BrowserTests.run(BrowserTests.chromium!, flags + ["--screenshot=\(shot)", url], in: folder)
-            let size = (try? FileManager.default.attributesOfItem(atPath: shot)[.size] as? Int) ?? 0
-            #expect(size > 10_000, "\(page.name): no screenshot at \(shot)")
-        }
+        try await BrowserTests.check(pages, at: server.base, in: try TemporaryFolder())
     }
 }

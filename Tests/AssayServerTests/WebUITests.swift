@@ -234,7 +234,8 @@ import Testing
                 #"[\#(conversation("Weather in Paris?", "Paris", failed: false, run: name)), "It is 18 C.", \#(name == "agent-a" ? 1 : 0)]"#,
                 #"[\#(conversation("Weather in Oslo?", "Oslo", failed: true, run: name)), "It is 18 C.", 0]"#,
             ]
-            let table = #"{"columns": ["messages", "outputs", "tool_call_f1/score"], "data": [\#(order.map { rows[$0] }.joined(separator: ","))]}"#
+            let table =
+                #"{"columns": ["messages", "outputs", "tool_call_f1/score"], "data": [\#(order.map { rows[$0] }.joined(separator: ","))]}"#
             try await artifacts.write(Data(table.utf8), at: "eval_results_table.json", of: run)
             try await store.logBatch(
                 run: run.id, metrics: [MetricPoint(key: "tool_call_f1/mean", value: 0.5, timestamp: 1, step: 0)], params: [],
@@ -248,7 +249,8 @@ import Testing
             let runs = try #require(reply.json["runs"] as? [[String: Any]])
             let ids = Dictionary(
                 uniqueKeysWithValues: runs.compactMap { run -> (String, String)? in
-                    guard let info = run["info"] as? [String: Any], let name = info["run_name"] as? String, let id = info["run_id"] as? String
+                    guard let info = run["info"] as? [String: Any], let name = info["run_name"] as? String,
+                        let id = info["run_id"] as? String
                     else { return nil }
                     return (name, id)
                 })

@@ -83,12 +83,18 @@ public struct RunModelOutput: Sendable, Equatable {
 public struct LoggedModelQuery: Sendable {
     public var experimentIDs: [String]
     public var filter: SearchFilter
+    /// Attributes (`name`, `creation_timestamp`, …) to order by before the default newest first.
+    public var orderBy: [(key: String, ascending: Bool)]
     public var maxResults: Int
     public var offset: Int
 
-    public init(experimentIDs: [String], filter: SearchFilter = SearchFilter(), maxResults: Int = 100, offset: Int = 0) {
+    public init(
+        experimentIDs: [String], filter: SearchFilter = SearchFilter(), orderBy: [(key: String, ascending: Bool)] = [],
+        maxResults: Int = 100, offset: Int = 0
+    ) {
         self.experimentIDs = experimentIDs
         self.filter = filter
+        self.orderBy = orderBy
         self.maxResults = maxResults
         self.offset = offset
     }

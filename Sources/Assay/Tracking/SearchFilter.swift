@@ -86,6 +86,22 @@ public struct SearchFilter: Sendable, Equatable {
         }
     }
 
+    /// Items in the order of `clauses` (each a value's name and whether smaller comes first), for stores
+    /// that search in memory: numbers compare as numbers, anything else as text, a missing value as null;
+    /// items equal on every clause keep their order.
+    public static func ordered<T>(_ items: [T], by clauses: [(key: String, ascending: Bool)], values: (T) -> [String: DataValue]) -> [T] {
+        let keyed = items.map { (item: $0, values: values($0)) }
+        return keyed.enumerated().sorted { a, b in
+            for (key, ascending) in clauses {
+                let (x, y) = (a.element.values[key] ?? .null, b.element.values[key] ?? .null)
+                if x == y { continue }
+                let less = if let p = x.doubleValue, let q = y.doubleValue { p < q } else { x.text < y.text }
+                return ascending ? less : !less
+            }
+            return a.offset < b.offset
+        }.map(\.element.item)
+    }
+
     private static func compare(_ condition: SearchCondition, _ value: DataValue) -> Bool {
         switch (condition.comparator, condition.value) {
         case (.like, .string(let p)): return like(p, value.text)

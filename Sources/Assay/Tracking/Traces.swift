@@ -392,16 +392,7 @@ extension TraceStore {
             return (key, direction == "ASC")
         }
         let clauses = order + [("timestamp_ms", false), ("start_time_ns", false), ("trace_id", true)]
-        matching.sort { a, b in
-            for (key, ascending) in clauses {
-                let (x, y) = (a.filterValues[key] ?? .null, b.filterValues[key] ?? .null)
-                if x == y { continue }
-                let less: Bool
-                if let p = x.doubleValue, let q = y.doubleValue { less = p < q } else { less = x.text < y.text }
-                return ascending ? less : !less
-            }
-            return false
-        }
+        matching = SearchFilter.ordered(matching, by: clauses) { $0.filterValues }
         let fetched = Array(matching.dropFirst(offset).prefix(maxResults + 1))
         return SearchPage(fetched: fetched, limit: maxResults, offset: offset)
     }
