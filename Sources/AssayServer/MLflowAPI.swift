@@ -136,11 +136,15 @@ struct MLflowAPI {
         return MLflow.CreateExperimentResponse(experimentID: experiment.id)
     }
 
-    /// An artifact location as MLflow keeps it: a relative local path is made an absolute `file://` URI
-    /// (against the server's working folder); URIs with a scheme and absolute paths stay as given.
+    /// An artifact location as MLflow keeps it: a relative local path is made absolute against the
+    /// server's working folder (`my_location` becomes `/srv/my_location`, `file:my_location`
+    /// `file:///srv/my_location`); other URIs and absolute paths stay as given.
     static func absolute(_ location: String) -> String {
+        if location.hasPrefix("file:"), !location.hasPrefix("file:/") {
+            return "file://" + URL(fileURLWithPath: String(location.dropFirst(5))).standardizedFileURL.path
+        }
         guard !location.hasPrefix("/"), !location.contains(":") else { return location }
-        return URL(fileURLWithPath: location).standardizedFileURL.absoluteString
+        return URL(fileURLWithPath: location).standardizedFileURL.path
     }
 
     func getExperiment(_ r: MLflow.GetExperiment) async throws -> MLflow.ExperimentResponse {

@@ -449,7 +449,8 @@ struct LiveServer {
             let id = try #require(relative.json["experiment_id"] as? String)
             let stored = try await server.get("experiments/get?experiment_id=\(id)")
             let location = try #require((stored.json["experiment"] as? [String: Any])?["artifact_location"] as? String)
-            #expect(location.hasPrefix("file:///") && location.hasSuffix("/some/relative/path"), "\(location)")
+            #expect(
+                location == FileManager.default.currentDirectoryPath + "/some/relative/path", "made absolute as MLflow does: \(location)")
         }
     }
 }
