@@ -226,20 +226,39 @@ extension MLflowAPI {
     /// Traces by the client's ids, with their assessments and (when asked) spans; unknown ids are left out.
     func traces(_ wireIDs: [String], spans: Bool) async throws -> [MLflow.Trace] {
         let traces = try traceStore
-        let found = try await traces.traces(ids: wireIDs.map(Self.storedTraceID))
+        let ids = wireIDs.map(Self.storedTraceID)
+        var found: [(TraceSummary, [SpanRecord], [TraceAssessment])] = []
+        if spans {
+            // One read per trace gives its summary, spans and assessments together.
+            for id in ids {
+                if let trace = try await Self.trace(id, in: traces) { found.append(trace) }
+            }
+        } else {
+            found = try await traces.traces(ids: ids).map { ($0.0, [], $0.1) }
+        }
         var locations: [String: String] = [:]
         var result: [MLflow.Trace] = []
-        for (summary, assessments) in found {
+        for (summary, records, assessments) in found {
             if locations[summary.experimentID] == nil {
                 locations[summary.experimentID] = (try? await store.experiment(id: summary.experimentID))?.artifactLocation ?? ""
             }
-            let records = spans ? try await traces.trace(id: summary.traceID).1 : []
             result.append(
                 MLflow.Trace(
                     traceInfo: MLflow.TraceInfo(summary, assessments: assessments, artifactLocation: locations[summary.experimentID] ?? ""),
                     spans: records.map { OTelJSON.span($0) }))
         }
         return result
+    }
+
+    /// A trace with its spans and assessments, or nil when there is none.
+    static func trace(_ id: String, in traces: any TraceStore) async throws(AssayError) -> (TraceSummary, [SpanRecord], [TraceAssessment])?
+    {
+        do {
+            return try await traces.trace(id: id)
+        } catch {
+            guard error.kind == .notFound else { throw error }
+            return nil
+        }
     }
 
     func searchTraces(_ r: MLflow.SearchTraces) async throws -> MLflow.SearchTracesResponse {
