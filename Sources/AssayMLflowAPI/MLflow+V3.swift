@@ -733,6 +733,13 @@ public extension MLflow {
             creationTime = s.creationTime
             scorerID = s.scorerID
         }
+
+        /// The scorer version as Assay keeps it.
+        public var stored: RegisteredScorer {
+            RegisteredScorer(
+                experimentID: String(experimentID), name: scorerName, version: Int(scorerVersion), scorerID: scorerID ?? "",
+                serialized: serializedScorer, creationTime: creationTime)
+        }
     }
 
     /// `POST scorers/register`.
@@ -740,6 +747,12 @@ public extension MLflow {
         public var experimentID: String
         public var name: String
         public var serializedScorer: String
+
+        public init(experimentID: String, name: String, serializedScorer: String) {
+            self.experimentID = experimentID
+            self.name = name
+            self.serializedScorer = serializedScorer
+        }
     }
 
     /// The answer to `scorers/register`.
@@ -759,6 +772,13 @@ public extension MLflow {
             serializedScorer = s.serialized
             creationTime = s.creationTime
         }
+
+        /// The registered version as Assay keeps it.
+        public var stored: RegisteredScorer {
+            RegisteredScorer(
+                experimentID: experimentID, name: name, version: Int(version), scorerID: scorerID, serialized: serializedScorer,
+                creationTime: creationTime)
+        }
     }
 
     /// `scorers/list`, `versions`, `get` and `delete` name a scorer by experiment, name and maybe version.
@@ -766,6 +786,12 @@ public extension MLflow {
         public var experimentID: String
         public var name: String?
         public var version: Int64?
+
+        public init(experimentID: String, name: String? = nil, version: Int64? = nil) {
+            self.experimentID = experimentID
+            self.name = name
+            self.version = version
+        }
     }
 
     /// The answers holding several scorer versions.
@@ -792,6 +818,13 @@ public extension MLflow {
         public var name: String
         public var sampleRate: Double
         public var filterString: String?
+
+        public init(experimentID: String, name: String, sampleRate: Double, filterString: String?) {
+            self.experimentID = experimentID
+            self.name = name
+            self.sampleRate = sampleRate
+            self.filterString = filterString
+        }
     }
 
     /// One online scoring configuration, in plain JSON.
@@ -809,6 +842,12 @@ public extension MLflow {
             experimentID = c.experimentID
             filterString = c.filter
         }
+
+        /// The configuration as Assay keeps it.
+        public var stored: OnlineScoringConfig {
+            OnlineScoringConfig(
+                id: onlineScoringConfigID, scorerID: scorerID, experimentID: experimentID, sampleRate: sampleRate, filter: filterString)
+        }
     }
 
     /// The answer to `scorers/online-config`.
@@ -823,6 +862,10 @@ public extension MLflow {
     /// `GET scorers/online-configs`.
     struct OnlineConfigsRequest: Codable, Sendable {
         public var scorerIDs: [String]
+
+        public init(scorerIDs: [String]) {
+            self.scorerIDs = scorerIDs
+        }
     }
 
     /// The answer to `scorers/online-configs`: plain JSON whose `configs` the client reads even when empty.

@@ -109,3 +109,51 @@ extension RESTTrackingStore: EvaluationDatasetStore {
             as: MLflow.EvaluationDatasetResponse.self, api: "3.0")
     }
 }
+
+/// Registered scorers through MLflow 3's REST API (`/api/3.0/mlflow/scorers/…`), so that a team's
+/// scorers registered with `mlflow.genai` on a server are listed and read the same way as in a database.
+extension RESTTrackingStore: ScorerRegistry {
+    public func registerScorer(experimentID: String, name: String, serialized: String) async throws(AssayError) -> RegisteredScorer {
+        let request = MLflow.RegisterScorer(experimentID: experimentID, name: name, serializedScorer: serialized)
+        return try await client.call(.POST, "scorers/register", request, as: MLflow.RegisterScorerResponse.self, api: "3.0").stored
+    }
+
+    public func scorers(experimentID: String) async throws(AssayError) -> [RegisteredScorer] {
+        try await client.call(
+            .GET, "scorers/list", MLflow.ScorerRequest(experimentID: experimentID), as: MLflow.ScorersResponse.self, api: "3.0"
+        ).scorers.map(\.stored)
+    }
+
+    public func scorerVersions(experimentID: String, name: String) async throws(AssayError) -> [RegisteredScorer] {
+        try await client.call(
+            .GET, "scorers/versions", MLflow.ScorerRequest(experimentID: experimentID, name: name), as: MLflow.ScorersResponse.self,
+            api: "3.0"
+        ).scorers.map(\.stored)
+    }
+
+    public func scorer(experimentID: String, name: String, version: Int?) async throws(AssayError) -> RegisteredScorer {
+        let request = MLflow.ScorerRequest(experimentID: experimentID, name: name, version: version.map(Int64.init))
+        return try await client.call(.GET, "scorers/get", request, as: MLflow.ScorerResponse.self, api: "3.0").scorer.stored
+    }
+
+    public func deleteScorer(experimentID: String, name: String, version: Int?) async throws(AssayError) {
+        let request = MLflow.ScorerRequest(experimentID: experimentID, name: name, version: version.map(Int64.init))
+        _ = try await client.call(.DELETE, "scorers/delete", request, as: MLflow.Empty.self, api: "3.0")
+    }
+
+    public func setOnlineConfig(
+        experimentID: String, name: String, sampleRate: Double, filter: String?
+    ) async throws(AssayError) -> OnlineScoringConfig {
+        let request = MLflow.SetOnlineConfig(experimentID: experimentID, name: name, sampleRate: sampleRate, filterString: filter)
+        return try await client.call(.PUT, "scorers/online-config", request, as: MLflow.OnlineConfigResponse.self, api: "3.0").config
+            .stored
+    }
+
+    public func onlineConfigs(scorerIDs: [String]) async throws(AssayError) -> [OnlineScoringConfig] {
+        guard !scorerIDs.isEmpty else { return [] }
+        return try await client.call(
+            .GET, "scorers/online-configs", MLflow.OnlineConfigsRequest(scorerIDs: scorerIDs), as: MLflow.OnlineConfigsResponse.self,
+            api: "3.0"
+        ).configs.map(\.stored)
+    }
+}

@@ -67,7 +67,7 @@ import Testing
         }
     }
 
-    @Test(arguments: Backend.available.filter { $0 != .rest })
+    @Test(arguments: Backend.available)
     func scorersAreVersionedAndConfiguredForOnlineScoring(backend: Backend) async throws {
         try await backend.withStore { opened in
             let store = try #require(opened as? any ScorerRegistry)
@@ -75,7 +75,7 @@ import Testing
             let first = try await store.registerScorer(
                 experimentID: experiment, name: "relevance", serialized: #"{"builtin_scorer_pydantic_data": {"model": "gateway:/judge"}}"#)
             let second = try await store.registerScorer(
-                experimentID: experiment, name: "relevance", serialized: #"{"model": "openai:/gpt-4o"}"#)
+                experimentID: experiment, name: "relevance", serialized: #"{"model": "gateway:/judge-v2"}"#)
             _ = try await store.registerScorer(experimentID: experiment, name: "brevity", serialized: "{}")
             #expect(first.version == 1 && second.version == 2 && first.scorerID == second.scorerID && first.model == "gateway:/judge")
             #expect(try await store.scorers(experimentID: experiment).map { "\($0.name)@\($0.version)" } == ["brevity@1", "relevance@2"])
