@@ -93,6 +93,7 @@ public struct TrackingServer: Sendable {
         for prefix in ["/api/3.0/mlflow", "/ajax-api/3.0/mlflow"] {
             mlflow.addRoutes(to: api.group(RouterPath(prefix)), MLflowAPI.v3Routes)
         }
+        MLflowGraphQL(api: mlflow).addRoutes(to: api)
         var proxy = ArtifactProxy(artifacts: artifacts, maxArtifactBytes: configuration.maxArtifactBytes)
         proxy.traces = store as? any TraceStore
         for prefix in ["/api/2.0/mlflow-artifacts/artifacts", "/ajax-api/2.0/mlflow-artifacts/artifacts"] {

@@ -250,4 +250,35 @@ import Testing
             #expect(failures.isEmpty, "\(failures)")
         }
     }
+
+    @Test func randomGraphQLDocumentsAreAnsweredNeverA5xx() async throws {
+        try await LiveServer.with(seed: Self.seed) { server in
+            let context = try await Self.context(server)
+            // Pieces of MLflow's queries, joined at random: mostly nonsense, sometimes a valid query.
+            let pieces = [
+                "{", "}", "(", ")", "[", "]", ":", ",", "...", "$v", "@component(name: \"x\")", "query q", "mutation m", "fragment f on X",
+                "...f", "... on X", "mlflowGetRun", "mlflowSearchRuns", "mlflowGetExperiment", "mlflowListArtifacts", "test", "run", "info",
+                "data", "metrics", "experiment", "runs", "files", "__typename", "a:", "input:", "runId:", "experimentIds:",
+                "\"\(context.runID)\"", "\"0\"", "\"\\u00zz\"", "\"\"\"block\"\"\"", "1", "-2.5e3", "9999999999999999999999", "true",
+                "null", "#c\n", "\u{0}", "\"\u{1F600}\"",
+            ]
+            var budget = FuzzBudget(name: "graphql", inputs: 300)
+            var failures: [String] = []
+            while let seed = budget.nextBatch() {
+                var rng = Xoshiro(seed: FuzzBudget.state(seed))
+                for _ in 0..<budget.batchSize {
+                    let query = (0..<Int.random(in: 0...40, using: &rng)).map { _ in pieces[Int.random(in: 0..<pieces.count, using: &rng)] }
+                        .joined(separator: " ")
+                    let body = DataValue.object(["query": .string(query), "variables": .object(["v": .string(context.runID)])]).description
+                    let reply = try await server.send(.post, "/graphql", body: body, headers: [("Content-Type", "application/json")])
+                    let shaped = reply.json["data"] != nil && reply.json["errors"] != nil
+                    if reply.status >= 500 || !shaped, failures.count < 5 {
+                        failures.append("\(reply.status) for \(query.prefix(200)) (seed \(seed)): \(reply.body.prefix(200))")
+                    }
+                }
+            }
+            budget.report()
+            #expect(failures.isEmpty, "\(failures)")
+        }
+    }
 }
