@@ -117,7 +117,9 @@ extension RESTTrackingStore: LoggedModelStore, TraceStore {
             next = try PageToken.offset(token)
         }
         guard let since else { return found }
-        return found.filter { ($0.spanCount > 0 ? $0.startTimeNanos : $0.timestampMilliseconds * 1_000_000) >= since }
+        return found.filter {
+            ($0.spanCount > 0 ? $0.startTimeNanos : $0.timestampMilliseconds.saturatingMultiplied(by: 1_000_000)) >= since
+        }
     }
 
     /// The server searches (it knows which traces are linked to which runs); the page's spans come with `traces/batchGet`.

@@ -157,8 +157,8 @@ extension SQLTrackingStore {
         for (key, value) in trace.tags { try StoredText.check(KeyValue(key, value), of: "trace tag") }
         for (key, value) in trace.metadata { try StoredText.check(KeyValue(key, value), of: "trace metadata") }
         let t = trace
-        let start = (t.requestTime ?? 0) * 1_000_000
-        let end = start + (t.executionDuration ?? 0) * 1_000_000
+        let start = (t.requestTime ?? 0).saturatingMultiplied(by: 1_000_000)
+        let end = start.saturatingAdding((t.executionDuration ?? 0).saturatingMultiplied(by: 1_000_000))
         let id = t.traceID
         try await write { s in
             // Spans that came first made the row (and keep their own summary); otherwise the client's word starts it.
@@ -223,11 +223,11 @@ extension SQLTrackingStore {
                 }
                 chosen = found
             } else {
-                let cutoff = (before ?? Int64.max / 1_000_000) * 1_000_000
+                let cutoff = (before ?? .max).saturatingMultiplied(by: 1_000_000)
                 chosen = try await s.rows(
                     """
                     SELECT trace_id FROM traces WHERE experiment_id = \(experiment) AND start_time < \(cutoff)
-                    ORDER BY start_time, trace_id LIMIT \(Int64(maxTraces ?? Int(Int32.max)))
+                    ORDER BY start_time, trace_id LIMIT \(Int64(max(0, maxTraces ?? Int(Int32.max))))
                     """
                 ).map { $0.string(0) }
             }

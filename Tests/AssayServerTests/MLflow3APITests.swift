@@ -77,6 +77,29 @@ import Testing
         }
     }
 
+    @Test func extremeTimesAreStoredWithoutOverflow() async throws {
+        try await LiveServer.with { server in
+            // Milliseconds made nanoseconds used to trap: a far-future request time, a huge duration, a huge cutoff.
+            let far = "tr-" + String(repeating: "f", count: 32)
+            let started = try await server.send(
+                .post, "/api/3.0/mlflow/traces",
+                body: Self.startTrace(far).replacingOccurrences(of: #""2026-12-01T08:20:21.283Z""#, with: "9200000000000000000")
+                    .replacingOccurrences(of: #""0.070s""#, with: #""8000000000000s""#))
+            #expect(started.status == 200, "\(started.body)")
+            #expect(try await server.send(.post, "/api/3.0/mlflow/traces", body: Self.startTrace()).status == 200)
+            #expect(try await server.send(.get, "/traces/\(far)").status == 200)
+            #expect(try await server.send(.get, "/experiments/0/traces").status == 200)
+            let refused = try await server.send(
+                .post, "/api/2.0/mlflow/traces/delete-traces", body: #"{"experiment_id": "0", "max_timestamp_millis": 1, "max_traces": -5}"#
+            )
+            #expect(refused.status == 200 && refused.json["traces_deleted"] as? Int ?? 0 == 0, "\(refused.body)")
+            // A cutoff in the year 33658 takes the 2026 trace, not the one past the end of time.
+            let deleted = try await server.send(
+                .post, "/api/2.0/mlflow/traces/delete-traces", body: #"{"experiment_id": "0", "max_timestamp_millis": 1000000000000000}"#)
+            #expect(deleted.status == 200 && deleted.json["traces_deleted"] as? Int == 1, "\(deleted.body)")
+        }
+    }
+
     @Test func badRequestsOnTheNewRoutesAre4xxWithMLflowsErrorBody() async throws {
         try await LiveServer.with { server in
             _ = try await server.send(.post, "/api/3.0/mlflow/traces", body: Self.startTrace())

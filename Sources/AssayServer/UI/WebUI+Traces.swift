@@ -32,7 +32,8 @@ extension WebUI {
 
     static func latency(_ t: TraceSummary) -> String {
         t.spanCount == 0
-            ? (t.executionDuration.map { latency(from: 0, to: $0 * 1_000_000) } ?? "") : latency(from: t.startTimeNanos, to: t.endTimeNanos)
+            ? (t.executionDuration.map { latency(from: 0, to: $0.saturatingMultiplied(by: 1_000_000)) } ?? "")
+            : latency(from: t.startTimeNanos, to: t.endTimeNanos)
     }
 
     /// An assessment's value for a page: numbers as numbers, anything else as its JSON.
