@@ -6,16 +6,32 @@ import Foundation
 public struct WireError: Error, Sendable, CustomStringConvertible {
     /// What is wrong, naming the field.
     public var message: String
+    /// The field the message names, once it is known.
+    var field: String?
 
     public var description: String { message }
 
+    init(message: String, field: String? = nil) {
+        self.message = message
+        self.field = field
+    }
+
     static func missing(_ name: String) -> WireError {
         WireError(
-            message: "Missing value for required parameter '\(name)'. See the API docs for more information about request parameters.")
+            message: "Missing value for required parameter '\(name)'. See the API docs for more information about request parameters.",
+            field: name)
     }
 
     static func invalid(_ value: DataValue, _ name: String, _ expected: String) -> WireError {
-        WireError(message: "Invalid value \(value) for parameter '\(name)' supplied: expected \(expected).")
+        WireError(message: "Invalid value \(value) for parameter '\(name)' supplied: expected \(expected).", field: name)
+    }
+
+    /// The error of a field inside item `index` of the list `list`, named by its path as MLflow names
+    /// it (`metrics[0].timestamp`); an item that is itself the bad value keeps the list's name.
+    func within(_ list: String, _ index: Int) -> WireError {
+        guard let field, field != list else { return self }
+        let path = "\(list)[\(index)].\(field)"
+        return WireError(message: message.replacingOccurrences(of: "'\(field)'", with: "'\(path)'"), field: path)
     }
 }
 
@@ -238,7 +254,13 @@ private struct ListFields: UnkeyedDecodingContainer {
         return true
     }
 
-    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try T(from: try next()) }
+    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        do {
+            return try T(from: try next())
+        } catch let error as WireError {
+            throw error.within(decoder.name, currentIndex - 1)
+        }
+    }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
         try next().container(keyedBy: type)

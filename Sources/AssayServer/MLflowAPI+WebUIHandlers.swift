@@ -9,33 +9,59 @@ import Hummingbird
 extension MLflowAPI {
     static let webUIRoutes: [Route] = [
         rpc(.get, "metrics/get-history-bulk", BulkHistory.self) { api, r in
-            guard !r.runID.isEmpty else { throw APIError.missing("run_id") }
-            guard r.runID.count <= 100 else { throw APIError.invalid("GetMetricHistoryBulk takes at most 100 runs; got \(r.runID.count).") }
-            let limit = try Self.maxResults(r.maxResults, default: 25_000)
+            // MLflow's own checks and words, which its UI and tests rely on.
+            let runs = r.runID ?? []
+            guard !runs.isEmpty else { throw APIError.invalid("GetMetricHistoryBulk request must specify at least one run_id.") }
+            guard runs.count <= 100 else {
+                throw APIError.invalid(
+                    "GetMetricHistoryBulk request cannot specify more than 100 run_ids. Received \(runs.count) run_ids.")
+            }
+            guard let key = r.metricKey else { throw APIError.invalid("GetMetricHistoryBulk request must specify a metric_key.") }
+            let limit = Int(min(max(r.maxResults ?? 25_000, 0), 25_000))
             var points: [DataValue] = []
-            for run in r.runID {
-                for point in try await api.store.metricHistory(run: run, key: r.metricKey).prefix(limit) {
-                    points.append(Self.point(point, run: run))
+            for run in runs.sorted() {
+                let history = try await api.store.metricHistory(run: run, key: key).prefix(limit)
+                points += history.sorted { ($0.timestamp, $0.step, $0.value) < ($1.timestamp, $1.step, $1.value) }.map {
+                    Self.point($0, run: run)
                 }
             }
             return BulkHistoryResponse(metrics: Array(points.prefix(limit)))
         },
         rpc(.get, "metrics/get-history-bulk-interval", BulkInterval.self) { api, r in
-            guard !r.runIDs.isEmpty else { throw APIError.missing("run_ids") }
-            guard r.runIDs.count <= 100 else { throw APIError.invalid("At most 100 runs at once; got \(r.runIDs.count).") }
-            let perRun = try Self.maxResults(r.maxResults, default: 320)
-            if let start = r.startStep, let end = r.endStep, start > end {
-                throw APIError.invalid("end_step must be greater than or equal to start_step; got start_step=\(start), end_step=\(end).")
+            let runs = r.runIDs ?? []
+            guard !runs.isEmpty else { throw APIError.missing("run_ids") }
+            guard runs.count <= 100 else {
+                throw APIError.invalid(
+                    "GetMetricHistoryBulkInterval request must specify at most 100 run_ids. Received \(runs.count) run_ids.")
             }
-            var points: [DataValue] = []
-            for run in r.runIDs {
-                let (low, high) = (r.startStep ?? Int64.min, r.endStep ?? Int64.max)
-                let history = try await api.store.metricHistory(run: run, key: r.metricKey).filter { (low...high).contains($0.step) }
-                points += Self.sampled(history, perRun).map { Self.point($0, run: run) }
+            guard let key = r.metricKey, !key.isEmpty else { throw APIError.missing("metric_key") }
+            let perRun = Int(r.maxResults ?? 2500)
+            guard (1...2500).contains(perRun) else { throw APIError.invalid("max_results must be between 1 and 2500.") }
+            var range: ClosedRange<Int64>?
+            switch (r.startStep, r.endStep) {
+            case (let start?, let end?):
+                guard start <= end else {
+                    throw APIError.invalid("end_step must be greater than start_step. Found start_step=\(start) and end_step=\(end).")
+                }
+                range = start...end
+            case (nil, nil): range = nil
+            default: throw APIError.invalid("If either start step or end step are specified, both must be specified.")
             }
-            return BulkHistoryResponse(metrics: points)
+            var histories: [(String, [MetricPoint])] = []
+            for run in runs {
+                histories.append((run, try await api.store.metricHistory(run: run, key: key).filter { range?.contains($0.step) ?? true }))
+            }
+            return BulkHistoryResponse(
+                metrics: histories.flatMap { run, history in Self.sampled(history, perRun).map { Self.point($0, run: run) } })
         },
         rpc(.post, "experiments/search-datasets", SearchDatasets.self) { api, r in
+            guard !r.experimentIDs.isEmpty else {
+                throw APIError.invalid("SearchDatasets request must specify at least one experiment_id.")
+            }
+            guard r.experimentIDs.count <= 20 else {
+                throw APIError.invalid(
+                    "SearchDatasets request cannot specify more than 20 experiment_ids. Received \(r.experimentIDs.count) experiment_ids.")
+            }
             var seen = Set<String>()
             var summaries: [DataValue] = []
             for run in try await api.store.searchRuns(RunQuery(experimentIDs: r.experimentIDs, maxResults: 50_000)).items {
@@ -62,10 +88,7 @@ extension MLflowAPI {
             guard let runID = try fields.string("run_uuid") ?? fields.string("run_id"), !runID.isEmpty else {
                 throw APIError.missing("run_uuid")
             }
-            guard let path = try fields.string("path"), !path.isEmpty else { throw APIError.missing("path") }
-            guard !path.split(separator: "/").contains(".."), !path.hasPrefix("/") else {
-                throw APIError.invalid("Invalid path '\(path)': it must stay inside the run's artifacts.")
-            }
+            let path = try Self.safePath(try fields.string("path"))
             let run = try await api.store.run(id: runID)
             guard case .proxied(_, let base) = ArtifactURI(run.info.artifactURI) else {
                 throw APIError.invalid("The run's artifacts are at \(run.info.artifactURI), which this server does not keep.")
@@ -73,6 +96,39 @@ extension MLflowAPI {
             let proxy = ArtifactProxy(artifacts: artifacts, maxArtifactBytes: maxBytes)
             return try await proxy.upload(request, to: base + "/" + path)
         }
+    }
+
+    /// `GET /get-artifact?run_id=…&path=…` (MLflow's UI downloads a run's file through it) and
+    /// `GET /model-versions/get-artifact`, whose path is checked as MLflow checks it although the model
+    /// registry is not kept here.
+    func addArtifactDownloadRoutes(to group: RouterGroup<AssayRequestContext>, artifacts: ArtifactStore, maxBytes: Int) {
+        let api = self
+        group.get("get-artifact") { request, _ in
+            let fields = RequestFields(query: request.uri.query)
+            let path = try Self.safePath(try fields.string("path"))
+            guard let runID = try fields.string("run_id") ?? fields.string("run_uuid"), !runID.isEmpty else {
+                throw APIError.missing("run_id")
+            }
+            let run = try await api.store.run(id: runID)
+            guard case .proxied(_, let base) = ArtifactURI(run.info.artifactURI) else {
+                throw APIError.invalid("The run's artifacts are at \(run.info.artifactURI), which this server does not keep.")
+            }
+            return try ArtifactProxy(artifacts: artifacts, maxArtifactBytes: maxBytes).download(base + "/" + path)
+        }
+        group.get("model-versions/get-artifact") { request, _ -> Response in
+            _ = try Self.safePath(try RequestFields(query: request.uri.query).string("path"))
+            throw APIError("ENDPOINT_NOT_FOUND", "This server does not keep a model registry.")
+        }
+    }
+
+    /// A path inside a run's artifacts: relative, without `..`, as MLflow's `validate_path_is_safe` wants it.
+    static func safePath(_ path: String?) throws(APIError) -> String {
+        guard let path, !path.isEmpty else { throw APIError.missing("path") }
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard !path.hasPrefix("/"), !parts.contains(".."), !path.contains("\\"), !path.contains("\u{0}") else {
+            throw APIError.invalid("Invalid path")
+        }
+        return path
     }
 
     static func point(_ p: MetricPoint, run: String) -> DataValue {
@@ -83,24 +139,32 @@ extension MLflowAPI {
         ])
     }
 
-    /// At most `count` points of a history, evenly spread over its steps, the first and last kept.
+    /// At most `count` points of a history as MLflow samples it: the points ordered by step, time and
+    /// value are cut into `count` buckets of near-equal size (the first buckets one point larger), the
+    /// first point of each is kept, and the last point replaces the final one so that both ends stay.
     static func sampled(_ history: [MetricPoint], _ count: Int) -> [MetricPoint] {
-        let steps = Array(Set(history.map(\.step))).sorted()
-        guard steps.count > count, count > 1 else { return history }
-        var kept = Set<Int64>()
-        for i in 0..<count { kept.insert(steps[Int((Double(i) * Double(steps.count - 1) / Double(count - 1)).rounded())]) }
-        return history.filter { kept.contains($0.step) }
+        let ordered = history.sorted { ($0.step, $0.timestamp, $0.value) < ($1.step, $1.timestamp, $1.value) }
+        guard ordered.count > count, count >= 1 else { return ordered }
+        let (size, larger) = (ordered.count / count, ordered.count % count)
+        var kept: [MetricPoint] = []
+        var start = 0
+        for bucket in 0..<count {
+            kept.append(ordered[start])
+            start += size + (bucket < larger ? 1 : 0)
+        }
+        kept[kept.count - 1] = ordered[ordered.count - 1]
+        return kept
     }
 
     struct BulkHistory: Decodable {
-        var runID: [String]
-        var metricKey: String
+        var runID: [String]?
+        var metricKey: String?
         var maxResults: Int64?
     }
 
     struct BulkInterval: Decodable {
-        var runIDs: [String]
-        var metricKey: String
+        var runIDs: [String]?
+        var metricKey: String?
         var startStep: Int64?
         var endStep: Int64?
         var maxResults: Int64?

@@ -94,6 +94,7 @@ public struct TrackingServer: Sendable {
             mlflow.addRoutes(to: api.group(RouterPath(prefix)), MLflowAPI.v3Routes)
         }
         MLflowGraphQL(api: mlflow).addRoutes(to: api)
+        mlflow.addArtifactDownloadRoutes(to: api, artifacts: artifacts, maxBytes: configuration.maxArtifactBytes)
         var proxy = ArtifactProxy(artifacts: artifacts, maxArtifactBytes: configuration.maxArtifactBytes)
         proxy.traces = store as? any TraceStore
         for prefix in ["/api/2.0/mlflow-artifacts/artifacts", "/ajax-api/2.0/mlflow-artifacts/artifacts"] {

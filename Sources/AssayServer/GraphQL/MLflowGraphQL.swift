@@ -177,7 +177,7 @@ struct MLflowGraphQL {
             return .object(["output": field.arguments["inputString"]?.resolved(variables) ?? .null])
         }
         guard let route = MLflowAPI.routes.first(where: { $0.path == path }) else {
-            throw APIError("FEATURE_DISABLED", "\(field.name) needs the model registry, which this server does not keep.")
+            throw APIError("ENDPOINT_NOT_FOUND", "\(field.name) needs the model registry, which this server does not keep.")
         }
         var input: [String: DataValue] = [:]
         if case .object(let members) = field.arguments["input"]?.resolved(variables) ?? .null {
