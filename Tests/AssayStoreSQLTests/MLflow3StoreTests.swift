@@ -118,7 +118,13 @@ import Testing
             #expect(try await search("request_metadata.`mlflow.sourceRun` = '\(run)'") == [Self.trace])
             #expect(try await search("attributes.status = 'OK' AND attributes.timestamp_ms > 1600000000000").count == 2)
             #expect(try await search("tags.`mlflow.traceName` = 'answer'").count == 2)
-            #expect(await errorMessage { try await store.linkTraces(["nope"], toRun: run) } == "Trace with ID 'nope' not found.")
+            // A trace may be linked before it arrives (its spans still on their way), as MLflow allows.
+            try await store.linkTraces(["not-yet"], toRun: run)
+            #expect(Set(try await search("run_id = '\(run)'")) == [Self.trace, second])
+            #expect(
+                await errorMessage { try await store.linkTraces((0...100).map { "t\($0)" }, toRun: run) }?.contains("more than 100") == true
+            )
+            #expect(await errorMessage { try await store.linkTraces([second], toRun: "no-such-run") } != nil)
 
             // Assessments: an evaluation run's score replaces its earlier one; a person's sits beside it.
             try await store.logAssessments([TraceAssessment(traceID: Self.trace, name: "relevance", value: 2, rationale: "meh", runID: run)]

@@ -334,7 +334,8 @@ public protocol TraceStore: TrackingStore {
     /// Deletes traces of an experiment: those with the given ids, or the oldest up to `maxTraces` that
     /// started before `before` (milliseconds). Returns how many went.
     func deleteTraces(in experimentID: String, ids: [String]?, before: Int64?, maxTraces: Int?) async throws(AssayError) -> Int
-    /// Links traces to a run (they then belong to it as well as to the run that made them).
+    /// Links traces to a run (they then belong to it as well as to the run that made them). A trace not
+    /// yet received may be linked (the client links while its spans are still being sent); at most 100 at once.
     func linkTraces(_ ids: [String], toRun runID: String) async throws(AssayError)
     /// Records assessments: new ones (an empty id gets a fresh one) and changed ones (by id). An
     /// evaluation run's score for a trace and metric replaces the run's earlier one. Returns them as stored.
