@@ -81,20 +81,54 @@ extension MLflowAPI {
     ]
 
     /// `POST upload-artifact?run_uuid=…&path=…`: the body, stored as that file of the run's artifacts.
+    /// As in MLflow, the UI's upload takes files of at most 10 MiB (larger ones go through the artifact proxy).
     func addUploadRoute(to group: RouterGroup<AssayRequestContext>, artifacts: ArtifactStore, maxBytes: Int) {
         let api = self
+        let limit = min(maxBytes, 10 << 20)
         group.post("upload-artifact") { request, _ in
             let fields = RequestFields(query: request.uri.query)
             guard let runID = try fields.string("run_uuid") ?? fields.string("run_id"), !runID.isEmpty else {
-                throw APIError.missing("run_uuid")
+                throw APIError.invalid("Request must specify run_uuid.")
             }
-            let path = try Self.safePath(try fields.string("path"))
+            guard let given = try fields.string("path"), !given.isEmpty else { throw APIError.invalid("Request must specify path.") }
+            let path = try Self.safePath(given)
+            let length = request.headers[.contentLength].flatMap(Int.init)
+            if length == 0 { throw APIError.invalid("Request must specify data.") }
+            if let length, length > limit { throw APIError.invalid("Artifact size is too large. Max size is \(limit >> 20) MiB.") }
             let run = try await api.store.run(id: runID)
             guard case .proxied(_, let base) = ArtifactURI(run.info.artifactURI) else {
                 throw APIError.invalid("The run's artifacts are at \(run.info.artifactURI), which this server does not keep.")
             }
-            let proxy = ArtifactProxy(artifacts: artifacts, maxArtifactBytes: maxBytes)
+            let proxy = ArtifactProxy(artifacts: artifacts, maxArtifactBytes: limit)
             return try await proxy.upload(request, to: base + "/" + path)
+        }
+    }
+
+    /// MLflow's UI reads a logged model's files through `logged-models/<id>/artifacts/directories`
+    /// (`?artifact_directory_path=`, a listing) and `…/artifacts/files` (`?artifact_file_path=`, the file).
+    func addLoggedModelArtifactRoutes(to group: RouterGroup<AssayRequestContext>, artifacts: ArtifactStore, maxBytes: Int) {
+        let api = self
+        @Sendable func base(_ context: AssayRequestContext) async throws -> String {
+            guard let id = context.parameters.get("model_id") else { throw APIError.missing("model_id") }
+            let model = try await api.models.loggedModel(id: id)
+            guard case .proxied(_, let base) = ArtifactURI(model.artifactLocation) else {
+                throw APIError.invalid("The model's files are at \(model.artifactLocation), which this server does not keep.")
+            }
+            return base
+        }
+        group.get("logged-models/:model_id/artifacts/directories") { request, context in
+            let root = try await base(context)
+            let sub = try RequestFields(query: request.uri.query).string("artifact_directory_path") ?? ""
+            if !sub.isEmpty { _ = try Self.safePath(sub) }
+            let files = ArtifactProxy.files(try artifacts.list(sub.isEmpty ? root : root + "/" + sub)).map { file in
+                sub.isEmpty ? file : MLflow.FileInfo(path: sub + "/" + file.path, isDir: file.isDir, fileSize: file.fileSize)
+            }
+            return TrackingServer.json(ProtoJSON.encode(MLflow.ListArtifactsResponse(rootURI: nil, files: files)))
+        }
+        group.get("logged-models/:model_id/artifacts/files") { request, context in
+            let root = try await base(context)
+            let path = try Self.safePath(try RequestFields(query: request.uri.query).string("artifact_file_path"))
+            return try ArtifactProxy(artifacts: artifacts, maxArtifactBytes: maxBytes).download(root + "/" + path)
         }
     }
 

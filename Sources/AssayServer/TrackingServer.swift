@@ -89,6 +89,7 @@ public struct TrackingServer: Sendable {
             let group = api.group(RouterPath(prefix))
             mlflow.addRoutes(to: group)
             mlflow.addUploadRoute(to: group, artifacts: artifacts, maxBytes: configuration.maxArtifactBytes)
+            mlflow.addLoggedModelArtifactRoutes(to: group, artifacts: artifacts, maxBytes: configuration.maxArtifactBytes)
         }
         for prefix in ["/api/3.0/mlflow", "/ajax-api/3.0/mlflow"] {
             mlflow.addRoutes(to: api.group(RouterPath(prefix)), MLflowAPI.v3Routes)

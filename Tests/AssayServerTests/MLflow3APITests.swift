@@ -77,6 +77,32 @@ import Testing
         }
     }
 
+    @Test func aLoggedModelsFilesAreListedAndReadAsMLflowsUIAsks() async throws {
+        try await LiveServer.with { server in
+            let created = try await server.send(.post, "/api/2.0/mlflow/logged-models", body: #"{"experiment_id": "0", "name": "agent"}"#)
+            let info = try #require((created.json["model"] as? [String: Any])?["info"] as? [String: Any], "\(created.body)")
+            let id = try #require(info["model_id"] as? String)
+            let location = try #require(info["artifact_uri"] as? String)
+            let folder = String(location.dropFirst("mlflow-artifacts:/".count))
+            for (path, text) in [("MLmodel", "model_id: \(id)"), ("code/app.py", "print(1)")] {
+                let put = try await server.send(.put, "/api/2.0/mlflow-artifacts/artifacts/\(folder)/\(path)", bytes: Array(text.utf8))
+                #expect(put.status == 200, "\(put.body)")
+            }
+            let listed = try await server.send(.get, "/ajax-api/2.0/mlflow/logged-models/\(id)/artifacts/directories")
+            let paths = (listed.json["files"] as? [[String: Any]])?.compactMap { $0["path"] as? String }
+            #expect(paths == ["MLmodel", "code"], "\(listed.body)")
+            let nested = try await server.send(
+                .get, "/ajax-api/2.0/mlflow/logged-models/\(id)/artifacts/directories?artifact_directory_path=code")
+            #expect(nested.body.contains("code/app.py"), "\(nested.body)")
+            let file = try await server.send(.get, "/ajax-api/2.0/mlflow/logged-models/\(id)/artifacts/files?artifact_file_path=MLmodel")
+            #expect(file.status == 200 && file.body.contains(id))
+            let escape = try await server.send(.get, "/ajax-api/2.0/mlflow/logged-models/\(id)/artifacts/files?artifact_file_path=../x")
+            #expect(escape.status == 400 && escape.errorCode == "INVALID_PARAMETER_VALUE")
+            let unknown = try await server.send(.get, "/ajax-api/2.0/mlflow/logged-models/m-nope/artifacts/directories")
+            #expect(unknown.status == 404 && unknown.errorCode == "RESOURCE_DOES_NOT_EXIST")
+        }
+    }
+
     @Test func extremeTimesAreStoredWithoutOverflow() async throws {
         try await LiveServer.with { server in
             // Milliseconds made nanoseconds used to trap: a far-future request time, a huge duration, a huge cutoff.

@@ -421,6 +421,15 @@ struct LiveServer {
             #expect(listed.body.contains("notes/readme.txt"), "\(listed.body)")
             let escape = try await server.send(.post, "/ajax-api/2.0/mlflow/upload-artifact?run_uuid=\(a)&path=../x", bytes: [1])
             #expect(escape.status == 400 && escape.errorCode == "INVALID_PARAMETER_VALUE")
+            let empty = try await server.send(.post, "/ajax-api/2.0/mlflow/upload-artifact?run_uuid=\(a)&path=x", bytes: [])
+            #expect(empty.status == 400 && empty.body.contains("Request must specify data."), "\(empty.body)")
+            let large = try await server.send(
+                .post, "/ajax-api/2.0/mlflow/upload-artifact?run_uuid=\(a)&path=x", bytes: [UInt8](repeating: 1, count: (10 << 20) + 1))
+            #expect(large.status == 400 && large.body.contains("Artifact size is too large"), "\(large.body)")
+            let download = try await server.send(.get, "/get-artifact?run_uuid=\(a)&path=notes/readme.txt")
+            #expect(download.status == 200 && download.body == "hello")
+            #expect(try await server.send(.get, "/get-artifact?run_uuid=\(a)&path=../x").status == 400)
+            #expect(try await server.send(.get, "/model-versions/get-artifact?name=m&version=1&path=../x").status == 400)
         }
     }
 
