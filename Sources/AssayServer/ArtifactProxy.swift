@@ -102,6 +102,16 @@ struct ArtifactProxy {
         entries.map { MLflow.FileInfo(path: $0.name, isDir: $0.isDirectory, fileSize: $0.isDirectory ? nil : $0.size) }
     }
 
+    /// The files in folder `sub` of the artifacts at `root`, their paths relative to `root` as MLflow
+    /// lists a run's or a model's files (`code/app.py`); `sub` is checked as a relative path first.
+    static func files(in sub: String, of root: String, _ artifacts: ArtifactStore) throws -> [MLflow.FileInfo] {
+        guard !sub.isEmpty else { return files(try artifacts.list(root)) }
+        _ = try MLflowAPI.safePath(sub)
+        return files(try artifacts.list(root + "/" + sub)).map { file in
+            MLflow.FileInfo(path: sub + "/" + file.path, isDir: file.isDir, fileSize: file.fileSize)
+        }
+    }
+
     /// The path after `/artifacts/`, percent-decoded once; a malformed escape is an invalid path.
     static func decodePath(_ raw: String) throws(APIError) -> String {
         let trimmed = raw.hasPrefix("/") ? String(raw.dropFirst()) : raw

@@ -119,10 +119,7 @@ extension MLflowAPI {
         group.get("logged-models/:model_id/artifacts/directories") { request, context in
             let root = try await base(context)
             let sub = try RequestFields(query: request.uri.query).string("artifact_directory_path") ?? ""
-            if !sub.isEmpty { _ = try Self.safePath(sub) }
-            let files = ArtifactProxy.files(try artifacts.list(sub.isEmpty ? root : root + "/" + sub)).map { file in
-                sub.isEmpty ? file : MLflow.FileInfo(path: sub + "/" + file.path, isDir: file.isDir, fileSize: file.fileSize)
-            }
+            let files = try ArtifactProxy.files(in: sub, of: root, artifacts)
             return TrackingServer.json(ProtoJSON.encode(MLflow.ListArtifactsResponse(rootURI: nil, files: files)))
         }
         group.get("logged-models/:model_id/artifacts/files") { request, context in

@@ -295,11 +295,7 @@ struct MLflowAPI {
         let run = try await store.run(id: try Self.runID(r))
         let uri = run.info.artifactURI
         guard case .proxied(_, let base) = ArtifactURI(uri) else { return MLflow.ListArtifactsResponse(rootURI: uri, files: []) }
-        let sub = r.path ?? ""
-        if !sub.isEmpty { _ = try Self.safePath(sub) }
-        let files = ArtifactProxy.files(try artifacts.list(sub.isEmpty ? base : base + "/" + sub)).map { file in
-            sub.isEmpty ? file : MLflow.FileInfo(path: sub + "/" + file.path, isDir: file.isDir, fileSize: file.fileSize)
-        }
+        let files = try ArtifactProxy.files(in: r.path ?? "", of: base, artifacts)
         return MLflow.ListArtifactsResponse(rootURI: uri, files: files)
     }
 
