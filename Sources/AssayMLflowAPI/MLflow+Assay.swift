@@ -92,7 +92,8 @@ extension MLflow.Run {
             data: MLflow.RunData(
                 metrics: run.metrics.map(MLflow.Metric.init), params: run.params.map(MLflow.KeyValue.init),
                 tags: run.tags.map(MLflow.KeyValue.init)),
-            inputs: MLflow.RunInputs(datasetInputs: run.inputs.map(MLflow.DatasetInput.init)),
+            inputs: MLflow.RunInputs(
+                datasetInputs: run.inputs.map(MLflow.DatasetInput.init), modelInputs: run.modelInputs.map(MLflow.ModelInput.init)),
             outputs: MLflow.RunOutputs(modelOutputs: run.modelOutputs.map { MLflow.ModelOutput(modelID: $0.modelID, step: $0.step) }))
     }
 }
@@ -103,6 +104,7 @@ extension Run {
             info: try RunInfo(run.info), metrics: run.data.metrics.map(MetricPoint.init), params: run.data.params.map(KeyValue.init),
             tags: run.data.tags.map(KeyValue.init), inputs: (run.inputs?.datasetInputs ?? []).map(DatasetInput.init))
         modelOutputs = (run.outputs?.modelOutputs ?? []).map { RunModelOutput(modelID: $0.modelID, step: $0.step ?? 0) }
+        modelInputs = (run.inputs?.modelInputs ?? []).map(\.modelID)
     }
 }
 

@@ -127,9 +127,20 @@ public extension MLflow {
     /// The datasets a run used.
     struct RunInputs: Codable, Sendable {
         public var datasetInputs: [DatasetInput]
+        public var modelInputs: [ModelInput]
 
-        public init(datasetInputs: [DatasetInput] = []) {
+        public init(datasetInputs: [DatasetInput] = [], modelInputs: [ModelInput] = []) {
             self.datasetInputs = datasetInputs
+            self.modelInputs = modelInputs
+        }
+    }
+
+    /// A logged model a run took as input.
+    struct ModelInput: Codable, Sendable {
+        public var modelID: String
+
+        public init(modelID: String) {
+            self.modelID = modelID
         }
     }
 
@@ -421,10 +432,12 @@ public extension MLflow {
     struct LogInputs: Codable, Sendable {
         public var runID: String?
         public var datasets: [DatasetInput]
+        public var models: [ModelInput]
 
-        public init(runID: String? = nil, datasets: [DatasetInput] = []) {
+        public init(runID: String? = nil, datasets: [DatasetInput] = [], models: [ModelInput] = []) {
             self.runID = runID
             self.datasets = datasets
+            self.models = models
         }
     }
 

@@ -274,7 +274,9 @@ struct MLflowAPI {
     }
 
     func logInputs(_ r: MLflow.LogInputs) async throws -> MLflow.Empty {
-        try await store.logInputs(run: try Self.runID(r), datasets: r.datasets.map(DatasetInput.init))
+        let run = try Self.runID(r)
+        if !r.models.isEmpty { try await models.logModelInputs(run: run, modelIDs: r.models.map(\.modelID)) }
+        if !r.datasets.isEmpty || r.models.isEmpty { try await store.logInputs(run: run, datasets: r.datasets.map(DatasetInput.init)) }
         return MLflow.Empty()
     }
 

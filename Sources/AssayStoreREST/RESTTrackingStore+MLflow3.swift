@@ -78,6 +78,11 @@ extension RESTTrackingStore: LoggedModelStore, TraceStore {
         try await run(id: id).modelOutputs
     }
 
+    public func logModelInputs(run id: String, modelIDs: [String]) async throws(AssayError) {
+        let request = MLflow.LogInputs(runID: id, models: modelIDs.map(MLflow.ModelInput.init))
+        _ = try await client.call(.POST, "runs/log-inputs", request, as: MLflow.Empty.self)
+    }
+
     // MARK: - Traces
 
     /// A trace as the server answered it: its spans' summary under the client-given info, and its assessments.

@@ -161,4 +161,25 @@ extension SQLTrackingStore {
     public func outputs(run id: String) async throws(AssayError) -> [RunModelOutput] {
         try await run(id: id).modelOutputs
     }
+
+    public func logModelInputs(run id: String, modelIDs: [String]) async throws(AssayError) {
+        try await write { s in
+            guard try await Self.loadRunInfo(s, id) != nil else { throw Failure.runNotFound(id) }
+            for model in modelIDs {
+                guard try await s.exists("SELECT 1 FROM logged_models WHERE model_id = \(model)") else {
+                    throw Failure.modelNotFound(model)
+                }
+            }
+            var position =
+                (try await s.first("SELECT MAX(position) FROM run_model_inputs WHERE run_uuid = \(id)")?.optionalInt64(0) ?? -1) + 1
+            for model in modelIDs {
+                let added = try await s.exists(
+                    """
+                    INSERT INTO run_model_inputs (run_uuid, model_id, position) VALUES (\(id), \(model), \(position))
+                    ON CONFLICT (run_uuid, model_id) DO NOTHING RETURNING model_id
+                    """)
+                if added { position += 1 }
+            }
+        }
+    }
 }

@@ -308,6 +308,7 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore, LoggedMo
                 WHERE \("run_uuid", in: part) ORDER BY position
                 """,
                 "SELECT run_uuid, model_id, step FROM run_outputs WHERE \("run_uuid", in: part) ORDER BY position",
+                "SELECT run_uuid, model_id FROM run_model_inputs WHERE \("run_uuid", in: part) ORDER BY position",
             ])
             let (infos, pairs, inputs) = (found[0], found[1], found[2])
             for row in infos {
@@ -333,6 +334,7 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore, LoggedMo
             for row in found[3] {
                 runs[row.string(0)]?.modelOutputs.append(RunModelOutput(modelID: row.string(1), step: row.int64(2)))
             }
+            for row in found[4] { runs[row.string(0)]?.modelInputs.append(row.string(1)) }
         }
         return ids.compactMap { runs[$0] }
     }

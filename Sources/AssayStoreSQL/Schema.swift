@@ -10,6 +10,7 @@ package enum Schema {
     package static let v4 = "v4: traces keep the tools they ran"
     package static let v5 = "v5: MLflow 3: logged models, run outputs, trace info, tags and links, assessments by id"
     package static let v6 = "v6: evaluation datasets and their records, registered scorers, online scoring"
+    package static let v7 = "v7: the logged models a run took as inputs"
 
     static func migrations(dialect: SQLDialect, artifactRoot: String) -> [SQLMigration] {
         let now = MetricPoint.now()
@@ -171,6 +172,11 @@ package enum Schema {
                 filter TEXT)
             """,
         ]
+        let seventh = """
+            CREATE TABLE run_model_inputs (
+                run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE, model_id TEXT NOT NULL,
+                position INTEGER NOT NULL, PRIMARY KEY (run_uuid, model_id))
+            """
         return [
             SQLMigration(name: v1, statements: first.map(SQL.init(raw:)) + [defaultExperiment]),
             SQLMigration(name: v2, statements: second.map(SQL.init(raw:))),
@@ -178,6 +184,7 @@ package enum Schema {
             SQLMigration(name: v4, statements: [SQL(raw: "ALTER TABLE traces ADD COLUMN tool_steps TEXT NOT NULL DEFAULT '[]'")]),
             SQLMigration(name: v5, statements: fifth.map(SQL.init(raw:))),
             SQLMigration(name: v6, statements: sixth.map(SQL.init(raw:))),
+            SQLMigration(name: v7, statements: [SQL(raw: seventh)]),
         ]
     }
 }

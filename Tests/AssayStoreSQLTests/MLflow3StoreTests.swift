@@ -60,6 +60,10 @@ import Testing
             #expect(try await store.run(id: run.id).modelOutputs == [RunModelOutput(modelID: model.id)])
             let unknown = await errorMessage { try await store.logOutputs(run: run.id, models: [RunModelOutput(modelID: "m-nope")]) }
             #expect(unknown == "Logged model with ID 'm-nope' not found.")
+            // The models a run evaluated: its inputs, each once, beside its datasets.
+            try await store.logModelInputs(run: run.id, modelIDs: [model.id, other.id, model.id])
+            #expect(try await store.run(id: run.id).modelInputs == [model.id, other.id])
+            #expect(await errorMessage { try await store.logModelInputs(run: run.id, modelIDs: ["m-nope"]) } != nil)
 
             try await store.deleteLoggedModel(id: other.id)
             #expect(await errorMessage { _ = try await store.loggedModel(id: other.id) } == "Logged model with ID '\(other.id)' not found.")

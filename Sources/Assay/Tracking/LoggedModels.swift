@@ -145,4 +145,6 @@ public protocol LoggedModelStore: TrackingStore {
     func logOutputs(run id: String, models: [RunModelOutput]) async throws(AssayError)
     /// The models a run produced, in the order logged.
     func outputs(run id: String) async throws(AssayError) -> [RunModelOutput]
+    /// Records models a run took as inputs (MLflow's `log_inputs(models=…)`); each is kept once.
+    func logModelInputs(run id: String, modelIDs: [String]) async throws(AssayError)
 }

@@ -322,6 +322,8 @@ public struct Run: Sendable, Equatable {
     public var inputs: [DatasetInput]
     /// The logged models the run produced (stores without logged models leave it empty).
     public var modelOutputs: [RunModelOutput] = []
+    /// The ids of the logged models the run took as inputs (an evaluation of `models:/m-…`), in the order logged.
+    public var modelInputs: [String] = []
 
     public init(info: RunInfo, metrics: [MetricPoint], params: [KeyValue], tags: [KeyValue], inputs: [DatasetInput]) {
         self.info = info
