@@ -176,14 +176,19 @@ struct MLflowGraphQL {
         guard let path = root.route else {
             return .object(["output": field.arguments["inputString"]?.resolved(variables) ?? .null])
         }
-        guard let route = MLflowAPI.routes.first(where: { $0.path == path }) else {
-            throw APIError("ENDPOINT_NOT_FOUND", "\(field.name) needs the model registry, which this server does not keep.")
-        }
         var input: [String: DataValue] = [:]
         if case .object(let members) = field.arguments["input"]?.resolved(variables) ?? .null {
             for (key, value) in members where !value.isNull { input[GraphQLSchema.snakeCase(key)] = value }
         }
-        return try await route.handle(api, input, false)
+        return try await answer(path, input, field: field.name)
+    }
+
+    /// What the REST route at `path` answers to these fields.
+    func answer(_ path: String, _ fields: [String: DataValue], field: String) async throws -> DataValue {
+        guard let route = MLflowAPI.routes.first(where: { $0.path == path }) else {
+            throw APIError("ENDPOINT_NOT_FOUND", "\(field) needs the model registry, which this server does not keep.")
+        }
+        return try await route.handle(api, fields, false)
     }
 
     /// A fragment that spreads itself, directly or through others, as GraphQL's validation refuses it.
@@ -290,12 +295,8 @@ struct MLflowGraphQL {
                 if type == "MlflowRunExtension" {
                     // The two fields MLflow adds to a run: its experiment, and the model versions made from it.
                     if field.name == "experiment", case .object(let info)? = members["info"], let id = info["experiment_id"] {
-                        raw = try? await graphQL.resolve(
-                            GraphQLSchema.RootField(type: "MlflowGetExperimentResponse", route: "experiments/get"),
-                            GraphQLDocument.Field(
-                                alias: nil, name: "mlflowGetExperiment", arguments: ["input": .constant(.object(["experimentId": id]))],
-                                selections: []), variables: [:]
-                        ).objectValue?["experiment"]
+                        raw = try? await graphQL.answer("experiments/get", ["experiment_id": id], field: "experiment").objectValue?[
+                            "experiment"]
                     } else if field.name == "modelVersions" {
                         raw = .list([])
                     }
