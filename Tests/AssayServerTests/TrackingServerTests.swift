@@ -112,7 +112,7 @@ struct LiveServer {
                     "RESOURCE_DOES_NOT_EXIST", "not found"
                 ),
                 ("runs/log-batch", #"{"run_id": "\#(run)", "metrics": "many"}"#, 400, "INVALID_PARAMETER_VALUE", "expected a list"),
-                ("runs/log-batch", #"{"run_id": "\#(run)", "params": [{"value": "x"}]}"#, 400, "INVALID_PARAMETER_VALUE", "'key'"),
+                ("runs/log-batch", #"{"run_id": "\#(run)", "params": [{"value": "x"}]}"#, 400, "INVALID_PARAMETER_VALUE", "'params[0].key'"),
                 (
                     "runs/log-parameter", #"{"key": "k", "value": "v"}"#, 400, "INVALID_PARAMETER_VALUE",
                     "Missing value for required parameter 'run_id'"
