@@ -95,10 +95,7 @@ extension MLflowAPI {
             let length = request.headers[.contentLength].flatMap(Int.init)
             if length == 0 { throw APIError.invalid("Request must specify data.") }
             if let length, length > limit { throw APIError.invalid("Artifact size is too large. Max size is \(limit >> 20) MiB.") }
-            let run = try await api.store.run(id: runID)
-            guard case .proxied(_, let base) = ArtifactURI(run.info.artifactURI) else {
-                throw APIError.invalid("The run's artifacts are at \(run.info.artifactURI), which this server does not keep.")
-            }
+            let base = try await api.artifactRoot(run: runID)
             let proxy = ArtifactProxy(artifacts: artifacts, maxArtifactBytes: limit)
             return try await proxy.upload(request, to: base + "/" + path)
         }
@@ -140,10 +137,7 @@ extension MLflowAPI {
             guard let runID = try fields.string("run_id") ?? fields.string("run_uuid"), !runID.isEmpty else {
                 throw APIError.missing("run_id")
             }
-            let run = try await api.store.run(id: runID)
-            guard case .proxied(_, let base) = ArtifactURI(run.info.artifactURI) else {
-                throw APIError.invalid("The run's artifacts are at \(run.info.artifactURI), which this server does not keep.")
-            }
+            let base = try await api.artifactRoot(run: runID)
             return try ArtifactProxy(artifacts: artifacts, maxArtifactBytes: maxBytes).download(base + "/" + path)
         }
         group.get("model-versions/get-artifact") { request, _ -> Response in
@@ -152,14 +146,21 @@ extension MLflowAPI {
         }
     }
 
-    /// A path inside a run's artifacts: relative, without `..`, as MLflow's `validate_path_is_safe` wants it.
+    /// A path inside a run's artifacts, given and checked by the artifact store's rule ("Invalid path"
+    /// for `..`, absolute paths and the like, as MLflow's `validate_path_is_safe` answers).
     static func safePath(_ path: String?) throws(APIError) -> String {
         guard let path, !path.isEmpty else { throw APIError.missing("path") }
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
-        guard !path.hasPrefix("/"), !parts.contains(".."), !path.contains("\\"), !path.contains("\u{0}") else {
-            throw APIError.invalid("Invalid path")
-        }
+        _ = try ArtifactStore.validate(path)
         return path
+    }
+
+    /// Where a run's artifacts are in this server's artifact store; a run whose artifacts live elsewhere is a 400.
+    func artifactRoot(run runID: String) async throws -> String {
+        let run = try await store.run(id: runID)
+        guard case .proxied(_, let base) = ArtifactURI(run.info.artifactURI) else {
+            throw APIError.invalid("The run's artifacts are at \(run.info.artifactURI), which this server does not keep.")
+        }
+        return base
     }
 
     static func point(_ p: MetricPoint, run: String) -> DataValue {
