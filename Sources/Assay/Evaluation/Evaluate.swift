@@ -92,6 +92,10 @@ struct EvaluationEngine: Sendable {
         try validateColumns(answeredColumns)
         try model?.validate(columns: first.columns.names)
         let plan = try makePlan(columns: answeredColumns)
+        // Metrics' resources load at once, each on a core of its own, while the first rows are read.
+        for metric in plan.perRow {
+            if let prepare = metric.prepare { Task.detached(priority: .high) { prepare() } }
+        }
 
         let store = RowStore()
         var columns = [ScoreColumn](repeating: ScoreColumn(), count: plan.perRow.count)
@@ -191,6 +195,8 @@ struct EvaluationEngine: Sendable {
         /// Metrics computed over the whole evaluation, in dependency order.
         var whole: [Metric]
         var skipped: [SkippedMetric]
+        /// The scoring workers' scratch spaces, kept from chunk to chunk.
+        var scratches = ScratchPool()
     }
 
     private func makePlan(columns: ColumnIndex) throws(AssayError) -> Plan {
@@ -382,13 +388,15 @@ struct EvaluationEngine: Sendable {
         let workers = max(1, min(configuration.scoringWorkers, chunk.count / 64 + 1))
         let sliceSize = (chunk.count + workers - 1) / workers
         let context = scoringContext
+        let scratches = plan.scratches
         do {
             return try await withThrowingTaskGroup(of: (Int, [[RowScore]]).self) { group in
                 for w in 0..<workers {
                     let range = (w * sliceSize)..<min(chunk.count, (w + 1) * sliceSize)
                     guard !range.isEmpty else { continue }
                     group.addTask {
-                        var scratch = TextScratch()
+                        var scratch = scratches.take()
+                        defer { scratches.give(scratch) }
                         var out: [[RowScore]] = []
                         out.reserveCapacity(range.count)
                         for i in range {

@@ -16,20 +16,21 @@ extension Metric {
         info: MetricInfo(
             name: "token_count", greaterIsBetter: nil, scale: .count("tokens"), aggregations: [], column: .bare,
             integerScores: true, summary: "cl100k_base tokens in the prediction, token-exact with tiktoken"),
-        kind: .perRow { row, _ in
+        kind: .perRow { row, scratch in
             guard let text = row.prediction.stringValue else { return RowScore(nil) }
-            return RowScore(Double(try BPETokenizer.cl100kBase().count(text)))
-        })
+            return RowScore(Double(try BPETokenizer.cl100kBase().count(text, memo: &scratch.pieces)))
+        }, prepare: { _ = try? BPETokenizer.cl100kBase() })
 
     /// Flesch-Kincaid grade level of the prediction (textstat 0.7.13 rules).
     public static let fleschKincaidGradeLevel = Metric(
         info: MetricInfo(
             name: "flesch_kincaid_grade_level", version: "v1", greaterIsBetter: false, scale: .gradeLevel,
             summary: "US school grade needed to read the prediction, from words per sentence and syllables per word"),
-        kind: .perRow { row, _ in
+        kind: .perRow { row, scratch in
             guard let text = row.prediction.stringValue else { return RowScore(nil) }
-            return RowScore(Readability.fleschKincaidGrade(text, syllables: try SyllableCounter.shared.get()))
-        })
+            return RowScore(
+                Readability.fleschKincaidGrade(text, syllables: try SyllableCounter.shared.get(), memo: &scratch.syllables))
+        }, prepare: { _ = try? SyllableCounter.shared.get() })
 
     /// Automated Readability Index of the prediction (textstat 0.7.13 rules).
     public static let ariGradeLevel = Metric(

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A metric an evaluation can compute: a description (``MetricInfo``) and the way to compute it.
 ///
 /// The built-in metrics are static members (`Metric.rouge1`, `Metric.precisionAtK(5)`), or found by
@@ -22,6 +24,9 @@ public struct Metric: Sendable {
     public var dependencies: [String]
     /// Argument names the metric reads from each row (through the column mapping), checked before the run.
     public var arguments: [String] = []
+    /// Loads what the metric needs before its first row (a tokenizer's tables), so that an evaluation
+    /// can load the resources of several metrics at once, on different cores, while it reads rows.
+    var prepare: (@Sendable () -> Void)?
 
     enum Kind: Sendable {
         case perRow(@Sendable (MetricRow, inout TextScratch) throws -> RowScore)
@@ -31,10 +36,11 @@ public struct Metric: Sendable {
         case unavailable(reason: String, requirement: Requirement?)
     }
 
-    init(info: MetricInfo, kind: Kind, dependencies: [String] = []) {
+    init(info: MetricInfo, kind: Kind, dependencies: [String] = [], prepare: (@Sendable () -> Void)? = nil) {
         self.info = info
         self.kind = kind
         self.dependencies = dependencies
+        self.prepare = prepare
     }
 
     /// A custom metric scored one row at a time.
@@ -88,7 +94,7 @@ public struct Metric: Sendable {
 }
 
 /// Per-worker scratch space that text metrics reuse from row to row instead of allocating anew.
-struct TextScratch {
+struct TextScratch: Sendable {
     var interner = TokenInterner()
     var token: [UInt8] = []
     var grams = CountTable()
@@ -96,4 +102,24 @@ struct TextScratch {
     var row: [Int32] = []
     var rougeCache: RougeCacheEntry?
     var bleuCache: BLEUCacheEntry?
+    /// Syllables per word already counted (Flesch-Kincaid).
+    var syllables = ByteMemo()
+    /// Tokens per pre-tokenized piece already merged (token_count).
+    var pieces = ByteMemo()
+}
+
+/// Scratch spaces handed from chunk to chunk, so that what a worker's memos learned on one chunk's rows
+/// serves the next chunk's.
+final class ScratchPool: Sendable {
+    private let free = Mutex<[TextScratch]>([])
+
+    /// A scratch space from an earlier chunk, or a new one.
+    func take() -> TextScratch {
+        free.withLock { $0.popLast() } ?? TextScratch()
+    }
+
+    /// Gives `scratch` back for the next chunk.
+    func give(_ scratch: TextScratch) {
+        free.withLock { $0.append(scratch) }
+    }
 }

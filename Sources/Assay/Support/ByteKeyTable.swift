@@ -4,63 +4,80 @@ import Foundation
 /// hash: a look-up hashes the bytes once and allocates nothing. Swift's `Dictionary` hashes with
 /// SipHash against crafted keys; these keys are fixed when the table is made, so no input can
 /// lengthen a probe beyond what the table already holds.
+///
+/// Each slot holds the entry's number and 32 bits of its key's hash, so a probe that passes another
+/// key compares that tag and does not touch the entry or its bytes.
 struct ByteKeyTable: Sendable {
-    private let keys: [UInt8]
-    private let starts: [Int32]
-    private let lengths: [UInt16]
-    private let values: [Int32]
-    /// Entry index + 1 per slot; 0 is empty.
-    private let slots: [Int32]
+    private struct Entry {
+        var start: Int32
+        var length: Int32
+        var value: Int32
+    }
+
+    private var keys: [UInt8] = []
+    private var entries: [Entry] = []
+    /// Per slot: the hash's high 32 bits, then entry index + 1 in the low 32 bits; 0 is empty.
+    private var slots: [UInt64]
     private let mask: Int
+
+    /// An empty table sized for `expectedCount` keys; `insert` fills it.
+    init(expectedCount: Int) {
+        var size = 16
+        while size < expectedCount * 2 { size *= 2 }
+        slots = [UInt64](repeating: 0, count: size)
+        mask = size - 1
+        entries.reserveCapacity(expectedCount)
+    }
 
     /// The table of `entries`; a repeated key keeps its first value.
     init(_ entries: [(key: ArraySlice<UInt8>, value: Int32)]) {
-        var size = 16
-        while size < entries.count * 2 { size *= 2 }
-        var keys: [UInt8] = []
-        var starts: [Int32] = []
-        var lengths: [UInt16] = []
-        var values: [Int32] = []
-        var slots = [Int32](repeating: 0, count: size)
-        let mask = size - 1
-        for (key, value) in entries where key.count <= Int(UInt16.max) {
-            var slot = Int(truncatingIfNeeded: key.withUnsafeBufferPointer(Self.hash)) & mask
-            var duplicate = false
-            while slots[slot] != 0 {
-                let entry = Int(slots[slot] - 1)
-                if Int(lengths[entry]) == key.count, keys[Int(starts[entry])..<Int(starts[entry]) + key.count].elementsEqual(key) {
-                    duplicate = true
-                    break
-                }
-                slot = (slot + 1) & mask
-            }
-            if duplicate { continue }
-            slots[slot] = Int32(values.count + 1)
-            starts.append(Int32(keys.count))
-            lengths.append(UInt16(key.count))
-            values.append(value)
-            keys.append(contentsOf: key)
+        self.init(expectedCount: entries.count)
+        for (key, value) in entries {
+            key.withUnsafeBufferPointer { insert($0, value: value) }
         }
-        self.keys = keys
-        self.starts = starts
-        self.lengths = lengths
-        self.values = values
-        self.slots = slots
-        self.mask = mask
     }
 
+    /// Adds `key` unless the table has it already (a repeated key keeps its first value) or the table
+    /// is full (it holds at most half as many keys as it has slots, so a full table would be a bug in
+    /// the caller's count).
+    mutating func insert(_ key: UnsafeBufferPointer<UInt8>, value: Int32) {
+        let hash = Self.hash(key)
+        guard entries.count * 2 < slots.count else { preconditionFailure("ByteKeyTable sized for fewer keys") }
+        if find(key, hash: hash) != nil { return }
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while slots[slot] != 0 { slot = (slot + 1) & mask }
+        slots[slot] = (hash >> 32) << 32 | UInt64(entries.count + 1)
+        entries.append(Entry(start: Int32(keys.count), length: Int32(key.count), value: value))
+        keys.append(contentsOf: key)
+    }
+
+    /// The value of `word`, or nil.
+    @inline(__always)
     func value(_ word: UnsafeBufferPointer<UInt8>) -> Int32? {
-        var slot = Int(truncatingIfNeeded: Self.hash(word)) & mask
-        return keys.withUnsafeBufferPointer { keys in
-            while true {
-                let stored = Int(slots[slot])
-                if stored == 0 { return nil }
-                let entry = stored - 1
-                if Int(lengths[entry]) == word.count {
-                    let start = Int(starts[entry])
-                    if word.count == 0 || memcmp(keys.baseAddress! + start, word.baseAddress!, word.count) == 0 { return values[entry] }
+        find(word, hash: Self.hash(word))
+    }
+
+    /// The value of `word`, whose `hash(_:)` the caller has computed already.
+    func find(_ word: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int32? {
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        let tag = hash >> 32
+        return slots.withUnsafeBufferPointer { slots in
+            entries.withUnsafeBufferPointer { entries in
+                keys.withUnsafeBufferPointer { keys in
+                    while true {
+                        let stored = slots[slot]
+                        if stored == 0 { return nil }
+                        if stored >> 32 == tag {
+                            let entry = entries[Int(truncatingIfNeeded: stored & 0xFFFF_FFFF) - 1]
+                            if Int(entry.length) == word.count
+                                && (word.count == 0 || memcmp(keys.baseAddress! + Int(entry.start), word.baseAddress!, word.count) == 0)
+                            {
+                                return entry.value
+                            }
+                        }
+                        slot = (slot + 1) & mask
+                    }
                 }
-                slot = (slot + 1) & mask
             }
         }
     }
@@ -71,5 +88,44 @@ struct ByteKeyTable: Sendable {
         for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         // FNV's low bits mix poorly: fold the high half in.
         return h ^ (h >> 29)
+    }
+}
+
+/// A small direct-mapped cache from short byte strings to numbers, one per scoring worker: the words
+/// and BPE pieces of natural text repeat, so most look-ups stay in a few kilobytes of this table
+/// instead of probing the large shared ones. A key longer than `maxKey` bytes is never kept; a new
+/// key replaces whatever shared its slot.
+struct ByteMemo {
+    static let maxKey = 23
+    private static let slotCount = 4096
+    private static let stride = 24
+    /// Per slot: the key's length + 1 (0: empty), then up to `maxKey` bytes.
+    private var keys = [UInt8](repeating: 0, count: slotCount * stride)
+    private var values = [Int32](repeating: 0, count: slotCount)
+
+    /// The value kept for `key` (with `hash` its `ByteKeyTable.hash`), or nil.
+    @inline(__always)
+    func value(_ key: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int32? {
+        guard key.count <= Self.maxKey else { return nil }
+        let slot = Int(truncatingIfNeeded: hash) & (Self.slotCount - 1)
+        return keys.withUnsafeBufferPointer { keys -> Int32? in
+            let base = keys.baseAddress! + slot * Self.stride
+            guard Int(base[0]) == key.count + 1 else { return nil }
+            if key.count > 0 && memcmp(base + 1, key.baseAddress!, key.count) != 0 { return nil }
+            return values[slot]
+        }
+    }
+
+    /// Keeps `value` for `key`, when the key is short enough.
+    @inline(__always)
+    mutating func keep(_ key: UnsafeBufferPointer<UInt8>, hash: UInt64, value: Int32) {
+        guard key.count <= Self.maxKey else { return }
+        let slot = Int(truncatingIfNeeded: hash) & (Self.slotCount - 1)
+        keys.withUnsafeMutableBufferPointer { keys in
+            let base = keys.baseAddress! + slot * Self.stride
+            base[0] = UInt8(key.count + 1)
+            if key.count > 0 { (base + 1).update(from: key.baseAddress!, count: key.count) }
+        }
+        values[slot] = value
     }
 }

@@ -18,23 +18,42 @@ struct Hyphenator: Sendable {
 
     /// Parses a hyphenation dictionary (`hyph_*.dic`; its first line names the encoding, UTF-8 here).
     init(dictionary: String) {
-        for rawLine in dictionary.split(separator: "\n").dropFirst() {
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
-            if line.isEmpty || line.hasPrefix("%") || line.hasPrefix("#") || line.hasPrefix("LEFTHYPHENMIN")
-                || line.hasPrefix("RIGHTHYPHENMIN") || line.hasPrefix("COMPOUNDLEFTHYPHENMIN")
-                || line.hasPrefix("COMPOUNDRIGHTHYPHENMIN")
+        self.init(dictionary: Array(dictionary.utf8))
+    }
+
+    /// Parses a hyphenation dictionary given as its bytes.
+    init(dictionary bytes: [UInt8]) {
+        var letters: [Unicode.Scalar] = []
+        var values: [UInt8] = []
+        var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false).dropFirst()[...]
+        while let rawLine = lines.popFirst() {
+            var line = rawLine[...]
+            while let first = line.first, first == 0x20 || first == 0x09 || first == 0x0D { line.removeFirst() }
+            while let last = line.last, last == 0x20 || last == 0x09 || last == 0x0D { line.removeLast() }
+            if line.isEmpty || line.first == UInt8(ascii: "%") || line.first == UInt8(ascii: "#")
+                || Self.startsWithDirective(line)
             {
                 continue
             }
-            var letters = String.UnicodeScalarView()
-            var values: [UInt8] = [0]
-            for scalar in line.unicodeScalars {
-                if let digit = scalar.properties.numericType == .decimal ? scalar.properties.numericValue : nil {
+            letters.removeAll(keepingCapacity: true)
+            values.removeAll(keepingCapacity: true)
+            values.append(0)
+            func add(_ scalar: Unicode.Scalar) {
+                if scalar.value >= 0x30 && scalar.value <= 0x39 {
+                    values[values.count - 1] = UInt8(scalar.value - 0x30)
+                } else if scalar.value >= 0x80, scalar.properties.numericType == .decimal,
+                    let digit = scalar.properties.numericValue
+                {
                     values[values.count - 1] = UInt8(digit)
                 } else {
                     letters.append(scalar)
                     values.append(0)
                 }
+            }
+            if line.allSatisfy({ $0 < 0x80 }) {
+                for byte in line { add(Unicode.Scalar(byte)) }
+            } else {
+                for scalar in String(decoding: line, as: UTF8.self).unicodeScalars { add(scalar) }
             }
             guard let start = values.firstIndex(where: { $0 != 0 }),
                 let end = values.lastIndex(where: { $0 != 0 })
@@ -47,7 +66,7 @@ struct Hyphenator: Sendable {
                 } else {
                     let new = nodeCount
                     nodeCount += 1
-                    asciiEdges += [Int32](repeating: 0, count: 27)
+                    asciiEdges.append(contentsOf: repeatElement(0, count: 27))
                     patternAt.append(nil)
                     if let slot = Self.slot(scalar) {
                         asciiEdges[Int(node) * 27 + slot] = new
@@ -59,6 +78,15 @@ struct Hyphenator: Sendable {
             }
             patternAt[Int(node)] = (start, Array(values[start...end]))
         }
+    }
+
+    /// Whether a line is one of the margin directives (`LEFTHYPHENMIN 2` and the like), which hold no pattern.
+    private static func startsWithDirective(_ line: ArraySlice<UInt8>) -> Bool {
+        for directive in ["LEFTHYPHENMIN", "RIGHTHYPHENMIN", "COMPOUNDLEFTHYPHENMIN", "COMPOUNDRIGHTHYPHENMIN"]
+        where line.starts(with: directive.utf8) {
+            return true
+        }
+        return false
     }
 
     @inline(__always)

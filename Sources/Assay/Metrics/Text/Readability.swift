@@ -8,13 +8,19 @@ import Foundation
 enum Readability {
     /// Flesch-Kincaid grade level: 0.39 × words per sentence + 11.8 × syllables per word − 15.59.
     static func fleschKincaidGrade(_ text: String, syllables: SyllableCounter) -> Double {
+        var memo = ByteMemo()
+        return fleschKincaidGrade(text, syllables: syllables, memo: &memo)
+    }
+
+    /// Flesch-Kincaid grade level, with the syllables of words seen before kept in `memo`.
+    static func fleschKincaidGrade(_ text: String, syllables: SyllableCounter, memo: inout ByteMemo) -> Double {
         let scalars = Array(text.unicodeScalars)
         return scalars.withUnsafeBufferPointer { s in
             var words = 0
             var syllableTotal = 0
             forEachWord(s, 0..<s.count) { word in
                 words += 1
-                syllableTotal += syllables.count(utf8: word)
+                syllableTotal += syllables.count(utf8: word, memo: &memo)
             }
             let sentences = sentenceCount(s)
             let wordsPerSentence = sentences == 0 ? 0 : Double(words) / Double(sentences)
@@ -156,18 +162,23 @@ final class SyllableCounter: Sendable {
 
     private init() throws(AssayError) {
         let table = try BundledResource.data("cmudict-syllables.txt.gz")
-        var entries: [(key: ArraySlice<UInt8>, value: Int32)] = []
-        entries.reserveCapacity(130_000)
-        let bytes = [UInt8](table)
-        for line in bytes.split(separator: 0x0A) {
-            guard let tab = line.firstIndex(of: 0x09) else { continue }
-            var count: Int32 = 0
-            for digit in line[(tab + 1)...] { count = count &* 10 &+ Int32(digit &- 0x30) }
-            entries.append((line[line.startIndex..<tab], count))
+        var dictionary = ByteKeyTable(expectedCount: table.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 } + 1)
+        table.withUnsafeBufferPointer { file in
+            var lineStart = 0
+            while lineStart < file.count {
+                var end = lineStart
+                while end < file.count, file[end] != 0x0A { end += 1 }
+                defer { lineStart = end + 1 }
+                var tab = lineStart
+                while tab < end, file[tab] != 0x09 { tab += 1 }
+                guard tab < end else { continue }
+                var count: Int32 = 0
+                for digit in file[(tab + 1)..<end] { count = count &* 10 &+ Int32(digit &- 0x30) }
+                dictionary.insert(UnsafeBufferPointer(rebasing: file[lineStart..<tab]), value: count)
+            }
         }
-        dictionary = ByteKeyTable(entries)
-        let patterns = try BundledResource.data("hyph_en_US.dic")
-        hyphenator = Hyphenator(dictionary: String(decoding: patterns, as: UTF8.self))
+        self.dictionary = dictionary
+        hyphenator = Hyphenator(dictionary: try BundledResource.data("hyph_en_US.dic"))
     }
 
     /// The syllables of one lower-case word.
@@ -180,5 +191,17 @@ final class SyllableCounter: Sendable {
     func count(utf8 word: UnsafeBufferPointer<UInt8>) -> Int {
         if let known = dictionary.value(word) { return Int(known) }
         return hyphenator.positionCount(String(decoding: word, as: UTF8.self)) + 1
+    }
+
+    /// The syllables of one lower-case word, with the counts of words seen before kept in `memo`.
+    @inline(__always)
+    func count(utf8 word: UnsafeBufferPointer<UInt8>, memo: inout ByteMemo) -> Int {
+        let hash = ByteKeyTable.hash(word)
+        if let known = memo.value(word, hash: hash) { return Int(known) }
+        let count =
+            dictionary.find(word, hash: hash).map(Int.init)
+            ?? hyphenator.positionCount(String(decoding: word, as: UTF8.self)) + 1
+        memo.keep(word, hash: hash, value: Int32(count))
+        return count
     }
 }

@@ -21,25 +21,56 @@ public final class BPETokenizer: Sendable {
 
     /// Parses a `.tiktoken` rank file: one `base64-token rank` pair per line.
     init(rankFile: [UInt8], name: String) throws(AssayError) {
-        var entries: [(key: ArraySlice<UInt8>, value: Int32)] = []
-        entries.reserveCapacity(110_000)
-        for line in rankFile.split(separator: 0x0A) {
-            guard let space = line.firstIndex(of: 0x20),
-                let token = Base64.decode(line[line.startIndex..<space])
-            else { throw .internal("\(name): malformed rank line") }
-            var rank: Int32 = 0
-            for digit in line[(space + 1)...] { rank = rank &* 10 &+ Int32(digit &- 0x30) }
-            entries.append((token[...], rank))
+        var table = ByteKeyTable(expectedCount: rankFile.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 } + 1)
+        var token: [UInt8] = []
+        token.reserveCapacity(256)
+        let malformed: Bool = rankFile.withUnsafeBufferPointer { file in
+            var lineStart = 0
+            while lineStart < file.count {
+                var end = lineStart
+                while end < file.count, file[end] != 0x0A { end += 1 }
+                defer { lineStart = end + 1 }
+                if end == lineStart { continue }
+                var space = lineStart
+                while space < end, file[space] != 0x20 { space += 1 }
+                guard space < end, Base64.decode(UnsafeBufferPointer(rebasing: file[lineStart..<space]), into: &token) else {
+                    return true
+                }
+                var rank: Int32 = 0
+                for digit in file[(space + 1)..<end] { rank = rank &* 10 &+ Int32(digit &- 0x30) }
+                token.withUnsafeBufferPointer { table.insert($0, value: rank) }
+            }
+            return false
         }
-        ranks = ByteKeyTable(entries)
+        if malformed { throw .internal("\(name): malformed rank line") }
+        ranks = table
     }
 
     /// The number of tokens in `text`.
     public func count(_ text: String) -> Int {
+        var memo = ByteMemo()
+        return count(text, memo: &memo)
+    }
+
+    /// The number of tokens in `text`, with the token counts of pieces seen before kept in `memo`.
+    func count(_ text: String, memo: inout ByteMemo) -> Int {
         var total = 0
         var text = text
         text.withUTF8 { bytes in
-            Pretokenizer.forEachPiece(of: bytes) { piece in total += mergeCount(piece) }
+            Pretokenizer.forEachPiece(of: bytes) { piece in
+                if piece.count == 1 {
+                    total += 1
+                    return
+                }
+                let hash = ByteKeyTable.hash(piece)
+                if let known = memo.value(piece, hash: hash) {
+                    total += Int(known)
+                } else {
+                    let count = ranks.find(piece, hash: hash) != nil ? 1 : merge(piece).count
+                    memo.keep(piece, hash: hash, value: Int32(count))
+                    total += count
+                }
+            }
         }
         return total
     }
@@ -59,11 +90,6 @@ public final class BPETokenizer: Sendable {
     @inline(__always)
     private func rank(of bytes: UnsafeBufferPointer<UInt8>) -> Int32? {
         ranks.value(bytes)
-    }
-
-    private func mergeCount(_ piece: UnsafeBufferPointer<UInt8>) -> Int {
-        if piece.count == 1 || rank(of: piece) != nil { return 1 }
-        return merge(piece).count
     }
 
     /// Byte-pair merging: repeatedly join the adjacent pair of lowest rank, the leftmost on a tie (as
@@ -153,20 +179,23 @@ enum Base64 {
         return table
     }()
 
-    static func decode(_ text: some Collection<UInt8>) -> [UInt8]? {
-        var output: [UInt8] = []
+    /// Decodes `text` into `output` (emptied first); false when `text` is not base64.
+    static func decode(_ text: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) -> Bool {
+        output.removeAll(keepingCapacity: true)
         var buffer: UInt32 = 0
         var bits = 0
-        for c in text where c != UInt8(ascii: "=") {
-            let v = table[Int(c)]
-            guard v != 0xFF else { return nil }
-            buffer = buffer << 6 | UInt32(v)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                output.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bits)))
+        return table.withUnsafeBufferPointer { table in
+            for c in text where c != UInt8(ascii: "=") {
+                let v = table[Int(c)]
+                guard v != 0xFF else { return false }
+                buffer = buffer << 6 | UInt32(v)
+                bits += 6
+                if bits >= 8 {
+                    bits -= 8
+                    output.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bits)))
+                }
             }
+            return true
         }
-        return output
     }
 }
