@@ -17,13 +17,19 @@ extension KeyValue {
 
 extension MLflow.Metric {
     public init(_ point: MetricPoint) {
-        self.init(key: point.key, value: point.value, timestamp: point.timestamp, step: point.step)
+        self.init(
+            key: point.key, value: point.value, timestamp: point.timestamp, step: point.step, modelID: point.modelID,
+            datasetName: point.datasetName, datasetDigest: point.datasetDigest, runID: point.runID)
     }
 }
 
 extension MetricPoint {
+    /// A metric as sent; empty model, dataset and run fields are none.
     public init(_ metric: MLflow.Metric) {
-        self.init(key: metric.key, value: metric.value, timestamp: metric.timestamp, step: metric.step ?? 0)
+        func given(_ text: String?) -> String? { text.flatMap { $0.isEmpty ? nil : $0 } }
+        self.init(
+            key: metric.key, value: metric.value, timestamp: metric.timestamp, step: metric.step ?? 0, modelID: given(metric.modelID),
+            datasetName: given(metric.datasetName), datasetDigest: given(metric.datasetDigest), runID: given(metric.runID))
     }
 }
 

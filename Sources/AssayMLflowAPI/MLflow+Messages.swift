@@ -18,12 +18,24 @@ public extension MLflow {
         public var value: Double
         public var timestamp: Int64
         public var step: Int64?
+        /// MLflow 3: the logged model and dataset a value was measured for, and the run that logged it.
+        public var modelID: String?
+        public var datasetName: String?
+        public var datasetDigest: String?
+        public var runID: String?
 
-        public init(key: String, value: Double, timestamp: Int64, step: Int64? = nil) {
+        public init(
+            key: String, value: Double, timestamp: Int64, step: Int64? = nil, modelID: String? = nil, datasetName: String? = nil,
+            datasetDigest: String? = nil, runID: String? = nil
+        ) {
             self.key = key
             self.value = value
             self.timestamp = timestamp
             self.step = step
+            self.modelID = modelID
+            self.datasetName = datasetName
+            self.datasetDigest = datasetDigest
+            self.runID = runID
         }
     }
 
@@ -387,14 +399,23 @@ public extension MLflow {
         public var value: Double
         public var timestamp: Int64
         public var step: Int64?
+        public var modelID: String?
+        public var datasetName: String?
+        public var datasetDigest: String?
 
-        public init(runID: String? = nil, runUUID: String? = nil, key: String, value: Double, timestamp: Int64, step: Int64? = nil) {
+        public init(
+            runID: String? = nil, runUUID: String? = nil, key: String, value: Double, timestamp: Int64, step: Int64? = nil,
+            modelID: String? = nil, datasetName: String? = nil, datasetDigest: String? = nil
+        ) {
             self.runID = runID
             self.runUUID = runUUID
             self.key = key
             self.value = value
             self.timestamp = timestamp
             self.step = step
+            self.modelID = modelID
+            self.datasetName = datasetName
+            self.datasetDigest = datasetDigest
         }
     }
 

@@ -31,6 +31,28 @@ public enum OTelJSON {
         return .object(fields)
     }
 
+    /// A trace's `traces.json` file as MLflow writes it (`{"spans": [...]}`, each span as MLflow's
+    /// `Span.to_dict`: ids in base64, times as numbers, attributes as JSON texts), the file MLflow's UI
+    /// downloads from `get-trace-artifact`.
+    public static func tracesFile(_ spans: [SpanRecord]) -> DataValue {
+        .object(["spans": .list(spans.map(mlflowSpan))])
+    }
+
+    static func mlflowSpan(_ span: SpanRecord) -> DataValue {
+        .object([
+            "trace_id": .string(base64(hex: span.traceID)), "span_id": .string(base64(hex: span.spanID)),
+            "parent_span_id": span.parentSpanID.map { .string(base64(hex: $0)) } ?? .null, "name": .string(span.name),
+            "start_time_unix_nano": .int(Int(span.startTimeNanos)), "end_time_unix_nano": .int(Int(span.endTimeNanos)),
+            "events": .list(
+                span.events.map {
+                    .object(["name": .string($0.name), "time_unix_nano": .int(Int($0.timeNanos)), "attributes": .object($0.attributes)])
+                }),
+            "status": .object(["code": .string("STATUS_CODE_" + span.statusCode), "message": .string(span.statusMessage)]),
+            "attributes": .object(span.attributes.mapValues { .string($0.pythonJSON) }),
+            "links": .list([]),
+        ])
+    }
+
     /// The spans of a trace's `traces.json` file (`{"spans": [...]}`), as MLflow clients upload it when
     /// they do not send spans by OTLP; nil when the text is not such a file.
     public static func tracesFile(_ text: String) -> [SpanRecord]? {

@@ -119,9 +119,11 @@ public extension MLflow {
     /// A logged model's params.
     struct LoggedModelData: Codable, Sendable {
         public var params: [KeyValue]
+        public var metrics: [Metric]
 
-        public init(params: [KeyValue] = []) {
+        public init(params: [KeyValue] = [], metrics: [Metric] = []) {
             self.params = params
+            self.metrics = metrics
         }
     }
 
@@ -207,20 +209,33 @@ public extension MLflow {
         }
     }
 
+    /// A dataset a logged-model search narrows metrics to.
+    struct DatasetFilter: Codable, Sendable {
+        public var datasetName: String
+        public var datasetDigest: String?
+
+        public init(datasetName: String, datasetDigest: String? = nil) {
+            self.datasetName = datasetName
+            self.datasetDigest = datasetDigest
+        }
+    }
+
     /// `POST logged-models/search`.
     struct SearchLoggedModels: Codable, Sendable {
         public var experimentIDs: [String]
         public var filter: String?
+        public var datasets: [DatasetFilter]
         public var orderBy: [LoggedModelOrder]
         public var maxResults: Int64?
         public var pageToken: String?
 
         public init(
-            experimentIDs: [String], filter: String? = nil, orderBy: [LoggedModelOrder] = [], maxResults: Int64? = nil,
-            pageToken: String? = nil
+            experimentIDs: [String], filter: String? = nil, datasets: [DatasetFilter] = [], orderBy: [LoggedModelOrder] = [],
+            maxResults: Int64? = nil, pageToken: String? = nil
         ) {
             self.experimentIDs = experimentIDs
             self.filter = filter
+            self.datasets = datasets
             self.orderBy = orderBy
             self.maxResults = maxResults
             self.pageToken = pageToken
@@ -335,6 +350,15 @@ public extension MLflow {
 
         public init(value: DataValue?) {
             self.value = value
+        }
+
+        /// An expectation as MLflow's server writes it: a string, number or boolean as `value`, anything
+        /// else (an object, a list, null) as JSON text in `serialized_value`.
+        public init(stored value: DataValue) {
+            switch value {
+            case .string, .int, .double, .bool: self.value = value
+            default: serializedValue = Serialized(serializationFormat: "JSON_FORMAT", value: value.description)
+            }
         }
     }
 
@@ -567,7 +591,8 @@ extension MLflow.LoggedModel {
                 status: model.status.rawValue, statusMessage: model.statusMessage.isEmpty ? nil : model.statusMessage,
                 creationTimestampMs: model.creationTime, lastUpdatedTimestampMs: model.lastUpdatedTime, sourceRunID: model.sourceRunID,
                 modelType: model.modelType, tags: model.tags.map { MLflow.KeyValue(key: $0.key, value: $0.value) }),
-            data: MLflow.LoggedModelData(params: model.params.map { MLflow.KeyValue(key: $0.key, value: $0.value) }))
+            data: MLflow.LoggedModelData(
+                params: model.params.map { MLflow.KeyValue(key: $0.key, value: $0.value) }, metrics: model.metrics.map(MLflow.Metric.init)))
     }
 }
 
@@ -580,7 +605,7 @@ extension MLflow.Assessment {
             source: MLflow.AssessmentSource(sourceType: a.source.type, sourceID: a.source.id),
             createTime: MLflow.Timestamp(milliseconds: a.createTime), lastUpdateTime: MLflow.Timestamp(milliseconds: a.lastUpdateTime),
             feedback: a.kind == .feedback ? MLflow.Feedback(value: a.data.isNull ? nil : a.data, error: error) : nil,
-            expectation: a.kind == .expectation ? MLflow.Expectation(value: a.data) : nil, rationale: a.rationale,
+            expectation: a.kind == .expectation ? MLflow.Expectation(stored: a.data) : nil, rationale: a.rationale,
             metadata: a.metadata.isEmpty ? nil : a.metadata, overrides: a.overrides, valid: a.valid)
     }
 }

@@ -103,7 +103,7 @@ extension MLflowAPI {
                 try await api.traceStore.deleteAssessment(trace: Self.storedTraceID(r.traceID), id: r.assessmentID ?? "")
                 return MLflow.Empty()
             },
-        ] + datasetRoutes + scorerRoutes
+        ] + traceQueryRoutes + datasetRoutes + scorerRoutes
 
     // MARK: - Path-addressed requests
 
@@ -180,10 +180,14 @@ extension MLflowAPI {
     }
 
     func searchLoggedModels(_ r: MLflow.SearchLoggedModels) async throws -> MLflow.SearchLoggedModelsResponse {
+        for dataset in r.datasets where dataset.datasetName.isEmpty {
+            throw APIError.invalid("`dataset_name` in the `datasets` clause must be specified.")
+        }
         let query = LoggedModelQuery(
             experimentIDs: r.experimentIDs, filter: try SearchFilter(r.filter, for: .loggedModels),
-            orderBy: r.orderBy.map { ($0.fieldName, $0.ascending ?? true) }, maxResults: try Self.maxResults(r.maxResults, default: 100),
-            offset: try PageToken.offset(r.pageToken))
+            orderBy: r.orderBy.map { ($0.fieldName, $0.ascending ?? true) },
+            datasets: r.datasets.map { LoggedModelQuery.DatasetFilter(name: $0.datasetName, digest: $0.datasetDigest) },
+            maxResults: try Self.maxResults(r.maxResults, default: 100), offset: try PageToken.offset(r.pageToken))
         let page = try await models.searchLoggedModels(query)
         return MLflow.SearchLoggedModelsResponse(models: page.items.map(MLflow.LoggedModel.init), nextPageToken: page.nextPageToken)
     }
@@ -280,13 +284,10 @@ extension MLflowAPI {
         guard try await traces.traces(ids: [id]).first != nil else { throw Self.traceNotFound(r.traceID) }
         // The store gives a new assessment its id (an evaluation run's score again replaces its earlier one).
         let new = try Self.wire { () throws(WireError) in try TraceAssessment(given, traceID: id) }
-        var changes = [new]
-        // An assessment that overrides another leaves the other in place, no longer valid.
-        if let overridden = new.overrides, var old = try? await traces.assessment(trace: id, id: overridden) {
-            old.valid = false
-            changes.append(old)
+        if let overridden = new.overrides {
+            _ = try await traces.assessment(trace: id, id: overridden)
         }
-        let stored = try await traces.logAssessments(changes)
+        let stored = try await traces.logAssessments([new])
         return MLflow.AssessmentMessage(assessment: MLflow.Assessment(stored[0], traceID: r.traceID))
     }
 

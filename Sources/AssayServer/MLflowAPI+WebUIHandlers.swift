@@ -78,6 +78,7 @@ extension MLflowAPI {
             }
             return DatasetSummaries(datasetSummaries: summaries)
         },
+        rpc(.post, "runs/create-promptlab-run", PromptlabRun.self) { api, r in try await api.createPromptlabRun(r) },
     ]
 
     /// `POST upload-artifact?run_uuid=…&path=…`: the body, stored as that file of the run's artifacts.
@@ -140,10 +141,31 @@ extension MLflowAPI {
             let base = try await api.artifactRoot(run: runID)
             return try ArtifactProxy(artifacts: artifacts, maxArtifactBytes: maxBytes).download(base + "/" + path)
         }
+        for prefix in ["/ajax-api/2.0/mlflow", "/ajax-api/3.0/mlflow"] {
+            group.get(RouterPath(prefix + "/get-trace-artifact")) { request, _ in try await api.traceArtifact(request) }
+        }
         group.get("model-versions/get-artifact") { request, _ -> Response in
             _ = try Self.safePath(try RequestFields(query: request.uri.query).string("path"))
             throw APIError("ENDPOINT_NOT_FOUND", "This server does not keep a model registry.")
         }
+    }
+
+    /// `GET get-trace-artifact?request_id=…`: a trace's spans as the `traces.json` file MLflow's UI
+    /// downloads. Files attached to a trace (`&path=…`) are not kept here.
+    func traceArtifact(_ request: Request) async throws -> Response {
+        let fields = RequestFields(query: request.uri.query)
+        guard let id = try fields.string("request_id"), !id.isEmpty else {
+            throw APIError("BAD_REQUEST", "Request must include the \"request_id\" query parameter.")
+        }
+        if let path = try fields.string("path") {
+            _ = try Self.safePath(path)
+            throw APIError.notFound("Trace '\(id)' has no attachment '\(path)': this server keeps no trace attachments.")
+        }
+        guard let (_, spans, _) = try await Self.trace(Self.storedTraceID(id), in: try traceStore) else { throw Self.traceNotFound(id) }
+        var response = Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: OTelJSON.tracesFile(spans).description)))
+        response.headers[.contentType] = "application/octet-stream"
+        response.headers[.contentDisposition] = "attachment; filename=traces.json"
+        return response
     }
 
     /// A path inside a run's artifacts, given and checked by the artifact store's rule ("Invalid path"
@@ -186,6 +208,86 @@ extension MLflowAPI {
         }
         kept[kept.count - 1] = ordered[ordered.count - 1]
         return kept
+    }
+
+    /// `POST runs/create-promptlab-run`: MLflow's UI records one prompt it tried (template, parameters,
+    /// model route and settings, input and output) as a finished run whose params are the model's
+    /// settings, the route and the template, with the prompt and its answer as a one-row
+    /// `eval_results_table.json`. Values may be any JSON; they are kept as text.
+    struct PromptlabRun: Decodable {
+        var experimentID: String?
+        var runName: String?
+        var tags: [MLflow.KeyValue]?
+        var promptTemplate: String?
+        var promptParameters: [DataValue]?
+        var modelRoute: String?
+        var modelParameters: [DataValue]?
+        var modelInput: String?
+        var modelOutput: String?
+        var modelOutputParameters: [DataValue]?
+        var mlflowVersion: String?
+        var userID: String?
+        var startTime: Int64?
+    }
+
+    func createPromptlabRun(_ r: PromptlabRun) async throws -> MLflow.RunResponse {
+        func require<T>(_ name: String, _ value: T?) throws -> T {
+            if let value, !((value as? String)?.isEmpty ?? false), !((value as? [DataValue])?.isEmpty ?? false) { return value }
+            throw APIError.invalid("CreatePromptlabRun request must specify \(name).")
+        }
+        let experiment = try require("experiment_id", r.experimentID)
+        let template = try require("prompt_template", r.promptTemplate)
+        let prompt = try Self.pairs(try require("prompt_parameters", r.promptParameters))
+        let route = try require("model_route", r.modelRoute)
+        let input = try require("model_input", r.modelInput)
+        _ = try require("mlflow_version", r.mlflowVersion)
+        let settings = try Self.pairs(r.modelParameters ?? [])
+        let outputs = try Self.pairs(r.modelOutputParameters ?? [])
+        let tags = (r.tags ?? []).map(KeyValue.init)
+        for tag in tags { try Self.validate(tag: tag) }
+        let info = try await store.createRun(
+            in: experiment, named: r.runName.flatMap { $0.isEmpty ? nil : $0 }, startTime: r.startTime ?? MetricPoint.now(),
+            userID: r.userID ?? "unknown", tags: tags)
+        let params = settings + [KeyValue("model_route", route), KeyValue("prompt_template", template)]
+        let loggedArtifacts = DataValue.list([.object(["path": "eval_results_table.json", "type": "table"])]).pythonJSON
+        var status = RunStatus.finished
+        do {
+            for param in params { try Self.validate(param: param) }
+            try await store.logBatch(
+                run: info.id, metrics: [], params: params,
+                tags: [KeyValue("mlflow.loggedArtifacts", loggedArtifacts), KeyValue("mlflow.runSourceType", "PROMPT_ENGINEERING")])
+            let table = DataValue.object([
+                "columns": .list((prompt.map(\.key) + ["prompt", "output"] + outputs.map(\.key)).map(DataValue.string)),
+                "data": .list([
+                    .list(
+                        prompt.map { .string($0.value) } + [.string(input), r.modelOutput.map(DataValue.string) ?? .null]
+                            + outputs.map { .string($0.value) })
+                ]),
+            ])
+            let upload = try artifacts.beginUpload(try await artifactRoot(run: info.id) + "/eval_results_table.json")
+            do {
+                try upload.write(Data(table.pythonJSON.utf8))
+                try upload.finish()
+            } catch {
+                upload.abandon()
+                throw error
+            }
+        } catch {
+            // As in MLflow, the run stays, marked as failed.
+            status = .failed
+        }
+        _ = try await store.updateRun(id: info.id, status: status, endTime: MetricPoint.now(), name: nil)
+        return MLflow.RunResponse(run: MLflow.Run(try await store.run(id: info.id)))
+    }
+
+    /// `[{key, value}]` with values of any JSON type, as text.
+    static func pairs(_ items: [DataValue]) throws(APIError) -> [KeyValue] {
+        try items.map { item throws(APIError) in
+            guard case .object(let pair) = item, let key = pair["key"]?.stringValue else {
+                throw APIError.invalid("Each parameter must be an object with a string 'key' and a 'value'.")
+            }
+            return KeyValue(key, pair["value"].map { $0.stringValue ?? $0.description } ?? "")
+        }
     }
 
     struct BulkHistory: Decodable {

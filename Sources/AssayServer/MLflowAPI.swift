@@ -68,7 +68,7 @@ struct MLflowAPI {
             rpc(.post, "runs/log-inputs", MLflow.LogInputs.self) { api, r in try await api.logInputs(r) },
             rpc(.get, "metrics/get-history", MLflow.GetMetricHistory.self) { api, r in try await api.metricHistory(r) },
             rpc(.get, "artifacts/list", MLflow.ListArtifacts.self) { api, r in try await api.listRunArtifacts(r) },
-        ] + loggedModelRoutes + traceRoutes + webUIRoutes
+        ] + loggedModelRoutes + traceRoutes + legacyTraceRoutes + webUIRoutes
 
     /// Registers `routes` (every RPC of the classic API unless told otherwise) on `group` (one of the API prefixes).
     func addRoutes(to group: RouterGroup<AssayRequestContext>, _ routes: [Route] = MLflowAPI.routes) {
@@ -233,7 +233,10 @@ struct MLflowAPI {
 
     func logMetric(_ r: MLflow.LogMetric) async throws -> MLflow.Empty {
         try Self.validate(key: r.key)
-        let point = MetricPoint(key: r.key, value: r.value, timestamp: r.timestamp, step: r.step ?? 0)
+        let point = MetricPoint(
+            MLflow.Metric(
+                key: r.key, value: r.value, timestamp: r.timestamp, step: r.step, modelID: r.modelID, datasetName: r.datasetName,
+                datasetDigest: r.datasetDigest))
         try await store.logMetric(run: try Self.runID(r), point)
         return MLflow.Empty()
     }

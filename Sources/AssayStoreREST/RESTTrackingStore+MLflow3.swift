@@ -17,7 +17,8 @@ extension RESTTrackingStore: LoggedModelStore, TraceStore {
             status: LoggedModelStatus(rawValue: info.status) ?? .unspecified, statusMessage: info.statusMessage ?? "",
             creationTime: info.creationTimestampMs, lastUpdatedTime: info.lastUpdatedTimestampMs, sourceRunID: info.sourceRunID,
             modelType: info.modelType, tags: info.tags.map { KeyValue($0.key, $0.value ?? "") },
-            params: (model.data?.params ?? []).map { KeyValue($0.key, $0.value ?? "") })
+            params: (model.data?.params ?? []).map { KeyValue($0.key, $0.value ?? "") },
+            metrics: (model.data?.metrics ?? []).map(MetricPoint.init))
     }
 
     static func path(_ id: String) -> String { RESTClient.encode(id) }
@@ -39,6 +40,7 @@ extension RESTTrackingStore: LoggedModelStore, TraceStore {
     public func searchLoggedModels(_ query: LoggedModelQuery) async throws(AssayError) -> SearchPage<LoggedModel> {
         let request = MLflow.SearchLoggedModels(
             experimentIDs: query.experimentIDs, filter: query.filter.conditions.isEmpty ? nil : query.filter.text,
+            datasets: query.datasets.map { MLflow.DatasetFilter(datasetName: $0.name, datasetDigest: $0.digest) },
             orderBy: query.orderBy.map { MLflow.LoggedModelOrder(fieldName: $0.key, ascending: $0.ascending) },
             maxResults: Int64(query.maxResults), pageToken: query.offset > 0 ? PageToken.encode(offset: query.offset) : nil)
         let answer = try await client.call(.POST, "logged-models/search", request, as: MLflow.SearchLoggedModelsResponse.self)

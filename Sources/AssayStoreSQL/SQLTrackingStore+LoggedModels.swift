@@ -23,8 +23,51 @@ extension SQLTrackingStore {
             for row in try await s.rows("SELECT model_id, key, value FROM logged_model_params WHERE \("model_id", in: list) ORDER BY key") {
                 found[row.string(0)]?.params.append(KeyValue(row.string(1), row.string(2)))
             }
+            for row in try await s.rows(
+                """
+                SELECT model_id, key, value, is_nan, timestamp, step, run_uuid, dataset_name, dataset_digest FROM logged_model_metrics
+                WHERE \("model_id", in: list) ORDER BY timestamp, step, key
+                """)
+            {
+                let (name, digest) = (row.string(7), row.string(8))
+                found[row.string(0)]?.metrics.append(
+                    MetricPoint(
+                        key: row.string(1), value: row.int64(3) != 0 ? .nan : row.optionalDouble(2) ?? .nan, timestamp: row.int64(4),
+                        step: row.int64(5), modelID: row.string(0), datasetName: name.isEmpty ? nil : name,
+                        datasetDigest: digest.isEmpty ? nil : digest, runID: row.string(6)))
+            }
         }
         return ids.compactMap { found[$0] }
+    }
+
+    /// Values a run logged for logged models become the models' metrics too (a value logged twice is
+    /// kept once); the models must exist.
+    static func insertModelMetrics(_ s: Database.Session, _ run: RunInfo, _ metrics: [MetricPoint]) async throws {
+        let forModels = metrics.filter { $0.modelID != nil }
+        guard !forModels.isEmpty, let experiment = Int64(run.experimentID) else { return }
+        let models = Array(Set(forModels.compactMap(\.modelID))).sorted()
+        var known = Set<String>()
+        for part in chunks(models, of: chunk) {
+            for row in try await s.rows("SELECT model_id FROM logged_models WHERE \("model_id", in: Array(part))") {
+                known.insert(row.string(0))
+            }
+        }
+        if let unknown = models.first(where: { !known.contains($0) }) { throw Failure.modelNotFound(unknown) }
+        func row(_ p: MetricPoint) -> SQL {
+            """
+            (\(p.modelID ?? ""), \(p.key), \(p.value.isNaN ? nil : p.value), \(p.value.isNaN ? 1 : 0), \(p.timestamp), \(p.step), \(run.id),
+                \(experiment), \(p.datasetName ?? ""), \(p.datasetDigest ?? ""))
+            """
+        }
+        for part in chunks(forModels, of: chunk) {
+            try await s.execute(
+                """
+                INSERT INTO logged_model_metrics (model_id, key, value, is_nan, timestamp, step, run_uuid, experiment_id, dataset_name,
+                    dataset_digest)
+                VALUES \(values(part, row))
+                ON CONFLICT (model_id, key, timestamp, step, run_uuid, dataset_name, dataset_digest) DO NOTHING
+                """)
+        }
     }
 
     private static func upsertModelTags(_ s: Database.Session, _ id: String, _ tags: [KeyValue]) async throws {
@@ -56,8 +99,8 @@ extension SQLTrackingStore {
         try StoredText.check(name: name, of: "logged model")
         for tag in tags { try StoredText.check(tag, of: "logged model tag") }
         for param in params { try StoredText.check(param, of: "logged model param") }
+        // The source run is kept as given, as MLflow does (a model may come from a run of another server).
         let experiment = try await experiment(id: experimentID)
-        if let sourceRunID { _ = try await run(id: sourceRunID) }
         let model = try LoggedModel.new(
             in: experiment, name: name, sourceRunID: sourceRunID, modelType: modelType, tags: tags, params: params)
         guard let number = Int64(experiment.id) else { throw Failure.experimentNotFound(experimentID) }
@@ -95,10 +138,7 @@ extension SQLTrackingStore {
             }
             return try await Self.loadModels(s, ids)
         }
-        let matching = SearchFilter.ordered(
-            models.filter { query.filter.matches($0.filterValues) },
-            by: query.orderBy + [("creation_timestamp", false), ("model_id", true)]
-        ) { $0.filterValues }
+        let matching = query.ordered(models)
         return SearchPage(
             fetched: Array(matching.dropFirst(query.offset).prefix(query.maxResults + 1)), limit: query.maxResults, offset: query.offset)
     }
@@ -132,7 +172,7 @@ extension SQLTrackingStore {
     public func deleteLoggedModel(id: String) async throws(AssayError) {
         try await write { s in
             guard try await s.exists("SELECT 1 FROM logged_models WHERE model_id = \(id)") else { throw Failure.modelNotFound(id) }
-            for table in ["logged_model_tags", "logged_model_params", "logged_models"] {
+            for table in ["logged_model_tags", "logged_model_params", "logged_model_metrics", "logged_models"] {
                 try await s.execute("DELETE FROM \(raw: table) WHERE model_id = \(id)")
             }
         }

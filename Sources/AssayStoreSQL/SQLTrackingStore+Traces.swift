@@ -346,6 +346,12 @@ extension SQLTrackingStore {
                         overrides = excluded.overrides, last_update_time = excluded.last_update_time
                     """)
             }
+            // An assessment that overrides another leaves the other in place, no longer valid.
+            for a in stored where a.valid {
+                guard let overridden = a.overrides else { continue }
+                try await s.execute(
+                    "UPDATE trace_assessments SET valid = 0 WHERE trace_id = \(a.traceID) AND assessment_id = \(overridden)")
+            }
             return stored
         }
     }
@@ -353,10 +359,15 @@ extension SQLTrackingStore {
     public func deleteAssessment(trace traceID: String, id: String) async throws(AssayError) {
         try await write { s in
             guard
-                try await s.exists(
-                    "DELETE FROM trace_assessments WHERE trace_id = \(traceID) AND assessment_id = \(id) RETURNING assessment_id")
+                let deleted = try await s.first(
+                    "DELETE FROM trace_assessments WHERE trace_id = \(traceID) AND assessment_id = \(id) RETURNING overrides")
             else {
                 throw AssayError(.notFound, "Assessment with ID '\(id)' not found for trace '\(traceID)'")
+            }
+            // Deleting an override makes the assessment it overrode valid again.
+            if let overridden = deleted.optionalString(0) {
+                try await s.execute(
+                    "UPDATE trace_assessments SET valid = 1 WHERE trace_id = \(traceID) AND assessment_id = \(overridden)")
             }
         }
     }

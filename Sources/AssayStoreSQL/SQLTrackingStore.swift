@@ -353,6 +353,7 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore, LoggedMo
             try await Self.insertParams(s, id, params)
             try await Self.upsertTags(s, id, tags)
             try await Self.insertMetrics(s, id, metrics)
+            try await Self.insertModelMetrics(s, info, metrics)
         }
     }
 

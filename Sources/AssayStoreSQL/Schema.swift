@@ -11,6 +11,7 @@ package enum Schema {
     package static let v5 = "v5: MLflow 3: logged models, run outputs, trace info, tags and links, assessments by id"
     package static let v6 = "v6: evaluation datasets and their records, registered scorers, online scoring"
     package static let v7 = "v7: the logged models a run took as inputs"
+    package static let v8 = "v8: metrics logged for logged models"
 
     static func migrations(dialect: SQLDialect, artifactRoot: String) -> [SQLMigration] {
         let now = MetricPoint.now()
@@ -177,6 +178,16 @@ package enum Schema {
                 run_uuid TEXT NOT NULL REFERENCES runs(run_uuid) ON DELETE CASCADE, model_id TEXT NOT NULL,
                 position INTEGER NOT NULL, PRIMARY KEY (run_uuid, model_id))
             """
+        // A value logged for a model, by the run that logged it; no dataset is the empty name and digest.
+        let eighth: [String] = [
+            """
+            CREATE TABLE logged_model_metrics (
+                model_id TEXT NOT NULL, key TEXT NOT NULL, value DOUBLE PRECISION, is_nan INTEGER NOT NULL DEFAULT 0,
+                timestamp BIGINT NOT NULL, step BIGINT NOT NULL, run_uuid TEXT NOT NULL, experiment_id BIGINT NOT NULL,
+                dataset_name TEXT NOT NULL, dataset_digest TEXT NOT NULL,
+                PRIMARY KEY (model_id, key, timestamp, step, run_uuid, dataset_name, dataset_digest))
+            """
+        ]
         return [
             SQLMigration(name: v1, statements: first.map(SQL.init(raw:)) + [defaultExperiment]),
             SQLMigration(name: v2, statements: second.map(SQL.init(raw:))),
@@ -185,6 +196,7 @@ package enum Schema {
             SQLMigration(name: v5, statements: fifth.map(SQL.init(raw:))),
             SQLMigration(name: v6, statements: sixth.map(SQL.init(raw:))),
             SQLMigration(name: v7, statements: [SQL(raw: seventh)]),
+            SQLMigration(name: v8, statements: eighth.map(SQL.init(raw:))),
         ]
     }
 }

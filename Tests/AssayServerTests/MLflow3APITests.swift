@@ -77,6 +77,186 @@ import Testing
         }
     }
 
+    @Test func legacyTraceRoutesStartEndAndDescribeATrace() async throws {
+        try await LiveServer.with { server in
+            let started = try await server.send(
+                .post, "/api/2.0/mlflow/traces",
+                body:
+                    #"{"experiment_id": "0", "timestamp_ms": 1000, "request_metadata": [{"key": "m1", "value": "apple"}], "tags": [{"key": "t1", "value": "red"}]}"#
+            )
+            let info = try #require(started.json["trace_info"] as? [String: Any], "\(started.body)")
+            let id = try #require(info["request_id"] as? String)
+            #expect(id.hasPrefix("tr-") && info["status"] as? String == "IN_PROGRESS" && info["timestamp_ms"] as? Int == 1000)
+            let ended = try await server.send(
+                .patch, "/api/2.0/mlflow/traces/\(id)",
+                body:
+                    #"{"timestamp_ms": 3000, "status": "OK", "request_metadata": [{"key": "m2", "value": "pear"}], "tags": [{"key": "t1", "value": "blue"}]}"#
+            )
+            let after = try #require(ended.json["trace_info"] as? [String: Any], "\(ended.body)")
+            #expect(after["execution_time_ms"] as? Int == 2000 && after["status"] as? String == "OK")
+            let metadata = (after["request_metadata"] as? [[String: String]])?.map { "\($0["key"]!)=\($0["value"]!)" }
+            #expect(metadata == ["m1=apple", "m2=pear"])
+            #expect((after["tags"] as? [[String: String]])?.contains(["key": "t1", "value": "blue"]) == true)
+            let described = try await server.send(.get, "/api/2.0/mlflow/traces/\(id)/info")
+            #expect((described.json["trace_info"] as? [String: Any])?["execution_time_ms"] as? Int == 2000)
+            let unknown = try await server.send(.patch, "/api/2.0/mlflow/traces/tr-nope", body: #"{"status": "OK"}"#)
+            #expect(unknown.status == 404 && unknown.errorCode == "RESOURCE_DOES_NOT_EXIST")
+            let badStatus = try await server.send(.patch, "/api/2.0/mlflow/traces/\(id)", body: #"{"status": "DONE"}"#)
+            #expect(badStatus.status == 400 && badStatus.errorCode == "INVALID_PARAMETER_VALUE")
+            #expect(try await server.send(.post, "/api/2.0/mlflow/traces", body: "{}").status == 400)
+        }
+    }
+
+    @Test func traceAnalyticsAndTheTraceFileAnswerAsMLflowsUIReadsThem() async throws {
+        try await LiveServer.with { server in
+            #expect(try await server.send(.post, "/api/3.0/mlflow/traces", body: Self.startTrace()).status == 200)
+            let spans =
+                #"{"spans": [{"trace_id": "W4qlotLIcugyHPNzCNad8g==", "span_id": "APBnqgupArc=", "parent_span_id": "", "name": "answer", "start_time_unix_nano": 1764577221283000000, "end_time_unix_nano": 1764577221353000000, "status": {"code": "STATUS_CODE_OK"}, "attributes": {"mlflow.traceRequestId": "\"tr-5b8aa5a2d2c872e8321cf37308d69df2\"", "fruit": "\"apple\"", "mlflow.spanInputs": "{\"q\": 1}"}, "events": [{"name": "e", "time_unix_nano": 5, "attributes": {"foo": "bar"}}]}]}"#
+            let file = "/api/2.0/mlflow-artifacts/artifacts/0/traces/\(Self.trace)/artifacts/traces.json"
+            #expect(try await server.send(.put, file, bytes: Array(spans.utf8)).status == 200)
+
+            let download = try await server.send(.get, "/ajax-api/2.0/mlflow/get-trace-artifact?request_id=\(Self.trace)")
+            #expect(download.status == 200 && download.headers.first(name: "Content-Disposition") == "attachment; filename=traces.json")
+            let span = try #require((download.json["spans"] as? [[String: Any]])?.first, "\(download.body)")
+            // Attributes go back as the JSON texts MLflow's client wrote, objects the way Python writes them.
+            let attributes = try #require(span["attributes"] as? [String: String])
+            #expect(attributes["fruit"] == "\"apple\"" && attributes["mlflow.spanInputs"] == "{\"q\": 1}")
+            #expect(span["span_id"] as? String == "APBnqgupArc=" && span["parent_span_id"] is NSNull)
+            #expect(((span["events"] as? [[String: Any]])?.first?["attributes"] as? [String: String]) == ["foo": "bar"])
+            #expect(try await server.send(.get, "/ajax-api/2.0/mlflow/get-trace-artifact?request_id=tr-nope").status == 404)
+            #expect(try await server.send(.get, "/ajax-api/2.0/mlflow/get-trace-artifact").status == 400)
+            #expect(try await server.send(.get, "/ajax-api/2.0/mlflow/get-trace-artifact?request_id=\(Self.trace)&path=../x").status == 400)
+
+            let search = try await server.send(
+                .post, "/api/3.0/mlflow/traces/search",
+                body:
+                    #"{"locations": [{"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": "0"}}], "filter": "trace.text LIKE '%apple%'"}"#
+            )
+            #expect((search.json["traces"] as? [[String: Any]])?.count == 1, "\(search.body)")
+
+            let correlation = try await server.send(
+                .post, "/api/3.0/mlflow/traces/calculate-filter-correlation",
+                body:
+                    #"{"experiment_ids": ["0"], "filter_string1": "tags.`mlflow.traceName` = 'answer'", "filter_string2": "status = 'ERROR'"}"#
+            )
+            #expect(correlation.json["total_count"] as? Int == 1 && correlation.json["filter1_count"] as? Int == 1, "\(correlation.body)")
+            #expect(correlation.json["npmi"] as? String == "NaN", "no trace passes the second filter: undefined")
+            let invalid = try await server.send(
+                .post, "/api/3.0/mlflow/traces/calculate-filter-correlation",
+                body: #"{"experiment_ids": ["0"], "filter_string1": "invalid.filter = 'x'", "filter_string2": "status = 'OK'"}"#)
+            #expect(invalid.status == 400 && invalid.body.contains("Invalid"))
+
+            let metrics = try await server.send(
+                .post, "/api/3.0/mlflow/traces/metrics",
+                body:
+                    #"{"experiment_ids": ["0"], "view_type": "TRACES", "metric_name": "trace_count", "aggregations": [{"aggregation_type": "COUNT"}], "dimensions": ["trace_status"]}"#
+            )
+            let points = try #require(metrics.json["data_points"] as? [[String: Any]], "\(metrics.body)")
+            #expect(points.count == 1 && (points[0]["values"] as? [String: Double]) == ["COUNT": 1])
+            #expect((points[0]["dimensions"] as? [String: String]) == ["trace_status": "OK"])
+            for bad in [
+                #"{"experiment_ids": ["0"], "view_type": "TRACES", "metric_name": "nope", "aggregations": [{"aggregation_type": "COUNT"}]}"#,
+                #"{"experiment_ids": ["0"], "view_type": "ROWS", "metric_name": "trace_count"}"#,
+                #"{"experiment_ids": ["0"], "view_type": "TRACES", "metric_name": "latency", "aggregations": [{"aggregation_type": "PERCENTILE", "percentile_value": 101}]}"#,
+                #"{"experiment_ids": ["0"], "view_type": "TRACES", "metric_name": "latency", "aggregations": [{"aggregation_type": "AVG"}], "time_interval_seconds": 60}"#,
+                #"{"experiment_ids": ["0"], "view_type": "SPANS", "metric_name": "span_count", "aggregations": [{"aggregation_type": "COUNT"}], "filters": ["span.color = 'red'"]}"#,
+            ] {
+                let answer = try await server.send(.post, "/api/3.0/mlflow/traces/metrics", body: bad)
+                #expect(answer.status == 400 && answer.errorCode == "INVALID_PARAMETER_VALUE", "\(bad): \(answer.body)")
+            }
+        }
+    }
+
+    @Test func assessmentsOverrideEachOtherAndStructuredExpectationsAreSerialized() async throws {
+        try await LiveServer.with { server in
+            #expect(try await server.send(.post, "/api/3.0/mlflow/traces", body: Self.startTrace()).status == 200)
+            let path = "/api/3.0/mlflow/traces/\(Self.trace)/assessments"
+            func create(_ body: String) async throws -> [String: Any] {
+                let answer = try await server.send(.post, path, body: body)
+                return try #require(answer.json["assessment"] as? [String: Any], "\(answer.body)")
+            }
+            let first = try await create(
+                #"{"assessment": {"assessment_name": "q", "feedback": {"value": 4}, "source": {"source_type": "HUMAN"}}}"#)
+            let firstID = try #require(first["assessment_id"] as? String)
+            let second = try await create(
+                #"{"assessment": {"assessment_name": "q", "feedback": {"value": 2}, "source": {"source_type": "HUMAN"}, "overrides": "\#(firstID)"}}"#
+            )
+            let secondID = try #require(second["assessment_id"] as? String)
+            func valid(_ id: String) async throws -> Bool? {
+                (try await server.send(.get, "\(path)/\(id)").json["assessment"] as? [String: Any])?["valid"] as? Bool
+            }
+            let (overridden, overriding) = (try await valid(firstID), try await valid(secondID))
+            #expect(overridden == false && overriding == true)
+            #expect(try await server.send(.delete, "\(path)/\(secondID)", body: "{}").status == 200)
+            #expect(try await valid(firstID) == true)
+            let missing = try await server.send(
+                .post, path,
+                body:
+                    #"{"assessment": {"assessment_name": "q", "feedback": {"value": 1}, "source": {"source_type": "HUMAN"}, "overrides": "a-nope"}}"#
+            )
+            #expect(missing.status == 404)
+
+            let expectation = try await create(
+                #"{"assessment": {"assessment_name": "limits", "expectation": {"value": {"passed": true, "ms": 750}}, "source": {"source_type": "CODE"}}}"#
+            )
+            let serialized = try #require((expectation["expectation"] as? [String: Any])?["serialized_value"] as? [String: Any])
+            #expect(serialized["serialization_format"] as? String == "JSON_FORMAT")
+            let value = try #require(
+                try JSONSerialization.jsonObject(with: Data((serialized["value"] as? String ?? "").utf8)) as? [String: Any])
+            #expect(value["passed"] as? Bool == true && value["ms"] as? Int == 750)
+            let plain = try await create(
+                #"{"assessment": {"assessment_name": "answer", "expectation": {"value": "Paris"}, "source": {"source_type": "HUMAN"}}}"#)
+            #expect((plain["expectation"] as? [String: Any])?["value"] as? String == "Paris")
+        }
+    }
+
+    @Test func metricsLoggedForAModelAndPromptLabRunsAnswerAsTheClientReadsThem() async throws {
+        try await LiveServer.with { server in
+            let created = try await server.send(
+                .post, "/api/2.0/mlflow/logged-models", body: #"{"experiment_id": "0", "source_run_id": "123"}"#)
+            let id = try #require(
+                ((created.json["model"] as? [String: Any])?["info"] as? [String: Any])?["model_id"] as? String, "\(created.body)")
+            let run = try await server.send(.post, "/api/2.0/mlflow/runs/create", body: #"{"experiment_id": "0"}"#)
+            let runID = try #require(((run.json["run"] as? [String: Any])?["info"] as? [String: Any])?["run_id"] as? String)
+            let logged = try await server.send(
+                .post, "/api/2.0/mlflow/runs/log-metric",
+                body:
+                    #"{"run_id": "\#(runID)", "key": "metric", "value": 0.5, "timestamp": 123456789, "step": 1, "model_id": "\#(id)", "dataset_name": "name", "dataset_digest": "digest"}"#
+            )
+            #expect(logged.status == 200, "\(logged.body)")
+            let model = try await server.send(.get, "/api/2.0/mlflow/logged-models/\(id)")
+            let metric = try #require(((model.json["model"] as? [String: Any])?["data"] as? [String: Any])?["metrics"] as? [[String: Any]])
+            #expect(metric.count == 1 && metric[0]["run_id"] as? String == runID && metric[0]["dataset_digest"] as? String == "digest")
+            #expect(metric[0]["model_id"] as? String == id && metric[0]["value"] as? Double == 0.5)
+            let search = try await server.send(
+                .post, "/api/2.0/mlflow/logged-models/search",
+                body:
+                    #"{"experiment_ids": ["0"], "datasets": [{"dataset_name": "name", "dataset_digest": "digest"}], "filter": "metrics.metric >= 0.5"}"#
+            )
+            #expect((search.json["models"] as? [[String: Any]])?.count == 1, "\(search.body)")
+            let noName = try await server.send(
+                .post, "/api/2.0/mlflow/logged-models/search",
+                body: #"{"experiment_ids": ["0"], "datasets": [{"dataset_digest": "digest"}]}"#)
+            #expect(noName.status == 400)
+
+            let lab = "/ajax-api/2.0/mlflow/runs/create-promptlab-run"
+            let incomplete = try await server.send(.post, lab, body: #"{"experiment_id": "0", "prompt_template": "Say {{ x }}"}"#)
+            #expect(incomplete.status == 400 && incomplete.body.contains("CreatePromptlabRun request must specify prompt_parameters."))
+            let made = try await server.send(
+                .post, lab,
+                body:
+                    #"{"experiment_id": "0", "run_name": "tried", "prompt_template": "Say {{ x }}", "prompt_parameters": [{"key": "x", "value": 7}], "model_route": "chat", "model_parameters": [{"key": "temperature", "value": "0.1"}], "model_input": "Say 7", "model_output": "7", "mlflow_version": "3.17.2", "user_id": "me", "start_time": 456}"#
+            )
+            let info = try #require((made.json["run"] as? [String: Any])?["info"] as? [String: Any], "\(made.body)")
+            #expect(info["status"] as? String == "FINISHED" && info["start_time"] as? Int == 456 && info["user_id"] as? String == "me")
+            let labRun = try #require(info["run_id"] as? String)
+            let table = try await server.send(.get, "/get-artifact?run_id=\(labRun)&path=eval_results_table.json")
+            #expect(
+                table.status == 200 && table.body == #"{"columns": ["x", "prompt", "output"], "data": [["7", "Say 7", "7"]]}"#,
+                "\(table.body)")
+        }
+    }
+
     @Test func aLoggedModelsFilesAreListedAndReadAsMLflowsUIAsks() async throws {
         try await LiveServer.with { server in
             let created = try await server.send(.post, "/api/2.0/mlflow/logged-models", body: #"{"experiment_id": "0", "name": "agent"}"#)

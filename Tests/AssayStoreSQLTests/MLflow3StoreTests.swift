@@ -2,6 +2,7 @@ import Assay
 import AssayStoreSQL
 import AssayStoreSQLite
 import AssayTesting
+import Foundation
 import Testing
 
 /// MLflow 3's records in both database stores: logged models and run outputs, what a client says about
@@ -162,6 +163,144 @@ import Testing
             #expect(await errorMessage { _ = try await store.trace(id: Self.trace) } != nil)
             #expect(try await store.deleteTraces(in: experiment, ids: nil, before: Int64.max / 1_000_000, maxTraces: 10) == 1)
             #expect(try await store.traces(in: experiment, since: nil, limit: 10, offset: 0).isEmpty)
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func valuesLoggedForAModelAreItsMetricsAndNarrowItsSearch(backend: Backend) async throws {
+        try await backend.withStore { opened in
+            let store = try #require(opened as? any LoggedModelStore)
+            let experiment = try await store.createExperiment(named: "models", artifactLocation: nil, tags: []).id
+            let run = try await store.createRun(in: experiment, named: "eval", startTime: 1, userID: nil, tags: []).id
+            // MLflow keeps a source run as given, even one this store has never seen.
+            let first = try await store.createLoggedModel(
+                in: experiment, name: "first", sourceRunID: "123", modelType: nil, tags: [], params: [])
+            #expect(first.sourceRunID == "123")
+            let second = try await store.createLoggedModel(
+                in: experiment, name: "second", sourceRunID: nil, modelType: nil, tags: [], params: [])
+            try await store.logBatch(
+                run: run,
+                metrics: [
+                    MetricPoint(
+                        key: "accuracy", value: 0.5, timestamp: 10, step: 1, modelID: first.id, datasetName: "qa", datasetDigest: "d1"),
+                    MetricPoint(
+                        key: "accuracy", value: 0.7, timestamp: 20, step: 2, modelID: first.id, datasetName: "qa", datasetDigest: "d1"),
+                    MetricPoint(key: "accuracy", value: 0.9, timestamp: 30, step: 1, modelID: second.id, datasetName: "other"),
+                    MetricPoint(key: "loss", value: 1.5, timestamp: 30, step: 1),
+                ], params: [], tags: [])
+            // A value logged again is kept once.
+            try await store.logMetric(
+                run: run,
+                MetricPoint(key: "accuracy", value: 0.5, timestamp: 10, step: 1, modelID: first.id, datasetName: "qa", datasetDigest: "d1"))
+            let metrics = try await store.loggedModel(id: first.id).metrics
+            #expect(metrics.map(\.value) == [0.5, 0.7] && metrics.allSatisfy { $0.runID == run && $0.datasetDigest == "d1" })
+            #expect(try await store.run(id: run).metrics.count == 2, "the run keeps its own latest values too")
+
+            func search(
+                _ filter: String, datasets: [LoggedModelQuery.DatasetFilter] = [], order: [(String, Bool)] = []
+            ) async throws -> [String] {
+                try await store.searchLoggedModels(
+                    LoggedModelQuery(
+                        experimentIDs: [experiment], filter: try SearchFilter(filter, for: .loggedModels), orderBy: order,
+                        datasets: datasets)
+                ).items.map(\.name)
+            }
+            #expect(try await search("", datasets: [.init(name: "qa", digest: "d1")]) == ["first"])
+            #expect(try await search("", datasets: [.init(name: "qa", digest: "other")]).isEmpty)
+            // Both models may be made within one millisecond, so their order is not asked here.
+            #expect(Set(try await search("metrics.accuracy > 0.6")) == ["first", "second"])
+            #expect(try await search("metrics.accuracy > 0.8") == ["second"])
+            #expect(try await search("metrics.accuracy > 0.6", datasets: [.init(name: "qa")]) == ["first"])
+            #expect(try await search("", order: [("metrics.accuracy", true)]) == ["first", "second"])
+            let unknown = await errorMessage {
+                try await store.logMetric(run: run, MetricPoint(key: "accuracy", value: 1, modelID: "m-nope"))
+            }
+            #expect(unknown?.contains("m-nope") == true)
+            try await store.deleteLoggedModel(id: first.id)
+            #expect(try await search("metrics.accuracy > 0").count == 1)
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func anOverrideInvalidatesTheAssessmentUntilItIsDeleted(backend: Backend) async throws {
+        try await backend.withStore { opened in
+            let store = try #require(opened as? any TraceStore)
+            let experiment = try await store.createExperiment(named: "reviewed", artifactLocation: nil, tags: []).id
+            _ = try await store.record(Self.summary(Self.trace, experiment: experiment))
+            let human = TraceAssessment.Source(type: "HUMAN", id: "reviewer")
+            let original = try await store.logAssessments([TraceAssessment(traceID: Self.trace, name: "quality", data: 4, source: human)])[
+                0]
+            let correction = try await store.logAssessments([
+                TraceAssessment(traceID: Self.trace, name: "quality", data: 2, source: human, overrides: original.id)
+            ])[0]
+            #expect(try await store.assessment(trace: Self.trace, id: original.id).valid == false)
+            #expect(try await store.assessment(trace: Self.trace, id: correction.id).valid)
+            try await store.deleteAssessment(trace: Self.trace, id: correction.id)
+            #expect(try await store.assessment(trace: Self.trace, id: original.id).valid)
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func tracesAreSearchedByTheirTextAndCountedTogether(backend: Backend) async throws {
+        try await backend.withStore { opened in
+            let store = try #require(opened as? any TraceStore)
+            let experiment = try await store.createExperiment(named: "analytics", artifactLocation: nil, tags: []).id
+            // Ten traces: six prod ones that ran a tool, then four dev ones of which the first ran a tool.
+            for i in 0..<10 {
+                let id = String(format: "%032x", i + 1)
+                let prod = i < 6
+                var summary = Self.summary(
+                    id, experiment: experiment, tags: ["env": prod ? "prod" : "dev", "kind": prod || i == 6 ? "TOOL" : "LLM"])
+                summary.state = i == 9 ? "ERROR" : "OK"
+                summary.executionDuration = Int64(10 * (i + 1))
+                _ = try await store.record(summary)
+                try await store.ingest(
+                    [
+                        SpanRecord(
+                            traceID: id, spanID: String(format: "%016x", i + 1), parentSpanID: nil, name: "step\(i)", startTimeNanos: 1_000,
+                            endTimeNanos: 1_000 + Int64(10 * (i + 1)) * 1_000_000, statusCode: "OK",
+                            attributes: [
+                                "mlflow.spanType": .string(prod ? "TOOL" : "LLM"), "note": .string(i == 3 ? "I like it" : "plain"),
+                            ])
+                    ], experimentID: experiment)
+            }
+            let found = try await store.searchTraces(
+                experimentIDs: [experiment], filter: try SearchFilter("trace.text LIKE '%I like it%'", for: .traces), maxResults: 100,
+                offset: 0)
+            #expect(found.items.map(\.traceID) == [String(format: "%032x", 4)])
+            let named = try await store.searchTraces(
+                experimentIDs: [experiment], filter: try SearchFilter("trace.text LIKE '%step%' AND tags.env = 'dev'", for: .traces),
+                maxResults: 100, offset: 0)
+            #expect(named.items.count == 4)
+
+            let correlation = try await store.filterCorrelation(
+                experimentIDs: [experiment], try SearchFilter("tags.env = 'prod'", for: .traces),
+                try SearchFilter("tags.kind = 'TOOL'", for: .traces))
+            #expect((correlation.totalCount, correlation.filter1Count, correlation.filter2Count, correlation.jointCount) == (10, 6, 7, 6))
+            // NPMI of that table, computed by hand: log(6·10 / (6·7)) / −log(6/10).
+            #expect(abs(correlation.npmi - log(60.0 / 42.0) / -log(0.6)) < 1e-12)
+            let none = try await store.filterCorrelation(
+                experimentIDs: [experiment], try SearchFilter("tags.env = 'staging'", for: .traces), try SearchFilter("", for: .traces))
+            #expect(none.filter1Count == 0 && none.npmi.isNaN)
+
+            let byStatus = try await store.traceMetrics(
+                experimentIDs: [experiment],
+                try TraceMetricQuery(view: .traces, metric: "trace_count", aggregations: [.count], dimensions: ["trace_status"]))
+            #expect(byStatus.map(\.dimensions) == [["trace_status": "ERROR"], ["trace_status": "OK"]])
+            #expect(byStatus.map { $0.values["COUNT"] } == [1, 9])
+            let latency = try await store.traceMetrics(
+                experimentIDs: [experiment],
+                try TraceMetricQuery(
+                    view: .traces, metric: "latency", aggregations: [.average, .percentile(50)], filters: ["trace.tag.env = 'prod'"]))
+            // Prod traces take 10…60 ms: mean 35, median 35.
+            #expect(latency.count == 1 && latency[0].values == ["AVG": 35, "P50.0": 35])
+            let spans = try await store.traceMetrics(
+                experimentIDs: [experiment],
+                try TraceMetricQuery(
+                    view: .spans, metric: "span_count", aggregations: [.count], dimensions: ["span_type"], filters: ["span.type = 'LLM'"]))
+            #expect(spans == [TraceMetricPoint(metric: "span_count", dimensions: ["span_type": "LLM"], values: ["COUNT": 4])])
+            #expect(await errorMessage { _ = try TraceMetricQuery(view: .traces, metric: "latency", aggregations: [.count]) } != nil)
+            #expect(await errorMessage { _ = try TraceMetricQuery(view: .spans, metric: "bogus", aggregations: [.count]) } != nil)
         }
     }
 

@@ -102,6 +102,10 @@ extension DataValue {
 
 extension DataValue: CustomStringConvertible {
     public var description: String { JSONWriter.string(self) }
+
+    /// The JSON text as Python's `json.dumps` writes it (`{"a": 1, "b": [1, 2]}`), as MLflow's clients
+    /// store span attributes; object keys in sorted order.
+    public var pythonJSON: String { JSONWriter.string(self, dialect: .python) }
 }
 
 /// Any JSON value, read and written as itself (so that message types can hold free-form JSON, such as

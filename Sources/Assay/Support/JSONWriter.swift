@@ -7,6 +7,8 @@ struct JSONWriter {
     enum Dialect {
         case exact
         case mlflowTable
+        /// As Python's `json.dumps` writes by default: `", "` between items and `": "` after keys.
+        case python
     }
 
     var dialect: Dialect = .exact
@@ -42,16 +44,16 @@ struct JSONWriter {
         case .list(let elements):
             output += "["
             for (i, element) in elements.enumerated() {
-                if i > 0 { output += "," }
+                if i > 0 { output += dialect == .python ? ", " : "," }
                 write(element)
             }
             output += "]"
         case .object(let members):
             output += "{"
             for (i, key) in members.keys.sorted().enumerated() {
-                if i > 0 { output += "," }
+                if i > 0 { output += dialect == .python ? ", " : "," }
                 writeString(key)
-                output += ":"
+                output += dialect == .python ? ": " : ":"
                 write(members[key]!)
             }
             output += "}"
@@ -67,7 +69,7 @@ struct JSONWriter {
         guard d.isFinite else {
             switch dialect {
             case .mlflowTable: return "null"
-            case .exact: return d.isNaN ? "NaN" : (d > 0 ? "Infinity" : "-Infinity")
+            case .exact, .python: return d.isNaN ? "NaN" : (d > 0 ? "Infinity" : "-Infinity")
             }
         }
         var value = d

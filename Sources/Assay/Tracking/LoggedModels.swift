@@ -19,11 +19,14 @@ public struct LoggedModel: Sendable, Equatable {
     public var modelType: String?
     public var tags: [KeyValue]
     public var params: [KeyValue]
+    /// The values runs logged for this model (`log_metric(..., model_id=)`), each with its run and
+    /// dataset, oldest first.
+    public var metrics: [MetricPoint]
 
     public init(
         id: String, experimentID: String, name: String, artifactLocation: String, status: LoggedModelStatus = .pending,
         statusMessage: String = "", creationTime: Int64, lastUpdatedTime: Int64, sourceRunID: String? = nil, modelType: String? = nil,
-        tags: [KeyValue] = [], params: [KeyValue] = []
+        tags: [KeyValue] = [], params: [KeyValue] = [], metrics: [MetricPoint] = []
     ) {
         self.id = id
         self.experimentID = experimentID
@@ -37,6 +40,7 @@ public struct LoggedModel: Sendable, Equatable {
         self.modelType = modelType
         self.tags = tags
         self.params = params
+        self.metrics = metrics
     }
 
     /// `models:/<id>`, how clients name the model.
@@ -83,26 +87,64 @@ public struct RunModelOutput: Sendable, Equatable {
 public struct LoggedModelQuery: Sendable {
     public var experimentIDs: [String]
     public var filter: SearchFilter
-    /// Attributes (`name`, `creation_timestamp`, …) to order by before the default newest first.
+    /// Attributes (`name`, `creation_timestamp`, …) or metrics (`metrics.accuracy`) to order by before
+    /// the default newest first.
     public var orderBy: [(key: String, ascending: Bool)]
+    /// Datasets the models must have metrics on (any of them); metric filters and orderings then look
+    /// only at the values measured on these datasets.
+    public var datasets: [DatasetFilter]
     public var maxResults: Int
     public var offset: Int
 
+    /// A dataset by name, and by digest when one is given.
+    public struct DatasetFilter: Sendable, Equatable {
+        public var name: String
+        public var digest: String?
+
+        public init(name: String, digest: String? = nil) {
+            self.name = name
+            self.digest = digest
+        }
+
+        /// Whether a metric value was measured on this dataset.
+        public func covers(_ point: MetricPoint) -> Bool {
+            point.datasetName == name && (digest == nil || point.datasetDigest == digest)
+        }
+    }
+
     public init(
         experimentIDs: [String], filter: SearchFilter = SearchFilter(), orderBy: [(key: String, ascending: Bool)] = [],
-        maxResults: Int = 100, offset: Int = 0
+        datasets: [DatasetFilter] = [], maxResults: Int = 100, offset: Int = 0
     ) {
         self.experimentIDs = experimentIDs
         self.filter = filter
         self.orderBy = orderBy
+        self.datasets = datasets
         self.maxResults = maxResults
         self.offset = offset
+    }
+
+    /// Whether `model` passes the query's filter and dataset clause.
+    public func matches(_ model: LoggedModel) -> Bool {
+        if !datasets.isEmpty, !model.metrics.contains(where: { point in datasets.contains { $0.covers(point) } }) { return false }
+        return filter.matches(model.filterValues(datasets: datasets))
+    }
+
+    /// The models that pass, in the query's order, then newest first.
+    public func ordered(_ models: [LoggedModel]) -> [LoggedModel] {
+        SearchFilter.ordered(models.filter(matches), by: orderBy + [("creation_timestamp", false), ("model_id", true)]) {
+            $0.filterValues(datasets: datasets)
+        }
     }
 }
 
 extension LoggedModel {
-    /// The values a logged-model filter compares: attributes bare, tags and params by `tags.` and `params.`.
-    public var filterValues: [String: DataValue] {
+    /// The values a logged-model filter compares: attributes bare, tags and params by `tags.` and
+    /// `params.`, metrics by `metrics.` (each key's latest value).
+    public var filterValues: [String: DataValue] { filterValues(datasets: []) }
+
+    /// The filter values, with metrics measured on one of `datasets` only (on any when none are given).
+    public func filterValues(datasets: [LoggedModelQuery.DatasetFilter]) -> [String: DataValue] {
         var values: [String: DataValue] = [
             "model_id": .string(id), "name": .string(name), "status": .string(status.rawValue),
             "creation_timestamp": .int(Int(creationTime)), "last_updated_timestamp": .int(Int(lastUpdatedTime)),
@@ -112,6 +154,12 @@ extension LoggedModel {
         if let modelType { values["model_type"] = .string(modelType) }
         for tag in tags { values["tags." + tag.key] = .string(tag.value) }
         for param in params { values["params." + param.key] = .string(param.value) }
+        var latest: [String: MetricPoint] = [:]
+        for point in metrics where datasets.isEmpty || datasets.contains(where: { $0.covers(point) }) {
+            if let current = latest[point.key], (current.timestamp, current.step) > (point.timestamp, point.step) { continue }
+            latest[point.key] = point
+        }
+        for (key, point) in latest { values["metrics." + key] = .double(point.value) }
         return values
     }
 }

@@ -20,7 +20,7 @@ public struct SearchFilter: Sendable, Equatable {
         /// Traces (`assay evaluate --traces --trace-filter`, MLflow's `traces/search`): attributes, tags
         /// and `request_metadata`.
         case traces
-        /// Logged models (`logged-models/search`): attributes, tags and params.
+        /// Logged models (`logged-models/search`): attributes, tags, params and metrics.
         case loggedModels
         /// Evaluation datasets (`datasets/search`): attributes and tags.
         case datasets
@@ -327,7 +327,8 @@ public struct SearchKey: Sendable, Equatable, CustomStringConvertible {
     static let experimentTextAttributes = ["name", "experiment_id"]
     static let experimentNumberAttributes = ["creation_time", "last_update_time"]
     static let datasetFields = ["name", "digest"]
-    static let traceTextAttributes = ["trace_id", "name", "status", "model", "run_id", "client_request_id"]
+    /// `text` is the whole text of a trace's spans (`trace.text LIKE '%refund%'`).
+    static let traceTextAttributes = ["trace_id", "name", "status", "model", "run_id", "client_request_id", "text"]
     static let traceNumberAttributes = ["latency_ms", "input_tokens", "output_tokens", "span_count", "timestamp_ms", "execution_time_ms"]
     static let loggedModelTextAttributes = ["model_id", "name", "status", "source_run_id", "model_type", "experiment_id"]
     static let loggedModelNumberAttributes = ["creation_timestamp", "last_updated_timestamp"]
@@ -399,7 +400,7 @@ public struct SearchKey: Sendable, Equatable, CustomStringConvertible {
         entityName = entityName.trimmingBackticks.lowercased()
         let entity: Entity
         switch (entityName, subject) {
-        case ("metric", .runs), ("metrics", .runs): entity = .metric
+        case ("metric", .runs), ("metrics", .runs), ("metric", .loggedModels), ("metrics", .loggedModels): entity = .metric
         case ("param", .runs), ("params", .runs), ("parameter", .runs), ("parameters", .runs): entity = .param
         case ("param", .loggedModels), ("params", .loggedModels): entity = .param
         case ("tag", _), ("tags", _): entity = .tag
@@ -412,7 +413,7 @@ public struct SearchKey: Sendable, Equatable, CustomStringConvertible {
                 case .runs: "['metric', 'parameter', 'tag', 'attribute', 'dataset']"
                 case .experiments: "['tag', 'attribute']"
                 case .traces: "['attribute', 'tag', 'request_metadata']"
-                case .loggedModels: "['attribute', 'tag', 'param']"
+                case .loggedModels: "['attribute', 'tag', 'param', 'metric']"
                 case .datasets: "['attribute', 'tag']"
                 }
             throw .invalidInput("Invalid entity type '\(entityName)'. Valid values are \(valid)")

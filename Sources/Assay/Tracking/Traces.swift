@@ -367,19 +367,13 @@ extension TraceStore {
     }
 
     /// The search of a store that keeps its traces itself: the filter is checked against every trace of
-    /// the experiments in turn.
+    /// the experiments in turn (and against the spans of those that pass the rest when it asks for `text`).
     public func searchTraces(
         experimentIDs: [String], filter: SearchFilter, orderBy: [String], maxResults: Int, offset: Int
     ) async throws(AssayError) -> SearchPage<TraceSummary> {
         var matching: [TraceSummary] = []
-        for experiment in experimentIDs {
-            var start = 0
-            while true {
-                let page = try await traces(in: experiment, since: nil, limit: 5000, offset: start)
-                matching += page.filter { filter.matches($0.filterValues) }
-                guard page.count == 5000 else { break }
-                start += page.count
-            }
+        for trace in try await allTraces(in: experimentIDs) where try await passes(trace, filter) {
+            matching.append(trace)
         }
         let order = try orderBy.map { clause throws(AssayError) -> (String, Bool) in
             let parts = clause.split(separator: " ").map(String.init)

@@ -263,18 +263,35 @@ extension RunInfo {
 }
 
 /// One logged value of a metric. NaN and ±infinity are kept as logged.
+///
+/// A value logged for a logged model (MLflow 3's `log_metric(..., model_id=)`) names the model, and
+/// may name the dataset it was measured on; such a value belongs to the run and to the model.
 public struct MetricPoint: Sendable, Equatable {
     public var key: String
     public var value: Double
     /// Milliseconds since 1970.
     public var timestamp: Int64
     public var step: Int64
+    /// The logged model the value was measured for, if any.
+    public var modelID: String?
+    /// The dataset the value was measured on, by name and digest, if given.
+    public var datasetName: String?
+    public var datasetDigest: String?
+    /// The run that logged the value, where it is read apart from its run (a logged model's metrics).
+    public var runID: String?
 
-    public init(key: String, value: Double, timestamp: Int64 = MetricPoint.now(), step: Int64 = 0) {
+    public init(
+        key: String, value: Double, timestamp: Int64 = MetricPoint.now(), step: Int64 = 0, modelID: String? = nil,
+        datasetName: String? = nil, datasetDigest: String? = nil, runID: String? = nil
+    ) {
         self.key = key
         self.value = value
         self.timestamp = timestamp
         self.step = step
+        self.modelID = modelID
+        self.datasetName = datasetName
+        self.datasetDigest = datasetDigest
+        self.runID = runID
     }
 
     /// Milliseconds since 1970, now.
