@@ -113,6 +113,15 @@ client.delete_logged_model_tag(info.model_id, "team")
 check("team" not in mlflow.get_logged_model(info.model_id).tags, "logged model tag deleted")
 client.log_model_params(info.model_id, {"temperature": "0.1"})
 check(mlflow.get_logged_model(info.model_id).params.get("temperature") == "0.1", "logged model param")
+client.log_metric(quick_run, "judged_accuracy", 0.75, timestamp=1, step=2, dataset_name="golden", dataset_digest="d1", model_id=info.model_id)
+model_metrics = {m.key: m for m in mlflow.get_logged_model(info.model_id).metrics or []}
+check(model_metrics.get("judged_accuracy") is not None and model_metrics["judged_accuracy"].value == 0.75
+      and model_metrics["judged_accuracy"].run_id == quick_run and model_metrics["judged_accuracy"].dataset_digest == "d1",
+      f"logged model metrics {sorted(model_metrics)}")
+on_golden = mlflow.search_logged_models(
+    experiment_ids=[experiment_id], datasets=[{"dataset_name": "golden", "dataset_digest": "d1"}],
+    filter_string="metrics.judged_accuracy > 0.5", output_format="list")
+check([m.model_id for m in on_golden] == [info.model_id], f"search_logged_models by dataset {on_golden}")
 active = mlflow.set_active_model(name="my-agent")
 check(mlflow.set_active_model(name="my-agent").model_id == active.model_id, "set_active_model finds the model again")
 mlflow.clear_active_model()
@@ -163,6 +172,8 @@ by_tag = mlflow.search_traces(locations=[experiment_id], return_type="list", fil
 check([t.info.trace_id for t in by_tag] == [trace_id], f"search by tag {len(by_tag)}")
 mlflow.delete_trace_tag(trace_id, "reviewed")
 check("reviewed" not in mlflow.get_trace(trace_id).info.tags, "trace tag deleted")
+by_text = mlflow.search_traces(locations=[experiment_id], return_type="list", filter_string="trace.text LIKE '%Spark%'")
+check(trace_id in [t.info.trace_id for t in by_text], f"search by span text {len(by_text)}")
 try:
     mlflow.get_trace("tr-00000000000000000000000000000000", silent=False)
 except MlflowException as error:
@@ -189,6 +200,11 @@ check(assessments["relevance"].metadata.get("judgeCost") == "0.001", f"metadata 
 check(assessments["expected_answer"].value == ANSWERS["What is Spark?"], "expectation value")
 mlflow.delete_assessment(trace_id, expectation.assessment_id)
 check({a.name for a in mlflow.get_trace(trace_id).info.assessments} == {"helpful", "relevance"}, "assessment deleted")
+corrected = mlflow.override_feedback(trace_id=trace_id, assessment_id=judged.assessment_id, value=3, rationale="Half relevant.")
+check(mlflow.get_assessment(trace_id, judged.assessment_id).valid is False, "overridden feedback is no longer valid")
+check(corrected.overrides == judged.assessment_id and corrected.valid is not False, f"override {corrected}")
+mlflow.delete_assessment(trace_id, corrected.assessment_id)
+check(mlflow.get_assessment(trace_id, judged.assessment_id).valid is True, "deleting the override restores the feedback")
 
 # 4. genai.evaluate with a predict function and custom scorers.
 mlflow.openai.autolog(disable=True)
