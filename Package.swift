@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "AssayStoreREST", targets: ["AssayStoreREST"]),
         .library(name: "AssayServer", targets: ["AssayServer"]),
         .library(name: "AssayTracing", targets: ["AssayTracing"]),
+        .library(name: "AssayS3", targets: ["AssayS3"]),
         .executable(name: "assay", targets: ["assay"]),
     ],
     dependencies: [
@@ -103,6 +104,18 @@ let package = Package(
                 "Assay",
                 "AssayMLflowAPI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // S3-compatible object storage: SigV4 signing, a streaming client, and runs' artifacts kept in a bucket.
+        .target(
+            name: "AssayS3",
+            dependencies: [
+                "Assay",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
@@ -237,6 +250,14 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AssayS3Tests",
+            dependencies: [
+                "Assay", "AssayS3", "AssayTesting", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),
