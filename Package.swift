@@ -126,6 +126,7 @@ let package = Package(
             dependencies: [
                 "Assay",
                 "AssayMLflowAPI",
+                "AssayS3",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -191,6 +192,7 @@ let package = Package(
                 "AssayStorePostgres",
                 "AssayStoreREST",
                 "AssayServer",
+                "AssayS3",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -243,7 +245,9 @@ let package = Package(
         .testTarget(
             name: "AssayServerTests",
             dependencies: [
-                "Assay", "AssayMLflowAPI", "AssayServer", "AssayStoreSQLite", "AssayStorePostgres", "AssayTesting", "AssayTracing", "assay",
+                "Assay", "AssayMLflowAPI", "AssayServer", "AssayS3", "AssayStoreSQLite", "AssayStorePostgres", "AssayTesting",
+                "AssayTracing",
+                "assay",
                 "traced-chat",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -26,7 +26,10 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "The store: a database file path, sqlite:PATH or postgresql://user:password@host:port/db (default: assay.db here).")
     var backendStoreURI: String?
 
-    @Option(help: "The folder behind mlflow-artifacts:/ URIs (default: assay-artifacts/ beside the database).")
+    @Option(
+        help:
+            "Where the files behind mlflow-artifacts:/ URIs are kept: a folder (default: assay-artifacts/ beside the database), or s3://bucket/prefix, which any number of servers can share (credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION; MLFLOW_S3_ENDPOINT_URL for S3-compatible servers such as MinIO)."
+    )
     var artifactsDestination: String?
 
     @Option(help: "Require this token (bearer, or the HTTP basic password) on every API route; default ASSAY_SERVER_TOKEN.")
@@ -57,7 +60,8 @@ struct ServerCommand: AsyncParsableCommand {
         var tracking = TrackingOptions()
         tracking.trackingURI = backendStoreURI ?? "assay.db"
         tracking.artifactsDestination = artifactsDestination
-        let (store, artifacts, postgres) = try tracking.openDatabase()
+        let (store, folder, postgres) = try tracking.openDatabase()
+        let artifacts = try tracking.s3Destination.map { try ArtifactDestination($0) } ?? .folder(folder)
         let environment = ProcessInfo.processInfo.environment
         var configuration = TrackingServer.Configuration()
         configuration.host = host
@@ -78,14 +82,14 @@ struct ServerCommand: AsyncParsableCommand {
         if configuration.authToken == nil, !["127.0.0.1", "localhost", "::1"].contains(host) {
             printError("warning: listening on \(host) without --auth-token: anyone who can reach it can read and change every run")
         }
-        let server = try TrackingServer(store: store, artifactRoot: artifacts, configuration: configuration)
+        let server = try TrackingServer(store: store, artifacts: artifacts, configuration: configuration)
         let host = self.host
         let location = tracking.uri
         // The PostgreSQL pool is a service of its own: it starts first and closes after the last request.
         try await server.runUntilSignalled(services: postgres.map { [$0] } ?? [], prepare: { try await postgres?.migrate() }) { port in
             // Written straight to the descriptor so a script waiting for this line sees it at once.
             FileHandle.standardOutput.write(
-                Data("Assay tracking server on http://\(host):\(port) (store \(location), artifacts \(artifacts.path))\n".utf8))
+                Data("Assay tracking server on http://\(host):\(port) (store \(location), artifacts \(artifacts))\n".utf8))
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Assay
+import AssayS3
 import AssayStorePostgres
 import AssayStoreREST
 import AssayStoreSQLite
@@ -15,8 +16,17 @@ struct TrackingOptions: ParsableArguments {
     )
     var trackingURI: String?
 
-    @Option(help: "The folder for run artifacts (default: assay-artifacts/ beside the database, or here for PostgreSQL).")
+    @Option(
+        help:
+            "Where run artifacts go: a folder (default: assay-artifacts/ beside the database, or here for PostgreSQL), or s3://bucket/prefix (credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION; MLFLOW_S3_ENDPOINT_URL for S3-compatible servers)."
+    )
     var artifactsDestination: String?
+
+    /// The artifact destination when it is a bucket.
+    var s3Destination: String? { artifactsDestination.flatMap { $0.lowercased().hasPrefix("s3://") ? $0 : nil } }
+
+    /// The destination when it is a folder.
+    var folderDestination: URL? { artifactsDestination.flatMap { s3Destination == nil ? URL(fileURLWithPath: $0) : nil } }
 
     /// The tracking URI in force.
     var uri: String {
@@ -51,11 +61,24 @@ struct TrackingOptions: ParsableArguments {
         let uri = self.uri
         if uri.hasPrefix("postgresql://") || uri.hasPrefix("postgres://") {
             let store = try PostgresTrackingStore(url: uri)
-            let folder = artifactsDestination ?? FileManager.default.currentDirectoryPath + "/assay-artifacts"
-            return (store, URL(fileURLWithPath: folder), store)
+            let folder = folderDestination ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath + "/assay-artifacts")
+            return (store, folder, store)
         }
         let (database, artifacts) = try location(uri)
-        return (try SQLiteTrackingStore(path: database), artifactsDestination.map { URL(fileURLWithPath: $0) } ?? artifacts, nil)
+        return (try SQLiteTrackingStore(path: database), folderDestination ?? artifacts, nil)
+    }
+
+    /// Where runs' artifacts are read and written: `local` (a folder, or a server's proxy), a bucket
+    /// for `mlflow-artifacts:/` runs when the destination is `s3://…`, and the bucket of any run whose
+    /// artifact location is `s3://…` when AWS credentials are set.
+    func artifactRepository(_ local: any ArtifactRepository) throws(AssayError) -> any ArtifactRepository {
+        let environment = ProcessInfo.processInfo.environment
+        if let bucket = s3Destination {
+            return S3ArtifactRepository(
+                client: S3Client(try S3Configuration.fromEnvironment(environment)), proxiedRoot: try S3Location(bucket), fallback: local)
+        }
+        guard let configuration = try? S3Configuration.fromEnvironment(environment) else { return local }
+        return S3ArtifactRepository(client: S3Client(configuration), fallback: local)
     }
 
     /// The database file and the artifact folder beside it.
@@ -105,16 +128,18 @@ actor TrackingConnection {
         let uri = options.uri
         if uri.hasPrefix("http://") || uri.hasPrefix("https://") {
             let store = try RESTTrackingStore(url: uri)
-            opened = (store, store.artifacts)
-            return (store, store.artifacts)
+            let artifacts = try options.artifactRepository(store.artifacts)
+            opened = (store, artifacts)
+            return (store, artifacts)
         }
         let (store, folder, postgres) = try options.openDatabase()
         if let postgres {
             pool = Task { try? await postgres.run() }
             try await postgres.migrate()
         }
-        opened = (store, LocalArtifactRepository(root: folder))
-        return (store, LocalArtifactRepository(root: folder))
+        let artifacts = try options.artifactRepository(LocalArtifactRepository(root: folder))
+        opened = (store, artifacts)
+        return (store, artifacts)
     }
 
     /// Closes the PostgreSQL pool, if one was opened.

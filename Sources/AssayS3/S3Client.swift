@@ -260,6 +260,20 @@ public final class S3Client: Sendable {
         }
     }
 
+    /// An object's size and ETag, or nil when there is no such object.
+    public func head(bucket: String, key: String) async throws(AssayError) -> (size: Int64, etag: String)? {
+        let answer = try await send(.HEAD, url(bucket: bucket, key: key))
+        if answer.status == 404 { return nil }
+        guard answer.status == 200 else { throw Self.failure(answer.status, answer.body, "look up s3://\(bucket)/\(key)") }
+        return (answer.headers.first(name: "Content-Length").flatMap(Int64.init) ?? 0, answer.headers.first(name: "ETag") ?? "")
+    }
+
+    /// Throws unless the bucket exists and these credentials may list it (one key at most).
+    public func probe(bucket: String) async throws(AssayError) {
+        let answer = try await send(.GET, url(bucket: bucket, query: [("list-type", "2"), ("max-keys", "1")]))
+        guard answer.status == 200 else { throw Self.failure(answer.status, answer.body, "list s3://\(bucket)") }
+    }
+
     /// Reads a whole object (at most `maxBytes`) into memory.
     public func data(bucket: String, key: String, maxBytes: Int = 1 << 30) async throws(AssayError) -> Data {
         let answer = try await send(.GET, url(bucket: bucket, key: key), maxBytes: maxBytes)

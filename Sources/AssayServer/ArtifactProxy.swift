@@ -9,7 +9,7 @@ import NIOCore
 /// which MLflow clients upload when they do not send spans by OTLP, is also read into the trace store,
 /// so that such a trace has its spans like any other.
 struct ArtifactProxy {
-    let artifacts: ArtifactStore
+    let artifacts: any ArtifactStore
     let maxArtifactBytes: Int
     var traces: (any TraceStore)?
     /// The largest `traces.json` read into the trace store.
@@ -21,11 +21,11 @@ struct ArtifactProxy {
         let proxy = self
         group.get(RouterPath(prefix)) { request, _ in
             let listed = try RequestFields(query: request.uri.query).string("path") ?? ""
-            let listing = MLflow.ListArtifactsResponse(rootURI: nil, files: Self.files(try proxy.artifacts.list(listed)))
+            let listing = MLflow.ListArtifactsResponse(rootURI: nil, files: Self.files(try await proxy.artifacts.list(listed)))
             return TrackingServer.json(ProtoJSON.encode(listing))
         }
         group.get(RouterPath(prefix + "/**")) { request, _ in
-            try proxy.download(try Self.relative(request, prefix))
+            try await proxy.download(try Self.relative(request, prefix))
         }
         group.put(RouterPath(prefix + "/**")) { request, _ in
             try await proxy.upload(request, to: try Self.relative(request, prefix))
@@ -36,44 +36,26 @@ struct ArtifactProxy {
         try decodePath(String(request.uri.path.dropFirst(prefix.count)))
     }
 
-    func download(_ relative: String) throws -> Response {
+    /// A file as it is stored, streamed to the client.
+    func download(_ relative: String) async throws -> Response {
         guard !relative.isEmpty else { throw APIError.invalid("Invalid path") }
-        let file = try artifacts.file(relative)
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped)
-        } catch {
-            throw APIError.notFound("No such artifact: '\(relative)'")
-        }
+        let (length, body) = try await artifacts.download(relative)
         let name = (relative as NSString).lastPathComponent
-        return Response(
-            status: .ok,
-            headers: [
-                .contentType: Self.contentType(name),
-                .contentDisposition: "attachment; filename=\"\(name.replacingOccurrences(of: "\"", with: ""))\"",
-            ],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        var headers: HTTPFields = [
+            .contentType: Self.contentType(name),
+            .contentDisposition: "attachment; filename=\"\(name.replacingOccurrences(of: "\"", with: ""))\"",
+        ]
+        if let length { headers[.contentLength] = String(length) }
+        return Response(status: .ok, headers: headers, body: body)
     }
 
-    /// Streams the body to a temporary file beside the target, renamed over it when complete.
+    /// Streams the body into the store, which keeps it once it is complete.
     func upload(_ request: Request, to relative: String) async throws -> Response {
         guard !relative.isEmpty else { throw APIError.invalid("Invalid path") }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > maxArtifactBytes {
             throw APIError.tooLarge("The artifact (\(length) bytes) is larger than the limit of \(maxArtifactBytes) bytes.")
         }
-        let upload = try artifacts.beginUpload(relative)
-        do {
-            for try await buffer in request.body {
-                guard upload.bytes + buffer.readableBytes <= maxArtifactBytes else {
-                    throw APIError.tooLarge("The artifact is larger than the limit of \(maxArtifactBytes) bytes.")
-                }
-                try upload.write(Data(buffer.readableBytesView))
-            }
-            try upload.finish()
-        } catch {
-            upload.abandon()
-            throw error
-        }
+        try await artifacts.write(relative, from: request.body, maxBytes: maxArtifactBytes)
         try await ingestTracesFile(relative)
         return Response(status: .ok)
     }
@@ -85,11 +67,11 @@ struct ArtifactProxy {
         guard let traces, parts.count == 5, parts[1] == "traces", parts[3] == "artifacts", parts[4] == "traces.json",
             parts[2].hasPrefix("tr-"), parts[0].allSatisfy(\.isNumber)
         else { return }
-        let file = try artifacts.file(relative)
-        let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
-        guard size <= maxTracesFileBytes, let data = FileManager.default.contents(atPath: file) else {
-            throw APIError.tooLarge(
-                "traces.json is stored, but at \(size) bytes it is too large to read its spans (limit \(maxTracesFileBytes)).")
+        let data: Data
+        do {
+            data = try await artifacts.read(relative, maxBytes: maxTracesFileBytes)
+        } catch let error as APIError where error.status == .contentTooLarge {
+            throw APIError.tooLarge("traces.json is stored, but it is too large to read its spans (limit \(maxTracesFileBytes) bytes).")
         }
         guard let spans = OTelJSON.tracesFile(String(decoding: data, as: UTF8.self)) else {
             throw APIError.invalid("traces.json is stored, but it is not an MLflow traces file ({\"spans\": [...]}).")
@@ -98,16 +80,16 @@ struct ArtifactProxy {
     }
 
     /// A folder's entries as MLflow lists them: basenames, `is_dir`, and `file_size` for files.
-    static func files(_ entries: [ArtifactStore.Entry]) -> [MLflow.FileInfo] {
+    static func files(_ entries: [ArtifactEntry]) -> [MLflow.FileInfo] {
         entries.map { MLflow.FileInfo(path: $0.name, isDir: $0.isDirectory, fileSize: $0.isDirectory ? nil : $0.size) }
     }
 
     /// The files in folder `sub` of the artifacts at `root`, their paths relative to `root` as MLflow
     /// lists a run's or a model's files (`code/app.py`); `sub` is checked as a relative path first.
-    static func files(in sub: String, of root: String, _ artifacts: ArtifactStore) throws -> [MLflow.FileInfo] {
-        guard !sub.isEmpty else { return files(try artifacts.list(root)) }
+    static func files(in sub: String, of root: String, _ artifacts: any ArtifactStore) async throws -> [MLflow.FileInfo] {
+        guard !sub.isEmpty else { return files(try await artifacts.list(root)) }
         _ = try MLflowAPI.safePath(sub)
-        return files(try artifacts.list(root + "/" + sub)).map { file in
+        return files(try await artifacts.list(root + "/" + sub)).map { file in
             MLflow.FileInfo(path: sub + "/" + file.path, isDir: file.isDir, fileSize: file.fileSize)
         }
     }

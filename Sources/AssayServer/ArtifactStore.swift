@@ -1,41 +1,88 @@
-import Foundation
+public import Assay
+public import AssayS3
+public import Foundation
+import Hummingbird
+import NIOCore
 
-#if canImport(Glibc)
-    import Glibc
-#endif
+/// Where the server keeps the files behind `mlflow-artifacts:/…` URIs: a local folder
+/// (``LocalArtifactStore``, the embedded default) or an S3-compatible bucket (``S3ArtifactStore``),
+/// which several server replicas can share. Paths are relative to the store's root and are checked
+/// (``ArtifactPath/validate(_:)``) before any store sees them. Files are written whole or not at all,
+/// and large ones pass through in pieces, never whole in memory.
+protocol ArtifactStore: Sendable {
+    /// Where the files are, for messages.
+    var location: String { get }
+    /// One level of a folder, sorted by name; none for a missing folder.
+    func list(_ relative: String) async throws -> [ArtifactEntry]
+    /// Text that changes when the file does (for caches of parsed files).
+    func stamp(_ relative: String) async throws -> String
+    /// A whole file, when it has at most `maxBytes`.
+    func read(_ relative: String, maxBytes: Int) async throws -> Data
+    /// A file as a response body, with its length when known; `RESOURCE_DOES_NOT_EXIST` when missing.
+    func download(_ relative: String) async throws -> (length: Int64?, body: ResponseBody)
+    /// Writes a file from a stream of bytes, replacing any file there once complete; more than
+    /// `maxBytes` is a 413 and leaves nothing behind. Returns the file's size.
+    @discardableResult
+    func write<Bytes: AsyncSequence>(_ relative: String, from bytes: Bytes, maxBytes: Int) async throws -> Int
+    where Bytes.Element == ByteBuffer
+    /// Deletes a folder and everything in it.
+    func deleteFolder(_ relative: String) async throws
+    /// Throws unless the store can be read and written (for `/ready`).
+    func checkReachable() async throws
+}
 
-/// The folder behind `mlflow-artifacts:/…` URIs, and the only place artifact requests may touch.
-///
-/// Every path is checked before use: no `..` or `.` segments, no absolute or drive paths, no
-/// backslashes or NUL bytes, no percent-encoded traversal left after decoding (`%2e%2e`, `%2f`), and no
-/// symbolic link that leads out of the root (MLflow's artifact routes had CVEs for each of these).
-struct ArtifactStore: Sendable {
-    /// The root, with symbolic links resolved.
-    let root: String
-    /// Where uploads are written until complete: `<root>/.assay-uploads`, on the same file system as
-    /// their targets so that the final rename is atomic.
-    var uploads: String { root + "/" + Self.uploadsFolder }
-    static let uploadsFolder = ".assay-uploads"
+extension ArtifactStore {
+    /// Writes a file from memory.
+    @discardableResult
+    func write(_ relative: String, data: Data) async throws -> Int {
+        try await write(relative, from: [ByteBuffer(bytes: data)].async, maxBytes: .max)
+    }
+}
 
-    /// Opens the root (made when missing) and removes uploads left by a server that was killed during
-    /// them: files there untouched for an hour (another replica's upload in progress is younger).
-    init(root: URL) throws {
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        guard let resolved = Self.realPath(root.path) else {
-            throw APIError("INTERNAL_ERROR", "cannot resolve the artifact root \(root.path)")
-        }
-        self.root = resolved
-        try FileManager.default.createDirectory(atPath: uploads, withIntermediateDirectories: true)
-        let stale = Date().addingTimeInterval(-3600)
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: uploads)) ?? [] {
-            let path = uploads + "/" + name
-            if let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date, modified < stale {
-                try? FileManager.default.removeItem(atPath: path)
-            }
+/// One entry of a folder listing.
+struct ArtifactEntry: Sendable, Equatable {
+    var name: String
+    var isDirectory: Bool
+    var size: Int64
+}
+
+/// The artifact store `--artifacts-destination` names: a folder, or `s3://bucket/prefix` with the
+/// credentials and endpoint from the environment (``S3Configuration/fromEnvironment(_:)``).
+public enum ArtifactDestination: Sendable, CustomStringConvertible {
+    case folder(URL)
+    case s3(S3Location, S3Configuration)
+
+    /// A folder path or an `s3://` URI.
+    public init(_ text: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(AssayError) {
+        if text.lowercased().hasPrefix("s3://") {
+            self = .s3(try S3Location(text), try S3Configuration.fromEnvironment(environment))
+        } else if text.contains("://") {
+            throw .invalidInput("--artifacts-destination '\(text)': give a folder or s3://bucket/prefix")
+        } else {
+            self = .folder(URL(fileURLWithPath: text))
         }
     }
 
-    /// A relative path checked segment by segment; "" is the root itself.
+    public var description: String {
+        switch self {
+        case .folder(let url): url.path
+        case .s3(let location, _): location.description
+        }
+    }
+
+    func open() throws -> any ArtifactStore {
+        switch self {
+        case .folder(let url): try LocalArtifactStore(root: url)
+        case .s3(let location, let configuration): S3ArtifactStore(root: location, client: S3Client(configuration))
+        }
+    }
+}
+
+/// The checks every artifact path gets, whatever keeps the files.
+enum ArtifactPath {
+    /// A relative path checked segment by segment; "" is the root itself. No `..` or `.` segments, no
+    /// absolute or drive paths, no backslashes or NUL bytes, no percent-encoded traversal left after
+    /// decoding (`%2e%2e`, `%2f`) (MLflow's artifact routes had CVEs for each of these).
     static func validate(_ path: String) throws(APIError) -> [String] {
         let invalid = APIError.invalid("Invalid path")
         if path.isEmpty { return [] }
@@ -53,129 +100,93 @@ struct ArtifactStore: Sendable {
         guard path.utf8.count <= 2048 else {
             throw APIError.invalid("Invalid path: \(path.utf8.count) bytes long; at most 2048 are allowed")
         }
-        if segments.first == uploadsFolder { throw invalid }
         if let first = segments.first, first.count == 2, first.hasSuffix(":") { throw invalid }
         return segments
     }
+}
 
-    /// The absolute path of `relative`, after checking that the deepest part that exists resolves
-    /// inside the root.
-    func resolve(_ relative: String) throws(APIError) -> String {
-        let segments = try Self.validate(relative)
-        let full = ([root] + segments).joined(separator: "/")
-        var existing = full
-        while !existing.isEmpty, Self.realPath(existing) == nil {
-            existing = (existing as NSString).deletingLastPathComponent
-        }
-        guard let resolved = Self.realPath(existing), resolved == root || resolved.hasPrefix(root + "/") else {
-            throw APIError.invalid("Invalid path")
-        }
-        return full
+/// Artifacts in an S3-compatible bucket below a prefix. Reads stream from the bucket to the client,
+/// uploads stream from the client to the bucket part by part (one part in memory at a time), so any
+/// number of server replicas serve the same files.
+struct S3ArtifactStore: ArtifactStore {
+    let root: S3Location
+    let client: S3Client
+
+    var location: String { root.description }
+
+    func key(_ relative: String) throws(APIError) -> String {
+        root.key(try ArtifactPath.validate(relative).joined(separator: "/"))
     }
 
-    struct Entry {
-        var name: String
-        var isDirectory: Bool
-        var size: Int64
+    /// The folder's prefix, ending in `/` (the bucket's top is "").
+    func folderPrefix(_ relative: String) throws(APIError) -> String {
+        let key = try key(relative)
+        return key.isEmpty ? "" : key + "/"
     }
 
-    /// The entries of a folder, one level, sorted by name; none for a file, a missing path or an empty folder.
-    func list(_ relative: String) throws(APIError) -> [Entry] {
-        let path = try resolve(relative)
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue,
-            let names = try? FileManager.default.contentsOfDirectory(atPath: path)
-        else { return [] }
-        return names.sorted().compactMap { name in
-            guard !name.hasPrefix(".assay-upload") else { return nil }
-            let child = path + "/" + name
-            guard let attributes = try? FileManager.default.attributesOfItem(atPath: child) else { return nil }
-            let type = attributes[.type] as? FileAttributeType
-            if type == .typeSymbolicLink {
-                // Listed only when it stays inside the root.
-                guard let target = Self.realPath(child), target.hasPrefix(root + "/") else { return nil }
-            }
-            var childIsDirectory: ObjCBool = false
-            _ = FileManager.default.fileExists(atPath: child, isDirectory: &childIsDirectory)
-            return Entry(name: name, isDirectory: childIsDirectory.boolValue, size: (attributes[.size] as? NSNumber)?.int64Value ?? 0)
+    func list(_ relative: String) async throws -> [ArtifactEntry] {
+        let prefix = try folderPrefix(relative)
+        let listing = try await client.list(bucket: root.bucket, prefix: prefix, delimiter: "/")
+        let folders = listing.folders.map { folder in
+            ArtifactEntry(name: String(folder.dropFirst(prefix.count).dropLast()), isDirectory: true, size: 0)
         }
+        let files = listing.objects.filter { $0.key != prefix }.map {
+            ArtifactEntry(name: String($0.key.dropFirst(prefix.count)), isDirectory: false, size: $0.size)
+        }
+        return (folders + files).filter { !$0.name.isEmpty }.sorted { $0.name < $1.name }
     }
 
-    /// The path of an existing regular file; a missing file or a folder is `RESOURCE_DOES_NOT_EXIST`.
-    func file(_ relative: String) throws(APIError) -> String {
-        let path = try resolve(relative)
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
-            let resolved = Self.realPath(path), resolved.hasPrefix(root + "/")
-        else {
+    func stamp(_ relative: String) async throws -> String {
+        guard let head = try await client.head(bucket: root.bucket, key: try key(relative)) else {
             throw APIError.notFound("No such artifact: '\(relative)'")
         }
-        return resolved
+        return "\(head.etag)-\(head.size)"
     }
 
-    /// Begins an upload: makes the parent folders and a temporary file beside the target, which
-    /// ``finish(_:)`` renames into place, so a reader never sees half a file.
-    func beginUpload(_ relative: String) throws(APIError) -> Upload {
-        guard !(try Self.validate(relative)).isEmpty else { throw APIError.invalid("Invalid path") }
-        let target = try resolve(relative)
-        let folder = (target as NSString).deletingLastPathComponent
+    func read(_ relative: String, maxBytes: Int) async throws -> Data {
         do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        } catch {
-            throw APIError.invalid("Cannot create the folder for '\(relative)': a file is in the way")
-        }
-        // The folder now exists: check again that it is inside the root (a symlinked parent would not be).
-        guard let resolvedFolder = Self.realPath(folder), resolvedFolder == root || resolvedFolder.hasPrefix(root + "/") else {
-            throw APIError.invalid("Invalid path")
-        }
-        if let attributes = try? FileManager.default.attributesOfItem(atPath: target),
-            attributes[.type] as? FileAttributeType == .typeSymbolicLink || attributes[.type] as? FileAttributeType == .typeDirectory
-        {
-            throw APIError.invalid("Invalid path: '\(relative)' is a folder or a link")
-        }
-        let temporary = uploads + "/" + UUID().uuidString
-        guard FileManager.default.createFile(atPath: temporary, contents: nil), let handle = FileHandle(forWritingAtPath: temporary) else {
-            throw APIError("INTERNAL_ERROR", "cannot write the artifact '\(relative)'")
-        }
-        return Upload(
-            handle: handle, temporary: temporary, target: resolvedFolder + "/" + (target as NSString).lastPathComponent, relative: relative)
-    }
-
-    final class Upload {
-        let handle: FileHandle
-        let temporary: String
-        let target: String
-        /// The path the client asked for, for messages (never the server's own paths).
-        let relative: String
-        var bytes = 0
-
-        init(handle: FileHandle, temporary: String, target: String, relative: String) {
-            self.handle = handle
-            self.temporary = temporary
-            self.target = target
-            self.relative = relative
-        }
-
-        func write(_ data: Data) throws {
-            try handle.write(contentsOf: data)
-            bytes += data.count
-        }
-
-        func finish() throws {
-            try handle.synchronize()
-            try handle.close()
-            if rename(temporary, target) != 0 { throw APIError("INTERNAL_ERROR", "cannot store the artifact '\(relative)'") }
-        }
-
-        func abandon() {
-            try? handle.close()
-            unlink(temporary)
+            return try await client.data(bucket: root.bucket, key: try key(relative), maxBytes: maxBytes)
+        } catch let error as AssayError where error.kind == .notFound {
+            throw APIError.notFound("No such artifact: '\(relative)'")
         }
     }
 
-    static func realPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
+    func download(_ relative: String) async throws -> (length: Int64?, body: ResponseBody) {
+        guard !relative.isEmpty else { throw APIError.invalid("Invalid path") }
+        do {
+            let download = try await client.download(bucket: root.bucket, key: try key(relative))
+            return (download.contentLength, ResponseBody(asyncSequence: download.body))
+        } catch let error as AssayError where error.kind == .notFound {
+            throw APIError.notFound("No such artifact: '\(relative)'")
+        }
+    }
+
+    func write<Bytes: AsyncSequence>(_ relative: String, from bytes: Bytes, maxBytes: Int) async throws -> Int
+    where Bytes.Element == ByteBuffer {
+        guard !(try ArtifactPath.validate(relative)).isEmpty else { throw APIError.invalid("Invalid path") }
+        do {
+            return try await client.upload(bucket: root.bucket, key: try key(relative), from: bytes, maxBytes: maxBytes)
+        } catch let error as AssayError where error.kind == .invalidInput && error.message.contains("larger than the limit") {
+            throw APIError.tooLarge("The artifact is larger than the limit of \(maxBytes) bytes.")
+        }
+    }
+
+    func deleteFolder(_ relative: String) async throws {
+        guard !(try ArtifactPath.validate(relative)).isEmpty else { throw APIError.invalid("Invalid path") }
+        try await client.deleteAll(bucket: root.bucket, prefix: try folderPrefix(relative))
+    }
+
+    func checkReachable() async throws {
+        try await client.probe(bucket: root.bucket)
+    }
+}
+
+extension Array where Element: Sendable {
+    /// The elements as an async sequence.
+    var async: AsyncStream<Element> {
+        AsyncStream { continuation in
+            for element in self { continuation.yield(element) }
+            continuation.finish()
+        }
     }
 }

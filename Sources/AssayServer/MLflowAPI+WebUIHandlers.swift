@@ -83,7 +83,7 @@ extension MLflowAPI {
 
     /// `POST upload-artifact?run_uuid=…&path=…`: the body, stored as that file of the run's artifacts.
     /// As in MLflow, the UI's upload takes files of at most 10 MiB (larger ones go through the artifact proxy).
-    func addUploadRoute(to group: RouterGroup<AssayRequestContext>, artifacts: ArtifactStore, maxBytes: Int) {
+    func addUploadRoute(to group: RouterGroup<AssayRequestContext>, artifacts: any ArtifactStore, maxBytes: Int) {
         let api = self
         let limit = min(maxBytes, 10 << 20)
         group.post("upload-artifact") { request, _ in
@@ -104,7 +104,7 @@ extension MLflowAPI {
 
     /// MLflow's UI reads a logged model's files through `logged-models/<id>/artifacts/directories`
     /// (`?artifact_directory_path=`, a listing) and `…/artifacts/files` (`?artifact_file_path=`, the file).
-    func addLoggedModelArtifactRoutes(to group: RouterGroup<AssayRequestContext>, artifacts: ArtifactStore, maxBytes: Int) {
+    func addLoggedModelArtifactRoutes(to group: RouterGroup<AssayRequestContext>, artifacts: any ArtifactStore, maxBytes: Int) {
         let api = self
         @Sendable func base(_ context: AssayRequestContext) async throws -> String {
             guard let id = context.parameters.get("model_id") else { throw APIError.missing("model_id") }
@@ -117,20 +117,20 @@ extension MLflowAPI {
         group.get("logged-models/:model_id/artifacts/directories") { request, context in
             let root = try await base(context)
             let sub = try RequestFields(query: request.uri.query).string("artifact_directory_path") ?? ""
-            let files = try ArtifactProxy.files(in: sub, of: root, artifacts)
+            let files = try await ArtifactProxy.files(in: sub, of: root, artifacts)
             return TrackingServer.json(ProtoJSON.encode(MLflow.ListArtifactsResponse(rootURI: nil, files: files)))
         }
         group.get("logged-models/:model_id/artifacts/files") { request, context in
             let root = try await base(context)
             let path = try Self.safePath(try RequestFields(query: request.uri.query).string("artifact_file_path"))
-            return try ArtifactProxy(artifacts: artifacts, maxArtifactBytes: maxBytes).download(root + "/" + path)
+            return try await ArtifactProxy(artifacts: artifacts, maxArtifactBytes: maxBytes).download(root + "/" + path)
         }
     }
 
     /// `GET /get-artifact?run_id=…&path=…` (MLflow's UI downloads a run's file through it) and
     /// `GET /model-versions/get-artifact`, whose path is checked as MLflow checks it although the model
     /// registry is not kept here.
-    func addArtifactDownloadRoutes(to group: RouterGroup<AssayRequestContext>, artifacts: ArtifactStore, maxBytes: Int) {
+    func addArtifactDownloadRoutes(to group: RouterGroup<AssayRequestContext>, artifacts: any ArtifactStore, maxBytes: Int) {
         let api = self
         group.get("get-artifact") { request, _ in
             let fields = RequestFields(query: request.uri.query)
@@ -139,7 +139,7 @@ extension MLflowAPI {
                 throw APIError.missing("run_id")
             }
             let base = try await api.artifactRoot(run: runID)
-            return try ArtifactProxy(artifacts: artifacts, maxArtifactBytes: maxBytes).download(base + "/" + path)
+            return try await ArtifactProxy(artifacts: artifacts, maxArtifactBytes: maxBytes).download(base + "/" + path)
         }
         for prefix in ["/ajax-api/2.0/mlflow", "/ajax-api/3.0/mlflow"] {
             group.get(RouterPath(prefix + "/get-trace-artifact")) { request, _ in try await api.traceArtifact(request) }
@@ -172,7 +172,7 @@ extension MLflowAPI {
     /// for `..`, absolute paths and the like, as MLflow's `validate_path_is_safe` answers).
     static func safePath(_ path: String?) throws(APIError) -> String {
         guard let path, !path.isEmpty else { throw APIError.missing("path") }
-        _ = try ArtifactStore.validate(path)
+        _ = try ArtifactPath.validate(path)
         return path
     }
 
@@ -264,14 +264,7 @@ extension MLflowAPI {
                             + outputs.map { .string($0.value) })
                 ]),
             ])
-            let upload = try artifacts.beginUpload(try await artifactRoot(run: info.id) + "/eval_results_table.json")
-            do {
-                try upload.write(Data(table.pythonJSON.utf8))
-                try upload.finish()
-            } catch {
-                upload.abandon()
-                throw error
-            }
+            try await artifacts.write(try await artifactRoot(run: info.id) + "/eval_results_table.json", data: Data(table.pythonJSON.utf8))
         } catch {
             // As in MLflow, the run stays, marked as failed.
             status = .failed

@@ -8,7 +8,7 @@ import Hummingbird
 /// message type (``MLflow``), shared with the REST store.
 struct MLflowAPI {
     let store: any TrackingStore
-    let artifacts: ArtifactStore
+    let artifacts: any ArtifactStore
     let maxJSONBytes: Int
     var bodyTimeout: Duration = .seconds(60)
 
@@ -300,7 +300,7 @@ struct MLflowAPI {
         let run = try await store.run(id: try Self.runID(r))
         let uri = run.info.artifactURI
         guard case .proxied(_, let base) = ArtifactURI(uri) else { return MLflow.ListArtifactsResponse(rootURI: uri, files: []) }
-        let files = try ArtifactProxy.files(in: r.path ?? "", of: base, artifacts)
+        let files = try await ArtifactProxy.files(in: r.path ?? "", of: base, artifacts)
         return MLflow.ListArtifactsResponse(rootURI: uri, files: files)
     }
 

@@ -58,18 +58,25 @@ public struct TrackingServer: Sendable {
     }
 
     let store: any TrackingStore
-    let artifacts: ArtifactStore
+    let artifacts: any ArtifactStore
     let configuration: Configuration
     let logger: Logger
     let ui: WebUI
 
     /// A server over `store`, with `mlflow-artifacts:/…` URIs served from the folder `artifactRoot`.
     public init(store: any TrackingStore, artifactRoot: URL, configuration: Configuration = .init(), logger: Logger? = nil) throws {
+        try self.init(store: store, artifacts: .folder(artifactRoot), configuration: configuration, logger: logger)
+    }
+
+    /// A server over `store`, with `mlflow-artifacts:/…` URIs served from a folder or an S3 bucket.
+    public init(
+        store: any TrackingStore, artifacts: ArtifactDestination, configuration: Configuration = .init(), logger: Logger? = nil
+    ) throws {
         self.store = store
-        self.artifacts = try ArtifactStore(root: artifactRoot)
+        self.artifacts = try artifacts.open()
         self.configuration = configuration
         self.logger = logger ?? Logger(label: "assay.server")
-        self.ui = try WebUI(store: store, artifacts: artifacts, configuration: configuration)
+        self.ui = try WebUI(store: store, artifacts: self.artifacts, configuration: configuration)
     }
 
     /// Every route of the server.

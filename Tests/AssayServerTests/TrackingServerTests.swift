@@ -26,6 +26,8 @@ struct LiveServer {
         let status: Int
         let body: String
         let headers: Headers
+        /// The body as sent, for binary files.
+        var bytes: [UInt8] = []
         var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
         var errorCode: String? { json["error_code"] as? String }
     }
@@ -39,6 +41,7 @@ struct LiveServer {
     static func with(
         _ configure: (inout TrackingServer.Configuration) -> Void = { _ in },
         store given: (any TrackingStore)? = nil,
+        artifactDestination: ArtifactDestination? = nil,
         live: Bool = false,
         seed: (any TrackingStore, URL) async throws -> Void = { _, _ in },
         _ body: @escaping @Sendable (LiveServer) async throws -> Void
@@ -55,7 +58,8 @@ struct LiveServer {
         configure(&configuration)
         var logger = Logger(label: "assay.server.test")
         logger.logLevel = .critical
-        let server = try TrackingServer(store: store, artifactRoot: artifacts, configuration: configuration, logger: logger)
+        let server = try TrackingServer(
+            store: store, artifacts: artifactDestination ?? .folder(artifacts), configuration: configuration, logger: logger)
         try await server.application().test(live ? .live : .router) { client in
             try await body(LiveServer(client: client, store: store, artifacts: artifacts, folder: folder))
         }
@@ -75,7 +79,9 @@ struct LiveServer {
         }
         if let bytes { payload = ByteBuffer(bytes: bytes) }
         let response = try await client.execute(uri: path, method: method, headers: fields, body: payload)
-        return Reply(status: Int(response.status.code), body: String(buffer: response.body), headers: Headers(fields: response.headers))
+        return Reply(
+            status: Int(response.status.code), body: String(buffer: response.body), headers: Headers(fields: response.headers),
+            bytes: Array(response.body.readableBytesView))
     }
 
     func post(_ endpoint: String, _ body: String, headers: [(String, String)] = []) async throws -> Reply {
@@ -112,7 +118,10 @@ struct LiveServer {
                     "RESOURCE_DOES_NOT_EXIST", "not found"
                 ),
                 ("runs/log-batch", #"{"run_id": "\#(run)", "metrics": "many"}"#, 400, "INVALID_PARAMETER_VALUE", "expected a list"),
-                ("runs/log-batch", #"{"run_id": "\#(run)", "params": [{"value": "x"}]}"#, 400, "INVALID_PARAMETER_VALUE", "'params[0].key'"),
+                (
+                    "runs/log-batch", #"{"run_id": "\#(run)", "params": [{"value": "x"}]}"#, 400, "INVALID_PARAMETER_VALUE",
+                    "'params[0].key'"
+                ),
                 (
                     "runs/log-parameter", #"{"key": "k", "value": "v"}"#, 400, "INVALID_PARAMETER_VALUE",
                     "Missing value for required parameter 'run_id'"

@@ -85,9 +85,8 @@ final class EvaluationTable: Sendable {
     }
 
     /// Reads a split-orientation table; anything else is an `invalidInput` error naming the file.
-    static func load(_ path: String) throws(AssayError) -> EvaluationTable {
-        guard let data = FileManager.default.contents(atPath: path) else { throw AssayError(.notFound, "no table at \(path)") }
-        return EvaluationTable(try LoggedTable(json: data, file: (path as NSString).lastPathComponent))
+    static func load(_ data: Data, file: String) throws(AssayError) -> EvaluationTable {
+        EvaluationTable(try LoggedTable(json: data, file: (file as NSString).lastPathComponent))
     }
 
     /// Whether row `i` has a row error, or an unreadable judge answer (no score but a justification).
@@ -111,8 +110,8 @@ final class EvaluationTable: Sendable {
     }
 }
 
-/// The few most recently used tables, keyed by file and modification, so paging through a 100,000-row
-/// table parses it once.
+/// The few most recently used tables, keyed by file and its stamp (modification time or ETag, and
+/// size), so paging through a 100,000-row table parses it once; a changed file is read again.
 actor EvaluationTableCache {
     private var entries: [(key: String, table: EvaluationTable)] = []
     private let capacity: Int
@@ -121,17 +120,17 @@ actor EvaluationTableCache {
         self.capacity = capacity
     }
 
-    func table(at path: String) throws(AssayError) -> EvaluationTable {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        let stamp =
-            "\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)-\((attributes?[.size] as? NSNumber)?.intValue ?? 0)"
-        let key = path + "@" + stamp
+    /// The largest table file read.
+    static let maxBytes = 2 << 30
+
+    func table(_ path: String, in artifacts: any ArtifactStore) async throws -> EvaluationTable {
+        let key = path + "@" + (try await artifacts.stamp(path))
         if let index = entries.firstIndex(where: { $0.key == key }) {
             let entry = entries.remove(at: index)
             entries.append(entry)
             return entry.table
         }
-        let table = try EvaluationTable.load(path)
+        let table = try EvaluationTable.load(try await artifacts.read(path, maxBytes: Self.maxBytes), file: path)
         entries.removeAll { $0.key.hasPrefix(path + "@") }
         entries.append((key, table))
         if entries.count > capacity { entries.removeFirst() }

@@ -77,13 +77,11 @@ extension WebUI {
     func evaluationTables(_ runs: [Run]) async -> [EvaluationTable?] {
         var tables: [EvaluationTable?] = []
         for run in runs {
-            guard let base = artifactBase(run.info), let file = ComparedRun.loggedTables(run).first,
-                let path = try? artifacts.file(base + "/" + file)
-            else {
+            guard let base = artifactBase(run.info), let file = ComparedRun.loggedTables(run).first else {
                 tables.append(nil)
                 continue
             }
-            tables.append(try? await tableCache.table(at: path))
+            tables.append(try? await tableCache.table(base + "/" + file, in: artifacts))
         }
         return tables
     }

@@ -21,11 +21,11 @@ extension WebUI {
     }
 
     /// Every file of a run's artifacts (at most `limit`), with sizes.
-    func artifactFiles(_ base: String, limit: Int = 500) throws -> [(path: String, size: Int64)] {
+    func artifactFiles(_ base: String, limit: Int = 500) async throws -> [(path: String, size: Int64)] {
         var files: [(String, Int64)] = []
         var folders = [""]
         while let folder = folders.popLast(), files.count < limit {
-            for entry in try artifacts.list(folder.isEmpty ? base : base + "/" + folder) {
+            for entry in try await artifacts.list(folder.isEmpty ? base : base + "/" + folder) {
                 let path = folder.isEmpty ? entry.name : folder + "/" + entry.name
                 if entry.isDirectory { folders.append(path) } else { files.append((path, entry.size)) }
             }
@@ -74,9 +74,9 @@ extension WebUI {
         }
         if let traced = try await runTraces(run) { values["runTraces"] = traced }
         // A run whose artifact location cannot be read (a careless client can log any) still shows the rest.
-        let listing: [(path: String, size: Int64)]?
+        var listing: [(path: String, size: Int64)]?
         do {
-            listing = try artifactBase(run.info).map { try artifactFiles($0) }
+            if let base = artifactBase(run.info) { listing = try await artifactFiles(base) }
         } catch {
             listing = nil
             values["artifactsError"] = "The artifacts at \(run.info.artifactURI) cannot be listed: \(Self.reason(error))"
@@ -110,7 +110,7 @@ extension WebUI {
         ]
         let table: EvaluationTable
         do {
-            table = try await tableCache.table(at: try artifacts.file(base + "/" + chosen))
+            table = try await tableCache.table(base + "/" + chosen, in: artifacts)
         } catch let error as AssayError {
             values["error"] = "The table cannot be shown: \(error.message)"
             return library.render(Self.flagged(values), withTemplate: "evaluationTable") ?? ""
@@ -218,28 +218,33 @@ extension WebUI {
     func artifactPage(_ page: Page, runID: String, path: String, download: Bool) async throws -> Response {
         let run = try await store.run(id: runID)
         guard let base = artifactBase(run.info) else { throw AssayError(.notFound, "run \(runID) keeps no artifacts on this server") }
-        let file = try artifacts.file(base + "/" + path)
-        let data = try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped)
-        let name = (path as NSString).lastPathComponent
+        let name = path.split(separator: "/").last.map(String.init) ?? path
         let runPath = "/runs/" + HTML.path([run.info.id])
         let downloadPath = "\(runPath)/download/" + HTML.path(path.split(separator: "/").map(String.init))
         if download {
-            return Response(
-                status: .ok,
-                headers: [
-                    .contentType: "application/octet-stream", .xContentTypeOptions: "nosniff",
-                    .contentDisposition: "attachment; filename=\"\(name.replacingOccurrences(of: "\"", with: ""))\"",
-                ],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+            let (length, body) = try await artifacts.download(base + "/" + path)
+            var headers: HTTPFields = [
+                .contentType: "application/octet-stream", .xContentTypeOptions: "nosniff",
+                .contentDisposition: "attachment; filename=\"\(name.replacingOccurrences(of: "\"", with: ""))\"",
+            ]
+            if let length { headers[.contentLength] = String(length) }
+            return Response(status: .ok, headers: headers, body: body)
         }
+        // The first megabyte is shown; a file past the shown size is read no further than a few megabytes.
         let limit = 1 << 20
-        var text = String(validating: data.prefix(limit), as: UTF8.self)
+        // The folder's listing gives the size (split by hand: Foundation's path functions trap on some hostile paths).
+        let segments = try ArtifactPath.validate(path)
+        let folder = ([base] + segments.dropLast()).joined(separator: "/")
+        let size = try await artifacts.list(folder).first { $0.name == segments.last && !$0.isDirectory }?.size
+        guard let size else { throw APIError.notFound("No such artifact: '\(path)'") }
+        let data = size <= 8 * Int64(limit) ? try await artifacts.read(base + "/" + path, maxBytes: 8 * limit) : Data()
+        var text = data.isEmpty && size > 0 ? nil : String(validating: data.prefix(limit), as: UTF8.self)
         if let raw = text, data.count <= limit, name.hasSuffix(".json"), let value = try? DataValue(json: raw) {
             text = Self.pretty(value, indent: "")
         }
         var values: [String: Any] = [
-            "path": path, "runID": run.info.id, "download": downloadPath, "size": Self.size(Int64(data.count)),
-            "truncated": text != nil && data.count > limit, "shown": Self.size(Int64(limit)),
+            "path": path, "runID": run.info.id, "download": downloadPath, "size": Self.size(size),
+            "truncated": text != nil && size > Int64(limit), "shown": Self.size(Int64(limit)),
         ]
         if let text { values["text"] = text }
         return render(

@@ -16,7 +16,7 @@ import NIOCore
 /// carry a CSRF token derived from the session.
 struct WebUI: Sendable {
     let store: any TrackingStore
-    let artifacts: ArtifactStore
+    let artifacts: any ArtifactStore
     let configuration: TrackingServer.Configuration
     let library: MustacheLibrary
     let tableCache = EvaluationTableCache()
@@ -26,7 +26,7 @@ struct WebUI: Sendable {
     let sessions = UISessions()
     let signIns = SignInThrottle()
 
-    init(store: any TrackingStore, artifacts: ArtifactStore, configuration: TrackingServer.Configuration) throws {
+    init(store: any TrackingStore, artifacts: any ArtifactStore, configuration: TrackingServer.Configuration) throws {
         self.store = store
         self.artifacts = artifacts
         self.configuration = configuration
