@@ -3,6 +3,11 @@ import Assay
 import AssayServer
 import AssayStorePostgres
 import Foundation
+import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `assay server`: the MLflow-compatible tracking server.
 struct ServerCommand: AsyncParsableCommand {
@@ -15,6 +20,10 @@ struct ServerCommand: AsyncParsableCommand {
             The web UI is at the same address; OpenTelemetry traces are accepted at /v1/traces.
             Set ASSAY_SERVER_TOKEN (or --auth-token) to require the token on every API route; the mlflow
             client sends it with MLFLOW_TRACKING_TOKEN, or as MLFLOW_TRACKING_PASSWORD.
+            For a load balancer: /health (the process answers) and /ready (the database and the artifact
+            store answer too); for Prometheus: /metrics.
+            Several servers can serve one PostgreSQL database and one s3:// artifact destination behind a
+            load balancer; a SQLite file takes one server process.
             """)
 
     @Option(help: "The interface to listen on. Anything but loopback exposes the store to the network.")
@@ -56,12 +65,49 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Connections open at once; more wait until one closes.")
     var maxConnections = 1024
 
+    @Option(
+        help:
+            "With PostgreSQL: the most database connections this server opens (all replicas together must stay below the database's max_connections)."
+    )
+    var dbPoolSize: Int?
+
+    @Option(help: "Log lines as text or as JSON objects, one a line (for log collectors); each request's line carries its request id.")
+    var logFormat: LogFormat = .text
+
+    @Option(
+        help:
+            "The lowest level logged: trace, debug, info, notice, warning, error or critical (default: info for JSON, notice for text; info logs every request)."
+    )
+    var logLevel: String?
+
+    enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
+
     func run() async throws {
         var tracking = TrackingOptions()
         tracking.trackingURI = backendStoreURI ?? "assay.db"
         tracking.artifactsDestination = artifactsDestination
-        let (store, folder, postgres) = try tracking.openDatabase()
-        let artifacts = try tracking.s3Destination.map { try ArtifactDestination($0) } ?? .folder(folder)
+        let level = try Self.level(logLevel) ?? (logFormat == .json ? .info : .notice)
+        let format = logFormat
+        LoggingSystem.bootstrap { label in
+            switch format {
+            case .json: JSONLogHandler(label: label, level: level)
+            case .text:
+                {
+                    var handler = StreamLogHandler.standardError(label: label)
+                    handler.logLevel = level
+                    return handler
+                }()
+            }
+        }
+        let logger = Logger(label: "assay.server")
+        if let dbPoolSize, dbPoolSize < 1 { throw ValidationError("--db-pool-size must be at least 1") }
+        let opened = try tracking.openDatabase(poolSize: dbPoolSize, logger: Logger(label: "assay.store.postgres"))
+        let (store, postgres) = (opened.store, opened.postgres)
+        // SQLite takes one server process: a second one on the same file is refused, plainly.
+        if let path = opened.sqlitePath { try Self.claimSingleServer(path) }
+        let artifacts = try tracking.s3Destination.map { try ArtifactDestination($0) } ?? .folder(opened.artifacts)
         let environment = ProcessInfo.processInfo.environment
         var configuration = TrackingServer.Configuration()
         configuration.host = host
@@ -82,7 +128,7 @@ struct ServerCommand: AsyncParsableCommand {
         if configuration.authToken == nil, !["127.0.0.1", "localhost", "::1"].contains(host) {
             printError("warning: listening on \(host) without --auth-token: anyone who can reach it can read and change every run")
         }
-        let server = try TrackingServer(store: store, artifacts: artifacts, configuration: configuration)
+        let server = try TrackingServer(store: store, artifacts: artifacts, configuration: configuration, logger: logger)
         let host = self.host
         let location = tracking.uri
         // The PostgreSQL pool is a service of its own: it starts first and closes after the last request.
@@ -91,5 +137,28 @@ struct ServerCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(
                 Data("Assay tracking server on http://\(host):\(port) (store \(location), artifacts \(artifacts))\n".utf8))
         }
+    }
+
+    static func level(_ text: String?) throws -> Logger.Level? {
+        guard let text else { return nil }
+        guard let level = Logger.Level(rawValue: text.lowercased()) else {
+            throw ValidationError("--log-level '\(text)': use one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return level
+    }
+
+    /// Holds an exclusive lock on `<database>.server.lock` for the life of the process; a second
+    /// server on the same SQLite file stops with a message instead of sharing it.
+    static func claimSingleServer(_ database: String) throws(AssayError) {
+        let path = database + ".server.lock"
+        let descriptor = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw .invalidInput("cannot create \(path): \(String(cString: strerror(errno)))") }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            throw .invalidInput(
+                "another assay server is serving \(database): a SQLite database takes one server process. "
+                    + "For several replicas, use PostgreSQL (--backend-store-uri postgresql://…) and --artifacts-destination s3://…")
+        }
+        // The descriptor stays open (and locked) until the process ends.
     }
 }

@@ -6,6 +6,7 @@ import AssayStoreREST
 import AssayStoreSQLite
 import Crypto
 import Foundation
+import Logging
 
 /// Where runs are recorded: `--tracking-uri`, else ASSAY_TRACKING_URI, else MLFLOW_TRACKING_URI, else
 /// `assay.db` with its artifacts in `assay-artifacts/`, both in the working directory.
@@ -57,15 +58,16 @@ struct TrackingOptions: ParsableArguments {
 
     /// Opens a database store (not a server): the store, the folder of its artifacts, and the
     /// PostgreSQL store when it is one (a service to run while the store is in use).
-    func openDatabase() throws(AssayError) -> (store: any TrackingStore, artifacts: URL, postgres: PostgresTrackingStore?) {
+    func openDatabase(poolSize: Int? = nil, logger: Logger? = nil) throws(AssayError) -> OpenedDatabase {
         let uri = self.uri
         if uri.hasPrefix("postgresql://") || uri.hasPrefix("postgres://") {
-            let store = try PostgresTrackingStore(url: uri)
+            let store = try PostgresTrackingStore(url: uri, logger: logger ?? Logger(label: "assay.store.postgres"), poolSize: poolSize)
             let folder = folderDestination ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath + "/assay-artifacts")
-            return (store, folder, store)
+            return OpenedDatabase(store: store, artifacts: folder, postgres: store, sqlitePath: nil)
         }
         let (database, artifacts) = try location(uri)
-        return (try SQLiteTrackingStore(path: database), folderDestination ?? artifacts, nil)
+        return OpenedDatabase(
+            store: try SQLiteTrackingStore(path: database), artifacts: folderDestination ?? artifacts, postgres: nil, sqlitePath: database)
     }
 
     /// Where runs' artifacts are read and written: `local` (a folder, or a server's proxy), a bucket
@@ -112,6 +114,15 @@ struct TrackingOptions: ParsableArguments {
     }
 }
 
+/// A database store as opened: the store, the folder of its artifacts, the PostgreSQL store when it is
+/// one (a service to run while the store is in use), and the SQLite file when it is one.
+struct OpenedDatabase {
+    var store: any TrackingStore
+    var artifacts: URL
+    var postgres: PostgresTrackingStore?
+    var sqlitePath: String?
+}
+
 /// The tracking store of one command, opened when first needed and closed when the command ends.
 actor TrackingConnection {
     let options: TrackingOptions
@@ -132,7 +143,8 @@ actor TrackingConnection {
             opened = (store, artifacts)
             return (store, artifacts)
         }
-        let (store, folder, postgres) = try options.openDatabase()
+        let database = try options.openDatabase()
+        let (store, folder, postgres) = (database.store, database.artifacts, database.postgres)
         if let postgres {
             pool = Task { try? await postgres.run() }
             try await postgres.migrate()

@@ -3,6 +3,7 @@ import AssayMLflowAPI
 import Foundation
 import Hummingbird
 import NIOCore
+import Prometheus
 
 /// The mlflow-artifacts proxy: list a folder (`GET …/artifacts?path=`), download (`GET …/artifacts/<path>`),
 /// upload raw bytes (`PUT …/artifacts/<path>`). A trace's `traces.json` (`<experiment>/traces/tr-…/artifacts/traces.json`),
@@ -12,6 +13,7 @@ struct ArtifactProxy {
     let artifacts: any ArtifactStore
     let maxArtifactBytes: Int
     var traces: (any TraceStore)?
+    var metrics: ServerMetrics?
     /// The largest `traces.json` read into the trace store.
     var maxTracesFileBytes = 64 << 20
 
@@ -40,7 +42,8 @@ struct ArtifactProxy {
     func download(_ relative: String) async throws -> Response {
         guard !relative.isEmpty else { throw APIError.invalid("Invalid path") }
         let (length, body) = try await artifacts.download(relative)
-        let name = (relative as NSString).lastPathComponent
+        if let length { metrics?.artifactBytesOut.increment(by: length) }
+        let name = ArtifactPath.name(relative)
         var headers: HTTPFields = [
             .contentType: Self.contentType(name),
             .contentDisposition: "attachment; filename=\"\(name.replacingOccurrences(of: "\"", with: ""))\"",
@@ -55,7 +58,8 @@ struct ArtifactProxy {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > maxArtifactBytes {
             throw APIError.tooLarge("The artifact (\(length) bytes) is larger than the limit of \(maxArtifactBytes) bytes.")
         }
-        try await artifacts.write(relative, from: request.body, maxBytes: maxArtifactBytes)
+        let size = try await artifacts.write(relative, from: request.body, maxBytes: maxArtifactBytes)
+        metrics?.artifactBytesIn.increment(by: Int64(size))
         try await ingestTracesFile(relative)
         return Response(status: .ok)
     }
@@ -102,7 +106,7 @@ struct ArtifactProxy {
     }
 
     static func contentType(_ name: String) -> String {
-        switch (name as NSString).pathExtension.lowercased() {
+        switch (name.split(separator: ".").count > 1 ? name.split(separator: ".").last.map(String.init) ?? "" : "").lowercased() {
         case "json", "txt", "csv", "yaml", "yml", "md", "py", "log", "jsonl": "text/plain; charset=utf-8"
         case "png": "image/png"
         case "jpg", "jpeg": "image/jpeg"

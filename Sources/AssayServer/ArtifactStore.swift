@@ -103,6 +103,18 @@ enum ArtifactPath {
         if let first = segments.first, first.count == 2, first.hasSuffix(":") { throw invalid }
         return segments
     }
+
+    /// The folder part of a slash-separated path ("" for a name alone), without Foundation's path
+    /// functions (one of them traps on some hostile input).
+    static func parent(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "" }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// The last component of a slash-separated path.
+    static func name(_ path: String) -> String {
+        path.split(separator: "/").last.map(String.init) ?? path
+    }
 }
 
 /// Artifacts in an S3-compatible bucket below a prefix. Reads stream from the bucket to the client,

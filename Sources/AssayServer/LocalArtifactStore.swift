@@ -44,7 +44,7 @@ struct LocalArtifactStore: ArtifactStore {
         let full = ([root] + segments).joined(separator: "/")
         var existing = full
         while !existing.isEmpty, Self.realPath(existing) == nil {
-            existing = (existing as NSString).deletingLastPathComponent
+            existing = ArtifactPath.parent(existing)
         }
         guard let resolved = Self.realPath(existing), resolved == root || resolved.hasPrefix(root + "/") else {
             throw APIError.invalid("Invalid path")
@@ -72,7 +72,8 @@ struct LocalArtifactStore: ArtifactStore {
             }
             var childIsDirectory: ObjCBool = false
             _ = FileManager.default.fileExists(atPath: child, isDirectory: &childIsDirectory)
-            return ArtifactEntry(name: name, isDirectory: childIsDirectory.boolValue, size: (attributes[.size] as? NSNumber)?.int64Value ?? 0)
+            return ArtifactEntry(
+                name: name, isDirectory: childIsDirectory.boolValue, size: (attributes[.size] as? NSNumber)?.int64Value ?? 0)
         }
     }
 
@@ -94,7 +95,7 @@ struct LocalArtifactStore: ArtifactStore {
     func beginUpload(_ relative: String) throws(APIError) -> Upload {
         guard !(try ArtifactPath.validate(relative)).isEmpty else { throw APIError.invalid("Invalid path") }
         let target = try resolve(relative)
-        let folder = (target as NSString).deletingLastPathComponent
+        let folder = ArtifactPath.parent(target)
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
@@ -114,7 +115,7 @@ struct LocalArtifactStore: ArtifactStore {
             throw APIError("INTERNAL_ERROR", "cannot write the artifact '\(relative)'")
         }
         return Upload(
-            handle: handle, temporary: temporary, target: resolvedFolder + "/" + (target as NSString).lastPathComponent, relative: relative)
+            handle: handle, temporary: temporary, target: resolvedFolder + "/" + ArtifactPath.name(target), relative: relative)
     }
 
     final class Upload {
@@ -151,7 +152,8 @@ struct LocalArtifactStore: ArtifactStore {
 
     func stamp(_ relative: String) throws(APIError) -> String {
         let attributes = try? FileManager.default.attributesOfItem(atPath: try file(relative))
-        return "\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)-\((attributes?[.size] as? NSNumber)?.intValue ?? 0)"
+        return
+            "\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)-\((attributes?[.size] as? NSNumber)?.intValue ?? 0)"
     }
 
     func read(_ relative: String, maxBytes: Int) throws(APIError) -> Data {

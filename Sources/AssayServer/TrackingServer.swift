@@ -62,6 +62,7 @@ public struct TrackingServer: Sendable {
     let configuration: Configuration
     let logger: Logger
     let ui: WebUI
+    let metrics = ServerMetrics()
 
     /// A server over `store`, with `mlflow-artifacts:/…` URIs served from the folder `artifactRoot`.
     public init(store: any TrackingStore, artifactRoot: URL, configuration: Configuration = .init(), logger: Logger? = nil) throws {
@@ -82,8 +83,9 @@ public struct TrackingServer: Sendable {
     /// Every route of the server.
     public func router() -> Router<AssayRequestContext> {
         let router = Router(context: AssayRequestContext.self)
+        router.add(middleware: RequestLogMiddleware(metrics: metrics, logger: logger))
         router.add(middleware: NotFoundMiddleware(ui: ui))
-        router.get("/health") { _, _ in Self.text("OK") }
+        addOperationRoutes(to: router)
         // The MLflow version whose protocol the server speaks: MLflow 3 clients send spans by OTLP to a server of 3.4 or later.
         router.get("/version") { _, _ in Self.text(Self.mlflowProtocolVersion) }
         ui.addRoutes(to: router)
@@ -105,11 +107,13 @@ public struct TrackingServer: Sendable {
         mlflow.addArtifactDownloadRoutes(to: api, artifacts: artifacts, maxBytes: configuration.maxArtifactBytes)
         var proxy = ArtifactProxy(artifacts: artifacts, maxArtifactBytes: configuration.maxArtifactBytes)
         proxy.traces = store as? any TraceStore
+        proxy.metrics = metrics
         for prefix in ["/api/2.0/mlflow-artifacts/artifacts", "/ajax-api/2.0/mlflow-artifacts/artifacts"] {
             proxy.addRoutes(to: api, prefix: prefix)
         }
         var otlp = OTLPIngest(store: store, maxOTLPBytes: configuration.maxOTLPBytes)
         otlp.bodyTimeout = configuration.bodyTimeout
+        otlp.metrics = metrics
         otlp.addRoutes(to: api)
         return router
     }

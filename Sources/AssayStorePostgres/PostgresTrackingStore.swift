@@ -22,12 +22,15 @@ public typealias PostgresTrackingStore = SQLTrackingStore<PostgresDatabase>
 
 extension SQLTrackingStore where Database == PostgresDatabase {
     /// A store for the database a `postgresql://` URL names; nothing connects until it runs.
+    /// `poolSize` caps the connections the pool opens (postgres-nio's default when nil: 20); several
+    /// server replicas together must stay below the database's `max_connections`.
     public convenience init(
-        url: String, artifactRoot: String = "mlflow-artifacts:", logger: Logger = Logger(label: "assay.store.postgres")
+        url: String, artifactRoot: String = "mlflow-artifacts:", logger: Logger = Logger(label: "assay.store.postgres"),
+        poolSize: Int? = nil
     )
         throws(AssayError)
     {
-        self.init(database: try PostgresDatabase(url: url, logger: logger), artifactRoot: artifactRoot)
+        self.init(database: try PostgresDatabase(url: url, logger: logger, poolSize: poolSize), artifactRoot: artifactRoot)
     }
 
     /// Runs the connection pool for the duration of `body`, then closes it.
@@ -78,7 +81,9 @@ public struct PostgresDatabase: SQLDatabase {
             }
         ])
 
-    init(url: String, logger: Logger) throws(AssayError) {
+    public let poolSize: Int?
+
+    init(url: String, logger: Logger, poolSize: Int?) throws(AssayError) {
         guard let components = URLComponents(string: url), ["postgresql", "postgres"].contains(components.scheme ?? ""),
             let host = components.host, let user = components.user
         else {
@@ -89,6 +94,12 @@ public struct PostgresDatabase: SQLDatabase {
             host: host, port: components.port ?? 5432, username: user, password: components.password,
             database: database.isEmpty ? nil : database, tls: .disable)
         configuration.options.connectTimeout = .seconds(5)
+        if let poolSize {
+            guard poolSize > 0 else { throw .invalidInput("the connection pool size must be at least 1, not \(poolSize)") }
+            configuration.options.maximumConnections = poolSize
+            configuration.options.minimumConnections = min(configuration.options.minimumConnections, poolSize)
+        }
+        self.poolSize = poolSize ?? configuration.options.maximumConnections
         address = "\(host):\(components.port ?? 5432)"
         self.logger = logger
         // The pool warns when a lease comes before run() has started; the lease waits for it, so only

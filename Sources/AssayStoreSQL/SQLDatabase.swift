@@ -121,6 +121,13 @@ public protocol SQLDatabase: Sendable {
 
     /// The database's own error (a constraint, a lost connection) in the store's terms.
     func storeError(_ error: any Error) -> AssayError
+
+    /// How many connections the pool may open; nil for one connection (or none to speak of).
+    var poolSize: Int? { get }
+}
+
+extension SQLDatabase {
+    public var poolSize: Int? { nil }
 }
 
 /// A named schema change, applied once.

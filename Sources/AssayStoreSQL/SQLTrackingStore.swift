@@ -1,4 +1,5 @@
 public import Assay
+import Synchronization
 
 /// The tracking store's rules, written once over SQL: experiments, runs, params, tags, metrics with
 /// their full history, dataset inputs, traces and assessments. A backend supplies only a
@@ -15,6 +16,8 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore, LoggedMo
     public let database: Database
     /// The root that new experiments' artifact locations are made from.
     public let artifactRoot: String
+    /// Reads and write transactions under way.
+    let inFlight = Mutex((reads: 0, writes: 0))
 
     /// A store over `database`; call ``migrate()`` before use.
     public init(database: Database, artifactRoot: String) {
@@ -39,6 +42,8 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore, LoggedMo
     // MARK: - Sessions
 
     package func write<T: Sendable>(_ body: @escaping @Sendable (Database.Session) async throws -> T) async throws(AssayError) -> T {
+        inFlight.withLock { $0.writes += 1 }
+        defer { inFlight.withLock { $0.writes -= 1 } }
         do {
             return try await database.transaction(body)
         } catch {
@@ -47,6 +52,8 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore, LoggedMo
     }
 
     package func read<T: Sendable>(_ body: @escaping @Sendable (Database.Session) async throws -> T) async throws(AssayError) -> T {
+        inFlight.withLock { $0.reads += 1 }
+        defer { inFlight.withLock { $0.reads -= 1 } }
         do {
             return try await database.read(body)
         } catch {

@@ -12,6 +12,7 @@ package enum Schema {
     package static let v6 = "v6: evaluation datasets and their records, registered scorers, online scoring"
     package static let v7 = "v7: the logged models a run took as inputs"
     package static let v8 = "v8: metrics logged for logged models"
+    package static let v9 = "v9: server state shared by replicas: secrets, web UI sessions"
 
     static func migrations(dialect: SQLDialect, artifactRoot: String) -> [SQLMigration] {
         let now = MetricPoint.now()
@@ -197,6 +198,12 @@ package enum Schema {
             SQLMigration(name: v6, statements: sixth.map(SQL.init(raw:))),
             SQLMigration(name: v7, statements: [SQL(raw: seventh)]),
             SQLMigration(name: v8, statements: eighth.map(SQL.init(raw:))),
+            SQLMigration(
+                name: v9,
+                statements: [
+                    "CREATE TABLE server_secrets (name TEXT PRIMARY KEY, secret TEXT NOT NULL)",
+                    "CREATE TABLE ui_sessions (session_hash TEXT PRIMARY KEY, expires_at BIGINT NOT NULL)",
+                ].map(SQL.init(raw:))),
         ]
     }
 }

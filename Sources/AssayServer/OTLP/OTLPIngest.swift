@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import Prometheus
 
 /// `POST /v1/traces`: OTLP/HTTP trace export, protobuf or JSON. Spans go to the experiment the
 /// `x-assay-experiment` header names (an id or a name, created when new), else the one MLflow's
@@ -13,6 +14,7 @@ struct OTLPIngest {
     let store: any TrackingStore
     let maxOTLPBytes: Int
     var bodyTimeout: Duration = .seconds(60)
+    var metrics: ServerMetrics?
 
     static let experimentHeader = HTTPField.Name("x-assay-experiment")!
     /// The header MLflow 3's client names the experiment in (an id).
@@ -43,7 +45,10 @@ struct OTLPIngest {
             let experiment = try await experimentID(for: named)
             byExperiment[experiment, default: []] += batch.spans
         }
-        for (experiment, spans) in byExperiment { try await traces.ingest(spans, experimentID: experiment) }
+        for (experiment, spans) in byExperiment {
+            try await traces.ingest(spans, experimentID: experiment)
+            metrics?.spansAccepted.increment(by: Int64(spans.count))
+        }
         if protobuf {
             // An empty ExportTraceServiceResponse: full success.
             return Response(status: .ok, headers: [.contentType: "application/x-protobuf"])

@@ -100,7 +100,8 @@ struct NotFoundMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound {
             if request.method == .get, ui.claims(request.uri.path) {
-                return ui.notFound(ui.signedInSession(request))
+                try? await ui.key.load()
+                return ui.notFound(try? await ui.signedInSession(request))
             }
             throw APIError("ENDPOINT_NOT_FOUND", "No route for \(request.method.rawValue) \(request.uri.path)")
         }

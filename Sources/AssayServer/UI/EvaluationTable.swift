@@ -86,7 +86,7 @@ final class EvaluationTable: Sendable {
 
     /// Reads a split-orientation table; anything else is an `invalidInput` error naming the file.
     static func load(_ data: Data, file: String) throws(AssayError) -> EvaluationTable {
-        EvaluationTable(try LoggedTable(json: data, file: (file as NSString).lastPathComponent))
+        EvaluationTable(try LoggedTable(json: data, file: ArtifactPath.name(file)))
     }
 
     /// Whether row `i` has a row error, or an unreadable judge answer (no score but a justification).

@@ -218,7 +218,7 @@ extension WebUI {
     func artifactPage(_ page: Page, runID: String, path: String, download: Bool) async throws -> Response {
         let run = try await store.run(id: runID)
         guard let base = artifactBase(run.info) else { throw AssayError(.notFound, "run \(runID) keeps no artifacts on this server") }
-        let name = path.split(separator: "/").last.map(String.init) ?? path
+        let name = ArtifactPath.name(path)
         let runPath = "/runs/" + HTML.path([run.info.id])
         let downloadPath = "\(runPath)/download/" + HTML.path(path.split(separator: "/").map(String.init))
         if download {

@@ -21,15 +21,17 @@ struct WebUI: Sendable {
     let library: MustacheLibrary
     let tableCache = EvaluationTableCache()
     let comparisonCache = ComparisonCache()
-    /// Signs CSRF tokens; new at every start.
-    let secret: [UInt8] = (0..<32).map { _ in UInt8.random(in: 0...255) }
-    let sessions = UISessions()
+    /// Signs CSRF tokens, with the secret every replica shares.
+    let key: UIKey
+    let sessions: UISessions
     let signIns = SignInThrottle()
 
     init(store: any TrackingStore, artifacts: any ArtifactStore, configuration: TrackingServer.Configuration) throws {
         self.store = store
         self.artifacts = artifacts
         self.configuration = configuration
+        key = UIKey(store: store as? any ServerStateStore)
+        sessions = UISessions(store: store as? any ServerStateStore)
         var library = MustacheLibrary()
         let templates = [
             ("layout", Templates.layout), ("login", Templates.login), ("experiments", Templates.experiments),
@@ -102,7 +104,7 @@ struct WebUI: Sendable {
         pages.post("/login") { request, context in try await ui.signIn(request, from: context.remoteAddress) }
         pages.post("/logout") { request, context in
             try await ui.checkedForm(request, session: context.session) { _ in
-                if let session = context.session { ui.sessions.close(session) }
+                if let session = context.session { try await ui.sessions.close(session) }
                 var response = Self.redirect(ui.configuration.authToken == nil ? "/" : "/login")
                 response.headers[.setCookie] = "assay_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" + Self.secure(request)
                 return response
@@ -139,13 +141,13 @@ struct WebUI: Sendable {
     // MARK: - Sessions
 
     private func sign(_ text: String) -> String {
-        HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: SymmetricKey(data: secret)).map { String(format: "%02x", $0) }.joined()
+        key.sign(text)
     }
 
     /// The session, when the request carries the cookie of a live one (or no token is needed: "open").
-    func signedInSession(_ request: Request) -> String? {
+    func signedInSession(_ request: Request) async throws -> String? {
         guard configuration.authToken != nil else { return "open" }
-        guard let cookie = request.cookies["assay_session"]?.value, sessions.isOpen(cookie) else { return nil }
+        guard let cookie = request.cookies["assay_session"]?.value, try await sessions.isOpen(cookie) else { return nil }
         return cookie
     }
 
@@ -197,7 +199,8 @@ struct WebUI: Sendable {
                 session: nil)
         }
         var response = Self.redirect(next)
-        response.headers[.setCookie] = "assay_session=\(sessions.open()); Path=/; HttpOnly; SameSite=Strict" + Self.secure(request)
+        response.headers[.setCookie] =
+            "assay_session=\(try await sessions.open()); Path=/; HttpOnly; SameSite=Strict" + Self.secure(request)
         return response
     }
 
@@ -290,7 +293,8 @@ struct UISessionMiddleware: RouterMiddleware {
         async throws -> Response
     {
         var context = context
-        context.session = ui.signedInSession(request)
+        try await ui.key.load()
+        context.session = try await ui.signedInSession(request)
         if ui.configuration.authToken != nil, context.session == nil, request.uri.path != "/login" {
             let back = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
             return WebUI.redirect("/login" + HTML.query([("next", back)]))
@@ -313,7 +317,7 @@ struct UIErrorMiddleware: RouterMiddleware {
         } catch let error as HTTPError where error.status == .notFound {
             throw error
         } catch {
-            let session = ui.signedInSession(request)
+            let session = try? await ui.signedInSession(request)
             func page(_ status: HTTPResponse.Status, _ title: String, _ message: String) -> Response {
                 ui.render(status: status, title: title, template: "message", ["title": title, "message": message], session: session)
             }
