@@ -23,12 +23,18 @@ import Testing
         let process: Process
         let base: String
 
-        init(database: String, artifacts: String, log: String) async throws {
+        convenience init(database: String, artifacts: String, log: String) async throws {
+            try await self.init(arguments: ["--backend-store-uri", database, "--artifacts-destination", artifacts], log: log)
+        }
+
+        /// `assay server --port 0` with further arguments and environment variables.
+        init(arguments: [String], environment: [String: String] = [:], log: String) async throws {
             // The test runner sits beside the built products.
             let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("assay")
             let process = Process()
             process.executableURL = binary
-            process.arguments = ["server", "--port", "0", "--backend-store-uri", database, "--artifacts-destination", artifacts]
+            process.arguments = ["server", "--port", "0"] + arguments
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
             FileManager.default.createFile(atPath: log, contents: nil)
             let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
             process.standardOutput = output

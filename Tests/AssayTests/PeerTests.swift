@@ -53,4 +53,17 @@ import Testing
         let (status, output) = try Self.run([Self.environment["ASSAY_CHROMIUM"]!, "--headless", "--no-sandbox", "--version"])
         #expect(status == 0 && output.lowercased().contains("chrom"), "\(output)")
     }
+
+    @Test(.enabled(if: environment["ASSAY_S3_ENDPOINT"] != nil, "the S3-compatible server: set ASSAY_S3_ENDPOINT, or run scripts/test"))
+    func theS3ServerAnswers() throws {
+        // Unsigned, it is refused: it checks signatures.
+        let (status, output) = try Self.run(["curl", "-sS", "-m", "10", Self.environment["ASSAY_S3_ENDPOINT"]! + "/"])
+        #expect(status == 0 && output.contains("Error"), "\(output)")
+    }
+
+    @Test(.enabled(if: environment["ASSAY_NGINX"] != nil, "the load balancer of the replica test: set ASSAY_NGINX, or run scripts/test"))
+    func nginxRuns() throws {
+        let (status, output) = try Self.run([Self.environment["ASSAY_NGINX"]!, "-v"])
+        #expect(status == 0 && output.contains("nginx"), "\(output)")
+    }
 }
