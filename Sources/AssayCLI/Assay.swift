@@ -19,7 +19,7 @@ struct AssayCommand: AsyncParsableCommand {
         abstract: "Evaluate LLM outputs with MLflow-compatible metrics, in one fast binary.",
         subcommands: [
             EvaluateCommand.self, CompareCommand.self, GateCommand.self, MetricsCommand.self, JudgeCommand.self, RunsCommand.self,
-            ServerCommand.self,
+            ServerCommand.self, GCCommand.self,
         ])
 
     static func main() async {

@@ -58,6 +58,11 @@ public struct S3ArtifactRepository: ArtifactRepository {
         return objects.map { root.isEmpty ? $0.key : String($0.key.dropFirst(root.count + 1)) }.sorted()
     }
 
+    public func deleteAll(of run: RunInfo) async throws(AssayError) {
+        guard let location = location(run) else { return try await fallback.deleteAll(of: run) }
+        try await client.deleteAll(bucket: location.bucket, prefix: location.key("") + "/")
+    }
+
     public func location(of run: RunInfo) -> String {
         location(run)?.description ?? fallback.location(of: run)
     }

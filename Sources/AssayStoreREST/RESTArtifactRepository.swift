@@ -66,6 +66,11 @@ public struct RESTArtifactRepository: ArtifactRepository {
         return found.sorted()
     }
 
+    /// MLflow's artifact proxy has no deletion: a server's files are deleted where the server runs (`assay gc` there).
+    public func deleteAll(of run: RunInfo) async throws(AssayError) {
+        throw .invalidInput("a tracking server's artifacts cannot be deleted through its API; run `assay gc` where the server runs")
+    }
+
     public func location(of run: RunInfo) -> String {
         ((try? proxyPath("", of: run)).map { proxy + "/" + $0 }) ?? run.artifactURI
     }

@@ -11,7 +11,7 @@ import Synchronization
 /// - the latest value of a metric is the greatest by (step, timestamp, value), NaN above every number;
 /// - a deleted run takes no more logging; runs follow their experiment into and out of the bin;
 /// - the `mlflow.runName` tag and the run's name are one.
-public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore, LoggedModelStore {
+public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore, LoggedModelStore, PurgingStore {
     /// The database the tables live in.
     public let database: Database
     /// The root that new experiments' artifact locations are made from.
@@ -270,6 +270,19 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore, LoggedMo
             guard try await s.exists("UPDATE runs SET lifecycle_stage = \(stage.rawValue) WHERE run_uuid = \(id) RETURNING run_uuid") else {
                 throw Failure.runNotFound(id)
             }
+        }
+    }
+
+    public func purgeRun(id: String) async throws(AssayError) {
+        try await write { s in
+            guard let info = try await Self.loadRunInfo(s, id) else { throw Failure.runNotFound(id) }
+            guard info.lifecycleStage == .deleted else {
+                throw AssayError.invalidInput("run \(id) is not deleted; delete it first (only runs in the bin are purged)")
+            }
+            for table in ["params", "tags", "metrics", "latest_metrics", "inputs", "run_outputs", "run_model_inputs", "trace_runs"] {
+                try await s.execute("DELETE FROM \(raw: table) WHERE run_uuid = \(id)")
+            }
+            try await s.execute("DELETE FROM runs WHERE run_uuid = \(id)")
         }
     }
 

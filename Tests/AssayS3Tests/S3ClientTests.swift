@@ -109,6 +109,8 @@ import Testing
         #expect(try await repository.files(under: "", of: run) == ["eval_results_table.json", "model/MLmodel"])
         #expect(try await repository.files(under: "model", of: run) == ["model/MLmodel"])
         #expect(repository.location(of: run) == run.artifactURI)
+        try await repository.deleteAll(of: run)
+        #expect(try await repository.files(under: "", of: run).isEmpty)
         // A run kept elsewhere goes to the fallback.
         var local = run
         local.artifactURI = "mlflow-artifacts:/1/abc/artifacts"

@@ -35,4 +35,18 @@ import Testing
         let (x, y) = try await (a, b)
         #expect(x == y)
     }
+
+    @Test(arguments: Backend.available.filter { $0 != .rest })
+    func onlyDeletedRunsArePurgedAndEverythingLoggedGoesWithThem(backend: Backend) async throws {
+        try await backend.withStore { opened in
+            let store = try #require(opened as? any PurgingStore)
+            let run = try await store.createRun(in: "0", named: "gone", startTime: 1, userID: nil, tags: [KeyValue("t", "v")])
+            try await store.logBatch(run: run.id, metrics: [MetricPoint(key: "m", value: 1)], params: [KeyValue("p", "1")], tags: [])
+            #expect(await errorMessage { try await store.purgeRun(id: run.id) }?.contains("not deleted") == true)
+            try await store.setRunLifecycle(id: run.id, .deleted)
+            try await store.purgeRun(id: run.id)
+            #expect(await errorMessage { _ = try await store.run(id: run.id) } != nil)
+            #expect(await errorMessage { try await store.purgeRun(id: run.id) } != nil)
+        }
+    }
 }

@@ -12,6 +12,8 @@ public protocol ArtifactRepository: Sendable {
     func files(under path: String, of run: RunInfo) async throws(AssayError) -> [String]
     /// Where the run's artifacts are, for people: a folder or a URL.
     func location(of run: RunInfo) -> String
+    /// Deletes every artifact of the run (``PurgingStore`` then forgets the run itself).
+    func deleteAll(of run: RunInfo) async throws(AssayError)
 }
 
 extension ArtifactRepository {
@@ -85,5 +87,15 @@ public struct LocalArtifactRepository: ArtifactRepository {
 
     public func location(of run: RunInfo) -> String {
         (try? folder(of: run).path) ?? run.artifactURI
+    }
+
+    public func deleteAll(of run: RunInfo) async throws(AssayError) {
+        let folder = try folder(of: run)
+        guard FileManager.default.fileExists(atPath: folder.path) else { return }
+        do {
+            try FileManager.default.removeItem(at: folder)
+        } catch {
+            throw .internal("cannot delete \(folder.path): \(error)")
+        }
     }
 }

@@ -371,3 +371,11 @@ public enum RunNames {
         return "\(adjective)-\(noun)-\(Int((hash / 997) % 1000))"
     }
 }
+
+/// Stores that can forget a run for good (`assay gc`), as MLflow's `mlflow gc` does with runs in the
+/// bin: its params, tags, metrics, inputs and outputs go with it.
+public protocol PurgingStore: TrackingStore {
+    /// Deletes a run that is in the bin (`lifecycle_stage` deleted) and everything logged to it; an
+    /// active run is an `invalidInput` error, an unknown one `notFound`.
+    func purgeRun(id: String) async throws(AssayError)
+}
