@@ -2,6 +2,7 @@ import Assay
 import AssayS3
 import AssayTesting
 import AsyncHTTPClient
+import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -243,12 +244,12 @@ import Testing
             HTTPClientRequest(url: balancer.base + "/api/2.0/mlflow-artifacts/artifacts/0/\(run)/artifacts/big.bin"), timeout: .seconds(600)
         )
         var received = 0
-        var same = true
+        var hasher = SHA256()
         for try await chunk in download.body {
-            same = same && chunk.readableBytesView.enumerated().allSatisfy { $0.element == Chunks.byte(at: received + $0.offset) }
+            chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
             received += chunk.readableBytes
         }
-        #expect(received == size && same)
+        #expect(received == size && hasher.finalize() == Chunks(total: size).digest)
         let peaks = [one, two].map { Self.peakMemory($0.process.processIdentifier) }
         #expect(peaks.allSatisfy { $0 < 100 << 20 }, "peak RSS of the replicas: \(peaks.map { $0 >> 20 }) MB")
         print("replicas: 200 MB through nginx into S3 and back; replicas' peak RSS \(peaks.map { $0 >> 20 }) MB")
@@ -351,26 +352,40 @@ import Testing
     }
 }
 
-/// `total` bytes of a repeating pattern, made as they are sent (never all in memory).
+/// `total` bytes sent 1 MiB at a time: a fixed random block, each copy stamped with its number (so
+/// no two blocks are alike), made as they are sent and never all in memory.
 struct Chunks: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     let total: Int
 
-    static func byte(at offset: Int) -> UInt8 { UInt8(truncatingIfNeeded: offset &* 131 &+ offset >> 12) }
+    static let block: [UInt8] = {
+        var generator = SeededRandom(seed: 7)
+        return (0..<(1 << 20)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }()
+
+    /// The SHA-256 of the whole stream, for comparing what comes back.
+    var digest: SHA256.Digest {
+        var hasher = SHA256()
+        var iterator = AsyncIterator(total: total)
+        while let chunk = iterator.nextChunk() { chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) } }
+        return hasher.finalize()
+    }
 
     struct AsyncIterator: AsyncIteratorProtocol {
         let total: Int
         var sent = 0
 
-        mutating func next() async -> ByteBuffer? {
+        mutating func nextChunk() -> ByteBuffer? {
             guard sent < total else { return nil }
             let count = Swift.min(1 << 20, total - sent)
             var buffer = ByteBuffer()
-            buffer.reserveCapacity(count)
-            for i in 0..<count { buffer.writeInteger(Chunks.byte(at: sent + i)) }
+            buffer.writeBytes(Chunks.block[0..<count])
+            buffer.setInteger(UInt64(sent >> 20), at: 0)
             sent += count
             return buffer
         }
+
+        mutating func next() async -> ByteBuffer? { nextChunk() }
     }
 
     func makeAsyncIterator() -> AsyncIterator { AsyncIterator(total: total) }
