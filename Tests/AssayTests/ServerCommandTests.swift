@@ -25,6 +25,11 @@ import Testing
         }
         let serverLog = try String(contentsOfFile: log, encoding: .utf8)
         let base = try #require(url, "the server printed no address: \(serverLog)")
+        // A second server on the same SQLite file says why it will not start.
+        let second = try await CommandLineTests.runDetached([
+            "server", "--port", "0", "--backend-store-uri", folder.path("server.db"), "--artifacts-destination", folder.path("artifacts"),
+        ])
+        #expect(second.status == 2 && second.stderr.contains("a SQLite database takes one server process"), "\(second.stderr)")
 
         let evaluate = try await CommandLineTests.runDetached([
             "evaluate", "examples/qa.jsonl", "--targets", "ground_truth", "--predictions", "predictions",
