@@ -12,8 +12,11 @@ import Testing
         let data = Dataset(
             name: "qa.jsonl", columns: ["inputs", "ground_truth", "predictions"],
             rows: [["What is 2+2?", "4", "4"], ["Capital of France?", "Paris", "Lyon"]])
-        let result = try await evaluate(
+        var result = try await evaluate(
             data, targets: "ground_truth", predictions: "predictions", modelType: .questionAnswering, extraMetrics: [.bleu])
+        #expect(result.startTime > 0 && result.startTime <= MetricPoint.now())
+        // The run spans the evaluation (a web UI once showed 0.0 s for every run): pretend it took 2.5 s.
+        result.startTime -= 2_500
         let repository = LocalArtifactRepository(root: folder.url.appendingPathComponent("artifacts"))
         let recorder = RunRecorder(store: store, artifacts: repository)
         var details = RunRecorder.Details()
@@ -24,6 +27,7 @@ import Testing
 
         #expect(info.status == .finished)
         #expect(info.name == "baseline")
+        #expect(info.startTime == result.startTime && (info.endTime ?? 0) - info.startTime >= 2_500)
         let experiment = try #require(try await store.experiment(named: "llm-eval-demo"))
         #expect(info.experimentID == experiment.id)
         let run = try await store.run(id: info.id)

@@ -83,6 +83,7 @@ struct EvaluationEngine: Sendable {
     }
 
     mutating func run() async throws(AssayError) -> EvaluationResult {
+        let startTime = MetricPoint.now()
         var reader = try data.makeReader()
         guard let first = try reader.next() else {
             throw .invalidInput("\(data.path ?? data.name): the dataset has no rows")
@@ -151,9 +152,11 @@ struct EvaluationEngine: Sendable {
         let finalColumns = reader.columns
         let wholeValues = try computeWholeMetrics(plan: plan, store: store, columns: finalColumns, scores: columns)
         usage.interrupted = Task.isCancelled
-        return try assemble(
+        var result = try assemble(
             plan: plan, store: store, datasetColumns: finalColumns, scores: columns, wholeValues: wholeValues,
             rowNumbers: rowNumbers, failed: failed, usage: usage, outputsGiven: outputsGiven)
+        result.startTime = startTime
+        return result
     }
 
     /// The row, once per sample.

@@ -35,6 +35,8 @@ public struct EvaluationResult: Sendable {
     public var usage: UsageSummary
     /// The judge metrics that ran, as defined (the content of `genai_custom_metrics.json`).
     public var judges: [JudgeDefinition]
+    /// When the evaluation began, in milliseconds since 1970 (0 when unknown): a recorded run starts then.
+    public var startTime: Int64 = 0
 
     /// The per-row table (`tables["eval_results_table"]`).
     public var table: ResultTable { tables["eval_results_table"]! }

@@ -69,7 +69,8 @@ public struct RunRecorder: Sendable {
         }
         let user = ProcessInfo.processInfo.environment["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? NSUserName()
         let run = try await store.createRun(
-            in: experiment.id, named: runName, startTime: MetricPoint.now(), userID: user,
+            // The run spans the evaluation: it started when the evaluation did.
+            in: experiment.id, named: runName, startTime: result.startTime > 0 ? result.startTime : MetricPoint.now(), userID: user,
             tags: [KeyValue("mlflow.user", user), KeyValue("mlflow.source.name", "assay"), KeyValue("mlflow.source.type", "LOCAL")])
         do {
             // Files are written to a staging folder first, then handed to the repository (a local folder or a server).
