@@ -45,10 +45,9 @@ public struct LoggedTable: Sendable {
         func find(_ names: [String]) -> Int? { names.lazy.compactMap { columns.firstIndex(of: $0) }.first }
         inputColumn = find(["inputs", "input", "question", "request", "prompt", "messages"]) ?? (columns.isEmpty ? nil : 0)
         targetColumn = find(["ground_truth", "targets", "target", "expected_response"])
-        outputColumn = find(["outputs", "predictions", "prediction", "output", "response"])
         errorColumn = find(["error"])
         sampleColumn = find(["sample"])
-        scores = columns.enumerated().compactMap { index, name in
+        let scores: [Scores] = columns.enumerated().compactMap { index, name in
             let metric: String
             if name.hasSuffix("/score") {
                 metric = String(name.dropLast("/score".count))
@@ -61,6 +60,15 @@ public struct LoggedTable: Sendable {
                 name: metric, column: index, justification: columns.firstIndex(of: metric + "/justification"),
                 values: rows.map { $0.indices.contains(index) ? $0[index].doubleValue : nil })
         }
+        self.scores = scores
+        // A static evaluation keeps its predictions column's own name (`retrieved`): else the first column
+        // that is no input, target, score, justification or bookkeeping.
+        let taken = Set([inputColumn, targetColumn, errorColumn, sampleColumn].compactMap { $0 } + scores.compactMap(\.column))
+        outputColumn =
+            find(["outputs", "predictions", "prediction", "output", "response"])
+            ?? columns.indices.first { index in
+                !taken.contains(index) && !columns[index].contains("/") && !["latency", "token_count", "trace_id"].contains(columns[index])
+            }
     }
 
     /// Reads a split-orientation table (`{"columns": [...], "data": [[...]]}`); `file` names it in errors.

@@ -19,6 +19,17 @@ enum HTML {
         return out
     }
 
+    /// Escaped text that may break after `/`, `_`, `.` and `-` (long metric keys as column headers),
+    /// and nowhere inside a word.
+    static func breakable(_ text: String) -> String {
+        var out = ""
+        for c in text {
+            out += escape(String(c))
+            if "/_.-".contains(c) { out += "<wbr>" }
+        }
+        return out
+    }
+
     /// A query string from pairs, percent-encoded.
     static func query(_ pairs: [(String, String)]) -> String {
         let allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")

@@ -65,11 +65,11 @@ enum Templates {
         <form method="get" action="/compare" id="compare-form">
         <div class="scroll">
         <table class="data runs">
-        <thead><tr><th scope="col"><span class="sr-only">Select to compare</span></th>
-        {{#headers}}<th scope="col"{{#sort}} aria-sort="{{sort}}"{{/sort}}{{#numeric}} class="num"{{/numeric}}>{{#href}}<a href="{{href}}">{{label}}</a>{{/href}}{{^href}}{{label}}{{/href}}{{#arrow}} <span aria-hidden="true">{{arrow}}</span>{{/arrow}}</th>{{/headers}}
+        <thead><tr>
+        {{#headers}}<th scope="col"{{#sort}} aria-sort="{{sort}}"{{/sort}} class="{{#numeric}}num{{/numeric}}{{#first}} sticky{{/first}}"{{#title}} title="{{title}}"{{/title}}>{{#href}}<a href="{{href}}">{{{html}}}</a>{{/href}}{{^href}}{{{html}}}{{/href}}{{#arrow}} <span aria-hidden="true">{{arrow}}</span>{{/arrow}}</th>{{/headers}}
         </tr></thead>
         <tbody>
-        {{#runs}}<tr><td><input type="checkbox" name="runs" value="{{id}}" aria-label="Compare {{name}}"></td><td class="nowrap"><a href="/runs/{{id}}">{{name}}</a></td><td><span class="status {{status}}">{{status}}</span></td><td class="num">{{duration}}</td><td>{{model}}</td><td class="nowrap">{{started}}</td>{{#metrics}}<td class="num">{{.}}</td>{{/metrics}}</tr>
+        {{#runs}}<tr><th scope="row" class="sticky run-name"><input type="checkbox" name="runs" value="{{id}}" aria-label="Compare {{name}}"> <a href="/runs/{{id}}">{{name}}</a></th><td><span class="status {{status}}">{{status}}</span></td><td class="num nowrap">{{duration}}</td><td class="wrap">{{model}}</td><td class="nowrap">{{started}}</td>{{#metrics}}<td class="num">{{.}}</td>{{/metrics}}</tr>
         {{/runs}}
         </tbody>
         </table>
@@ -125,25 +125,36 @@ enum Templates {
         {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
         {{#warning}}<p class="warning" role="note">{{warning}}</p>{{/warning}}
         {{#hasHistograms}}<div class="charts">{{#histograms}}<figure>{{{svg}}}</figure>{{/histograms}}</div>{{/hasHistograms}}
-        <form method="get" class="filter" role="search">
+        <form method="get" class="filter" role="search" action="#table-h">
         <input type="hidden" name="table" value="{{file}}">
+        {{#sortField}}<input type="hidden" name="sort" value="{{sortField}}">{{/sortField}}{{#dirField}}<input type="hidden" name="dir" value="{{dirField}}">{{/dirField}}{{#colsField}}<input type="hidden" name="cols" value="{{colsField}}">{{/colsField}}
         <label for="q">Search</label> <input id="q" name="q" value="{{q}}" size="24">
         <label for="metric">Score of</label> <select id="metric" name="metric"><option value="">(any)</option>{{#metricOptions}}<option value="{{name}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/metricOptions}}</select>
         <label for="min">from</label> <input id="min" name="min" value="{{min}}" size="5" inputmode="decimal">
         <label for="max">to</label> <input id="max" name="max" value="{{max}}" size="5" inputmode="decimal">
         <button type="submit">Filter</button>
         </form>
-        <p class="muted">{{summary}}</p>
+        <details class="columns-picker"><summary>Columns</summary>
+        <form method="get" action="#table-h" id="columns-form">
+        {{#columnsHidden}}<input type="hidden" name="{{name}}" value="{{value}}">{{/columnsHidden}}
+        <fieldset><legend>Show, in this order</legend>
+        {{#columnOptions}}<label class="pick"><input type="checkbox" name="cols" value="{{name}}"{{#checked}} checked{{/checked}}> {{name}}</label>{{/columnOptions}}
+        </fieldset>
+        <button type="submit">Show these columns</button>
+        </form>
+        </details>
+        <p class="muted">{{summary}} · download as <a href="{{csv}}" download>CSV</a> or <a href="{{json}}" download>JSON</a></p>
         <div class="scroll">
         <table class="data evaluation">
-        <thead><tr><th scope="col" class="num">#</th>{{#headers}}<th scope="col">{{.}}</th>{{/headers}}</tr></thead>
+        <thead><tr><th scope="col" class="num">#</th>{{#headers}}<th scope="col"{{#sort}} aria-sort="{{sort}}"{{/sort}}{{#numeric}} class="num"{{/numeric}}><a href="{{href}}" title="Order by {{label}}">{{{html}}}</a>{{#arrow}} <span aria-hidden="true">{{arrow}}</span>{{/arrow}}</th>{{/headers}}</tr></thead>
         <tbody>
-        {{#rows}}<tr{{#flagged}} class="flagged"{{/flagged}}><td class="num">{{number}}</td>{{#cells}}<td class="{{kind}}">{{#score}}<details{{#invalid}} class="invalid"{{/invalid}}><summary>{{value}}</summary><div class="justification">{{justification}}</div></details>{{/score}}{{^score}}{{#conversation}}<details class="conversation"><summary>{{summary}}</summary><ol class="turns">{{#turns}}<li class="turn {{role}}{{#failed}} failed{{/failed}}"><span class="role">{{label}}</span>{{#text}} <span class="turn-text">{{text}}</span>{{/text}}{{#calls}}<details class="tool-call"><summary>calls {{name}}</summary><code>{{arguments}}</code></details>{{/calls}}</li>{{/turns}}</ol></details>{{/conversation}}{{^conversation}}<div class="cell">{{#href}}<a href="{{href}}">{{value}}</a>{{/href}}{{^href}}{{value}}{{/href}}</div>{{/conversation}}{{/score}}</td>{{/cells}}</tr>
+        {{#rows}}<tr id="{{anchor}}"{{#flagged}} class="flagged"{{/flagged}}><td class="num">{{number}}</td>{{#cells}}<td class="{{kind}}">{{#score}}<details{{#invalid}} class="invalid"{{/invalid}}><summary>{{value}}</summary><div class="justification">{{justification}}</div></details>{{/score}}{{^score}}{{#conversation}}<details class="conversation"><summary>{{summary}}</summary><ol class="turns">{{#turns}}<li class="turn {{role}}{{#failed}} failed{{/failed}}"><span class="role">{{label}}</span>{{#text}} <span class="turn-text">{{text}}</span>{{/text}}{{#calls}}<details class="tool-call"><summary>calls {{name}}</summary><code>{{arguments}}</code></details>{{/calls}}</li>{{/turns}}</ol></details>{{/conversation}}{{^conversation}}<div class="cell">{{#href}}<a href="{{href}}">{{value}}</a>{{/href}}{{^href}}{{value}}{{/href}}</div>{{/conversation}}{{/score}}</td>{{/cells}}</tr>
         {{/rows}}
         </tbody>
         </table>
         </div>
-        <nav class="pager" aria-label="Table pages">{{#previous}}<a href="{{previous}}">← Previous</a>{{/previous}} <span>{{page}}</span> {{#next}}<a href="{{next}}">Next →</a>{{/next}}</nav>
+        <nav class="pager" aria-label="Table pages">{{#previous}}<a href="{{previous}}">← Previous</a>{{/previous}} <span>{{page}}</span> {{#next}}<a href="{{next}}">Next →</a>{{/next}}
+        <form method="get" action="#table-h" class="inline jump">{{#hiddenFields}}<input type="hidden" name="{{name}}" value="{{value}}">{{/hiddenFields}}<label for="page-jump">Go to page</label> <input id="page-jump" name="page" type="number" min="1" max="{{pages}}" value="{{pageNumber}}" size="4"> <button type="submit" class="secondary">Go</button></form></nav>
         </section>
         """
 
@@ -162,8 +173,12 @@ enum Templates {
         <tbody>
         <tr><th scope="row">Model</th>{{#runs}}<td>{{model}}</td>{{/runs}}</tr>
         <tr><th scope="row">Started</th>{{#runs}}<td class="nowrap">{{started}}</td>{{/runs}}</tr>
+        {{#hasDatasetRow}}<tr><th scope="row">Dataset</th>{{#datasetRow}}<td>{{value}}</td>{{/datasetRow}}</tr>{{/hasDatasetRow}}
+        {{#paramDiffs}}<tr class="differs"><th scope="row" class="mono">{{key}}</th>{{#cells}}<td class="wrap">{{value}}</td>{{/cells}}</tr>{{/paramDiffs}}
         </tbody>
         </table>
+        {{#hasParamDiffs}}<p class="muted">Params shown are those that differ between the runs.</p>{{/hasParamDiffs}}
+        {{#datasetWarning}}<p class="warning" role="note">{{datasetWarning}}</p>{{/datasetWarning}}
         <section aria-labelledby="cm-h"><h2 id="cm-h">Metrics</h2>
         <div class="scroll"><table class="data compact">
         <thead><tr><th scope="col">Metric</th><th scope="col">Better</th>{{#runs}}<th scope="col" class="num">{{name}}</th>{{/runs}}</tr></thead>
@@ -178,10 +193,13 @@ enum Templates {
         {{#rowsSection}}
         <section aria-labelledby="cr-h"><h2 id="cr-h">Rows, aligned by input</h2>
         {{#hasHistograms}}<div class="charts">{{#histograms}}<figure>{{{svg}}}</figure>{{/histograms}}</div>{{/hasHistograms}}
-        <form method="get" class="filter">
+        {{#hasTallies}}<ul class="tallies">{{#tallies}}<li><strong>{{run}}</strong> against the baseline on {{metric}}: <span class="delta better">{{better}} improved</span>, <span class="delta worse">{{worse}} regressed</span>, <span class="delta same">{{same}} unchanged</span></li>{{/tallies}}</ul>{{/hasTallies}}
+        <form method="get" class="filter" action="#cr-h">
         {{#runs}}<input type="hidden" name="runs" value="{{id}}">{{/runs}}
         <label for="metric">Sort by change in</label> <select id="metric" name="metric">{{#metricOptions}}<option value="{{name}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/metricOptions}}</select>
-        <button type="submit">Sort</button>
+        <label for="cq">Search</label> <input id="cq" name="q" value="{{q}}" size="20">
+        <label><input type="checkbox" name="changed" value="1"{{#changed}} checked{{/changed}}> only rows that changed</label>
+        <button type="submit">Show</button>
         </form>
         <p class="muted">{{summary}}</p>
         {{#rows}}
@@ -189,7 +207,7 @@ enum Templates {
         <h3>{{input}}</h3>
         {{#target}}<p class="muted">Expected: {{target}}</p>{{/target}}
         <div class="side-by-side" style="--n: {{count}}">
-        {{#outputs}}<div><div class="muted">{{run}}</div><div class="output">{{{diff}}}</div><ul class="scores">{{#scores}}<li><span class="mono">{{metric}}</span> {{value}}{{#delta}} <span class="delta {{verdict}}">{{delta}}</span>{{/delta}}</li>{{/scores}}</ul></div>{{/outputs}}
+        {{#outputs}}<div><div class="muted">{{run}}</div><div class="output">{{{diff}}}</div><ul class="scores">{{#scores}}<li><span class="mono">{{metric}}</span> {{value}}{{#delta}} <span class="delta {{verdict}}">{{delta}}</span>{{/delta}}{{#why}}<details class="why"><summary>why</summary><div class="justification">{{why}}</div></details>{{/why}}</li>{{/scores}}</ul></div>{{/outputs}}
         </div>
         </article>
         {{/rows}}
@@ -255,12 +273,19 @@ enum Templates {
 
     static let stylesheet = """
         :root { --fg: #1d232a; --muted: #5b6672; --line: #d5dbe1; --bg: #fff; --soft: #f4f6f8; --accent: #0b5cad;
-                --good: #137333; --bad: #b3261e; --warn: #8a5a00; font-family: system-ui, -apple-system, "Segoe UI", sans-serif; }
+                --good: #137333; --bad: #b3261e; --warn: #8a5a00; --bad-soft: #fdecea; --warn-soft: #fff4e0; --flag: #fff6e5;
+                --ins: #d7f5dd; --del: #fbd9d6; --field: #fff; --field-line: #9aa5b1; --focus: #f0b400;
+                color-scheme: light dark; font-family: system-ui, -apple-system, "Segoe UI", sans-serif; }
+        @media (prefers-color-scheme: dark) {
+          :root { --fg: #e6e9ed; --muted: #a3adb8; --line: #3a434d; --bg: #15191d; --soft: #1f252b; --accent: #7ab4f5;
+                  --good: #6fcf8a; --bad: #ff8a80; --warn: #f2c66d; --bad-soft: #3d1f1d; --warn-soft: #3a2f16; --flag: #352c18;
+                  --ins: #1f4d2b; --del: #5a2420; --field: #1b2025; --field-line: #56616d; }
+        }
         * { box-sizing: border-box; }
         body { margin: 0; color: var(--fg); background: var(--bg); font-size: 15px; line-height: 1.45; }
         a { color: var(--accent); }
-        a:focus, button:focus, input:focus, select:focus, summary:focus { outline: 3px solid #f0b400; outline-offset: 1px; }
-        .skip { position: absolute; left: -999px; } .skip:focus { left: 8px; top: 8px; background: #fff; padding: 4px 8px; }
+        a:focus, button:focus, input:focus, select:focus, summary:focus { outline: 3px solid var(--focus); outline-offset: 1px; }
+        .skip { position: absolute; left: -999px; } .skip:focus { left: 8px; top: 8px; background: var(--bg); padding: 4px 8px; }
         .top { display: flex; justify-content: space-between; align-items: center; padding: 10px 24px; border-bottom: 1px solid var(--line); background: var(--soft); }
         .brand { font-weight: 700; text-decoration: none; color: var(--fg); }
         main { padding: 16px 24px 48px; max-width: 1400px; }
@@ -276,40 +301,55 @@ enum Templates {
         .num { text-align: right !important; font-variant-numeric: tabular-nums; }
         .scroll { overflow-x: auto; max-width: 100%; }
         .status { font-size: 0.8rem; padding: 1px 6px; border-radius: 8px; background: var(--soft); border: 1px solid var(--line); }
-        .status.FINISHED { color: var(--good); } .status.FAILED, .status.KILLED, .status.DELETED { color: var(--bad); } .status.RUNNING { color: var(--accent); }
+        .status.FINISHED, .status.OK { color: var(--good); } .status.RUNNING, .status.IN_PROGRESS { color: var(--accent); }
+        .status.FAILED, .status.KILLED, .status.DELETED, .status.ERROR { color: var(--bad); border-color: var(--bad); background: var(--bad-soft); font-weight: 600; }
         .filter { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; margin: 12px 0; }
-        input, select, button { font: inherit; padding: 4px 8px; border: 1px solid #9aa5b1; border-radius: 4px; background: #fff; color: var(--fg); }
-        button { background: var(--accent); color: #fff; border-color: var(--accent); cursor: pointer; }
-        button.secondary { background: #fff; color: var(--accent); } button.link { background: none; border: none; color: var(--accent); text-decoration: underline; }
+        input, select, button, textarea { font: inherit; padding: 4px 8px; border: 1px solid var(--field-line); border-radius: 4px; background: var(--field); color: var(--fg); }
+        button { background: var(--accent); color: var(--bg); border-color: var(--accent); cursor: pointer; }
+        button.secondary { background: var(--field); color: var(--accent); } button.link { background: none; border: none; color: var(--accent); text-decoration: underline; }
         form.inline { display: inline; }
-        .error { color: var(--bad); background: #fdecea; padding: 8px 12px; border-radius: 4px; }
-        .warning { color: var(--warn); background: #fff4e0; padding: 6px 12px; border-radius: 4px; }
+        .error { color: var(--bad); background: var(--bad-soft); padding: 8px 12px; border-radius: 4px; }
+        .warning { color: var(--warn); background: var(--warn-soft); padding: 6px 12px; border-radius: 4px; }
         .facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 8px 0 12px; } .facts dt { color: var(--muted); } .facts dd { margin: 0; }
         .columns { display: grid; grid-template-columns: 1fr 1fr; gap: 24px; } @media (max-width: 900px) { .columns { grid-template-columns: 1fr; } }
         .charts { display: flex; flex-wrap: wrap; gap: 12px; } figure { margin: 0; } figcaption { font-size: 0.8rem; }
         svg.chart { background: var(--soft); border-radius: 4px; } svg.chart text { font-size: 10px; fill: var(--muted); }
-        svg.chart .axis { stroke: #9aa5b1; } svg.chart .series { fill: none; stroke: var(--accent); stroke-width: 2; } svg.chart .bar { fill: var(--accent); opacity: 0.8; }
+        svg.chart .axis { stroke: var(--field-line); } svg.chart .series { fill: none; stroke: var(--accent); stroke-width: 2; } svg.chart .bar { fill: var(--accent); opacity: 0.8; }
         ul.files { list-style: none; padding: 0; } ul.files li { padding: 2px 0; }
         table.evaluation td { max-width: 42ch; } table.evaluation .cell { max-height: 9em; overflow: auto; white-space: pre-wrap; word-break: break-word; }
         table.evaluation td.score, table.evaluation td.num { white-space: nowrap; text-align: right; font-variant-numeric: tabular-nums; }
         table.evaluation td.text { min-width: 24ch; }
-        table.runs th.num { max-width: 14ch; overflow-wrap: anywhere; }
+        table.runs { width: auto; min-width: 100%; }
+        table.runs thead th { white-space: normal; overflow-wrap: normal; word-break: normal; min-width: 7ch; max-width: 18ch; vertical-align: bottom; }
+        table.runs .sticky { position: sticky; left: 0; z-index: 1; background: var(--bg); white-space: nowrap; max-width: 28ch; overflow: hidden; text-overflow: ellipsis; }
+        table.runs thead .sticky { z-index: 2; background: var(--soft); }
+        table.runs tbody th { font-weight: 400; }
         ol.turns { list-style: none; padding: 0; margin: 4px 0; max-height: 18em; overflow: auto; } ol.turns li { padding: 3px 6px; margin: 2px 0; border-left: 3px solid var(--line); white-space: pre-wrap; word-break: break-word; }
         ol.turns li.user { border-color: var(--accent, #3b6fd4); } ol.turns li.assistant { border-color: var(--good, #2e8540); } ol.turns li.failed { border-color: var(--bad); }
         ol.turns .role { font-size: 0.8em; text-transform: uppercase; color: var(--muted); } details.tool-call code { white-space: pre-wrap; }
         details.invalid summary { color: var(--bad); font-weight: 600; } .justification { white-space: pre-wrap; max-width: 50ch; font-size: 0.9em; color: var(--muted); }
-        tr.flagged { background: #fff6e5; } tr.flagged td:first-child { border-left: 4px solid var(--warn); }
-        .pager { margin: 12px 0; display: flex; gap: 16px; }
+        tr.flagged { background: var(--flag); } tr.flagged td:first-child { border-left: 4px solid var(--warn); }
+        .pager { margin: 12px 0; display: flex; flex-wrap: wrap; gap: 16px; align-items: center; }
+        details.columns-picker fieldset { display: flex; flex-wrap: wrap; gap: 4px 14px; border: 1px solid var(--line); border-radius: 4px; }
+        label.pick { white-space: nowrap; }
         .delta { font-size: 0.85em; } .delta.better { color: var(--good); } .delta.worse { color: var(--bad); } .delta.same { color: var(--muted); }
         .stat { font-size: 0.8em; color: var(--muted); white-space: nowrap; } .stat.better { color: var(--good); } .stat.worse { color: var(--bad); }
         .row-compare { border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px; margin: 10px 0; } .row-compare.regressed { border-left: 4px solid var(--bad); }
         .side-by-side { display: grid; grid-template-columns: repeat(var(--n), minmax(0, 1fr)); gap: 12px; }
         .output { white-space: pre-wrap; word-break: break-word; background: var(--soft); padding: 6px 8px; border-radius: 4px; }
-        ins { background: #d7f5dd; text-decoration: none; } del { background: #fbd9d6; }
-        ul.scores { list-style: none; padding: 0; margin: 4px 0 0; font-size: 0.9em; }
+        ins { background: var(--ins); text-decoration: none; } del { background: var(--del); margin-right: 0.25em; }
+        ul.scores { list-style: none; padding: 0; margin: 4px 0 0; font-size: 0.9em; } details.why { display: inline; margin-left: 6px; }
+        ul.tallies { padding-left: 18px; } tr.differs th { color: var(--warn); }
         pre.artifact { background: var(--soft); padding: 12px; overflow: auto; max-height: 80vh; white-space: pre-wrap; word-break: break-word; }
         .stack { display: grid; gap: 8px; max-width: 320px; }
         ol.spans { list-style: none; padding: 0; } ol.spans li { padding: 4px 0; border-bottom: 1px solid var(--line); } ol.spans .span-name, ol.spans details { padding-left: calc(var(--depth) * 20px); }
+        @media (max-width: 600px) {
+          main { padding: 8px 10px 32px; } .top { padding: 8px 10px; } h1 { font-size: 1.25rem; }
+          .filter input[size] { width: 100%; } .filter label { flex-basis: 100%; }
+          table.data th, table.data td { padding: 4px 5px; } .facts { grid-template-columns: 1fr; } .facts dt { margin-top: 4px; }
+          .side-by-side { grid-template-columns: 1fr; } .span-row { grid-template-columns: 1fr; } .timeline { grid-column: 1; }
+          table.runs .sticky { max-width: 16ch; }
+        }
         .span-row { display: grid; grid-template-columns: minmax(200px, 1fr) 2fr; gap: 8px; align-items: center; } .span-name { font-weight: 600; }
         .timeline { display: block; background: var(--soft); height: 10px; border-radius: 3px; grid-column: 2; } .timeline .bar { display: block; height: 10px; background: var(--accent); border-radius: 3px; min-width: 2px; }
         """

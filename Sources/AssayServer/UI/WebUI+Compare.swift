@@ -23,6 +23,19 @@ extension WebUI {
                 ]
             },
         ]
+        // What differs between the runs' setups: params with more than one value, and the datasets scored.
+        let paramKeys = Array(Set(runs.flatMap { $0.params.map(\.key) })).sorted()
+        values["paramDiffs"] = paramKeys.compactMap { key -> [String: Any]? in
+            let cells = runs.map { run in run.params.first { $0.key == key }?.value ?? "" }
+            guard Set(cells).count > 1 else { return nil }
+            return ["key": key, "cells": cells.map { ["value": $0] }]
+        }
+        let datasets = runs.map { run in run.inputs.map { "\($0.name) (\($0.digest))" }.joined(separator: ", ") }
+        if Set(datasets).count > 1 {
+            values["datasetRow"] = datasets.map { ["value": $0] }
+            values["datasetWarning"] =
+                "The runs scored different datasets, so only the rows they share are compared; rows one run lacks show as \"no such row\"."
+        }
         let tables = await evaluationTables(runs)
         let comparisons = try await statistics(runs, tables: tables)
         let keys = Array(Set(runs.flatMap { $0.metrics.map(\.key) })).sorted()
@@ -143,7 +156,10 @@ extension WebUI {
         ]
     }
 
-    /// The rows part of the comparison, when the baseline and another run have evaluation tables.
+    /// The rows part of the comparison, when the baseline and another run have evaluation tables:
+    /// per run how many rows got better, worse or stayed, a search and an "only changed" filter, the
+    /// rows biggest drop first (50 a page), each with the runs' outputs as word diffs and their scores
+    /// with the judges' reasons, and histograms on one shared scale.
     func alignedRows(_ page: Page, runs: [Run], tables: [EvaluationTable?]) async throws -> [String: Any]? {
         guard let baseTable = tables[0], tables.dropFirst().contains(where: { $0 != nil }) else { return nil }
         // Scores every compared table has.
@@ -153,6 +169,8 @@ extension WebUI {
             try page.query.string("metric").flatMap { names.contains($0) ? $0 : nil }
             ?? names.first { MetricDirection.greaterIsBetter($0) == true } ?? names.first
         let direction = metric.flatMap(MetricDirection.greaterIsBetter) ?? true
+        let search = (try page.query.string("q") ?? "").trimmingCharacters(in: .whitespaces)
+        let onlyChanged = try page.query.string("changed") == "1"
         // Rows pair by input text; a repeated input pairs with its n-th repeat.
         let baseKeys = baseTable.alignmentKeys.enumerated().map { (key: $1, row: $0) }
         let indexes = tables.map { $0?.rowByAlignmentKey }
@@ -161,16 +179,21 @@ extension WebUI {
             guard let table, let row, let name, let s = table.scores.first(where: { $0.name == name }) else { return nil }
             return s.values[row]
         }
-        // The worst change (by the metric's direction) of any run against the baseline, per row.
-        let ranked = baseKeys.map { entry -> (key: String, row: Int, change: Double?) in
-            guard let base = scoreColumns[0]?.values[entry.row] else { return (entry.key, entry.row, nil) }
+        // Per run after the baseline: how many paired rows got better, worse, or stayed on the metric.
+        var tallies = [(better: Int, worse: Int, same: Int)](repeating: (0, 0, 0), count: runs.count)
+        // The worst change (by the metric's direction) of any run against the baseline, per row, and whether any changed.
+        var ranked = baseKeys.map { entry -> (key: String, row: Int, change: Double?, changed: Bool) in
+            guard let base = scoreColumns[0]?.values[entry.row] else { return (entry.key, entry.row, nil, false) }
             var worst: Double?
+            var changed = false
             for t in tables.indices.dropFirst() {
                 guard let row = indexes[t]?[entry.key], let value = scoreColumns[t]?.values[row] else { continue }
                 let change = (value - base) * (direction ? 1 : -1)
+                if change > 0 { tallies[t].better += 1 } else if change < 0 { tallies[t].worse += 1 } else { tallies[t].same += 1 }
+                changed = changed || change != 0
                 worst = min(worst ?? change, change)
             }
-            return (entry.key, entry.row, worst)
+            return (entry.key, entry.row, worst, changed)
         }.sorted { a, b in
             switch (a.change, b.change) {
             case let (x?, y?): return x != y ? x < y : a.row < b.row
@@ -179,21 +202,36 @@ extension WebUI {
             default: return a.row < b.row
             }
         }
-        let perPage = 20
+        let total = ranked.count
+        if onlyChanged { ranked = ranked.filter(\.changed) }
+        if !search.isEmpty {
+            let needle = search.lowercased()
+            ranked = ranked.filter { entry in
+                tables.indices.contains { t in
+                    guard let table = tables[t], let row = t == 0 ? entry.row : indexes[t]?[entry.key] else { return false }
+                    return table.rows[row].contains { Self.outputText($0).lowercased().contains(needle) }
+                }
+            }
+        }
+        let perPage = 50
         let pages = max(1, (ranked.count + perPage - 1) / perPage)
         let pageNumber = min(max(1, Int(try page.query.string("page") ?? "") ?? 1), pages)
         let rows = ranked.dropFirst((pageNumber - 1) * perPage).prefix(perPage).map { entry -> [String: Any] in
-            let baseOutput = baseTable.outputColumn.map { baseTable.rows[entry.row][$0].text } ?? ""
+            let baseOutput = baseTable.outputColumn.map { Self.outputText(baseTable.rows[entry.row][$0]) } ?? ""
             let outputs = runs.indices.map { r -> [String: Any] in
                 let table = tables[r]
                 let row = r == 0 ? entry.row : indexes[r]?[entry.key]
                 guard let table, let row else {
                     return ["run": runs[r].info.name, "diff": "<em>no such row</em>", "scores": [[String: Any]]()]
                 }
-                let output = table.outputColumn.map { table.rows[row][$0].text } ?? ""
+                let output = table.outputColumn.map { Self.outputText(table.rows[row][$0]) } ?? ""
                 let scores = names.map { name -> [String: Any] in
                     let value = score(table, row, name)
                     var item: [String: Any] = ["metric": name, "value": value.map { HTML.number($0) } ?? "—"]
+                    if let column = table.scores.first(where: { $0.name == name })?.justification {
+                        let why = table.rows[row][column].text
+                        if !why.isEmpty { item["why"] = why }
+                    }
                     if r > 0, let value, let base = score(baseTable, entry.row, name) {
                         let (text, verdict) = Self.change(value - base, direction: MetricDirection.greaterIsBetter(name) ?? true)
                         item["delta"] = text
@@ -211,25 +249,53 @@ extension WebUI {
                 "outputs": outputs, "count": runs.count, "regressed": (entry.change ?? 0) < 0,
             ]
             // Mustache shows a section for any string, empty or not: only a real target gets the key.
-            if let target = baseTable.targetColumn.map({ baseTable.rows[entry.row][$0].text }), !target.isEmpty { row["target"] = target }
+            if let target = baseTable.targetColumn.map({ Self.outputText(baseTable.rows[entry.row][$0]) }), !target.isEmpty {
+                row["target"] = target
+            }
             return row
         }
         let runParams = runs.map { ("runs", $0.info.id) }
+        // One scale for every run's histogram, so their bars line up.
+        let histogramValues =
+            metric.map { name in tables.map { $0?.scores.first { $0.name == name }?.values.compactMap { $0 } ?? [] } } ?? []
+        let everything = histogramValues.flatMap { $0 }.filter(\.isFinite)
+        let sharedRange = everything.min().flatMap { low in everything.max().map { low...$0 } }
         var section: [String: Any] = [
             "runs": runs.map { ["id": $0.info.id] }, "rows": Array(rows),
             "metricOptions": names.map { ["name": $0, "selected": $0 == metric] },
             "histograms": metric.map { name in
                 tables.indices.compactMap { t -> [String: Any]? in
-                    guard let s = tables[t]?.scores.first(where: { $0.name == name }) else { return nil }
-                    return ["svg": Charts.histogram(s.values.compactMap { $0 }, title: "\(runs[t].info.name): \(name)")]
+                    guard tables[t] != nil, !histogramValues[t].isEmpty else { return nil }
+                    return ["svg": Charts.histogram(histogramValues[t], title: "\(runs[t].info.name): \(name)", range: sharedRange)]
                 }
             } ?? [],
-            "summary": "\(ranked.count) rows\(metric.map { ", sorted by the largest drop in \($0) first" } ?? "")",
+            "tallies": metric.map { name in
+                runs.indices.dropFirst().compactMap { t -> [String: Any]? in
+                    guard tables[t] != nil else { return nil }
+                    return [
+                        "run": runs[t].info.name, "better": tallies[t].better, "worse": tallies[t].worse, "same": tallies[t].same,
+                        "metric": name,
+                    ]
+                }
+            } ?? [],
+            "q": search, "changed": onlyChanged,
+            "summary":
+                (ranked.count == total ? "\(total) rows" : "\(ranked.count) of \(total) rows")
+                + (metric.map { ", sorted by the largest drop in \($0) first" } ?? ""),
             "page": "page \(pageNumber) of \(pages)",
         ]
-        let keep = runParams + [("metric", metric ?? "")]
+        let keep = runParams + [("metric", metric ?? ""), ("q", search), ("changed", onlyChanged ? "1" : "")]
         if pageNumber < pages { section["next"] = "/compare" + HTML.query(keep + [("page", String(pageNumber + 1))]) + "#cr-h" }
         if pageNumber > 1 { section["previous"] = "/compare" + HTML.query(keep + [("page", String(pageNumber - 1))]) + "#cr-h" }
         return Self.flagged(section)
+    }
+
+    /// A cell as the text shown and diffed: strings as they are, a list (a retriever's documents) one
+    /// item a line, anything else as JSON.
+    static func outputText(_ cell: DataValue) -> String {
+        switch cell {
+        case .list(let items): items.map { $0.stringValue ?? $0.description }.joined(separator: "\n")
+        default: cell.text
+        }
     }
 }

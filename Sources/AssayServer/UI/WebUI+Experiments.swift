@@ -74,7 +74,10 @@ extension WebUI {
         ]
             + metricKeys.map({ ($0, "metrics.`\($0)`", true) })
         {
-            var header: [String: Any] = ["label": label, "numeric": numeric]
+            // Long metric keys break at their separators, never inside a word; the full key is the tooltip.
+            var header: [String: Any] = [
+                "label": label, "html": HTML.breakable(label), "numeric": numeric, "first": headers.isEmpty, "title": label,
+            ]
             if !key.isEmpty {
                 let current = orderText.hasPrefix(key + " ") || orderText == key
                 let descending = orderText.hasSuffix(" DESC")

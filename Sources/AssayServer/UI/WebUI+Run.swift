@@ -100,9 +100,18 @@ extension WebUI {
         return render(status: .ok, title: run.info.name, template: "run", values, crumbs: crumbs, session: page.session)
     }
 
-    /// The evaluation table, 50 rows a page, with text search, a score range and score histograms.
+    /// The table a run page opens on: the evaluation table when the run logged one (MLflow's
+    /// `eval_results_table.json`; a judged run also logs `genai_custom_metrics.json`, the judges'
+    /// definitions), else the first logged table.
+    static func defaultTable(_ tables: [String]) -> String? {
+        tables.first { ArtifactPath.name($0) == "eval_results_table.json" } ?? tables.first
+    }
+
+    /// The evaluation table, 50 rows a page (or a page asked for by number): text search, a score range,
+    /// any column as the order, the columns chosen, score histograms of the matching rows, and the
+    /// matching rows as CSV or JSON.
     func evaluationTableSection(_ page: Page, run: Run, base: String, tables: [String], runPath: String) async throws -> String {
-        let chosen = try page.query.string("table").flatMap { tables.contains($0) ? $0 : nil } ?? tables[0]
+        let chosen = try page.query.string("table").flatMap { tables.contains($0) ? $0 : nil } ?? Self.defaultTable(tables)!
         var values: [String: Any] = [
             "file": chosen,
             "tables": tables.count > 1
@@ -118,30 +127,36 @@ extension WebUI {
             values["error"] = "The table cannot be shown: \(error.message)"
             return library.render(Self.flagged(values), withTemplate: "evaluationTable") ?? ""
         }
-        let q = try page.query.string("q") ?? ""
-        let metric = try page.query.string("metric").flatMap { $0.isEmpty ? nil : $0 }
-        let minText = try page.query.string("min") ?? "", maxText = try page.query.string("max") ?? ""
-        // A bound that is not a number is said, not silently dropped.
-        func bound(_ text: String, _ name: String) -> Double? {
-            let trimmed = text.trimmingCharacters(in: .whitespaces)
-            guard !trimmed.isEmpty else { return nil }
-            guard let value = Double(trimmed), !value.isNaN else {
-                values["warning"] = "The range's \(name) '\(text)' is not a number, so the range ignores it."
-                return nil
-            }
-            return value
+        var view = try TableView(page.query)
+        view.checkBounds()
+        if let sort = view.sort, !table.columns.contains(sort) {
+            view.warnings.append("The table has no column '\(sort)' to order by.")
         }
-        let minimum = bound(minText, "lower end"), maximum = bound(maxText, "upper end")
-        let matches = table.filter(text: q, metric: metric, minimum: minimum, maximum: maximum)
+        if let warning = view.warnings.first { values["warning"] = warning }
+        let matches = view.rows(of: table)
         let perPage = 50
         let pages = max(1, (matches.count + perPage - 1) / perPage)
         // A page past the last shows the last, with links from there.
         let pageNumber = min(max(1, Int(try page.query.string("page") ?? "") ?? 1), pages)
         let shown = matches.dropFirst((pageNumber - 1) * perPage).prefix(perPage)
-        let justificationColumns = Set(table.scores.compactMap(\.justification))
-        let visible = table.columns.indices.filter { !justificationColumns.contains($0) }
-        let scoreByColumn = Dictionary(table.scores.map { ($0.column, $0) }, uniquingKeysWith: { a, _ in a })
-        values["headers"] = visible.map { table.columns[$0] }
+        let visible = view.columns(of: table)
+        let scoreByColumn = Dictionary(
+            table.scores.compactMap { score in score.column.map { ($0, score) } }, uniquingKeysWith: { a, _ in a })
+        let keep = view.pairs(table: chosen)
+        values["headers"] = visible.map { column -> [String: Any] in
+            let name = table.columns[column]
+            let current = view.sort == name
+            let order: [(String, String)] = [("sort", name), ("dir", current && !view.descending ? "desc" : "")]
+            var header: [String: Any] = [
+                "label": name, "html": HTML.breakable(name), "numeric": scoreByColumn[column] != nil,
+                "href": runPath + HTML.query(keep.filter { $0.0 != "sort" && $0.0 != "dir" } + order) + "#table-h",
+            ]
+            if current {
+                header["sort"] = view.descending ? "descending" : "ascending"
+                header["arrow"] = view.descending ? "▼" : "▲"
+            }
+            return header
+        }
         values["rows"] = shown.map { i -> [String: Any] in
             let problems = table.problems(i)
             let cells = visible.map { column -> [String: Any] in
@@ -158,13 +173,16 @@ extension WebUI {
                 var plain: [String: Any] = ["kind": cell.doubleValue != nil ? "num" : "text", "value": Self.cellText(cell)]
                 if let conversation = Self.conversation(cell) { plain["conversation"] = conversation }
                 if table.columns[column] == "trace_id", case .string(let id) = cell, id.allSatisfy(\.isHexDigit) {
-                    plain["href"] = "/traces/" + id
+                    plain["href"] = "/traces/" + id + HTML.query([("run", run.info.id), ("row", String(i + 1))])
                 }
                 return plain
             }
-            return ["number": i + 1, "cells": cells, "flagged": problems.error || !problems.invalid.isEmpty]
+            return ["number": i + 1, "anchor": "row-\(i + 1)", "cells": cells, "flagged": problems.error || !problems.invalid.isEmpty]
         }
-        values["metricOptions"] = table.scores.map { ["name": $0.name, "selected": $0.name == metric] }
+        values["metricOptions"] = table.scores.map { ["name": $0.name, "selected": $0.name == view.metric] }
+        values["columnOptions"] = table.columns.enumerated().map { column, name in
+            ["name": name, "checked": visible.contains(column)]
+        }
         // The histograms count the matching rows, on the whole column's scale, so a filter shows where
         // its rows sit.
         let filtered = matches.count != table.rows.count
@@ -174,17 +192,63 @@ extension WebUI {
             let counted = filtered ? matches.compactMap { score.values[$0] } : all
             return ["svg": Charts.histogram(counted, title: filtered ? "\(score.name), matching rows" : score.name, range: range)]
         }
-        values["q"] = q
-        values["min"] = minText
-        values["max"] = maxText
+        values["q"] = view.text
+        values["min"] = view.minimumText
+        values["max"] = view.maximumText
+        values["sortField"] = view.sort ?? ""
+        values["dirField"] = view.descending ? "desc" : ""
+        values["colsField"] = view.chosen?.joined(separator: ",") ?? ""
         values["summary"] =
             matches.count == table.rows.count
             ? "\(table.rows.count) rows" : "\(matches.count) of \(table.rows.count) rows match"
         values["page"] = "page \(pageNumber) of \(pages)"
-        let keep: [(String, String)] = [("table", chosen), ("q", q), ("metric", metric ?? ""), ("min", minText), ("max", maxText)]
+        values["pageNumber"] = pageNumber
+        values["pages"] = pages
+        values["hiddenFields"] = keep.filter { !$0.1.isEmpty }.map { ["name": $0.0, "value": $0.1] }
+        values["columnsHidden"] = keep.filter { !$0.1.isEmpty && $0.0 != "cols" }.map { ["name": $0.0, "value": $0.1] }
+        let exportPath = runPath + "/table"
+        values["csv"] = exportPath + ".csv" + HTML.query(keep)
+        values["json"] = exportPath + ".json" + HTML.query(keep)
         if pageNumber < pages { values["next"] = runPath + HTML.query(keep + [("page", String(pageNumber + 1))]) + "#table-h" }
         if pageNumber > 1 { values["previous"] = runPath + HTML.query(keep + [("page", String(pageNumber - 1))]) + "#table-h" }
         return library.render(Self.flagged(values), withTemplate: "evaluationTable") ?? ""
+    }
+
+    /// `GET /runs/{run}/table.csv` and `.json`: the evaluation table's matching rows (every page), with
+    /// the columns and order of the page the link came from.
+    func tableExport(_ page: Page, runID: String, format: String) async throws -> Response {
+        let run = try await store.run(id: runID)
+        let tables = ComparedRun.loggedTables(run)
+        guard let base = artifactBase(run.info), let first = Self.defaultTable(tables) else {
+            throw AssayError(.notFound, "run \(runID) has no evaluation table on this server")
+        }
+        let chosen = try page.query.string("table").flatMap { tables.contains($0) ? $0 : nil } ?? first
+        let table = try await tableCache.table(base + "/" + chosen, in: artifacts)
+        let view = try TableView(page.query)
+        let rows = view.rows(of: table)
+        let columns = view.columns(of: table)
+        let names = columns.map { table.columns[$0] }
+        let stem = ArtifactPath.name(chosen).replacingOccurrences(of: ".json", with: "")
+        let body: String
+        let type: String
+        if format == "csv" {
+            body = EvaluationTable.csv(columns: names, rows: rows.map { i in columns.map { EvaluationTable.csvText(table.rows[i][$0]) } })
+            type = "text/csv; charset=utf-8"
+        } else {
+            body =
+                DataValue.object([
+                    "columns": .list(names.map(DataValue.string)),
+                    "data": .list(rows.map { i in .list(columns.map { table.rows[i][$0] }) }),
+                ]).description
+            type = "application/json"
+        }
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: type,
+                .contentDisposition: "attachment; filename=\"\(run.info.name)-\(stem).\(format)\"".replacingOccurrences(of: "\n", with: ""),
+            ],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
     }
 
     /// A conversation cell as chat turns, tool calls folded; nil for any other cell.

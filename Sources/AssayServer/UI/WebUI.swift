@@ -66,6 +66,8 @@ struct WebUI: Sendable {
             "/runs/{run}/download/**",
             { ui, page, p in try await ui.artifactPage(page, runID: try segment(p, "run"), path: rest(p), download: true) }
         ),
+        ("/runs/{run}/table.csv", { ui, page, p in try await ui.tableExport(page, runID: try segment(p, "run"), format: "csv") }),
+        ("/runs/{run}/table.json", { ui, page, p in try await ui.tableExport(page, runID: try segment(p, "run"), format: "json") }),
         ("/compare", { ui, page, _ in try await ui.comparePage(page) }),
     ]
 
