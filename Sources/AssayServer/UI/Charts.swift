@@ -91,6 +91,128 @@ enum Charts {
             """
     }
 
+    /// One metric across runs: a bar per run, its value on a labelled axis (from zero when all values
+    /// are positive), the runs' names below.
+    static func bars(_ items: [(label: String, value: Double)], title: String, width: Double = 720, height: Double = 260) -> String {
+        let finite = items.filter { $0.value.isFinite }
+        guard !finite.isEmpty else { return "" }
+        let (left, right, top, bottom) = (56.0, 8.0, 22.0, 70.0)
+        var lo = min(0, finite.map(\.value).min()!), hi = finite.map(\.value).max()!
+        if lo == hi { hi = lo + 1 }
+        let slot = (width - left - right) / Double(finite.count)
+        func y(_ v: Double) -> Double { top + (1 - fraction(v, lo, hi)) * (height - top - bottom) }
+        var marks = axisY(lo: lo, hi: hi, left: left, right: width - right, y: y)
+        for (i, item) in finite.enumerated() {
+            let x = left + Double(i) * slot
+            let (y0, y1) = (y(max(lo, 0)), y(item.value))
+            marks += String(
+                format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" class=\"bar\">", x + slot * 0.15, min(y0, y1),
+                max(slot * 0.7, 1), max(abs(y0 - y1), 0.5))
+            marks += "<title>\(HTML.escape(item.label)): \(HTML.escape(HTML.number(item.value)))</title></rect>"
+            let name = item.label.count > 14 ? String(item.label.prefix(13)) + "…" : item.label
+            marks += String(
+                format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" transform=\"rotate(-40 %.1f %.1f)\">", x + slot / 2,
+                height - bottom + 12, x + slot / 2, height - bottom + 12)
+            marks += HTML.escape(name) + "</text>"
+        }
+        return svg(
+            title: "\(title) by run", width: width, height: height, summary: "\(title) of \(finite.count) runs", heading: title, marks)
+    }
+
+    /// Two metrics across runs: a dot per run at (x, y), both axes labelled.
+    static func scatter(
+        _ items: [(label: String, x: Double, y: Double)], xTitle: String, yTitle: String, width: Double = 520, height: Double = 360
+    ) -> String {
+        let finite = items.filter { $0.x.isFinite && $0.y.isFinite }
+        guard !finite.isEmpty else { return "" }
+        let (left, right, top, bottom) = (56.0, 12.0, 22.0, 40.0)
+        var (xl, xh) = (finite.map(\.x).min()!, finite.map(\.x).max()!)
+        var (yl, yh) = (finite.map(\.y).min()!, finite.map(\.y).max()!)
+        if xl == xh { xl -= 0.5; xh += 0.5 }
+        if yl == yh { yl -= 0.5; yh += 0.5 }
+        // A margin inside the axes, so no dot sits on one.
+        (xl, xh) = (xl - (xh - xl) * 0.06, xh + (xh - xl) * 0.06)
+        (yl, yh) = (yl - (yh - yl) * 0.06, yh + (yh - yl) * 0.06)
+        func px(_ v: Double) -> Double { left + fraction(v, xl, xh) * (width - left - right) }
+        func py(_ v: Double) -> Double { top + (1 - fraction(v, yl, yh)) * (height - top - bottom) }
+        var marks = axisY(lo: yl, hi: yh, left: left, right: width - right, y: py)
+        marks += "<line x1=\"\(left)\" y1=\"\(height - bottom)\" x2=\"\(width - right)\" y2=\"\(height - bottom)\" class=\"axis\"/>"
+        for t in 0...4 {
+            let v = xl + (xh - xl) * Double(t) / 4
+            marks +=
+                String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", px(v), height - bottom + 14)
+                + HTML.escape(HTML.number(v)) + "</text>"
+        }
+        marks +=
+            "<text x=\"\((left + width - right) / 2)\" y=\"\(height - 6)\" text-anchor=\"middle\" class=\"axis-title\">\(HTML.escape(xTitle))</text>"
+        for item in finite {
+            marks += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" class=\"dot\">", px(item.x), py(item.y))
+            marks +=
+                "<title>\(HTML.escape(item.label)): \(HTML.escape(HTML.number(item.x))), \(HTML.escape(HTML.number(item.y)))</title></circle>"
+        }
+        return svg(
+            title: "\(yTitle) against \(xTitle)", width: width, height: height, summary: "\(finite.count) runs",
+            heading: "\(yTitle) (y) against \(xTitle) (x)", marks)
+    }
+
+    /// Several metrics across runs: an axis per metric (each from its smallest to its largest value),
+    /// a line per run through its values.
+    static func parallel(_ runs: [(label: String, values: [Double?])], axes: [String], width: Double = 720, height: Double = 300) -> String
+    {
+        guard axes.count >= 2, !runs.isEmpty else { return "" }
+        let (left, right, top, bottom) = (40.0, 40.0, 34.0, 40.0)
+        let ranges = axes.indices.map { a -> (Double, Double) in
+            let column = runs.compactMap { $0.values[a] }.filter(\.isFinite)
+            guard var lo = column.min(), var hi = column.max() else { return (0, 1) }
+            if lo == hi { lo -= 0.5; hi += 0.5 }
+            return (lo, hi)
+        }
+        func px(_ a: Int) -> Double { left + Double(a) * (width - left - right) / Double(axes.count - 1) }
+        func py(_ a: Int, _ v: Double) -> Double { top + (1 - fraction(v, ranges[a].0, ranges[a].1)) * (height - top - bottom) }
+        var marks = ""
+        for (a, name) in axes.enumerated() {
+            marks += "<line x1=\"\(px(a))\" y1=\"\(top)\" x2=\"\(px(a))\" y2=\"\(height - bottom)\" class=\"axis\"/>"
+            let short = name.count > 22 ? String(name.prefix(21)) + "…" : name
+            marks += "<text x=\"\(px(a))\" y=\"\(top - 18)\" text-anchor=\"middle\" class=\"axis-title\">\(HTML.escape(short))</text>"
+            marks += "<text x=\"\(px(a))\" y=\"\(top - 6)\" text-anchor=\"middle\">\(HTML.escape(HTML.number(ranges[a].1)))</text>"
+            marks +=
+                "<text x=\"\(px(a))\" y=\"\(height - bottom + 14)\" text-anchor=\"middle\">\(HTML.escape(HTML.number(ranges[a].0)))</text>"
+        }
+        for run in runs {
+            let points = axes.indices.compactMap { a -> String? in
+                guard let v = run.values[a], v.isFinite else { return nil }
+                return String(format: "%.1f,%.1f", px(a), py(a, v))
+            }
+            guard points.count >= 2 else { continue }
+            marks +=
+                "<polyline points=\"\(points.joined(separator: " "))\" class=\"series\"><title>\(HTML.escape(run.label))</title></polyline>"
+        }
+        return svg(
+            title: "Runs across \(axes.count) metrics", width: width, height: height,
+            summary: "\(runs.count) runs, \(axes.joined(separator: ", "))", heading: nil, marks)
+    }
+
+    /// A y axis with five labelled ticks and faint grid lines.
+    private static func axisY(lo: Double, hi: Double, left: Double, right: Double, y: (Double) -> Double) -> String {
+        var marks = "<line x1=\"\(left)\" y1=\"\(y(hi))\" x2=\"\(left)\" y2=\"\(y(lo))\" class=\"axis\"/>"
+        for t in 0...4 {
+            let v = lo + (hi - lo) * Double(t) / 4
+            marks += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>", left, y(v), right, y(v))
+            marks +=
+                String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", left - 4, y(v) + 3) + HTML.escape(HTML.number(v))
+                + "</text>"
+        }
+        return marks
+    }
+
+    private static func svg(title: String, width: Double, height: Double, summary: String, heading: String?, _ marks: String) -> String {
+        """
+        <svg class="chart" role="img" aria-label="\(HTML.escape(title))" viewBox="0 0 \(Int(width)) \(Int(height))" width="\(Int(width))" height="\(Int(height))">\
+        <title>\(HTML.escape(title)): \(HTML.escape(summary))</title>\
+        \(heading.map { "<text x=\"4\" y=\"12\" class=\"axis-title\">\(HTML.escape($0))</text>" } ?? "")\(marks)</svg>
+        """
+    }
+
     /// Where `v` lies between `lo` and `hi` as 0...1, computed on halves so that finite values near
     /// ±Double.greatestFiniteMagnitude do not overflow to infinity (and then NaN).
     static func fraction(_ v: Double, _ lo: Double, _ hi: Double) -> Double {

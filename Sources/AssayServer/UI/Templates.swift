@@ -78,6 +78,15 @@ enum Templates {
         <p><button type="submit">Compare selected runs (2 to 5)</button> <span class="muted" id="compare-count" aria-live="polite"></span></p>
         </form>
         <nav class="pager" aria-label="Pages">{{#previous}}<a href="{{previous}}">← Newer</a>{{/previous}} {{#next}}<a href="{{next}}">Older →</a>{{/next}}</nav>
+        {{#hasRuns}}{{#charts}}<details class="charts-panel"{{#open}} open{{/open}}><summary>Charts of these runs</summary>
+        <form method="get" class="filter" action="#charts">
+        {{#filter}}<input type="hidden" name="filter" value="{{filter}}">{{/filter}}{{#order}}<input type="hidden" name="order" value="{{order}}">{{/order}}
+        <label for="chart">Chart</label> <select id="chart" name="chart">{{#kinds}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/kinds}}</select>
+        <fieldset class="metric-picks"><legend>{{hint}}</legend>{{#metricOptions}}<label class="pick"><input type="checkbox" name="m" value="{{name}}"{{#checked}} checked{{/checked}}> {{name}}</label>{{/metricOptions}}</fieldset>
+        <button type="submit">Draw</button>
+        </form>
+        <div id="charts" class="chart-wide">{{{svg}}}</div>
+        </details>{{/charts}}{{/hasRuns}}
         """
 
     static let run = """
@@ -218,21 +227,31 @@ enum Templates {
 
     static let traces = """
         <h1>Traces of {{name}}</h1>
-        <p class="muted">Newest first · <a href="/experiments/{{id}}">runs</a></p>
+        <p class="muted"><a href="/experiments/{{id}}">runs</a></p>
+        <form method="get" class="filter" role="search">
+        <label for="tq">Search</label> <input id="tq" name="q" value="{{q}}" size="20" placeholder="words in the spans">
+        <label for="tfilter">Filter</label> <input id="tfilter" name="filter" value="{{filter}}" size="40" placeholder="status = 'ERROR' and execution_time_ms &gt; 500">
+        <label for="torder">Order</label> <select id="torder" name="order">{{#orderOptions}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/orderOptions}}</select>
+        {{#hasScoreOptions}}<label for="tscore">Score column</label> <select id="tscore" name="score"><option value="">(none)</option>{{#scoreOptions}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{value}}</option>{{/scoreOptions}}</select>{{/hasScoreOptions}}
+        <button type="submit">Show</button>
+        {{#filtered}}<a href="/experiments/{{id}}/traces">Clear</a>{{/filtered}}
+        </form>
+        {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
         {{#hasTraces}}
         <div class="scroll"><table class="data">
-        <thead><tr><th scope="col">Started</th><th scope="col">Root span</th><th scope="col">Model</th><th scope="col" class="num">Latency</th><th scope="col" class="num">Tokens in / out</th><th scope="col">Status</th><th scope="col">Input</th></tr></thead>
+        <thead><tr><th scope="col">Started</th><th scope="col">Root span</th><th scope="col">Model</th><th scope="col" class="num">Latency</th><th scope="col" class="num">Tokens in / out</th><th scope="col">Status</th>{{#scoreHeader}}<th scope="col" class="num mono">{{scoreHeader}}</th>{{/scoreHeader}}<th scope="col">Input</th></tr></thead>
         <tbody>
-        {{#traces}}<tr><td class="nowrap">{{started}}</td><td><a href="/traces/{{id}}">{{name}}</a></td><td>{{model}}</td><td class="num">{{latency}}</td><td class="num">{{tokens}}</td><td><span class="status {{status}}">{{status}}</span></td><td class="wrap">{{input}}</td></tr>
+        {{#traces}}<tr><td class="nowrap">{{started}}</td><td><a href="/traces/{{id}}">{{name}}</a></td><td>{{model}}</td><td class="num">{{latency}}</td><td class="num">{{tokens}}</td><td><span class="status {{status}}">{{status}}</span></td>{{#scoreCell}}<td class="num" title="{{why}}">{{value}}</td>{{/scoreCell}}<td class="wrap">{{input}}</td></tr>
         {{/traces}}
         </tbody></table></div>
         {{/hasTraces}}
-        {{^traces}}<p>No traces yet. Send OpenTelemetry spans to <code>/v1/traces</code> with the header <code>x-assay-experiment: {{name}}</code>.</p>{{/traces}}
-        <nav class="pager" aria-label="Pages">{{#previous}}<a href="{{previous}}">← Newer</a>{{/previous}} {{#next}}<a href="{{next}}">Older →</a>{{/next}}</nav>
+        {{^traces}}{{^filtered}}<p>No traces yet. Send OpenTelemetry spans to <code>/v1/traces</code> with the header <code>x-assay-experiment: {{name}}</code>.</p>{{/filtered}}{{#filtered}}<p>No traces match.</p>{{/filtered}}{{/traces}}
+        <nav class="pager" aria-label="Pages">{{#previous}}<a href="{{previous}}">← Previous</a>{{/previous}} {{#next}}<a href="{{next}}">Next →</a>{{/next}}</nav>
         """
 
     static let trace = """
         <h1>{{name}} <span class="status {{status}}">{{status}}</span></h1>
+        {{#backToRow}}<p><a href="{{href}}">← Back to {{label}}</a></p>{{/backToRow}}
         <dl class="facts">
         <dt>Trace ID</dt><dd class="mono">{{id}}</dd>
         <dt>Started</dt><dd>{{started}}</dd>
@@ -314,7 +333,9 @@ enum Templates {
         .columns { display: grid; grid-template-columns: 1fr 1fr; gap: 24px; } @media (max-width: 900px) { .columns { grid-template-columns: 1fr; } }
         .charts { display: flex; flex-wrap: wrap; gap: 12px; } figure { margin: 0; } figcaption { font-size: 0.8rem; }
         svg.chart { background: var(--soft); border-radius: 4px; } svg.chart text { font-size: 10px; fill: var(--muted); }
-        svg.chart .axis { stroke: var(--field-line); } svg.chart .series { fill: none; stroke: var(--accent); stroke-width: 2; } svg.chart .bar { fill: var(--accent); opacity: 0.8; }
+        svg.chart .axis { stroke: var(--field-line); } svg.chart .grid { stroke: var(--line); stroke-dasharray: 2 3; }
+        svg.chart .dot { fill: var(--accent); opacity: 0.85; } svg.chart .axis-title { fill: var(--fg); font-weight: 600; }
+        .chart-wide { overflow-x: auto; } fieldset.metric-picks { display: flex; flex-wrap: wrap; gap: 4px 14px; border: 1px solid var(--line); border-radius: 4px; } svg.chart .series { fill: none; stroke: var(--accent); stroke-width: 2; } svg.chart .bar { fill: var(--accent); opacity: 0.8; }
         ul.files { list-style: none; padding: 0; } ul.files li { padding: 2px 0; }
         table.evaluation td { max-width: 42ch; } table.evaluation .cell { max-height: 9em; overflow: auto; white-space: pre-wrap; word-break: break-word; }
         table.evaluation td.score, table.evaluation td.num { white-space: nowrap; text-align: right; font-variant-numeric: tabular-nums; }

@@ -100,6 +100,7 @@ extension WebUI {
                 "started": HTML.time(run.info.startTime), "metrics": metricKeys.map { HTML.number(metrics[$0]) },
             ]
         }
+        values["charts"] = try runCharts(page, runs: runs, metricKeys: metricKeys)
         values["hasFilterText"] = !filterText.isEmpty
         values["columnsLabel"] = allColumns ? "show main metrics only" : "show every metric column"
         values["columnsHref"] =
@@ -112,5 +113,43 @@ extension WebUI {
         if offset > 0 { values["previous"] = base + HTML.query(link(orderText) + [("offset", String(max(0, offset - 100)))]) }
         return render(
             status: .ok, title: experiment.name, template: "runs", values, crumbs: [(experiment.name, base)], session: page.session)
+    }
+
+    /// The charts of a runs page: a metric per run as bars, two metrics against each other, or several
+    /// as parallel coordinates, over the runs listed (the filter's and the page's).
+    func runCharts(_ page: Page, runs: [Run], metricKeys: [String]) throws -> [String: Any] {
+        let asked = try page.query.string("chart")
+        let kind = asked ?? "bars"
+        let chosen = try page.query.strings("m").filter { metricKeys.contains($0) }
+        // Sensible first choices: the quality metrics before spread statistics.
+        let defaults = metricKeys.filter { !$0.hasSuffix("/variance") && !$0.hasSuffix("/p90") }
+        let picked = chosen.isEmpty ? Array(defaults.prefix(kind == "parallel" ? 4 : kind == "scatter" ? 2 : 1)) : chosen
+        // Oldest first, so the bars read as a history.
+        let ordered = runs.sorted { $0.info.startTime < $1.info.startTime }
+        func value(_ run: Run, _ key: String) -> Double? { run.metrics.first { $0.key == key }?.value }
+        var svg = ""
+        switch kind {
+        case "scatter" where picked.count >= 2:
+            svg = Charts.scatter(
+                ordered.compactMap { run in value(run, picked[0]).flatMap { x in value(run, picked[1]).map { (run.info.name, x, $0) } } },
+                xTitle: picked[0], yTitle: picked[1])
+        case "parallel" where picked.count >= 2:
+            svg = Charts.parallel(ordered.map { run in (run.info.name, picked.map { value(run, $0) }) }, axes: picked)
+        default:
+            if let key = picked.first {
+                svg = Charts.bars(ordered.compactMap { run in value(run, key).map { (run.info.name, $0) } }, title: key)
+            }
+        }
+        return [
+            "svg": svg, "open": !chosen.isEmpty || asked != nil,
+            "kinds": [
+                ("bars", "a metric per run (bars)"), ("scatter", "two metrics (scatter)"),
+                ("parallel", "several metrics (parallel coordinates)"),
+            ]
+            .map { ["value": $0.0, "label": $0.1, "selected": $0.0 == kind] },
+            "metricOptions": metricKeys.map { ["name": $0, "checked": picked.contains($0)] },
+            "hint": kind == "scatter"
+                ? "Pick two metrics: the first is x, the second y." : kind == "parallel" ? "Pick two or more metrics." : "Pick a metric.",
+        ]
     }
 }

@@ -46,27 +46,85 @@ extension WebUI {
         }
     }
 
-    /// An experiment's traces, 100 to a page, newest first.
+    /// An experiment's traces, 100 to a page: filtered with MLflow's trace filter grammar
+    /// (`status = 'ERROR'`, `tags.env = 'prod'`, `execution_time_ms > 500`), searched in their spans'
+    /// text, ordered by start, latency, name or status, with one assessment's values as a column.
     func tracesPage(_ page: Page, experimentID: String) async throws -> Response {
         let experiment = try await store.experiment(id: experimentID)
         let offset = max(0, Int(try page.query.string("offset") ?? "") ?? 0)
-        let traces = try await traceStore?.traces(in: experiment.id, since: nil, limit: 101, offset: offset) ?? []
+        let filterText = try page.query.string("filter") ?? ""
+        let q = (try page.query.string("q") ?? "").trimmingCharacters(in: .whitespaces)
+        let orders = [
+            "": "timestamp_ms DESC", "oldest": "timestamp_ms ASC", "slowest": "execution_time_ms DESC", "name": "name ASC",
+            "status": "status ASC",
+        ]
+        let orderName = try page.query.string("order").flatMap { orders[$0] != nil ? $0 : nil } ?? ""
+        let scoreName = try page.query.string("score") ?? ""
         let base = "/experiments/\(HTML.path([experiment.id]))/traces"
         var values: [String: Any] = [
-            "id": experiment.id, "name": experiment.name,
-            "traces": traces.prefix(100).map { t -> [String: Any] in
-                [
-                    "id": t.traceID, "name": Self.displayName(t), "model": t.model ?? "", "status": Self.status(t),
-                    "latency": Self.latency(t), "tokens": Self.tokens(t), "started": HTML.time(t.timestampMilliseconds),
-                    "input": String((t.inputs ?? t.requestPreview ?? "").prefix(160)),
-                ]
-            },
+            "id": experiment.id, "name": experiment.name, "filter": filterText, "q": q, "score": scoreName,
+            "orderOptions": [
+                ("", "newest first"), ("oldest", "oldest first"), ("slowest", "slowest first"), ("name", "by name"),
+                ("status", "by status"),
+            ]
+            .map { ["value": $0.0, "label": $0.1, "selected": $0.0 == orderName] },
         ]
-        if traces.count > 100 { values["next"] = base + HTML.query([("offset", String(offset + 100))]) }
-        if offset > 0 { values["previous"] = base + HTML.query([("offset", String(max(0, offset - 100)))]) }
+        var traces: [TraceSummary] = []
+        var more = false
+        if let traceStore {
+            switch await Self.findTraces(traceStore, experiment.id, filterText, q, orders[orderName]!, offset) {
+            case .success(let found):
+                traces = found.items
+                more = found.nextPageToken != nil
+            case .failure(let error) where error.kind == .invalidInput:
+                values["error"] = "The filter cannot be used: \(error.message)"
+            case .failure(let error):
+                throw error
+            }
+        }
+        // The assessments of the page's traces: their names for the score column, and the chosen one's values.
+        let assessed = try await traceStore?.traces(ids: traces.map(\.traceID)) ?? []
+        let byTrace = Dictionary(assessed.map { ($0.0.traceID, $0.1) }, uniquingKeysWith: { a, _ in a })
+        let names = Array(Set(assessed.flatMap { $0.1.filter(\.valid).map(\.name) })).sorted()
+        values["scoreOptions"] = names.map { ["value": $0, "selected": $0 == scoreName] }
+        if !scoreName.isEmpty { values["scoreHeader"] = scoreName }
+        values["traces"] = traces.map { t -> [String: Any] in
+            var row: [String: Any] = [
+                "id": t.traceID, "name": Self.displayName(t), "model": t.model ?? "", "status": Self.status(t),
+                "latency": Self.latency(t), "tokens": Self.tokens(t), "started": HTML.time(t.timestampMilliseconds),
+                "input": String((t.inputs ?? t.requestPreview ?? "").prefix(160)),
+            ]
+            if !scoreName.isEmpty {
+                let score = byTrace[t.traceID]?.last { $0.name == scoreName && $0.valid }
+                row["scoreCell"] = ["value": score.map(Self.assessmentValue) ?? "", "why": score?.rationale ?? ""]
+            }
+            return row
+        }
+        let keep: [(String, String)] = [("filter", filterText), ("q", q), ("order", orderName), ("score", scoreName)]
+        if more { values["next"] = base + HTML.query(keep + [("offset", String(offset + 100))]) }
+        if offset > 0 { values["previous"] = base + HTML.query(keep + [("offset", String(max(0, offset - 100)))]) }
+        values["filtered"] = !filterText.isEmpty || !q.isEmpty
         return render(
             status: .ok, title: "Traces of \(experiment.name)", template: "traces", values,
             crumbs: [(experiment.name, "/experiments/" + HTML.path([experiment.id])), ("Traces", "")], session: page.session)
+    }
+
+    /// One page of traces matching a filter and a text search (in the spans' text, as `trace.text LIKE` looks).
+    static func findTraces(
+        _ traces: any TraceStore, _ experiment: String, _ filterText: String, _ q: String, _ order: String, _ offset: Int
+    ) async -> Result<SearchPage<TraceSummary>, AssayError> {
+        do {
+            var filter = try SearchFilter(filterText, for: .traces)
+            if !q.isEmpty {
+                let pattern = "%" + q.replacingOccurrences(of: "%", with: "").replacingOccurrences(of: "_", with: "") + "%"
+                filter.conditions += try SearchFilter("trace.text ILIKE \(SearchFilter.quote(pattern))", for: .traces).conditions
+            }
+            return .success(
+                try await traces.searchTraces(
+                    experimentIDs: [experiment], filter: filter, orderBy: [order], maxResults: 100, offset: offset))
+        } catch {
+            return .failure(error)
+        }
     }
 
     /// A trace: its question and answer, scores, and the span tree on a timeline.
@@ -146,6 +204,15 @@ extension WebUI {
         ]
         // Mustache shows a section for any string, empty or not: only a real value gets the key.
         if let instructions = summary.instructions, !instructions.isEmpty { values["instructions"] = instructions }
+        // Opened from a row of a run's evaluation table: a way back to that row.
+        if let runID = try page.query.string("run"), let row = Int(try page.query.string("row") ?? ""), row > 0,
+            let run = try? await store.run(id: runID)
+        {
+            values["backToRow"] = [
+                "href": "/runs/\(HTML.path([run.info.id]))" + HTML.query([("page", String((row - 1) / 50 + 1))]) + "#row-\(row)",
+                "label": "row \(row) of \(run.info.name)",
+            ]
+        }
         var crumbs: [(String, String)] = []
         if let experiment {
             crumbs.append((experiment.name, "/experiments/" + HTML.path([experiment.id])))
