@@ -348,6 +348,9 @@ struct EvaluateCommand: AsyncParsableCommand {
             }
             if let model { details.add(model: model, repeats: live.repeat) }
             details.add(judge: models.defaultJudge?.identifier, repeats: live.judgeRepeats)
+            // The thresholds the run is gated on, for the web UI's review queue (rows near a threshold first).
+            let thresholds = try gateConditions().filter { if case .threshold = $0.kind { true } else { false } }
+            if !thresholds.isEmpty { details.tags.append(KeyValue("assay.gate", thresholds.map(\.description).joined(separator: "; "))) }
             let run = try await RunRecorder(store: store, artifacts: artifacts)
                 .record(result, experiment: recordedExperiment, runName: runName, details: details)
             recordedRun = run

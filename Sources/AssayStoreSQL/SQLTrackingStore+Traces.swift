@@ -356,6 +356,12 @@ extension SQLTrackingStore {
         }
     }
 
+    public func assessments(traceIDs: [String]) async throws(AssayError) -> [TraceAssessment] {
+        let ids = Array(Set(traceIDs)).sorted()
+        let found = try await read { s in try await Self.assessments(s, ids) }
+        return ids.flatMap { found[$0] ?? [] }
+    }
+
     public func deleteAssessment(trace traceID: String, id: String) async throws(AssayError) {
         try await write { s in
             guard

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The outcome of an evaluation: aggregate metrics, the per-row table, and what was skipped.
 ///
@@ -98,7 +98,7 @@ extension EvaluationResult {
     }
 
     /// The judge definitions in the contents of a `genai_custom_metrics.json` file; `source` names it in errors.
-    static func judges(fromCustomMetrics data: Data, source: String) throws(AssayError) -> [JudgeDefinition] {
+    public static func judges(fromCustomMetrics data: Data, source: String) throws(AssayError) -> [JudgeDefinition] {
         let document = try DataValue(json: String(decoding: data, as: UTF8.self))
         guard case .object(let fields) = document, case .list(let columns)? = fields["columns"], case .list(let rows)? = fields["data"],
             let argsIndex = columns.firstIndex(of: "metric_args")

@@ -28,6 +28,8 @@ public struct RunRecorder: Sendable {
         public var dataset: DatasetInput?
         /// More files to store with the run, by path within its artifacts (such as `model/spec.yaml`).
         public var files: [(path: String, contents: String)] = []
+        /// More tags of the run (`assay.gate`: the conditions the run was gated on).
+        public var tags: [KeyValue] = []
 
         public init() {}
 
@@ -104,7 +106,7 @@ public struct RunRecorder: Sendable {
             params.append(KeyValue("rows", String(result.rowCount)))
             try await store.logBatch(
                 run: run.id, metrics: metrics, params: params,
-                tags: [KeyValue("mlflow.loggedArtifacts", "[\(tables)]")])
+                tags: [KeyValue("mlflow.loggedArtifacts", "[\(tables)]")] + details.tags)
             if let dataset = details.dataset { try await store.logInputs(run: run.id, datasets: [dataset]) }
             return try await store.updateRun(
                 id: run.id, status: result.usage.interrupted ? .killed : .finished, endTime: MetricPoint.now(), name: nil)

@@ -343,6 +343,9 @@ public protocol TraceStore: TrackingStore {
     func logAssessments(_ assessments: [TraceAssessment]) async throws(AssayError) -> [TraceAssessment]
     /// Deletes an assessment; `notFound` when the trace has no such assessment.
     func deleteAssessment(trace traceID: String, id: String) async throws(AssayError)
+    /// The assessments recorded for these keys, whether or not a trace of that id was received (the web
+    /// UI's reviews of a table's rows are kept under keys of their own, `row:<run>:<number>`).
+    func assessments(traceIDs: [String]) async throws(AssayError) -> [TraceAssessment]
     /// One page of the traces of some experiments that pass `filter`, newest first unless `orderBy`
     /// (`timestamp_ms`, `execution_time_ms`, `name`, `status`, each ASC or DESC) says otherwise.
     func searchTraces(
@@ -351,6 +354,11 @@ public protocol TraceStore: TrackingStore {
 }
 
 extension TraceStore {
+    /// The assessments of the traces among `traceIDs` (a store that keeps assessments only with traces).
+    public func assessments(traceIDs: [String]) async throws(AssayError) -> [TraceAssessment] {
+        try await traces(ids: traceIDs).flatMap(\.1)
+    }
+
     /// One assessment of a trace; `notFound` when there is none.
     public func assessment(trace traceID: String, id: String) async throws(AssayError) -> TraceAssessment {
         guard let found = try await traces(ids: [traceID]).first?.1.first(where: { $0.id == id }) else {

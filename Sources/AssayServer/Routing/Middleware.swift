@@ -86,7 +86,8 @@ struct TokenAuthMiddleware: RouterMiddleware {
     }
 }
 
-/// What no route answers: a web UI page says so in HTML, anything else in MLflow's JSON
+/// What no route answers: a web UI address, or any address outside the API that a browser asks for
+/// (`Accept: text/html`), gets an HTML page saying so; anything else MLflow's JSON
 /// (`ENDPOINT_NOT_FOUND`), as the mlflow client expects.
 struct NotFoundMiddleware: RouterMiddleware {
     let ui: WebUI
@@ -99,11 +100,19 @@ struct NotFoundMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound {
-            if request.method == .get, ui.claims(request.uri.path) {
+            // A page the UI owns, or any address a browser asks for outside the API, gets the HTML page.
+            let browser = request.headers[.accept]?.contains("text/html") == true && !Self.isAPI(request.uri.path)
+            if request.method == .get, ui.claims(request.uri.path) || browser {
                 try? await ui.key.load()
                 return ui.notFound(try? await ui.signedInSession(request))
             }
             throw APIError("ENDPOINT_NOT_FOUND", "No route for \(request.method.rawValue) \(request.uri.path)")
         }
+    }
+
+    /// The paths that answer JSON whatever the client accepts.
+    static func isAPI(_ path: String) -> Bool {
+        let first = path.split(separator: "/", maxSplits: 1).first ?? ""
+        return ["api", "ajax-api", "v1", "graphql"].contains(first)
     }
 }

@@ -75,7 +75,7 @@ enum Templates {
         </table>
         </div>
         {{^runs}}<p>No runs match.</p>{{/runs}}
-        <p><button type="submit">Compare selected runs (2 to 5)</button> <span class="muted" id="compare-count" aria-live="polite"></span></p>
+        <p><button type="submit">Compare selected runs (2 to 5)</button> <span class="muted" id="compare-count" aria-live="polite"></span> · download these runs as <a href="{{csv}}" download>CSV</a> or <a href="{{json}}" download>JSON</a></p>
         </form>
         <nav class="pager" aria-label="Pages">{{#previous}}<a href="{{previous}}">← Newer</a>{{/previous}} {{#next}}<a href="{{next}}">Older →</a>{{/next}}</nav>
         {{#hasRuns}}{{#charts}}<details class="charts-panel"{{#open}} open{{/open}}><summary>Charts of these runs</summary>
@@ -152,12 +152,16 @@ enum Templates {
         <button type="submit">Show these columns</button>
         </form>
         </details>
-        <p class="muted">{{summary}} · download as <a href="{{csv}}" download>CSV</a> or <a href="{{json}}" download>JSON</a></p>
+        <p class="muted">{{summary}} · download as <a href="{{csv}}" download>CSV</a> or <a href="{{json}}" download>JSON</a> · <a href="{{reviewHref}}">review rows</a> ({{reviewedCount}} reviewed)</p>
+        {{#hasAgreement}}<section aria-labelledby="agree-h" class="agreement"><h3 id="agree-h">Judges against people</h3>
+        {{#agreement}}<div class="agree"><h4 class="mono">{{name}}</h4><p>{{pairs}} rows scored by both · exact agreement {{agreement}} · weighted kappa {{kappa}} · Spearman {{spearman}} · mean difference {{mae}}</p>
+        {{#hasLevels}}<table class="data compact confusion"><caption>Rows by a person's score (down) and the judge's (across)</caption><thead><tr><th scope="col">person / judge</th>{{#levels}}<th scope="col" class="num">{{level}}</th>{{/levels}}</tr></thead><tbody>{{#matrix}}<tr><th scope="row" class="num">{{level}}</th>{{#counts}}<td class="num">{{n}}</td>{{/counts}}</tr>{{/matrix}}</tbody></table>{{/hasLevels}}</div>{{/agreement}}
+        </section>{{/hasAgreement}}
         <div class="scroll">
         <table class="data evaluation">
         <thead><tr><th scope="col" class="num">#</th>{{#headers}}<th scope="col"{{#sort}} aria-sort="{{sort}}"{{/sort}}{{#numeric}} class="num"{{/numeric}}><a href="{{href}}" title="Order by {{label}}">{{{html}}}</a>{{#arrow}} <span aria-hidden="true">{{arrow}}</span>{{/arrow}}</th>{{/headers}}</tr></thead>
         <tbody>
-        {{#rows}}<tr id="{{anchor}}"{{#flagged}} class="flagged"{{/flagged}}><td class="num">{{number}}</td>{{#cells}}<td class="{{kind}}">{{#score}}<details{{#invalid}} class="invalid"{{/invalid}}><summary>{{value}}</summary><div class="justification">{{justification}}</div></details>{{/score}}{{^score}}{{#conversation}}<details class="conversation"><summary>{{summary}}</summary><ol class="turns">{{#turns}}<li class="turn {{role}}{{#failed}} failed{{/failed}}"><span class="role">{{label}}</span>{{#text}} <span class="turn-text">{{text}}</span>{{/text}}{{#calls}}<details class="tool-call"><summary>calls {{name}}</summary><code>{{arguments}}</code></details>{{/calls}}</li>{{/turns}}</ol></details>{{/conversation}}{{^conversation}}<div class="cell">{{#href}}<a href="{{href}}">{{value}}</a>{{/href}}{{^href}}{{value}}{{/href}}</div>{{/conversation}}{{/score}}</td>{{/cells}}</tr>
+        {{#rows}}<tr id="{{anchor}}"{{#flagged}} class="flagged"{{/flagged}}><td class="num">{{number}}<br><a href="{{review}}" class="review-link" title="Score this row">review</a></td>{{#cells}}<td class="{{kind}}">{{#score}}<details{{#invalid}} class="invalid"{{/invalid}}><summary>{{value}}</summary><div class="justification">{{justification}}</div></details>{{#human}}<span class="human" title="a person's score">person: {{human}}</span>{{/human}}{{/score}}{{^score}}{{#human}}<span>{{value}}</span> <span class="human" title="a person's score">person: {{human}}</span>{{/human}}{{^human}}{{#conversation}}<details class="conversation"><summary>{{summary}}</summary><ol class="turns">{{#turns}}<li class="turn {{role}}{{#failed}} failed{{/failed}}"><span class="role">{{label}}</span>{{#text}} <span class="turn-text">{{text}}</span>{{/text}}{{#calls}}<details class="tool-call"><summary>calls {{name}}</summary><code>{{arguments}}</code></details>{{/calls}}</li>{{/turns}}</ol></details>{{/conversation}}{{^conversation}}<div class="cell">{{#href}}<a href="{{href}}">{{value}}</a>{{/href}}{{^href}}{{value}}{{/href}}</div>{{/conversation}}{{/human}}{{/score}}</td>{{/cells}}</tr>
         {{/rows}}
         </tbody>
         </table>
@@ -272,6 +276,14 @@ enum Templates {
         {{#assessments}}<tr{{#stale}} class="muted"{{/stale}}><td class="mono">{{name}}{{#kind}} <span class="muted">({{kind}})</span>{{/kind}}{{#stale}} <span class="muted">(overridden)</span>{{/stale}}</td><td class="num wrap">{{value}}</td><td class="wrap">{{rationale}}</td><td>{{source}}</td><td>{{#runID}}<a href="/runs/{{runID}}">{{runName}}</a>{{/runID}}</td></tr>{{/assessments}}
         </tbody></table>{{/hasAssessments}}
         {{^assessments}}<p class="muted">Not evaluated yet: <code>assay evaluate --traces EXPERIMENT --metrics toxicity --judge URI</code>.</p>{{/assessments}}
+        <details class="review-form"><summary>Add your score</summary>
+        <form method="post" action="/traces/{{id}}/review" class="filter">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <label for="tr-metric">Metric</label> <input id="tr-metric" name="metric" value="overall" size="16">
+        <label for="tr-value">Score</label> <input id="tr-value" name="value" size="8" placeholder="4, up, down, a label" required>
+        <label for="tr-comment">Comment</label> <input id="tr-comment" name="comment" size="30">
+        <button type="submit">Save</button>
+        </form></details>
         </section>
         <section aria-labelledby="spans-h"><h2 id="spans-h">Spans</h2>
         <ol class="spans">
@@ -282,6 +294,31 @@ enum Templates {
         </li>{{/spans}}
         </ol>
         </section>
+        """
+
+    static let review = """
+        <h1>Review {{runName}} <span class="muted">row {{row}} of {{rows}}</span></h1>
+        <p class="muted">{{reviewed}} of {{rows}} rows reviewed · <a href="{{runPath}}#table-h">back to the table</a>{{#reason}} · in the queue because {{reason}}{{/reason}}</p>
+        {{#saved}}<p class="saved" role="status">{{saved}}</p>{{/saved}}
+        <div class="columns">
+        <section aria-labelledby="rin-h"><h2 id="rin-h">Input</h2><div class="output">{{input}}</div>
+        {{#target}}<h2>Expected</h2><div class="output">{{target}}</div>{{/target}}</section>
+        <section aria-labelledby="rout-h"><h2 id="rout-h">Output</h2><div class="output">{{output}}</div></section>
+        </div>
+        <h2>Scores</h2>
+        {{#hasScores}}<table class="data compact"><thead><tr><th scope="col">Metric</th><th scope="col" class="num">Score</th><th scope="col">Scale</th><th scope="col">Why</th><th scope="col">A person's</th></tr></thead><tbody>
+        {{#scores}}<tr><td class="mono">{{name}}</td><td class="num">{{value}}</td><td>{{scale}}</td><td class="wrap">{{why}}</td><td class="num">{{human}}</td></tr>{{/scores}}
+        </tbody></table>{{/hasScores}}
+        <form method="post" action="{{runPath}}/review" id="review-form" class="review">
+        <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="row" value="{{row}}"><input type="hidden" name="next" value="{{next}}">
+        <label for="rv-metric">Metric</label> <select id="rv-metric" name="metric">{{#metricOptions}}<option value="{{name}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/metricOptions}}</select>
+        <label for="rv-value">Your score</label> <input id="rv-value" name="value" size="8" placeholder="1–5, up, down, a label" autocomplete="off">
+        <button type="submit" name="thumb" value="up" class="secondary" title="u">👍 up</button> <button type="submit" name="thumb" value="down" class="secondary" title="d">👎 down</button>
+        <label for="rv-comment">Comment</label> <textarea id="rv-comment" name="comment" rows="2" cols="50"></textarea>
+        <button type="submit" name="action" value="save" id="rv-save">Save and next</button> <button type="submit" name="action" value="skip" class="secondary" id="rv-skip" formnovalidate>Skip</button>
+        </form>
+        <p class="muted keys">Keys: 1 to 9 score and go on · u / d thumbs up or down · s skip · c comment</p>
+        {{#hasExisting}}<h2>Earlier scores of this row</h2><ul>{{#existing}}<li><span class="mono">{{name}}</span> {{value}} <span class="muted">by {{by}}</span> {{comment}}</li>{{/existing}}</ul>{{/hasExisting}}
         """
 
     static let message = """
@@ -363,6 +400,9 @@ enum Templates {
         ul.tallies { padding-left: 18px; } tr.differs th { color: var(--warn); }
         pre.artifact { background: var(--soft); padding: 12px; overflow: auto; max-height: 80vh; white-space: pre-wrap; word-break: break-word; }
         .stack { display: grid; gap: 8px; max-width: 320px; }
+        .human { display: inline-block; margin-left: 6px; font-size: 0.85em; color: var(--accent); white-space: nowrap; } a.review-link { font-size: 0.75em; }
+        form.review { display: flex; flex-wrap: wrap; gap: 6px 10px; align-items: center; margin: 12px 0; padding: 10px; border: 1px solid var(--line); border-radius: 6px; }
+        .saved { color: var(--good); } table.confusion caption { caption-side: bottom; font-size: 0.85em; color: var(--muted); } .agree h4 { margin: 8px 0 2px; }
         ol.spans { list-style: none; padding: 0; } ol.spans li { padding: 4px 0; border-bottom: 1px solid var(--line); } ol.spans .span-name, ol.spans details { padding-left: calc(var(--depth) * 20px); }
         @media (max-width: 600px) {
           main { padding: 8px 10px 32px; } .top { padding: 8px 10px; } h1 { font-size: 1.25rem; }
@@ -377,6 +417,25 @@ enum Templates {
 
     /// Progressive enhancement only: every view works without it.
     static let script = """
+        (function () {
+          var review = document.getElementById('review-form');
+          if (!review) return;
+          var value = document.getElementById('rv-value');
+          function send(v, action) {
+            if (v !== null) value.value = v;
+            var a = document.createElement('input'); a.type = 'hidden'; a.name = 'action'; a.value = action; review.appendChild(a);
+            review.submit();
+          }
+          document.addEventListener('keydown', function (e) {
+            var t = e.target && e.target.tagName;
+            if (e.ctrlKey || e.metaKey || e.altKey || t === 'TEXTAREA' || t === 'INPUT' || t === 'SELECT') return;
+            if (/^[1-9]$/.test(e.key)) { e.preventDefault(); send(e.key, 'save'); }
+            else if (e.key === 'u') { e.preventDefault(); send('up', 'save'); }
+            else if (e.key === 'd') { e.preventDefault(); send('down', 'save'); }
+            else if (e.key === 's') { e.preventDefault(); send(null, 'skip'); }
+            else if (e.key === 'c') { e.preventDefault(); document.getElementById('rv-comment').focus(); }
+          });
+        })();
         (function () {
           var form = document.getElementById('compare-form');
           if (!form) return;

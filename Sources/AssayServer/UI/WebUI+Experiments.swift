@@ -101,6 +101,9 @@ extension WebUI {
             ]
         }
         values["charts"] = try runCharts(page, runs: runs, metricKeys: metricKeys)
+        let exportQuery = HTML.query([("filter", filterText), ("order", orderText), ("view", view == .deletedOnly ? "deleted" : "")])
+        values["csv"] = base + "/runs.csv" + exportQuery
+        values["json"] = base + "/runs.json" + exportQuery
         values["hasFilterText"] = !filterText.isEmpty
         values["columnsLabel"] = allColumns ? "show main metrics only" : "show every metric column"
         values["columnsHref"] =
@@ -151,5 +154,55 @@ extension WebUI {
             "hint": kind == "scatter"
                 ? "Pick two metrics: the first is x, the second y." : kind == "parallel" ? "Pick two or more metrics." : "Pick a metric.",
         ]
+    }
+
+    /// `GET /experiments/{id}/runs.csv` and `.json`: every run the filter matches, in the page's order
+    /// (not only the page shown), with their metrics and params as columns.
+    func runsExport(_ page: Page, experimentID: String, format: String) async throws -> Response {
+        let experiment = try await store.experiment(id: experimentID)
+        let filter = try SearchFilter(try page.query.string("filter") ?? "", for: .runs)
+        let orderText = try page.query.string("order") ?? ""
+        let view: LifecycleView = try page.query.string("view") == "deleted" ? .deletedOnly : .activeOnly
+        var runs: [Run] = []
+        var query = RunQuery(
+            experimentIDs: [experiment.id], filter: filter,
+            orderBy: orderText.isEmpty ? [] : try SearchOrder.parse([orderText], for: .runs),
+            view: view, maxResults: 1000)
+        while true {
+            let found = try await store.searchRuns(query)
+            runs += found.items
+            guard found.nextPageToken != nil, runs.count < 100_000 else { break }
+            query.offset += found.items.count
+        }
+        let metricKeys = Array(Set(runs.flatMap { $0.metrics.map(\.key) })).sorted()
+        let paramKeys = Array(Set(runs.flatMap { $0.params.map(\.key) })).sorted()
+        let columns =
+            ["run_id", "run_name", "status", "start_time", "end_time", "duration_seconds"] + metricKeys.map { "metrics.\($0)" }
+            + paramKeys.map { "params.\($0)" }
+        let rows: [[DataValue]] = runs.map { run in
+            let metrics = Dictionary(run.metrics.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+            let params = Dictionary(run.params.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+            let duration: DataValue = run.info.endTime.map { .double((Double($0) - Double(run.info.startTime)) / 1000) } ?? .null
+            return [
+                .string(run.info.id), .string(run.info.name), .string(run.info.status.rawValue), .int(Int(run.info.startTime)),
+                run.info.endTime.map { .int(Int($0)) } ?? .null, duration,
+            ] + metricKeys.map { metrics[$0].map(DataValue.double) ?? .null } + paramKeys.map { params[$0].map(DataValue.string) ?? .null }
+        }
+        let body: String
+        let type: String
+        if format == "csv" {
+            body = EvaluationTable.csv(columns: columns, rows: rows.map { $0.map(EvaluationTable.csvText) })
+            type = "text/csv; charset=utf-8"
+        } else {
+            body = DataValue.object(["columns": .list(columns.map(DataValue.string)), "data": .list(rows.map(DataValue.list))]).description
+            type = "application/json"
+        }
+        let name = experiment.name.unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_" }.map(
+            String.init
+        ).joined()
+        return Response(
+            status: .ok,
+            headers: [.contentType: type, .contentDisposition: "attachment; filename=\"\(name.isEmpty ? "runs" : name)-runs.\(format)\""],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
     }
 }

@@ -143,6 +143,12 @@ extension WebUI {
         let scoreByColumn = Dictionary(
             table.scores.compactMap { score in score.column.map { ($0, score) } }, uniquingKeysWith: { a, _ in a })
         let keep = view.pairs(table: chosen)
+        let reviews = try await humanReviews(run: run.info.id, table: table)
+        values["reviewHref"] = runPath + "/review"
+        values["reviewedCount"] = reviews.count
+        if chosen == Self.defaultTable(tables) {
+            values["agreement"] = await agreementSection(run, base: base, table: table, reviews: reviews)
+        }
         values["headers"] = visible.map { column -> [String: Any] in
             let name = table.columns[column]
             let current = view.sort == name
@@ -165,10 +171,13 @@ extension WebUI {
                     let justification = score.justification.map { table.rows[i][$0].text } ?? ""
                     let invalid = score.values[i] == nil && !justification.isEmpty
                     let value = invalid ? "invalid" : HTML.number(score.values[i])
-                    return [
+                    var item: [String: Any] = [
                         "kind": "score", "score": !justification.isEmpty, "value": value, "invalid": invalid,
                         "justification": justification,
                     ]
+                    // A person's score of the same metric, beside the judge's.
+                    if let human = reviews[i]?.last(where: { $0.name == score.name }) { item["human"] = Self.assessmentValue(human) }
+                    return item
                 }
                 var plain: [String: Any] = ["kind": cell.doubleValue != nil ? "num" : "text", "value": Self.cellText(cell)]
                 if let conversation = Self.conversation(cell) { plain["conversation"] = conversation }
@@ -177,7 +186,10 @@ extension WebUI {
                 }
                 return plain
             }
-            return ["number": i + 1, "anchor": "row-\(i + 1)", "cells": cells, "flagged": problems.error || !problems.invalid.isEmpty]
+            return [
+                "number": i + 1, "anchor": "row-\(i + 1)", "cells": cells, "flagged": problems.error || !problems.invalid.isEmpty,
+                "review": runPath + "/review" + HTML.query([("row", String(i + 1))]),
+            ]
         }
         values["metricOptions"] = table.scores.map { ["name": $0.name, "selected": $0.name == view.metric] }
         values["columnOptions"] = table.columns.enumerated().map { column, name in

@@ -37,7 +37,7 @@ struct WebUI: Sendable {
             ("layout", Templates.layout), ("login", Templates.login), ("experiments", Templates.experiments),
             ("runs", Templates.runs), ("run", Templates.run), ("evaluationTable", Templates.evaluationTable),
             ("artifact", Templates.artifact), ("compare", Templates.compare), ("message", Templates.message),
-            ("traces", Templates.traces), ("trace", Templates.trace),
+            ("traces", Templates.traces), ("trace", Templates.trace), ("review", Templates.review),
         ]
         for (name, text) in templates { try library.register(text, named: name) }
         self.library = library
@@ -55,6 +55,14 @@ struct WebUI: Sendable {
     static let pages: [(String, PageHandler)] = [
         ("/", { ui, page, _ in try await ui.experimentsPage(page) }),
         ("/experiments/{experiment}", { ui, page, p in try await ui.runsPage(page, experimentID: try segment(p, "experiment")) }),
+        (
+            "/experiments/{experiment}/runs.csv",
+            { ui, page, p in try await ui.runsExport(page, experimentID: try segment(p, "experiment"), format: "csv") }
+        ),
+        (
+            "/experiments/{experiment}/runs.json",
+            { ui, page, p in try await ui.runsExport(page, experimentID: try segment(p, "experiment"), format: "json") }
+        ),
         ("/experiments/{experiment}/traces", { ui, page, p in try await ui.tracesPage(page, experimentID: try segment(p, "experiment")) }),
         ("/traces/{trace}", { ui, page, p in try await ui.tracePage(page, traceID: try segment(p, "trace")) }),
         ("/runs/{run}", { ui, page, p in try await ui.runPage(page, runID: try segment(p, "run")) }),
@@ -68,6 +76,7 @@ struct WebUI: Sendable {
         ),
         ("/runs/{run}/table.csv", { ui, page, p in try await ui.tableExport(page, runID: try segment(p, "run"), format: "csv") }),
         ("/runs/{run}/table.json", { ui, page, p in try await ui.tableExport(page, runID: try segment(p, "run"), format: "json") }),
+        ("/runs/{run}/review", { ui, page, p in try await ui.reviewPage(page, runID: try segment(p, "run")) }),
         ("/compare", { ui, page, _ in try await ui.comparePage(page) }),
     ]
 
@@ -110,6 +119,15 @@ struct WebUI: Sendable {
                 var response = Self.redirect(ui.configuration.authToken == nil ? "/" : "/login")
                 response.headers[.setCookie] = "assay_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" + Self.secure(request)
                 return response
+            }
+        }
+        pages.post("/runs/{run}/review") { request, context in
+            let run = try Self.segment(context.parameters, "run")
+            return try await ui.checkedForm(request, session: context.session) { form in try await ui.saveReview(form, runID: run) }
+        }
+        pages.post("/traces/{trace}/review") { request, context in
+            let trace = try Self.segment(context.parameters, "trace")
+            return try await ui.checkedForm(request, session: context.session) { form in try await ui.saveTraceReview(form, traceID: trace)
             }
         }
         for (action, stage) in [("delete", LifecycleStage.deleted), ("restore", .active)] {
