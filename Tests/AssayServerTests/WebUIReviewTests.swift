@@ -106,7 +106,7 @@ import Testing
             #expect(try await store.assessments(traceIDs: ["row:\(run):3"]).first?.data == .bool(false), "thumbs down")
 
             var page = try await server.send(.get, "/runs/\(run)")
-            #expect(page.body.contains("person: 2") && page.body.contains("person: 👎 no"), "people's scores beside the judge's")
+            #expect(page.body.contains("person: 2") && page.body.contains("person: thumbs down"), "people's scores beside the judge's")
             #expect(page.body.contains("(6 reviewed)"))
             // Rows 1, 4, 5 and 6 have both scores (row 2's judge answer is unreadable, row 3 has thumbs).
             #expect(page.body.contains("Judges against people") && page.body.contains("4 rows scored by both · exact agreement 75%"))
@@ -154,7 +154,7 @@ import Testing
             let human = assessments.filter { ($0["source"] as? [String: Any])?["source_type"] as? String == "HUMAN" }
             #expect(Set(human.compactMap { $0["assessment_name"] as? String }) == ["overall", "tone"])
             let tracePage = try await server.send(.get, "/traces/\(trace)")
-            #expect(tracePage.body.contains("👍 yes") && tracePage.body.contains("friendly"))
+            #expect(tracePage.body.contains("thumbs up") && tracePage.body.contains("friendly"))
             #expect(tracePage.body.contains("&lt;b&gt;nice&lt;/b&gt;") && !tracePage.body.contains("<b>nice</b>"))
             let missing = try await server.send(
                 .post, "/traces/ffffffffffffffffffffffffffffffff/review", bytes: Self.form([("csrf", csrf), ("value", "1")]))

@@ -181,7 +181,7 @@ enum Templates {
 
     static let compare = """
         <h1>Compare {{count}} runs</h1>
-        <table class="data compact">
+        <div class="scroll"><table class="data compact">
         <thead><tr><th scope="col">Run</th>{{#runs}}<th scope="col"><a href="/runs/{{id}}">{{name}}</a>{{#baseline}} <span class="muted">(baseline)</span>{{/baseline}}</th>{{/runs}}</tr></thead>
         <tbody>
         <tr><th scope="row">Model</th>{{#runs}}<td>{{model}}</td>{{/runs}}</tr>
@@ -189,7 +189,7 @@ enum Templates {
         {{#hasDatasetRow}}<tr><th scope="row">Dataset</th>{{#datasetRow}}<td>{{value}}</td>{{/datasetRow}}</tr>{{/hasDatasetRow}}
         {{#paramDiffs}}<tr class="differs"><th scope="row" class="mono">{{key}}</th>{{#cells}}<td class="wrap">{{value}}</td>{{/cells}}</tr>{{/paramDiffs}}
         </tbody>
-        </table>
+        </table></div>
         {{#hasParamDiffs}}<p class="muted">Params shown are those that differ between the runs.</p>{{/hasParamDiffs}}
         {{#datasetWarning}}<p class="warning" role="note">{{datasetWarning}}</p>{{/datasetWarning}}
         <section aria-labelledby="cm-h"><h2 id="cm-h">Metrics</h2>
@@ -313,7 +313,7 @@ enum Templates {
         <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="row" value="{{row}}"><input type="hidden" name="next" value="{{next}}">
         <label for="rv-metric">Metric</label> <select id="rv-metric" name="metric">{{#metricOptions}}<option value="{{name}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/metricOptions}}</select>
         <label for="rv-value">Your score</label> <input id="rv-value" name="value" size="8" placeholder="1–5, up, down, a label" autocomplete="off">
-        <button type="submit" name="thumb" value="up" class="secondary" title="u">👍 up</button> <button type="submit" name="thumb" value="down" class="secondary" title="d">👎 down</button>
+        <button type="submit" name="thumb" value="up" class="secondary" title="key u">Thumbs up</button> <button type="submit" name="thumb" value="down" class="secondary" title="key d">Thumbs down</button>
         <label for="rv-comment">Comment</label> <textarea id="rv-comment" name="comment" rows="2" cols="50"></textarea>
         <button type="submit" name="action" value="save" id="rv-save">Save and next</button> <button type="submit" name="action" value="skip" class="secondary" id="rv-skip" formnovalidate>Skip</button>
         </form>
@@ -378,7 +378,7 @@ enum Templates {
         table.evaluation td.score, table.evaluation td.num { white-space: nowrap; text-align: right; font-variant-numeric: tabular-nums; }
         table.evaluation td.text { min-width: 24ch; }
         table.runs { width: auto; min-width: 100%; }
-        table.runs thead th { white-space: normal; overflow-wrap: normal; word-break: normal; min-width: 7ch; max-width: 18ch; vertical-align: bottom; }
+        table.runs thead th { white-space: normal; overflow-wrap: normal; word-break: normal; min-width: 12ch; max-width: 18ch; vertical-align: bottom; }
         table.runs .sticky { position: sticky; left: 0; z-index: 1; background: var(--bg); white-space: nowrap; max-width: 28ch; overflow: hidden; text-overflow: ellipsis; }
         table.runs thead .sticky { z-index: 2; background: var(--soft); }
         table.runs tbody th { font-weight: 400; }
@@ -409,7 +409,8 @@ enum Templates {
           .filter input[size] { width: 100%; } .filter label { flex-basis: 100%; }
           table.data th, table.data td { padding: 4px 5px; } .facts { grid-template-columns: 1fr; } .facts dt { margin-top: 4px; }
           .side-by-side { grid-template-columns: 1fr; } .span-row { grid-template-columns: 1fr; } .timeline { grid-column: 1; }
-          table.runs .sticky { max-width: 16ch; }
+          table.runs .sticky { max-width: 16ch; } table.runs thead th { min-width: 9ch; }
+          .facts { grid-template-columns: minmax(0, 1fr); } .facts dd, table.data .mono, table.data .wrap { overflow-wrap: anywhere; }
         }
         .span-row { display: grid; grid-template-columns: minmax(200px, 1fr) 2fr; gap: 8px; align-items: center; } .span-name { font-weight: 600; }
         .timeline { display: block; background: var(--soft); height: 10px; border-radius: 3px; grid-column: 2; } .timeline .bar { display: block; height: 10px; background: var(--accent); border-radius: 3px; min-width: 2px; }

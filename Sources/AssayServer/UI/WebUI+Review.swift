@@ -175,8 +175,8 @@ extension WebUI {
     static func humanValue(_ text: String?) -> DataValue? {
         guard let text = text?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return nil }
         switch text.lowercased() {
-        case "up", "yes", "👍": return .bool(true)
-        case "down", "no", "👎": return .bool(false)
+        case "up", "yes", "thumbs up", "👍": return .bool(true)
+        case "down", "no", "thumbs down", "👎": return .bool(false)
         default: break
         }
         if let number = Double(text), number.isFinite {

@@ -41,7 +41,7 @@ extension WebUI {
         switch a.data {
         case .int, .double: a.value.map { HTML.number($0) } ?? ""
         case .string(let s): s
-        case .bool(let b) where a.source.type == humanSource: b ? "👍 yes" : "👎 no"
+        case .bool(let b) where a.source.type == humanSource: b ? "thumbs up" : "thumbs down"
         case .bool(let b): b ? "yes" : "no"
         case .null: a.error.map { "invalid: \($0)" } ?? "invalid"
         default: a.data.description
