@@ -219,6 +219,11 @@ extension RESTTrackingStore: LoggedModelStore, TraceStore {
         return stored
     }
 
+    /// MLflow's REST protocol finds assessments only through their traces, so a run's cannot be listed.
+    public func assessments(run runID: String, sourceType: String?) async throws(AssayError) -> [TraceAssessment] {
+        throw .invalidInput("an MLflow tracking server cannot list the assessments of run \(runID); open the run on that server's UI")
+    }
+
     public func deleteAssessment(trace traceID: String, id: String) async throws(AssayError) {
         _ = try await client.call(
             .DELETE, "traces/\(Self.path(MLflow.wireTraceID(traceID)))/assessments/\(Self.path(id))", MLflow.Empty(), as: MLflow.Empty.self,

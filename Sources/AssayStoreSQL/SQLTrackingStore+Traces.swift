@@ -274,17 +274,22 @@ extension SQLTrackingStore {
                 ORDER BY create_time, run_uuid, name, assessment_id
                 """)
             for row in rows {
-                let a = TraceAssessment(
-                    id: row.string(0), traceID: row.string(1), name: row.string(2),
-                    kind: TraceAssessment.Kind(rawValue: row.string(3)) ?? .feedback, data: (try? DataValue(json: row.string(4))) ?? .null,
-                    rationale: row.optionalString(5), source: TraceAssessment.Source(type: row.string(6), id: row.string(7)),
-                    runID: row.string(8), spanID: row.optionalString(9), metadata: StoredJSON.strings(row.string(10)),
-                    error: row.optionalString(11), valid: row.int64(12) != 0, overrides: row.optionalString(13),
-                    createTime: row.int64(14), lastUpdateTime: row.int64(15))
+                let a = assessment(row)
                 found[a.traceID, default: []].append(a)
             }
         }
         return found
+    }
+
+    /// An assessment from a row of `assessmentColumns`.
+    private static func assessment(_ row: SQLRow) -> TraceAssessment {
+        TraceAssessment(
+            id: row.string(0), traceID: row.string(1), name: row.string(2),
+            kind: TraceAssessment.Kind(rawValue: row.string(3)) ?? .feedback, data: (try? DataValue(json: row.string(4))) ?? .null,
+            rationale: row.optionalString(5), source: TraceAssessment.Source(type: row.string(6), id: row.string(7)),
+            runID: row.string(8), spanID: row.optionalString(9), metadata: StoredJSON.strings(row.string(10)),
+            error: row.optionalString(11), valid: row.int64(12) != 0, overrides: row.optionalString(13),
+            createTime: row.int64(14), lastUpdateTime: row.int64(15))
     }
 
     /// New assessments get ids; an evaluation run's score of a trace and metric replaces the one the run
@@ -360,6 +365,18 @@ extension SQLTrackingStore {
         let ids = Array(Set(traceIDs)).sorted()
         let found = try await read { s in try await Self.assessments(s, ids) }
         return ids.flatMap { found[$0] ?? [] }
+    }
+
+    public func assessments(run runID: String, sourceType: String?) async throws(AssayError) -> [TraceAssessment] {
+        try await read { s in
+            let source: SQL = sourceType.map { "AND source_type = \($0)" } ?? ""
+            return try await s.rows(
+                """
+                SELECT \(raw: Self.assessmentColumns) FROM trace_assessments WHERE run_uuid = \(runID) \(source)
+                ORDER BY create_time, assessment_id
+                """
+            ).map(Self.assessment)
+        }
     }
 
     public func deleteAssessment(trace traceID: String, id: String) async throws(AssayError) {

@@ -13,6 +13,7 @@ package enum Schema {
     package static let v7 = "v7: the logged models a run took as inputs"
     package static let v8 = "v8: metrics logged for logged models"
     package static let v9 = "v9: server state shared by replicas: secrets, web UI sessions"
+    package static let v10 = "v10: assessments found by their run (the web UI's reviews of a run's rows)"
 
     static func migrations(dialect: SQLDialect, artifactRoot: String) -> [SQLMigration] {
         let now = MetricPoint.now()
@@ -204,6 +205,8 @@ package enum Schema {
                     "CREATE TABLE server_secrets (name TEXT PRIMARY KEY, secret TEXT NOT NULL)",
                     "CREATE TABLE ui_sessions (session_hash TEXT PRIMARY KEY, expires_at BIGINT NOT NULL)",
                 ].map(SQL.init(raw:))),
+            SQLMigration(
+                name: v10, statements: [SQL(raw: "CREATE INDEX trace_assessments_by_run ON trace_assessments (run_uuid, source_type)")]),
         ]
     }
 }

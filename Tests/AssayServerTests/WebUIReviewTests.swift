@@ -115,6 +115,13 @@ import Testing
             // The same reviewer's second score of a row replaces the first.
             #expect(try await review(6, next: 1, [("metric", "answer_correctness/v1"), ("value", "2")]).status == 303)
             #expect(try await store.assessments(traceIDs: ["row:\(run):6"]).filter(\.valid).map(\.data) == [.int(2)])
+            // Another reviewer's score of the same row is kept beside the first.
+            let ann = try await review(6, next: 1, [("metric", "answer_correctness/v1"), ("value", "3"), ("reviewer", "ann")])
+            #expect(ann.headers.first(name: "Location") == "/runs/\(run)/review?row=1&saved=6&reviewer=ann", "the name goes on")
+            #expect(try await server.send(.get, "/runs/\(run)/review?row=1&reviewer=ann").body.contains(#"name="reviewer" value="ann""#))
+            let both = try await store.assessments(run: run, sourceType: "HUMAN").filter { $0.traceID == "row:\(run):6" }
+            #expect(Set(both.map(\.source.id)) == ["web UI", "ann"] && Set(both.map(\.data)) == [.int(2), .int(3)])
+            #expect(try await review(6, next: 1, [("metric", "answer_correctness/v1"), ("value", "2"), ("reviewer", "ann")]).status == 303)
             page = try await server.send(.get, "/runs/\(run)")
             #expect(page.body.contains("4 rows scored by both · exact agreement 100%"))
             #expect(page.body.contains("weighted kappa 1.000"))

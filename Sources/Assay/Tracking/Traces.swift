@@ -346,6 +346,8 @@ public protocol TraceStore: TrackingStore {
     /// The assessments recorded for these keys, whether or not a trace of that id was received (the web
     /// UI's reviews of a table's rows are kept under keys of their own, `row:<run>:<number>`).
     func assessments(traceIDs: [String]) async throws(AssayError) -> [TraceAssessment]
+    /// The assessments associated with a run, of one source type (`HUMAN`) or of any, oldest first.
+    func assessments(run runID: String, sourceType: String?) async throws(AssayError) -> [TraceAssessment]
     /// One page of the traces of some experiments that pass `filter`, newest first unless `orderBy`
     /// (`timestamp_ms`, `execution_time_ms`, `name`, `status`, each ASC or DESC) says otherwise.
     func searchTraces(

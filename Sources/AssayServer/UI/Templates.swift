@@ -282,6 +282,7 @@ enum Templates {
         <label for="tr-metric">Metric</label> <input id="tr-metric" name="metric" value="overall" size="16">
         <label for="tr-value">Score</label> <input id="tr-value" name="value" size="8" placeholder="4, up, down, a label" required>
         <label for="tr-comment">Comment</label> <input id="tr-comment" name="comment" size="30">
+        <label for="tr-reviewer">Your name</label> <input id="tr-reviewer" name="reviewer" size="12" placeholder="web UI" autocomplete="name">
         <button type="submit">Save</button>
         </form></details>
         </section>
@@ -315,6 +316,7 @@ enum Templates {
         <label for="rv-value">Your score</label> <input id="rv-value" name="value" size="8" placeholder="1–5, up, down, a label" autocomplete="off">
         <button type="submit" name="thumb" value="up" class="secondary" title="key u">Thumbs up</button> <button type="submit" name="thumb" value="down" class="secondary" title="key d">Thumbs down</button>
         <label for="rv-comment">Comment</label> <textarea id="rv-comment" name="comment" rows="2" cols="50"></textarea>
+        <label for="rv-reviewer">Your name</label> <input id="rv-reviewer" name="reviewer" value="{{reviewer}}" size="12" placeholder="web UI" autocomplete="name">
         <button type="submit" name="action" value="save" id="rv-save">Save and next</button> <button type="submit" name="action" value="skip" class="secondary" id="rv-skip" formnovalidate>Skip</button>
         </form>
         <p class="muted keys">Keys: 1 to 9 score and go on · u / d thumbs up or down · s skip · c comment</p>

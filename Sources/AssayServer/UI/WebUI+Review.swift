@@ -20,17 +20,16 @@ extension WebUI {
         return "row:\(run):\(row + 1)"
     }
 
-    /// The people's scores of a run's rows, by row.
-    func humanReviews(run: String, table: EvaluationTable) async throws -> [Int: [TraceAssessment]] {
+    /// The people's scores of a run's rows, by row: the HUMAN assessments recorded with the run for rows
+    /// of this table (one query on the run, however long the table).
+    func humanReviews(run: String, file: String, table: EvaluationTable) async throws -> [Int: [TraceAssessment]] {
         guard let traceStore else { return [:] }
-        let keys = table.rows.indices.map { Self.reviewKey(table, run: run, row: $0) }
-        let rowOfKey = Dictionary(keys.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         var reviews: [Int: [TraceAssessment]] = [:]
-        for a in try await traceStore.assessments(traceIDs: keys) where a.source.type == Self.humanSource && a.valid {
-            // A trace's reviews from another run's table are that run's.
-            if let reviewedRun = a.metadata["assay.run"], reviewedRun != run { continue }
-            guard let row = rowOfKey[a.traceID] else { continue }
-            reviews[row, default: []].append(a)
+        for a in try await traceStore.assessments(run: run, sourceType: Self.humanSource) where a.valid {
+            guard a.metadata["assay.table"] == file, let number = a.metadata["assay.row"].flatMap({ Int($0) }),
+                table.rows.indices.contains(number - 1), a.traceID == Self.reviewKey(table, run: run, row: number - 1)
+            else { continue }
+            reviews[number - 1, default: []].append(a)
         }
         return reviews
     }
@@ -121,7 +120,7 @@ extension WebUI {
         }
         let table = try await tableCache.table(base + "/" + file, in: artifacts)
         guard !table.rows.isEmpty else { throw AssayError(.notFound, "run \(runID)'s table has no rows") }
-        let reviews = try await humanReviews(run: run.info.id, table: table)
+        let reviews = try await humanReviews(run: run.info.id, file: file, table: table)
         let scales = await judgeScales(run, base: base, table: table)
         let gates = (run.tags.first { $0.key == "assay.gate" }?.value ?? "").split(separator: ";").compactMap {
             try? GateCondition(String($0).trimmingCharacters(in: .whitespaces))
@@ -162,7 +161,7 @@ extension WebUI {
             "existing": mine.map {
                 ["name": $0.name, "value": Self.assessmentValue($0), "comment": $0.rationale ?? "", "by": $0.source.id]
             },
-            "csrf": csrfToken(page.session),
+            "csrf": csrfToken(page.session), "reviewer": try page.query.string("reviewer") ?? "",
         ]
         if let saved = try page.query.string("saved"), let number = Int(saved) { values["saved"] = "Saved your score of row \(number)." }
         return render(
@@ -192,7 +191,12 @@ extension WebUI {
         let run = try await store.run(id: runID)
         let runPath = "/runs/" + HTML.path([run.info.id])
         let next = Int(try form.string("next") ?? "") ?? 1
-        guard try form.string("action") != "skip" else { return Self.redirect(runPath + "/review" + HTML.query([("row", String(next))])) }
+        // The reviewer's name goes on to the next row's form.
+        let named = try form.string("reviewer").map { String($0.trimmingCharacters(in: .whitespaces).prefix(100)) } ?? ""
+        let carried: [(String, String)] = named.isEmpty ? [] : [("reviewer", named)]
+        guard try form.string("action") != "skip" else {
+            return Self.redirect(runPath + "/review" + HTML.query([("row", String(next))] + carried))
+        }
         guard let base = artifactBase(run.info), let file = Self.defaultTable(ComparedRun.loggedTables(run)) else {
             throw AssayError(.notFound, "run \(runID) has no evaluation table on this server to review")
         }
@@ -206,19 +210,20 @@ extension WebUI {
         guard let value = Self.humanValue(thumb) ?? Self.humanValue(typed) else {
             throw AssayError(.invalidInput, "Give a score: a number, thumbs up or down, or a label.")
         }
-        let reviewer = try form.string("reviewer").flatMap { $0.isEmpty ? nil : String($0.prefix(100)) } ?? "web UI"
+        let reviewer = named.isEmpty ? "web UI" : named
         let key = Self.reviewKey(table, run: run.info.id, row: number - 1)
-        let earlier = try await humanReviews(run: run.info.id, table: table)[number - 1]?.last {
+        let earlier = try await humanReviews(run: run.info.id, file: file, table: table)[number - 1]?.last {
             $0.name == metric && $0.source.id == reviewer
         }
         let comment = try form.string("comment").flatMap { $0.isEmpty ? nil : String($0.prefix(5000)) }
         try await traceStore.logAssessments([
             TraceAssessment(
-                id: earlier?.id ?? "", traceID: key, name: metric, data: value, rationale: comment,
-                source: TraceAssessment.Source(type: Self.humanSource, id: reviewer),
+                // An id of its own, so that another reviewer's score of the row is kept beside this one.
+                id: earlier?.id ?? TraceAssessment.newID(), traceID: key, name: metric, data: value, rationale: comment,
+                source: TraceAssessment.Source(type: Self.humanSource, id: reviewer), runID: run.info.id,
                 metadata: ["assay.run": run.info.id, "assay.row": String(number), "assay.table": file])
         ])
-        return Self.redirect(runPath + "/review" + HTML.query([("row", String(next)), ("saved", String(number))]))
+        return Self.redirect(runPath + "/review" + HTML.query([("row", String(next)), ("saved", String(number))] + carried))
     }
 
     /// `POST /traces/{trace}/review`: a person's score of a trace.

@@ -143,7 +143,7 @@ extension WebUI {
         let scoreByColumn = Dictionary(
             table.scores.compactMap { score in score.column.map { ($0, score) } }, uniquingKeysWith: { a, _ in a })
         let keep = view.pairs(table: chosen)
-        let reviews = try await humanReviews(run: run.info.id, table: table)
+        let reviews = try await humanReviews(run: run.info.id, file: chosen, table: table)
         values["reviewHref"] = runPath + "/review"
         values["reviewedCount"] = reviews.count
         if chosen == Self.defaultTable(tables) {
