@@ -176,7 +176,7 @@ let package = Package(
         .target(
             name: "AssayTesting",
             dependencies: [
-                "Assay",
+                "Assay", "AssayS3",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -44,12 +44,12 @@ import Testing
         #expect(throws: AssayError.self) { try S3Location("gs://bucket/x") }
     }
 
-    @Test(.enabled(if: S3Peer.configuration != nil, "set ASSAY_S3_ENDPOINT (scripts/test starts moto's S3 server)"))
+    @Test(.enabled(if: S3TestPeer.configuration != nil, "set ASSAY_S3_ENDPOINT (scripts/test starts moto's S3 server)"))
     func objectsAreWrittenInPartsReadStreamedListedAndDeleted() async throws {
-        var settings = try #require(S3Peer.configuration)
+        var settings = try #require(S3TestPeer.configuration)
         settings.partSize = 5 << 20
         let s3 = S3Client(settings)
-        let bucket = S3Peer.bucket
+        let bucket = S3TestPeer.bucket
         let prefix = "client-\(UUID().uuidString)"
         try await s3.createBucket(bucket)
 
@@ -95,14 +95,14 @@ import Testing
         #expect(try await s3.list(bucket: bucket, prefix: prefix + "/").objects.isEmpty)
     }
 
-    @Test(.enabled(if: S3Peer.configuration != nil, "set ASSAY_S3_ENDPOINT (scripts/test starts moto's S3 server)"))
+    @Test(.enabled(if: S3TestPeer.configuration != nil, "set ASSAY_S3_ENDPOINT (scripts/test starts moto's S3 server)"))
     func runsWithAnS3ArtifactLocationKeepTheirFilesInTheBucket() async throws {
-        let s3 = S3Client(try #require(S3Peer.configuration))
+        let s3 = S3Client(try #require(S3TestPeer.configuration))
         let folder = try TemporaryFolder()
         let repository = S3ArtifactRepository(client: s3, fallback: LocalArtifactRepository(root: folder.url))
         let run = RunInfo(
             id: "abc", experimentID: "1", name: "r", userID: "", status: .running, startTime: 0, endTime: nil,
-            artifactURI: "s3://\(S3Peer.bucket)/repo-\(UUID().uuidString)/1/abc/artifacts", lifecycleStage: .active)
+            artifactURI: "s3://\(S3TestPeer.bucket)/repo-\(UUID().uuidString)/1/abc/artifacts", lifecycleStage: .active)
         try await repository.write(Data("{\"rows\": 1}".utf8), at: "eval_results_table.json", of: run)
         try await repository.write(Data("x".utf8), at: "model/MLmodel", of: run)
         #expect(try await repository.read("eval_results_table.json", of: run) == Data("{\"rows\": 1}".utf8))
@@ -117,21 +117,6 @@ import Testing
         try await repository.write(Data("y".utf8), at: "f.txt", of: local)
         #expect(FileManager.default.fileExists(atPath: folder.path("1/abc/artifacts/f.txt")))
     }
-}
-
-/// The S3-compatible server `scripts/test` starts, from its variables.
-enum S3Peer {
-    static var configuration: S3Configuration? {
-        let env = ProcessInfo.processInfo.environment
-        guard let endpoint = env["ASSAY_S3_ENDPOINT"], let key = env["ASSAY_S3_ACCESS_KEY_ID"],
-            let secret = env["ASSAY_S3_SECRET_ACCESS_KEY"]
-        else { return nil }
-        return try? S3Configuration.fromEnvironment([
-            "AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret, "MLFLOW_S3_ENDPOINT_URL": endpoint,
-        ])
-    }
-
-    static var bucket: String { ProcessInfo.processInfo.environment["ASSAY_S3_BUCKET"] ?? "assay-test" }
 }
 
 extension Array where Element: Sendable {

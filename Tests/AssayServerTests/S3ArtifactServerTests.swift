@@ -9,11 +9,11 @@ import Testing
 /// The server with its artifacts in an S3-compatible bucket (moto's server, which checks signatures,
 /// started by `scripts/test` as ASSAY_S3_ENDPOINT): the artifact proxy, the web UI and MLflow's
 /// listing read and write the bucket as they do a folder.
-@Suite(.enabled(if: S3ServerPeer.configuration != nil, "set ASSAY_S3_ENDPOINT (scripts/test starts moto's S3 server)"))
+@Suite(.enabled(if: S3TestPeer.configuration != nil, "set ASSAY_S3_ENDPOINT (scripts/test starts moto's S3 server)"))
 struct S3ArtifactServerTests {
     static func destination() throws -> (ArtifactDestination, S3Client, S3Location) {
-        let configuration = try #require(S3ServerPeer.configuration)
-        let root = S3Location(bucket: S3ServerPeer.bucket, prefix: "server-\(UUID().uuidString)")
+        let configuration = try #require(S3TestPeer.configuration)
+        let root = S3Location(bucket: S3TestPeer.bucket, prefix: "server-\(UUID().uuidString)")
         return (.s3(root, configuration), S3Client(configuration), root)
     }
 
@@ -61,19 +61,4 @@ struct S3ArtifactServerTests {
             try await s3.deleteAll(bucket: root.bucket, prefix: root.prefix + "/")
         }
     }
-}
-
-/// The S3-compatible server `scripts/test` starts, from its variables.
-enum S3ServerPeer {
-    static var configuration: S3Configuration? {
-        let env = ProcessInfo.processInfo.environment
-        guard let endpoint = env["ASSAY_S3_ENDPOINT"], let key = env["ASSAY_S3_ACCESS_KEY_ID"],
-            let secret = env["ASSAY_S3_SECRET_ACCESS_KEY"]
-        else { return nil }
-        return try? S3Configuration.fromEnvironment([
-            "AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret, "MLFLOW_S3_ENDPOINT_URL": endpoint,
-        ])
-    }
-
-    static var bucket: String { ProcessInfo.processInfo.environment["ASSAY_S3_BUCKET"] ?? "assay-test" }
 }

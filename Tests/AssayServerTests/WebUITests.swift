@@ -37,8 +37,9 @@ import Testing
             params: [], tags: [KeyValue("mlflow.loggedArtifacts", #"[{"path": "eval_results_table.json", "type": "table"}]"#)])
     }
 
-    static func runs(_ server: LiveServer, headers: [(String, String)] = []) async throws -> [String: String] {
-        let reply = try await server.post("runs/search", #"{"experiment_ids": ["1"]}"#, headers: headers)
+    /// The runs of an experiment, id by name.
+    static func runs(_ server: LiveServer, experiment: String = "1", headers: [(String, String)] = []) async throws -> [String: String] {
+        let reply = try await server.post("runs/search", #"{"experiment_ids": ["\#(experiment)"]}"#, headers: headers)
         let runs = try #require(reply.json["runs"] as? [[String: Any]])
         return Dictionary(
             uniqueKeysWithValues: runs.compactMap { run in

@@ -30,17 +30,6 @@ import Testing
         }
     }
 
-    static func ids(_ server: LiveServer, experiment: String) async throws -> [String: String] {
-        let reply = try await server.post("runs/search", #"{"experiment_ids": ["\#(experiment)"]}"#)
-        let runs = try #require(reply.json["runs"] as? [[String: Any]])
-        return Dictionary(
-            uniqueKeysWithValues: runs.compactMap { run in
-                guard let info = run["info"] as? [String: Any], let name = info["run_name"] as? String, let id = info["run_id"] as? String
-                else { return nil }
-                return (name, id)
-            })
-    }
-
     /// Splits CSV text into records of fields (quoted fields may hold commas, quotes and newlines).
     static func parseCSV(_ text: String) -> [[String]] {
         var records: [[String]] = [], record: [String] = [], field = "", quoted = false
@@ -81,7 +70,7 @@ import Testing
 
     @Test func theEvaluationTableSortsPicksColumnsAndExportsWhatItShows() async throws {
         try await LiveServer.with(seed: Self.seed) { server in
-            let v2 = try #require(try await Self.ids(server, experiment: "1")["prompt-v2"])
+            let v2 = try #require(try await WebUITests.runs(server, experiment: "1")["prompt-v2"])
             let sorted = try await server.send(.get, "/runs/\(v2)?sort=inputs&dir=desc")
             let order = ["What is 2+2?", "How many legs", "Capital of France?"].map { sorted.body.range(of: $0)?.lowerBound }
             #expect(order.allSatisfy { $0 != nil } && order[0]! < order[1]! && order[1]! < order[2]!, "inputs Z to A")
@@ -152,7 +141,7 @@ import Testing
         try await LiveServer.with(seed: Self.seed) { server in
             let experiments = try await server.get("experiments/get-by-name?experiment_name=retrieval").json
             let experiment = try #require((experiments["experiment"] as? [String: Any])?["experiment_id"] as? String)
-            let ids = try await Self.ids(server, experiment: experiment)
+            let ids = try await WebUITests.runs(server, experiment: experiment)
             let (a, b) = (try #require(ids["retriever-a"]), try #require(ids["retriever-b"]))
             let compare = try await server.send(.get, "/compare?runs=\(a)&runs=\(b)")
             #expect(compare.status == 200)
@@ -174,7 +163,7 @@ import Testing
             #expect(searched.body.contains("How do I start a server?"))
 
             // Runs of different datasets and presets: the params and datasets that differ, and a warning.
-            let qa = try #require(try await Self.ids(server, experiment: "1")["baseline"])
+            let qa = try #require(try await WebUITests.runs(server, experiment: "1")["baseline"])
             let mixed = try await server.send(.get, "/compare?runs=\(qa)&runs=\(b)")
             #expect(mixed.body.contains(#"<tr class="differs"><th scope="row" class="mono">model_type</th>"#))
             #expect(mixed.body.contains(#"<p class="warning" role="note">"#) && mixed.body.contains("different datasets"))
