@@ -111,6 +111,10 @@ struct UIPages: AsyncParsableCommand {
             ("run page, table page 1000", "/runs/\(tableRuns[0])?page=1000"),
             ("run page, text search", "/runs/\(tableRuns[0])?q=topic%2042%3F"),
             ("run page, score range", "/runs/\(tableRuns[0])?metric=answer_correctness%2Fv1&min=4&max=5&page=10"),
+            ("run page sorted by a score", "/runs/\(tableRuns[0])?sort=answer_correctness%2Fv1%2Fscore&dir=desc"),
+            ("review queue of the table", "/runs/\(tableRuns[0])/review"),
+            ("table CSV export, score range", "/runs/\(tableRuns[0])/table.csv?metric=answer_correctness%2Fv1&min=4&max=5"),
+            ("runs CSV export, \(runs) runs", "/experiments/\(experiment.id)/runs.csv"),
             ("compare 2 runs, \(rows) rows each", "/compare?runs=\(tableRuns[0])&runs=\(tableRuns[1])"),
         ]
         print("page | median | slowest of \(repeats) | bytes")

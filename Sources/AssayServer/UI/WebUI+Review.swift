@@ -70,12 +70,15 @@ extension WebUI {
         _ table: EvaluationTable, scales: [String: JudgeScale], gates: [GateCondition], reviewed: Set<Int>
     ) -> [(row: Int, reason: String)] {
         let judges = table.scores.filter { $0.justification != nil }
-        var thresholds: [(score: EvaluationTable.Score, value: Double)] = []
+        // Each gated score with its threshold and its scale (or, without one, the range of its values).
+        var thresholds: [(score: EvaluationTable.Score, value: Double, range: ClosedRange<Double>)] = []
         for gate in gates {
-            guard case .threshold(let key, _, let value) = gate.kind else { continue }
-            if let score = table.scores.first(where: { key == $0.name || key.hasPrefix($0.name + "/") }) {
-                thresholds.append((score, value))
-            }
+            guard case .threshold(let key, _, let value) = gate.kind,
+                let score = table.scores.first(where: { key == $0.name || key.hasPrefix($0.name + "/") })
+            else { continue }
+            let values = score.values.compactMap { $0 }
+            guard let range = bounds(scales[score.name]) ?? values.min().flatMap({ low in values.max().map { low...$0 } }) else { continue }
+            thresholds.append((score, value, range))
         }
         let ranked = table.rows.indices.map { i -> (row: Int, priority: Int, reason: String) in
             let problems = table.problems(i)
@@ -88,11 +91,8 @@ extension WebUI {
                 return (v - r.lowerBound) / (r.upperBound - r.lowerBound)
             }
             if let low = normalized.min(), let high = normalized.max(), high - low >= 0.5 { return (i, 2, "the judges disagree") }
-            for (score, threshold) in thresholds {
-                guard let v = score.values[i],
-                    let r = bounds(scales[score.name])
-                        ?? score.values.compactMap({ $0 }).min().flatMap({ l in score.values.compactMap { $0 }.max().map { l...$0 } })
-                else { continue }
+            for (score, threshold, r) in thresholds {
+                guard let v = score.values[i] else { continue }
                 if abs(v - threshold) <= 0.1 * max(r.upperBound - r.lowerBound, 1e-9) {
                     return (i, 1, "\(score.name) \(HTML.number(v)) is near the gate's \(HTML.number(threshold))")
                 }
