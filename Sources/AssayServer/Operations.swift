@@ -35,15 +35,33 @@ final class ServerMetrics: Sendable {
         spansAccepted = registry.makeCounter(name: "assay_otlp_spans_accepted_total", help: "Spans accepted at /v1/traces.")
     }
 
+    /// A route, method and status's counter and latency histogram, made once and kept here: the
+    /// registry checks names and labels on every lookup, too much for every request.
+    private struct Series: Hashable {
+        let route: String
+        let method: String
+        let status: Int
+    }
+    private let series = Mutex<[Series: (Counter, DurationHistogram)]>([:])
+
     /// Counts one answered request.
     func record(route: String, method: String, status: Int, duration: Duration) {
-        let labels = [("route", route), ("method", method), ("status", String(status))]
-        registry.makeCounter(name: "assay_http_requests_total", labels: labels, help: "Requests answered, by route, method and status.")
-            .increment()
-        registry.makeDurationHistogram(
-            name: "assay_http_request_duration_seconds", labels: [("route", route), ("method", method)], buckets: Self.latencyBuckets,
-            help: "Time from a request's head to its answer."
-        ).record(duration)
+        let key = Series(route: route, method: method, status: status)
+        let (counter, histogram) = series.withLock { known in
+            if let found = known[key] { return found }
+            let made = (
+                registry.makeCounter(
+                    name: "assay_http_requests_total", labels: [("route", route), ("method", method), ("status", String(status))],
+                    help: "Requests answered, by route, method and status."),
+                registry.makeDurationHistogram(
+                    name: "assay_http_request_duration_seconds", labels: [("route", route), ("method", method)],
+                    buckets: Self.latencyBuckets, help: "Time from a request's head to its answer.")
+            )
+            known[key] = made
+            return made
+        }
+        counter.increment()
+        histogram.record(duration)
     }
 
     /// The text a Prometheus server scrapes, with the database gauges read now.
@@ -119,8 +137,12 @@ struct RequestLogMiddleware: RouterMiddleware {
         {
             return given
         }
+        // 32 hex digits from two random words.
         var generator = SystemRandomNumberGenerator()
-        return (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        return [generator.next(), generator.next()].map { (word: UInt64) -> String in
+            let digits = String(word, radix: 16)
+            return String(repeating: "0", count: 16 - digits.count) + digits
+        }.joined()
     }
 }
 
