@@ -247,7 +247,7 @@ let package = Package(
         .testTarget(
             name: "AssayServerTests",
             dependencies: [
-                "Assay", "AssayMLflowAPI", "AssayServer", "AssayS3", "AssayStoreSQLite", "AssayStorePostgres", "AssayTesting",
+                "Assay", "AssayMLflowAPI", "AssayServer", "AssayS3", "AssayStoreSQL", "AssayStoreSQLite", "AssayStorePostgres", "AssayTesting",
                 "AssayTracing",
                 "assay",
                 "traced-chat",

@@ -14,6 +14,8 @@ package enum Schema {
     package static let v8 = "v8: metrics logged for logged models"
     package static let v9 = "v9: server state shared by replicas: secrets, web UI sessions"
     package static let v10 = "v10: assessments found by their run (the web UI's reviews of a run's rows)"
+    /// Every migration's name, in the order they run: what a fully migrated database has recorded.
+    package static let names = [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10]
 
     static func migrations(dialect: SQLDialect, artifactRoot: String) -> [SQLMigration] {
         let now = MetricPoint.now()

@@ -178,7 +178,9 @@ import Testing
         #expect(result.failedRows == 1)
         let errors = try #require(try result.table.column("error"))
         #expect(errors[0] == .string("gave up after 2 attempts: timed out"), "\(errors)")
-        #expect(elapsed < .seconds(20), "the body would take \(body.count / 2) s per attempt; took \(elapsed)")
+        // "timed out" already shows the deadline cut the body off; the time shows it did so within the
+        // first attempt's body, with room for a test process whose threads are busy with other suites.
+        #expect(elapsed < .seconds(body.count / 2), "the body would take \(body.count / 2) s per attempt; took \(elapsed)")
         await server.stop()
     }
 
