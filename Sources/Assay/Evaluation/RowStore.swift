@@ -16,6 +16,13 @@ struct StoredRow {
     /// The model's further outputs, in the order of its `outputColumns`.
     var otherOutputs: [DataValue] = []
 
+    /// Roughly the bytes the row takes in memory: its text plus a word or two per value.
+    var estimatedSize: Int {
+        var size = 64 + values.reduce(0) { $0 + $1.estimatedSize } + prediction.estimatedSize + (error?.utf8.count ?? 0)
+        for cell in cells { size += 32 + (cell.justification?.utf8.count ?? 0) }
+        return otherOutputs.reduce(size) { $0 + $1.estimatedSize }
+    }
+
     /// Appends the row's binary form to `out`.
     func encode(into out: inout [UInt8]) {
         BinaryCoder.encode(.list(values), into: &out)
@@ -72,10 +79,19 @@ struct StoredRow {
     }
 }
 
-/// Evaluated rows in order: in memory while few, then in a temporary file, so memory stays bounded
-/// however long the dataset is. The file is removed when the store goes away.
+/// Evaluated rows in order: in memory while they are small in total, then in a temporary file, so
+/// memory stays bounded however long the dataset is. The file is removed when the store goes away.
 final class RowStore: @unchecked Sendable {
-    static let memoryLimit = 10_000
+    /// About how many bytes of rows stay in memory before every row goes to the file: a typical
+    /// dataset of tens of thousands of rows never touches the disk, a million rows do.
+    static let defaultMemoryBudget = 16 << 20
+
+    let memoryBudget: Int
+    private var memoryBytes = 0
+
+    init(memoryBudget: Int = RowStore.defaultMemoryBudget) {
+        self.memoryBudget = memoryBudget
+    }
 
     // Every stored field is used only while `lock` is held (the engine appends from one task, and
     // reads once all rows are in, but nothing else enforces that).
@@ -86,13 +102,23 @@ final class RowStore: @unchecked Sendable {
     private var buffer: [UInt8] = []
     private(set) var count = 0
 
+    /// Whether rows have gone to the temporary file.
+    var isSpilling: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return spill != nil
+    }
+
     func append(_ row: StoredRow) throws {
         lock.lock()
         defer { lock.unlock() }
         count += 1
-        if spill == nil && memory.count < Self.memoryLimit {
-            memory.append(row)
-            return
+        if spill == nil {
+            memoryBytes += row.estimatedSize
+            if memoryBytes <= memoryBudget {
+                memory.append(row)
+                return
+            }
         }
         if spill == nil { try startSpilling() }
         appendRecord(row)
@@ -107,6 +133,7 @@ final class RowStore: @unchecked Sendable {
         spill = (url, handle)
         for row in memory { appendRecord(row) }
         memory = []
+        memoryBytes = 0
         try flush()
     }
 
@@ -164,6 +191,18 @@ final class RowStore: @unchecked Sendable {
         if let spill {
             try? spill.handle.close()
             try? FileManager.default.removeItem(at: spill.url)
+        }
+    }
+}
+
+extension DataValue {
+    /// Roughly the bytes the value takes in memory.
+    fileprivate var estimatedSize: Int {
+        switch self {
+        case .null, .bool, .int, .double: 16
+        case .string(let text): 16 + text.utf8.count
+        case .list(let items): items.reduce(32) { $0 + $1.estimatedSize }
+        case .object(let members): members.reduce(64) { $0 + 16 + $1.key.utf8.count + $1.value.estimatedSize }
         }
     }
 }
