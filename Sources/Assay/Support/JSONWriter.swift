@@ -85,6 +85,17 @@ struct JSONWriter {
 
     mutating func writeString(_ s: String) {
         output += "\""
+        // Most strings have nothing to escape: one scan of their bytes, then one append.
+        let slash: UInt8 = dialect == .mlflowTable ? 0x2F : 0x22
+        let plain =
+            s.utf8.withContiguousStorageIfAvailable { bytes in
+                !bytes.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == slash }
+            } ?? false
+        if plain {
+            output += s
+            output += "\""
+            return
+        }
         var start = s.utf8.startIndex
         var i = start
         let utf8 = s.utf8

@@ -179,17 +179,32 @@ public enum RougeTokenizer: String, Sendable, CaseIterable {
         }
         switch self {
         case .mlflow:
-            // Python lower-cases the whole text first; for ASCII text that is a per-byte operation.
-            let isASCII = text.utf8.allSatisfy { $0 < 0x80 }
-            let lowered = isASCII ? text : text.lowercased()
-            for b in lowered.utf8 {
-                let c = b >= 0x41 && b <= 0x5A ? b | 0x20 : b
-                if (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) {
-                    scratch.token.append(c)
-                } else {
-                    flush(&scratch)
+            // Python lower-cases the whole text first; for ASCII text that is a per-byte operation, done
+            // here only for the tokens that have an upper-case letter (the others are interned in place).
+            var lowered = text.utf8.allSatisfy { $0 < 0x80 } ? text : text.lowercased()
+            lowered.withUTF8 { bytes in
+                let n = bytes.count
+                var i = 0
+                while i < n {
+                    while i < n && !Self.isASCIIWordByte(bytes[i]) { i += 1 }
+                    let start = i
+                    var upper = false
+                    while i < n && Self.isASCIIWordByte(bytes[i]) {
+                        if bytes[i] <= 0x5A && bytes[i] >= 0x41 { upper = true }
+                        i += 1
+                    }
+                    guard i > start else { break }
+                    let token = UnsafeBufferPointer(rebasing: bytes[start..<i])
+                    if upper {
+                        scratch.token.removeAll(keepingCapacity: true)
+                        scratch.token.append(contentsOf: token.lazy.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 })
+                        ids.append(scratch.token.withUnsafeBufferPointer { scratch.interner.id($0) })
+                    } else {
+                        ids.append(scratch.interner.id(token))
+                    }
                 }
             }
+            return ids
         case .unicode:
             for scalar in text.lowercased().unicodeScalars {
                 if Self.isIdeographic(scalar) {
@@ -205,6 +220,13 @@ public enum RougeTokenizer: String, Sendable, CaseIterable {
         }
         flush(&scratch)
         return ids
+    }
+
+    /// `a-z`, `A-Z` or `0-9`.
+    @inline(__always)
+    private static func isASCIIWordByte(_ b: UInt8) -> Bool {
+        let c = b | 0x20
+        return (c >= 0x61 && c <= 0x7A) || (b >= 0x30 && b <= 0x39)
     }
 
     private static func isWordPart(_ s: Unicode.Scalar) -> Bool {
