@@ -192,7 +192,7 @@ package enum Schema {
                 PRIMARY KEY (model_id, key, timestamp, step, run_uuid, dataset_name, dataset_digest))
             """
         ]
-        return [
+        let all = [
             SQLMigration(name: v1, statements: first.map(SQL.init(raw:)) + [defaultExperiment]),
             SQLMigration(name: v2, statements: second.map(SQL.init(raw:))),
             SQLMigration(name: v3, statements: (dialect.upgrades[v3] ?? []).map(SQL.init(raw:))),
@@ -210,5 +210,7 @@ package enum Schema {
             SQLMigration(
                 name: v10, statements: [SQL(raw: "CREATE INDEX trace_assessments_by_run ON trace_assessments (run_uuid, source_type)")]),
         ]
+        assert(all.map(\.name) == names, "Schema.names lists every migration, in order")
+        return all
     }
 }
