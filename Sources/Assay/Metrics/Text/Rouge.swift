@@ -1,3 +1,5 @@
+import Foundation
+
 /// ROUGE as rouge_score 0.1.2 computes it (F-measure, no stemming), with a choice of tokenizer.
 ///
 /// Scores for one row share tokenization: the four ROUGE metrics of a row tokenize its texts once.
@@ -19,11 +21,17 @@ enum Rouge {
             return scratch.rougeLScore(target: target, prediction: prediction, tokenizer: tokenizer)
         case .rougeLsum:
             // Without line breaks there is one "sentence" a side, and the summary-level score equals rougeL.
-            if !target.utf8.contains(0x0A) && !prediction.utf8.contains(0x0A) {
+            if !hasLineBreak(target) && !hasLineBreak(prediction) {
                 return scratch.rougeLScore(target: target, prediction: prediction, tokenizer: tokenizer)
             }
             return summaryLevel(target: target, prediction: prediction, tokenizer: tokenizer, scratch: &scratch)
         }
+    }
+
+    private static func hasLineBreak(_ text: String) -> Bool {
+        text.utf8.withContiguousStorageIfAvailable { bytes in
+            bytes.isEmpty ? false : memchr(bytes.baseAddress!, 0x0A, bytes.count) != nil
+        } ?? text.utf8.contains(0x0A)
     }
 
     static func fmeasure(_ precision: Double, _ recall: Double) -> Double {
@@ -179,30 +187,13 @@ public enum RougeTokenizer: String, Sendable, CaseIterable {
         }
         switch self {
         case .mlflow:
-            // Python lower-cases the whole text first; for ASCII text that is a per-byte operation, done
-            // here only for the tokens that have an upper-case letter (the others are interned in place).
-            var lowered = text.utf8.allSatisfy { $0 < 0x80 } ? text : text.lowercased()
-            lowered.withUTF8 { bytes in
-                let n = bytes.count
-                var i = 0
-                while i < n {
-                    while i < n && !Self.isASCIIWordByte(bytes[i]) { i += 1 }
-                    let start = i
-                    var upper = false
-                    while i < n && Self.isASCIIWordByte(bytes[i]) {
-                        if bytes[i] <= 0x5A && bytes[i] >= 0x41 { upper = true }
-                        i += 1
-                    }
-                    guard i > start else { break }
-                    let token = UnsafeBufferPointer(rebasing: bytes[start..<i])
-                    if upper {
-                        scratch.token.removeAll(keepingCapacity: true)
-                        scratch.token.append(contentsOf: token.lazy.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 })
-                        ids.append(scratch.token.withUnsafeBufferPointer { scratch.interner.id($0) })
-                    } else {
-                        ids.append(scratch.interner.id(token))
-                    }
-                }
+            // Python lower-cases the whole text first. ASCII upper-case letters are lowered token by token
+            // below; a text with any other byte is lower-cased whole and tokenized again (rare).
+            var source = text
+            if !Self.appendASCIITokens(of: &source, to: &ids, scratch: &scratch, lowered: false) {
+                ids.removeAll(keepingCapacity: true)
+                var lowered = text.lowercased()
+                _ = Self.appendASCIITokens(of: &lowered, to: &ids, scratch: &scratch, lowered: true)
             }
             return ids
         case .unicode:
@@ -220,6 +211,40 @@ public enum RougeTokenizer: String, Sendable, CaseIterable {
         }
         flush(&scratch)
         return ids
+    }
+
+    /// Appends the ids of the text's runs of `a-z`, `A-Z` and `0-9`, lower-cased, interned in place
+    /// unless they need lowering. Returns false, part-way, at a byte past ASCII in a text not yet
+    /// lower-cased (`lowered`), which Python's whole-text lowering could change.
+    private static func appendASCIITokens(
+        of text: inout String, to ids: inout [Int32], scratch: inout TextScratch, lowered: Bool
+    ) -> Bool {
+        text.withUTF8 { bytes in
+            let n = bytes.count
+            var i = 0
+            while i < n {
+                while i < n && !isASCIIWordByte(bytes[i]) {
+                    if bytes[i] >= 0x80 && !lowered { return false }
+                    i += 1
+                }
+                let start = i
+                var upper = false
+                while i < n && isASCIIWordByte(bytes[i]) {
+                    if bytes[i] <= 0x5A && bytes[i] >= 0x41 { upper = true }
+                    i += 1
+                }
+                guard i > start else { break }
+                let token = UnsafeBufferPointer(rebasing: bytes[start..<i])
+                if upper {
+                    scratch.token.removeAll(keepingCapacity: true)
+                    scratch.token.append(contentsOf: token.lazy.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 })
+                    ids.append(scratch.token.withUnsafeBufferPointer { scratch.interner.id($0) })
+                } else {
+                    ids.append(scratch.interner.id(token))
+                }
+            }
+            return true
+        }
     }
 
     /// `a-z`, `A-Z` or `0-9`.
