@@ -86,10 +86,11 @@ struct JSONWriter {
     mutating func writeString(_ s: String) {
         output += "\""
         // Most strings have nothing to escape: one scan of their bytes, then one append.
-        let slash: UInt8 = dialect == .mlflowTable ? 0x2F : 0x22
+        // `/` needs escaping only in MLflow's tables; elsewhere the quote, checked anyway, stands in for it.
+        let escapedSlash: UInt8 = dialect == .mlflowTable ? 0x2F : 0x22
         let plain =
             s.utf8.withContiguousStorageIfAvailable { bytes in
-                !bytes.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == slash }
+                !bytes.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == escapedSlash }
             } ?? false
         if plain {
             output += s
