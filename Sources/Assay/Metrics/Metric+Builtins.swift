@@ -29,7 +29,7 @@ extension Metric {
         kind: .perRow { row, scratch in
             guard let text = row.prediction.stringValue else { return RowScore(nil) }
             return RowScore(
-                Readability.fleschKincaidGrade(text, syllables: try SyllableCounter.shared.get(), memo: &scratch.syllables))
+                Readability.counts(text, syllables: try SyllableCounter.shared.get(), scratch: &scratch).fleschKincaidGrade)
         }, prepare: { _ = try? SyllableCounter.shared.get() })
 
     /// Automated Readability Index of the prediction (textstat 0.7.13 rules).
@@ -37,9 +37,9 @@ extension Metric {
         info: MetricInfo(
             name: "ari_grade_level", version: "v1", greaterIsBetter: false, scale: .gradeLevel,
             summary: "US school grade needed to read the prediction, from characters per word and words per sentence"),
-        kind: .perRow { row, _ in
+        kind: .perRow { row, scratch in
             guard let text = row.prediction.stringValue else { return RowScore(nil) }
-            return RowScore(Readability.automatedReadabilityIndex(text))
+            return RowScore(Readability.counts(text, syllables: nil, scratch: &scratch).automatedReadabilityIndex)
         })
 
     /// Wall-clock seconds per row of the model call; 0 for static evaluations.

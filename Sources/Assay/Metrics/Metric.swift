@@ -104,6 +104,8 @@ struct TextScratch: Sendable {
     var bleuCache: BLEUCacheEntry?
     /// Syllables per word already counted (Flesch-Kincaid).
     var syllables = ByteMemo()
+    /// The readability counts of the text graded last, which its next grade reuses.
+    var readability: (text: String, counts: Readability.Counts)?
     /// Tokens per pre-tokenized piece already merged (token_count).
     var pieces = ByteMemo()
 }

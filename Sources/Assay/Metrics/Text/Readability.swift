@@ -3,73 +3,122 @@ import Foundation
 /// Readability grades as textstat 0.7.13 computes them: no rounding, syllables from the CMU pronouncing
 /// dictionary with pyphen's en_US hyphenation for unknown words, and textstat's word and sentence rules.
 ///
-/// Each grade is one pass over the text's scalars that counts words and sentences in place, without
-/// building the word strings textstat builds (only Flesch-Kincaid looks words up, one at a time).
+/// The grades come from one ``Counts`` of the text: a few passes over its scalars (its UTF-8 bytes in
+/// place when it is ASCII) that count characters, words, sentences and syllables without building the
+/// word strings textstat builds. Flesch-Kincaid and ARI of the same row share one count.
 enum Readability {
-    /// Flesch-Kincaid grade level: 0.39 × words per sentence + 11.8 × syllables per word − 15.59.
-    static func fleschKincaidGrade(_ text: String, syllables: SyllableCounter) -> Double {
-        var memo = ByteMemo()
-        return fleschKincaidGrade(text, syllables: syllables, memo: &memo)
-    }
+    /// What the grades are computed from.
+    struct Counts: Equatable {
+        /// Non-space scalars, and the whitespace-separated runs of them.
+        var characters = 0
+        var rawWords = 0
+        /// textstat's words (punctuation removed, then split on whitespace) and sentences.
+        var words = 0
+        var sentences = 0
+        /// The words' syllables, when counted.
+        var syllables: Int?
 
-    /// Flesch-Kincaid grade level, with the syllables of words seen before kept in `memo`.
-    static func fleschKincaidGrade(_ text: String, syllables: SyllableCounter, memo: inout ByteMemo) -> Double {
-        let scalars = Array(text.unicodeScalars)
-        return scalars.withUnsafeBufferPointer { s in
-            var words = 0
-            var syllableTotal = 0
-            forEachWord(s, 0..<s.count) { word in
-                words += 1
-                syllableTotal += syllables.count(utf8: word, memo: &memo)
-            }
-            let sentences = sentenceCount(s)
+        /// Flesch-Kincaid grade level: 0.39 × words per sentence + 11.8 × syllables per word − 15.59.
+        var fleschKincaidGrade: Double {
             let wordsPerSentence = sentences == 0 ? 0 : Double(words) / Double(sentences)
-            let syllablesPerWord = words == 0 ? 0 : Double(syllableTotal) / Double(words)
+            let syllablesPerWord = words == 0 ? 0 : Double(syllables ?? 0) / Double(words)
             guard wordsPerSentence != 0, syllablesPerWord != 0 else { return 0 }
             return (0.39 * wordsPerSentence) + (11.8 * syllablesPerWord) - 15.59
         }
-    }
 
-    /// Automated Readability Index: 4.71 × characters per word + 0.5 × words per sentence − 21.43.
-    static func automatedReadabilityIndex(_ text: String) -> Double {
-        let scalars = Array(text.unicodeScalars)
-        return scalars.withUnsafeBufferPointer { s in
-            // Characters are the non-space scalars, raw words the whitespace-separated runs.
-            var characters = 0
-            var rawWords = 0
-            var inRun = false
-            for c in s {
-                if PythonText.isSpace(c.value) {
-                    inRun = false
-                } else {
-                    characters += 1
-                    if !inRun { rawWords += 1 }
-                    inRun = true
-                }
-            }
+        /// Automated Readability Index: 4.71 × characters per word + 0.5 × words per sentence − 21.43.
+        var automatedReadabilityIndex: Double {
             let charactersPerWord = rawWords == 0 ? 0 : Double(characters) / Double(rawWords)
-            let sentences = sentenceCount(s)
-            let wordsPerSentence = sentences == 0 ? 0 : Double(wordCount(s, 0..<s.count)) / Double(sentences)
+            let wordsPerSentence = sentences == 0 ? 0 : Double(words) / Double(sentences)
             guard charactersPerWord != 0, wordsPerSentence != 0 else { return 0 }
             return (4.71 * charactersPerWord) + (0.5 * wordsPerSentence) - 21.43
         }
     }
 
+    /// Flesch-Kincaid grade level (see ``Counts/fleschKincaidGrade``).
+    static func fleschKincaidGrade(_ text: String, syllables: SyllableCounter) -> Double {
+        var memo = ByteMemo()
+        return counts(text, syllables: syllables, memo: &memo).fleschKincaidGrade
+    }
+
+    /// Automated Readability Index (see ``Counts/automatedReadabilityIndex``).
+    static func automatedReadabilityIndex(_ text: String) -> Double {
+        var memo = ByteMemo()
+        return counts(text, syllables: nil, memo: &memo).automatedReadabilityIndex
+    }
+
+    /// The counts of `text`, kept in `scratch` for the row's next grade: with syllables when a
+    /// `syllables` counter is given (the counts of words seen before kept in the scratch's memo).
+    static func counts(_ text: String, syllables: SyllableCounter?, scratch: inout TextScratch) -> Counts {
+        if let kept = scratch.readability, kept.counts.syllables != nil || syllables == nil, kept.text == text {
+            return kept.counts
+        }
+        let counts = counts(text, syllables: syllables, memo: &scratch.syllables)
+        scratch.readability = (text, counts)
+        return counts
+    }
+
+    /// The counts of `text`, with syllables when a `syllables` counter is given.
+    static func counts(_ text: String, syllables: SyllableCounter?, memo: inout ByteMemo) -> Counts {
+        if let counts = withASCII(text, { counts(ASCIIText($0), syllables: syllables, memo: &memo) }) {
+            return counts
+        }
+        return Array(text.unicodeScalars).withUnsafeBufferPointer {
+            counts(ScalarArrayText($0), syllables: syllables, memo: &memo)
+        }
+    }
+
+    static func counts<T: ScalarText>(_ s: T, syllables: SyllableCounter?, memo: inout ByteMemo) -> Counts {
+        var counts = Counts()
+        var inRun = false
+        for i in 0..<s.count {
+            if PythonText.isSpace(s[i]) {
+                inRun = false
+            } else {
+                counts.characters += 1
+                if !inRun { counts.rawWords += 1 }
+                inRun = true
+            }
+        }
+        if let syllables {
+            var total = 0
+            forEachWord(s, 0..<s.count) { word in
+                counts.words += 1
+                total += syllables.count(utf8: word, memo: &memo)
+            }
+            counts.syllables = total
+        } else {
+            counts.words = wordCount(s, 0..<s.count)
+        }
+        counts.sentences = sentenceCount(s)
+        return counts
+    }
+
+    /// `body` over `text`'s UTF-8 bytes in place when the text is ASCII (most answers are), where one
+    /// byte is one scalar; nil for other text, which the callers decode into scalars instead.
+    @inline(__always)
+    static func withASCII<R>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R? {
+        let result = text.utf8.withContiguousStorageIfAvailable { bytes -> R? in
+            ASCIIText.isASCII(bytes) ? body(bytes) : nil
+        }
+        return result ?? nil
+    }
+
     /// Whether textstat keeps a scalar when it removes punctuation: word characters, whitespace, and
     /// the apostrophes of contractions. Removed scalars join their neighbours ("U.S." is one word).
     @inline(__always)
-    private static func kept(_ s: UnsafeBufferPointer<Unicode.Scalar>, _ i: Int, _ end: Int) -> Bool {
+    private static func kept<T: ScalarText>(_ s: T, _ i: Int, _ end: Int) -> Bool {
         let c = s[i]
-        if c == "'" { return isContractionEnding(s, after: i, end: end) }
-        return PythonText.isWord(c) || PythonText.isSpace(c.value)
+        if c == 0x27 { return isContractionEnding(s, after: i, end: end) }
+        return s.isWord(i) || PythonText.isSpace(c)
     }
 
     /// The number of textstat's words in `range`: punctuation removed, then split on whitespace.
-    static func wordCount(_ s: UnsafeBufferPointer<Unicode.Scalar>, _ range: Range<Int>) -> Int {
+    static func wordCount<T: ScalarText>(_ s: T, _ range: Range<Int>) -> Int {
         var count = 0
         var inWord = false
         for i in range where kept(s, i, range.upperBound) {
-            if PythonText.isSpace(s[i].value) {
+            if PythonText.isSpace(s[i]) {
                 inWord = false
             } else if !inWord {
                 count += 1
@@ -81,8 +130,8 @@ enum Readability {
 
     /// Calls `body` with the UTF-8 of each of textstat's words in `range`, lowercased (Python's
     /// `str.lower()`).
-    static func forEachWord(
-        _ s: UnsafeBufferPointer<Unicode.Scalar>, _ range: Range<Int>, _ body: (UnsafeBufferPointer<UInt8>) -> Void
+    static func forEachWord<T: ScalarText>(
+        _ s: T, _ range: Range<Int>, _ body: (UnsafeBufferPointer<UInt8>) -> Void
     ) {
         // The word's UTF-8, reused from word to word.
         var word: [UInt8] = []
@@ -101,13 +150,13 @@ enum Readability {
         }
         for i in range where kept(s, i, range.upperBound) {
             let c = s[i]
-            if PythonText.isSpace(c.value) {
+            if PythonText.isSpace(c) {
                 if !word.isEmpty { flush() }
-            } else if c.value < 0x80 {
-                word.append(UInt8(c.value >= 0x41 && c.value <= 0x5A ? c.value + 0x20 : c.value))
+            } else if c < 0x80 {
+                word.append(UInt8(c >= 0x41 && c <= 0x5A ? c + 0x20 : c))
             } else {
                 ascii = false
-                UTF8.encode(c) { word.append($0) }
+                UTF8.encode(Unicode.Scalar(c)!) { word.append($0) }
             }
         }
         if !word.isEmpty { flush() }
@@ -115,23 +164,23 @@ enum Readability {
 
     /// Whether the apostrophe at `i` starts `'t`, `'s`, `'d`, `'ve`, `'ll` or `'re` before `end`.
     @inline(__always)
-    private static func isContractionEnding(_ s: UnsafeBufferPointer<Unicode.Scalar>, after i: Int, end: Int) -> Bool {
+    private static func isContractionEnding<T: ScalarText>(_ s: T, after i: Int, end: Int) -> Bool {
         guard i + 1 < end else { return false }
         switch s[i + 1] {
-        case "t", "s", "d": return true
-        case "v": return i + 2 < end && s[i + 2] == "e"
-        case "l": return i + 2 < end && s[i + 2] == "l"
-        case "r": return i + 2 < end && s[i + 2] == "e"
+        case 0x74, 0x73, 0x64: return true  // t s d
+        case 0x76: return i + 2 < end && s[i + 2] == 0x65  // ve
+        case 0x6C: return i + 2 < end && s[i + 2] == 0x6C  // ll
+        case 0x72: return i + 2 < end && s[i + 2] == 0x65  // re
         default: return false
         }
     }
 
     /// textstat's sentence count: matches of `\b[^.!?]+[.!?]*`, ignoring those of two words or fewer, at
     /// least 1 for any non-empty text.
-    static func sentenceCount(_ s: UnsafeBufferPointer<Unicode.Scalar>) -> Int {
-        guard !s.isEmpty else { return 0 }
-        func isTerminator(_ c: Unicode.Scalar) -> Bool { c == "." || c == "!" || c == "?" }
-        func isWordAt(_ k: Int) -> Bool { k >= 0 && k < s.count && PythonText.isWord(s[k]) }
+    static func sentenceCount<T: ScalarText>(_ s: T) -> Int {
+        guard s.count > 0 else { return 0 }
+        func isTerminator(_ c: UInt32) -> Bool { c == 0x2E || c == 0x21 || c == 0x3F }
+        func isWordAt(_ k: Int) -> Bool { k >= 0 && k < s.count && s.isWord(k) }
         var sentences = 0
         var ignored = 0
         var i = 0
@@ -162,7 +211,7 @@ final class SyllableCounter: Sendable {
 
     private init() throws(AssayError) {
         let table = try BundledResource.data("cmudict-syllables.txt.gz")
-        var dictionary = ByteKeyTable(expectedCount: table.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 } + 1)
+        var dictionary = ByteKeyTable(expectedCount: table.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 } + 1, keyBytes: table.count)
         table.withUnsafeBufferPointer { file in
             var lineStart = 0
             while lineStart < file.count {

@@ -21,26 +21,32 @@ public final class BPETokenizer: Sendable {
 
     /// Parses a `.tiktoken` rank file: one `base64-token rank` pair per line.
     init(rankFile: [UInt8], name: String) throws(AssayError) {
-        var table = ByteKeyTable(expectedCount: rankFile.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 } + 1)
-        var token: [UInt8] = []
-        token.reserveCapacity(256)
+        let lines = rankFile.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 } + 1
+        // Decoded tokens take three quarters of their base64.
+        var table = ByteKeyTable(expectedCount: lines, keyBytes: rankFile.count * 3 / 4)
         let malformed: Bool = rankFile.withUnsafeBufferPointer { file in
-            var lineStart = 0
-            while lineStart < file.count {
-                var end = lineStart
-                while end < file.count, file[end] != 0x0A { end += 1 }
-                defer { lineStart = end + 1 }
-                if end == lineStart { continue }
-                var space = lineStart
-                while space < end, file[space] != 0x20 { space += 1 }
-                guard space < end, Base64.decode(UnsafeBufferPointer(rebasing: file[lineStart..<space]), into: &token) else {
-                    return true
+            Base64.withDecoder { decode in
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1024) { token in
+                    var lineStart = 0
+                    while lineStart < file.count {
+                        var end = lineStart
+                        while end < file.count, file[end] != 0x0A { end += 1 }
+                        defer { lineStart = end + 1 }
+                        if end == lineStart { continue }
+                        var space = lineStart
+                        while space < end, file[space] != 0x20 { space += 1 }
+                        guard space < end, space - lineStart <= 1024,
+                            let length = decode(UnsafeBufferPointer(rebasing: file[lineStart..<space]), token)
+                        else {
+                            return true
+                        }
+                        var rank: Int32 = 0
+                        for i in (space + 1)..<end { rank = rank &* 10 &+ Int32(file[i] &- 0x30) }
+                        table.insert(UnsafeBufferPointer(rebasing: token[0..<length]), value: rank)
+                    }
+                    return false
                 }
-                var rank: Int32 = 0
-                for digit in file[(space + 1)..<end] { rank = rank &* 10 &+ Int32(digit &- 0x30) }
-                token.withUnsafeBufferPointer { table.insert($0, value: rank) }
             }
-            return false
         }
         if malformed { throw .internal("\(name): malformed rank line") }
         ranks = table
@@ -66,7 +72,7 @@ public final class BPETokenizer: Sendable {
                 if let known = memo.value(piece, hash: hash) {
                     total += Int(known)
                 } else {
-                    let count = ranks.find(piece, hash: hash) != nil ? 1 : merge(piece).count
+                    let count = ranks.find(piece, hash: hash) != nil ? 1 : mergedCount(piece)
                     memo.keep(piece, hash: hash, value: Int32(count))
                     total += count
                 }
@@ -92,10 +98,44 @@ public final class BPETokenizer: Sendable {
         ranks.value(bytes)
     }
 
+    /// The number of parts `merge(_:)` leaves of `piece`, without allocating for pieces of up to 64
+    /// bytes (the words of prose): the same merges, found by scanning the pairs' ranks each time, as
+    /// tiktoken does for short pieces.
+    func mergedCount(_ piece: UnsafeBufferPointer<UInt8>) -> Int {
+        let n = piece.count
+        guard n > 1, n <= 64 else { return n <= 1 ? n : merge(piece).count }
+        return withUnsafeTemporaryAllocation(of: Int32.self, capacity: 2 * n + 1) { buffer in
+            // starts[0..<parts+1]: where each part starts, then the end; pairRanks[k]: the rank of
+            // parts k and k+1 joined (Int32.max: no such token).
+            let starts = buffer.baseAddress!
+            let pairRanks = starts + n + 1
+            for i in 0...n { starts[i] = Int32(i) }
+            func pairRank(_ k: Int, _ parts: Int) -> Int32 {
+                guard k + 1 < parts else { return .max }
+                let bytes = UnsafeBufferPointer(rebasing: piece[Int(starts[k])..<Int(starts[k + 2])])
+                return rank(of: bytes) ?? .max
+            }
+            var parts = n
+            for k in 0..<(parts - 1) { pairRanks[k] = pairRank(k, parts) }
+            while parts > 1 {
+                var best = 0
+                for k in 1..<(parts - 1) where pairRanks[k] < pairRanks[best] { best = k }
+                guard pairRanks[best] != .max else { break }
+                // Join parts best and best + 1: drop the start of best + 1.
+                (starts + best + 1).update(from: starts + best + 2, count: parts - best - 1)
+                (pairRanks + best + 1).update(from: pairRanks + best + 2, count: max(0, parts - best - 3))
+                parts -= 1
+                pairRanks[best] = pairRank(best, parts)
+                if best > 0 { pairRanks[best - 1] = pairRank(best - 1, parts) }
+            }
+            return parts
+        }
+    }
+
     /// Byte-pair merging: repeatedly join the adjacent pair of lowest rank, the leftmost on a tie (as
     /// tiktoken does). The parts are a linked list and the candidate pairs a min-heap keyed by (rank, start),
     /// so a piece of n bytes takes O(n log n), not O(n²): a 1 MB word without spaces is fine.
-    private func merge(_ piece: UnsafeBufferPointer<UInt8>) -> [UnsafeBufferPointer<UInt8>] {
+    func merge(_ piece: UnsafeBufferPointer<UInt8>) -> [UnsafeBufferPointer<UInt8>] {
         let n = piece.count
         if n == 1 || rank(of: piece) != nil { return [piece] }
         // Part i starts at byte i while alive and ends where part next[i] starts (n: the end).
@@ -179,23 +219,29 @@ enum Base64 {
         return table
     }()
 
-    /// Decodes `text` into `output` (emptied first); false when `text` is not base64.
-    static func decode(_ text: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) -> Bool {
-        output.removeAll(keepingCapacity: true)
-        var buffer: UInt32 = 0
-        var bits = 0
-        return table.withUnsafeBufferPointer { table in
-            for c in text where c != UInt8(ascii: "=") {
-                let v = table[Int(c)]
-                guard v != 0xFF else { return false }
-                buffer = buffer << 6 | UInt32(v)
-                bits += 6
-                if bits >= 8 {
-                    bits -= 8
-                    output.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bits)))
+    /// Calls `body` with a decoder: it writes the bytes of base64 `text` into `output` (which has room
+    /// for them) and returns how many, or nil when `text` is not base64.
+    static func withDecoder<R>(
+        _ body: ((UnsafeBufferPointer<UInt8>, UnsafeMutableBufferPointer<UInt8>) -> Int?) -> R
+    ) -> R {
+        table.withUnsafeBufferPointer { table in
+            body { text, output in
+                var buffer: UInt32 = 0
+                var bits = 0
+                var count = 0
+                for c in text where c != UInt8(ascii: "=") {
+                    let v = table[Int(c)]
+                    guard v != 0xFF else { return nil }
+                    buffer = buffer << 6 | UInt32(v)
+                    bits += 6
+                    if bits >= 8 {
+                        bits -= 8
+                        output[count] = UInt8(truncatingIfNeeded: buffer >> UInt32(bits))
+                        count += 1
+                    }
                 }
+                return count
             }
-            return true
         }
     }
 }
