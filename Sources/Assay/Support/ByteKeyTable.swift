@@ -20,13 +20,15 @@ struct ByteKeyTable: Sendable {
     private var slots: [UInt64]
     private let mask: Int
 
-    /// An empty table sized for `expectedCount` keys; `insert` fills it.
-    init(expectedCount: Int) {
+    /// An empty table sized for `expectedCount` keys of about `keyBytes` bytes in all; `insert` fills it.
+    init(expectedCount: Int, keyBytes: Int = 0) {
+        // At most two keys in three slots: short probes, and a table of 135,000 words in 2 MB.
         var size = 16
-        while size < expectedCount * 2 { size *= 2 }
+        while size < expectedCount + expectedCount / 2 { size *= 2 }
         slots = [UInt64](repeating: 0, count: size)
         mask = size - 1
         entries.reserveCapacity(expectedCount)
+        keys.reserveCapacity(keyBytes)
     }
 
     /// The table of `entries`; a repeated key keeps its first value.
@@ -38,14 +40,14 @@ struct ByteKeyTable: Sendable {
     }
 
     /// Adds `key` unless the table has it already (a repeated key keeps its first value) or the table
-    /// is full (it holds at most half as many keys as it has slots, so a full table would be a bug in
-    /// the caller's count).
+    /// is full (it holds at most two keys in three slots, so a full table would be a bug in the
+    /// caller's count).
     mutating func insert(_ key: UnsafeBufferPointer<UInt8>, value: Int32) {
         let hash = Self.hash(key)
-        guard entries.count * 2 < slots.count else { preconditionFailure("ByteKeyTable sized for fewer keys") }
-        if find(key, hash: hash) != nil { return }
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        while slots[slot] != 0 { slot = (slot + 1) & mask }
+        guard entries.count * 3 < slots.count * 2 else { preconditionFailure("ByteKeyTable sized for fewer keys") }
+        // One probe finds either the key (kept as it is) or the empty slot it goes in.
+        let (slot, existing) = probe(key, hash: hash)
+        if existing != nil { return }
         slots[slot] = (hash >> 32) << 32 | UInt64(entries.count + 1)
         entries.append(Entry(start: Int32(keys.count), length: Int32(key.count), value: value))
         keys.append(contentsOf: key)
@@ -58,7 +60,13 @@ struct ByteKeyTable: Sendable {
     }
 
     /// The value of `word`, whose `hash(_:)` the caller has computed already.
+    @inline(__always)
     func find(_ word: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int32? {
+        probe(word, hash: hash).value
+    }
+
+    /// The slot that holds `word` and its value, or the empty slot where it would go and nil.
+    private func probe(_ word: UnsafeBufferPointer<UInt8>, hash: UInt64) -> (slot: Int, value: Int32?) {
         var slot = Int(truncatingIfNeeded: hash) & mask
         let tag = hash >> 32
         return slots.withUnsafeBufferPointer { slots in
@@ -66,13 +74,13 @@ struct ByteKeyTable: Sendable {
                 keys.withUnsafeBufferPointer { keys in
                     while true {
                         let stored = slots[slot]
-                        if stored == 0 { return nil }
+                        if stored == 0 { return (slot, nil) }
                         if stored >> 32 == tag {
                             let entry = entries[Int(truncatingIfNeeded: stored & 0xFFFF_FFFF) - 1]
                             if Int(entry.length) == word.count
                                 && (word.count == 0 || memcmp(keys.baseAddress! + Int(entry.start), word.baseAddress!, word.count) == 0)
                             {
-                                return entry.value
+                                return (slot, entry.value)
                             }
                         }
                         slot = (slot + 1) & mask
