@@ -92,6 +92,11 @@ struct JSONArrayReader: DatasetReader {
 extension DataRow {
     /// A row from an object's members, growing `columns` by the keys it has not seen yet.
     init(members: [(String, DataValue)], columns: inout ColumnIndex, number: Int, line: Int? = nil) {
+        // Rows mostly name the columns in the same order: then no name is looked up.
+        if members.count == columns.names.count, zip(members, columns.names).allSatisfy({ $0.0 == $1 }) {
+            self.init(columns: columns, values: members.map(\.1), number: number, line: line)
+            return
+        }
         if members.contains(where: { !columns.contains($0.0) }) {
             columns = columns.adding(members.map(\.0))
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A table of results: named columns and rows of cells, such as `eval_results_table` (one row per
 /// dataset row: inputs, targets, outputs and each metric's score).
@@ -74,20 +75,52 @@ public struct ResultTable: Sendable {
     }
 
     /// Encodes the table as split-orientation JSON, handing out the text in pieces.
+    ///
+    /// Rows are gathered in batches and each batch is encoded on a core of its own while the next rows
+    /// are gathered; the text comes out in row order, and at most a few batches are held at once.
     func encode(_ emit: (String) throws -> Void) throws {
         var writer = JSONWriter(dialect: .mlflowTable)
         writer.append(raw: "{\"columns\":")
         writer.write(.list(columns.map(DataValue.string)))
         writer.append(raw: ",\"data\":[")
+        var pending: [EncodingBatch] = []
+        var rows: [[DataValue]] = []
         var first = true
-        try forEachRow { row in
+        func append(_ text: String) throws {
+            if text.isEmpty { return }
             if !first { writer.append(raw: ",") }
             first = false
-            writeRow(row, to: &writer)
+            writer.append(raw: text)
             if writer.output.utf8.count > 1 << 20 { try emit(writer.take()) }
         }
+        func drain(keeping limit: Int) throws {
+            while pending.count > limit { try append(pending.removeFirst().text()) }
+        }
+        try forEachRow { row in
+            rows.append(row)
+            guard rows.count == Self.batchRows else { return }
+            pending.append(EncodingBatch(rows, of: self))
+            rows.removeAll(keepingCapacity: true)
+            try drain(keeping: Self.batchesInFlight)
+        }
+        try drain(keeping: 0)
+        try append(encode(rows))
         writer.append(raw: "]}")
         try emit(writer.take())
+    }
+
+    /// Rows per batch encoded at once, and batches encoded while more rows are gathered.
+    static let batchRows = 1024
+    static let batchesInFlight = 2 * ProcessInfo.processInfo.activeProcessorCount
+
+    /// `rows` as the comma-separated JSON arrays of the table's `data`.
+    func encode(_ rows: [[DataValue]]) -> String {
+        var writer = JSONWriter(dialect: .mlflowTable)
+        for (i, row) in rows.enumerated() {
+            if i > 0 { writer.append(raw: ",") }
+            writeRow(row, to: &writer)
+        }
+        return writer.output
     }
 
     func writeRow(_ row: [DataValue], to writer: inout JSONWriter) {
@@ -119,5 +152,24 @@ public struct ResultTable: Sendable {
             if hasNull && numeric { result.insert(i) }
         }
         return result
+    }
+}
+
+/// One batch of a table's rows, encoded on a global dispatch queue; `text()` waits for it.
+private final class EncodingBatch: Sendable {
+    private let result = Mutex<String?>(nil)
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ rows: [[DataValue]], of table: ResultTable) {
+        DispatchQueue.global().async {
+            let text = table.encode(rows)
+            self.result.withLock { $0 = text }
+            self.done.signal()
+        }
+    }
+
+    func text() -> String {
+        done.wait()
+        return result.withLock { $0 ?? "" }
     }
 }
