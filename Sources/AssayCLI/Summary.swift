@@ -141,7 +141,8 @@ enum Summary {
     static func rougeTokenizerHint(_ result: EvaluationResult, tokenizer: RougeTokenizer, predictions: String, targets: String?) -> String?
     {
         guard tokenizer == .mlflow, result.metricKeys.contains(where: { $0.hasPrefix("rouge") }), let targets else { return nil }
-        guard let answers = try? result.table.column(predictions), let truths = try? result.table.column(targets) else { return nil }
+        let columns = result.table.columns
+        guard let p = columns.firstIndex(of: predictions), let t = columns.firstIndex(of: targets) else { return nil }
         func unseen(_ value: DataValue) -> Bool {
             guard case .string(let text) = value else { return false }
             var letters = false
@@ -151,7 +152,13 @@ enum Summary {
             }
             return letters
         }
-        let rows = zip(answers, truths).count { unseen($0) || unseen($1) }
+        // One pass over the table (each pass assembles every row).
+        var rows = 0
+        do {
+            try result.table.forEachRow { row in if unseen(row[p]) || unseen(row[t]) { rows += 1 } }
+        } catch {
+            return nil
+        }
         guard rows > 0 else { return nil }
         return
             "Note: \(rows == 1 ? "1 row has" : "\(rows) rows have") letters but none that MLflow's ROUGE tokenizer keeps (a-z, 0-9), so ROUGE "
