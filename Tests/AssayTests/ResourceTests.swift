@@ -1,4 +1,5 @@
 import Foundation
+import PropertyBased
 import Testing
 
 @testable import Assay
@@ -32,6 +33,26 @@ import Testing
         #expect(hyphenator.positions("iterable") == [2, 4])
         #expect(counter.count("the") == 1)
         #expect(counter.count("constructor") == 3)
+    }
+
+    /// The syllable dictionary is looked up by binary search over its lines, so its words must be in
+    /// byte order; and a sorted-lines table finds exactly the keys a dictionary of the same lines has.
+    @Test func syllableDictionaryIsSortedAndLookUpsFindWhatADictionaryFinds() async throws {
+        let counter = try SyllableCounter.shared.get()
+        #expect(counter.dictionaryIsSorted)
+        #expect(counter.dictionaryCount > 120_000)
+        #expect(counter.count("hyphenation") == 4)
+        let words = Gen<Character?>.element(of: Array("abc'.-z")).map { $0 ?? "a" }.string(of: 0...6)
+        await propertyCheck(count: 200, input: words.array(of: 0...40), words) { keys, probe in
+            var values: [String: Int32] = [:]
+            for (i, key) in keys.enumerated() where !key.isEmpty && values[key] == nil { values[key] = Int32(i) }
+            let file = values.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+                .map { "\($0)\t\(values[$0]!)\n" }.joined()
+            let table = SortedKeyFile(Array(file.utf8))
+            #expect(table.isSorted)
+            for key in values.keys { #expect(table.value(of: key) == values[key], "\(key)") }
+            #expect(table.value(of: probe) == values[probe], "\(probe) in \(values.keys.sorted())")
+        }
     }
 
     /// chrF's packed-id table and its dictionary fallback (for rows with over 1,023 distinct characters)

@@ -22,7 +22,7 @@ struct ByteKeyTable: Sendable {
 
     /// An empty table sized for `expectedCount` keys of about `keyBytes` bytes in all; `insert` fills it.
     init(expectedCount: Int, keyBytes: Int = 0) {
-        // At most two keys in three slots: short probes, and a table of 135,000 words in 2 MB.
+        // At most two keys in three slots: short probes, and cl100k's 100,256 tokens in 2 MB of slots.
         var size = 16
         while size < expectedCount + expectedCount / 2 { size *= 2 }
         slots = [UInt64](repeating: 0, count: size)

@@ -203,32 +203,21 @@ enum Readability {
 /// Counts syllables as textstat 0.7.13 does: the first CMU dictionary pronunciation's vowel sounds, or
 /// pyphen's hyphenation points + 1 for words the dictionary lacks.
 final class SyllableCounter: Sendable {
-    private let dictionary: ByteKeyTable
+    private let dictionary: SortedKeyFile
     private let hyphenator: Hyphenator
 
     /// The shared counter, loaded from the bundled resources on first use.
     static let shared: Result<SyllableCounter, AssayError> = Result { () throws(AssayError) in try SyllableCounter() }
 
     private init() throws(AssayError) {
-        let table = try BundledResource.data("cmudict-syllables.txt.gz")
-        var dictionary = ByteKeyTable(expectedCount: table.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 } + 1, keyBytes: table.count)
-        table.withUnsafeBufferPointer { file in
-            var lineStart = 0
-            while lineStart < file.count {
-                var end = lineStart
-                while end < file.count, file[end] != 0x0A { end += 1 }
-                defer { lineStart = end + 1 }
-                var tab = lineStart
-                while tab < end, file[tab] != 0x09 { tab += 1 }
-                guard tab < end else { continue }
-                var count: Int32 = 0
-                for digit in file[(tab + 1)..<end] { count = count &* 10 &+ Int32(digit &- 0x30) }
-                dictionary.insert(UnsafeBufferPointer(rebasing: file[lineStart..<tab]), value: count)
-            }
-        }
-        self.dictionary = dictionary
+        // The file's lines are sorted by word (scripts/make-readability-data writes them so; a test checks).
+        dictionary = SortedKeyFile(try BundledResource.data("cmudict-syllables.txt.gz"))
         hyphenator = Hyphenator(dictionary: try BundledResource.data("hyph_en_US.dic"))
     }
+
+    /// Whether the dictionary's words are in the order its look-ups need, and how many it has.
+    var dictionaryIsSorted: Bool { dictionary.isSorted }
+    var dictionaryCount: Int { dictionary.count }
 
     /// The syllables of one lower-case word.
     func count(_ word: String) -> Int {
@@ -248,7 +237,7 @@ final class SyllableCounter: Sendable {
         let hash = ByteKeyTable.hash(word)
         if let known = memo.value(word, hash: hash) { return Int(known) }
         let count =
-            dictionary.find(word, hash: hash).map(Int.init)
+            dictionary.value(word).map(Int.init)
             ?? hyphenator.positionCount(String(decoding: word, as: UTF8.self)) + 1
         memo.keep(word, hash: hash, value: Int32(count))
         return count
