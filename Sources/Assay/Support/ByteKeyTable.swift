@@ -100,8 +100,8 @@ struct ByteKeyTable: Sendable {
 }
 
 /// A small direct-mapped cache from short byte strings to numbers, one per scoring worker: the words
-/// and BPE pieces of natural text repeat, so most look-ups stay in a few kilobytes of this table
-/// instead of probing the large shared ones. A key longer than `maxKey` bytes is never kept; a new
+/// and BPE pieces of natural text repeat, so most look-ups stay in the 100 KB of this table
+/// instead of searching the large shared ones. A key longer than `maxKey` bytes is never kept; a new
 /// key replaces whatever shared its slot.
 struct ByteMemo {
     static let maxKey = 23

@@ -35,18 +35,6 @@ enum Readability {
         }
     }
 
-    /// Flesch-Kincaid grade level (see ``Counts/fleschKincaidGrade``).
-    static func fleschKincaidGrade(_ text: String, syllables: SyllableCounter) -> Double {
-        var memo = ByteMemo()
-        return counts(text, syllables: syllables, memo: &memo).fleschKincaidGrade
-    }
-
-    /// Automated Readability Index (see ``Counts/automatedReadabilityIndex``).
-    static func automatedReadabilityIndex(_ text: String) -> Double {
-        var memo = ByteMemo()
-        return counts(text, syllables: nil, memo: &memo).automatedReadabilityIndex
-    }
-
     /// The counts of `text`, kept in `scratch` for the row's next grade: with syllables when a
     /// `syllables` counter is given (the counts of words seen before kept in the scratch's memo).
     static func counts(_ text: String, syllables: SyllableCounter?, scratch: inout TextScratch) -> Counts {
