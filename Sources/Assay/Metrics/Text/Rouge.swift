@@ -79,8 +79,46 @@ enum Rouge {
         return fmeasure(lcs / Double(prediction.count), lcs / Double(target.count))
     }
 
-    /// Length of the longest common subsequence, in two rows of memory.
+    /// Length of the longest common subsequence: bit-parallel when either side has at most 64 tokens
+    /// (the sentences of most answers), else in two rows of memory.
     static func lcsLength(_ a: [Int32], _ b: [Int32], _ row: inout [Int32]) -> Int {
+        if let length = bitParallelLCSLength(a, b) ?? bitParallelLCSLength(b, a) { return length }
+        return tableLCSLength(a, b, &row)
+    }
+
+    /// Hyyrö's bit-parallel LCS length with one 64-bit word for `a`'s positions: for each token of `b`,
+    /// V = (V + (V & M)) | (V & ~M), where M marks where `a` has that token; the LCS is the number of
+    /// zero bits among the first `a.count`. Nil when `a` is empty or longer than 64 tokens.
+    static func bitParallelLCSLength(_ a: [Int32], _ b: [Int32]) -> Int? {
+        guard !a.isEmpty, a.count <= 64 else { return nil }
+        // Each distinct token of `a` with its positions, in a 128-slot table keyed by the token.
+        return withUnsafeTemporaryAllocation(of: (token: Int32, mask: UInt64).self, capacity: 128) { table in
+            table.initialize(repeating: (-1, 0))
+            func slot(_ token: Int32) -> Int {
+                var k = Int((UInt32(bitPattern: token) &* 0x9E37_79B1) >> 25)
+                while table[k].token != -1 && table[k].token != token { k = (k + 1) & 127 }
+                return k
+            }
+            for (i, token) in a.enumerated() {
+                // -1 marks an empty slot; such a token (never made by the interner) takes the table path.
+                guard token != -1 else { return nil }
+                let k = slot(token)
+                table[k].token = token
+                table[k].mask |= 1 << UInt64(i)
+            }
+            var v = UInt64.max
+            for token in b {
+                let k = slot(token)
+                let m = table[k].token == token ? table[k].mask : 0
+                v = (v &+ (v & m)) | (v & ~m)
+            }
+            let used = a.count == 64 ? UInt64.max : (1 << UInt64(a.count)) - 1
+            return a.count - (v & used).nonzeroBitCount
+        }
+    }
+
+    /// Length of the longest common subsequence by the dynamic-programming table, in two rows of memory.
+    static func tableLCSLength(_ a: [Int32], _ b: [Int32], _ row: inout [Int32]) -> Int {
         let cols = b.count + 1
         row.removeAll(keepingCapacity: true)
         row.append(contentsOf: repeatElement(0, count: cols * 2))
