@@ -100,12 +100,12 @@ struct ByteKeyTable: Sendable {
 }
 
 /// A small direct-mapped cache from short byte strings to numbers, one per scoring worker: the words
-/// and BPE pieces of natural text repeat, so most look-ups stay in the 100 KB of this table
+/// and BPE pieces of natural text repeat, so most look-ups stay in the 400 KB of this table
 /// instead of searching the large shared ones. A key longer than `maxKey` bytes is never kept; a new
 /// key replaces whatever shared its slot.
 struct ByteMemo {
     static let maxKey = 23
-    private static let slotCount = 4096
+    private static let slotCount = 16384
     private static let stride = 24
     /// Per slot: the key's length + 1 (0: empty), then up to `maxKey` bytes.
     private var keys = [UInt8](repeating: 0, count: slotCount * stride)
