@@ -79,6 +79,7 @@ let package = Package(
                 "Assay",
                 "AssayStoreSQL",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -241,6 +242,7 @@ let package = Package(
                 "Assay", "AssayStoreSQLite", "AssayStorePostgres", "AssayStoreREST", "AssayServer", "AssayTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -3,8 +3,9 @@ public import Assay
 /// What differs between the SQL databases the tracking store runs on; everything else (tables,
 /// statements, rules) is shared.
 public struct SQLDialect: Sendable {
-    /// The placeholder for the n-th argument (1-based): `?n` or `$n`.
-    public var placeholder: @Sendable (Int) -> String
+    /// What goes before the argument's number (1-based) in a placeholder: `?` for `?n`, `$` for `$n`
+    /// (an ASCII character).
+    public var placeholderPrefix: Character
     /// Whether a list binds as one array argument (`x = ANY($1)`) rather than one placeholder a value.
     public var bindsLists: Bool
     /// `column LIKE pattern`, case-sensitive or not, with `%` and `_` wildcards.
@@ -17,11 +18,11 @@ public struct SQLDialect: Sendable {
     public var upgrades: [String: [String]]
 
     public init(
-        placeholder: @escaping @Sendable (Int) -> String, bindsLists: Bool,
+        placeholderPrefix: Character, bindsLists: Bool,
         like: @escaping @Sendable (SQL, SQL, Bool) -> SQL, binaryText: @escaping @Sendable (SQL) -> SQL,
         generatedKey: String, upgrades: [String: [String]] = [:]
     ) {
-        self.placeholder = placeholder
+        self.placeholderPrefix = placeholderPrefix
         self.bindsLists = bindsLists
         self.like = like
         self.binaryText = binaryText
@@ -38,32 +39,65 @@ public struct SQLDialect: Sendable {
 
     /// The statement's text with this dialect's placeholders, and its arguments in order.
     public func render(_ sql: SQL) -> (text: String, arguments: [Argument]) {
-        var text = ""
-        var arguments: [Argument] = []
+        var out = Rendering(prefix: placeholderPrefix.asciiValue ?? UInt8(ascii: "?"), parts: sql.parts.count)
         for part in sql.parts {
             switch part {
             case .raw(let s):
-                text += s
+                out.append(s)
             case .value(let v):
-                arguments.append(.value(v))
-                text += placeholder(arguments.count)
+                out.bind(.value(v))
             case .anyOf(let expression, let values):
                 if values.isEmpty {
-                    text += "1 = 0"
+                    out.append("1 = 0")
                 } else if bindsLists {
-                    arguments.append(.list(values))
-                    text += "\(expression) = ANY(\(placeholder(arguments.count)))"
+                    out.append(expression)
+                    out.append(" = ANY(")
+                    out.bind(.list(values))
+                    out.append(")")
                 } else {
-                    text += "\(expression) IN ("
+                    out.append(expression)
+                    out.append(" IN (")
                     for (i, v) in values.enumerated() {
-                        arguments.append(.value(v))
-                        text += (i == 0 ? "" : ", ") + placeholder(arguments.count)
+                        if i > 0 { out.append(", ") }
+                        out.bind(.value(v))
                     }
-                    text += ")"
+                    out.append(")")
                 }
             }
         }
-        return (text, arguments)
+        return (String(decoding: out.text, as: UTF8.self), out.arguments)
+    }
+}
+
+/// A statement being rendered: its text as bytes (a batch's INSERT has a few hundred parts, and
+/// appending bytes costs less than appending strings) and its arguments.
+private struct Rendering {
+    let prefix: UInt8
+    var text: [UInt8] = []
+    var arguments: [SQLDialect.Argument] = []
+
+    init(prefix: UInt8, parts: Int) {
+        self.prefix = prefix
+        text.reserveCapacity(parts * 8)
+        arguments.reserveCapacity(parts / 2)
+    }
+
+    mutating func append(_ s: String) {
+        var s = s
+        s.withUTF8 { text.append(contentsOf: $0) }
+    }
+
+    /// The argument, and its placeholder (`?12`, `$12`).
+    mutating func bind(_ argument: SQLDialect.Argument) {
+        arguments.append(argument)
+        text.append(prefix)
+        let n = arguments.count
+        var power = 1
+        while power * 10 <= n { power *= 10 }
+        while power > 0 {
+            text.append(UInt8(ascii: "0") + UInt8(n / power % 10))
+            power /= 10
+        }
     }
 }
 

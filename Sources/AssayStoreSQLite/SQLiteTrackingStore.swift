@@ -2,6 +2,7 @@ public import Assay
 @_exported public import AssayStoreSQL
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// The embedded tracking store: one SQLite database (WAL) holding experiments, runs, params, tags,
 /// metrics with their full history, dataset inputs and traces, under the rules of ``SQLTrackingStore``.
@@ -48,7 +49,7 @@ public struct SQLiteDatabase: SQLDatabase {
     public var dialect: SQLDialect { Self.dialect }
 
     static let dialect = SQLDialect(
-        placeholder: { "?\($0)" }, bindsLists: false,
+        placeholderPrefix: "?", bindsLists: false,
         like: { column, pattern, caseSensitive in "assay_like(\(pattern), \(column), \(raw: caseSensitive ? "1" : "0"))" },
         binaryText: { $0 }, generatedKey: "INTEGER PRIMARY KEY")
 
@@ -130,7 +131,7 @@ public struct SQLiteDatabase: SQLDatabase {
             let statements = migration.statements.map(dialect.render)
             migrator.registerMigration(migration.name) { db in
                 for (text, arguments) in statements {
-                    try db.execute(sql: text, arguments: StatementArguments(arguments.map(SQLiteSession.bindable)))
+                    try db.execute(sql: text, arguments: StatementArguments(arguments.map(SQLiteSession.databaseValue)))
                 }
             }
         }
@@ -154,6 +155,10 @@ public struct SQLiteDatabase: SQLDatabase {
 
 /// Statements on the writer connection (inside its transaction) or on a reader. Writes without rows
 /// are held and sent with the next statement that returns rows, or with the commit, in one access.
+///
+/// GRDB opens the connections, keeps the prepared statements and runs the transactions; the session
+/// binds and steps its statements itself, value by value, as the store's own ``SQLValue``s (GRDB's
+/// rows and arguments would box each value and map each row's columns by name).
 public final class SQLiteSession: SQLSession, @unchecked Sendable {
     let writer: any DatabaseWriter
     let reads: Bool
@@ -161,7 +166,7 @@ public final class SQLiteSession: SQLSession, @unchecked Sendable {
     let holdsWrites: Bool
     // `held` is read and written only while `lock` is held.
     private let lock = NSLock()
-    private var held: [(String, StatementArguments)] = []
+    private var held: [(text: String, arguments: [SQLDialect.Argument])] = []
 
     init(writer: any DatabaseWriter, reads: Bool, holdsWrites: Bool = false) {
         self.writer = writer
@@ -187,8 +192,7 @@ public final class SQLiteSession: SQLSession, @unchecked Sendable {
     }
 
     func hold(_ text: String, _ arguments: [SQLDialect.Argument]) {
-        let values = StatementArguments(arguments.map(Self.bindable))
-        lock.withLock { held.append((text, values)) }
+        lock.withLock { held.append((text, arguments)) }
     }
 
     func discardHeld() {
@@ -204,47 +208,90 @@ public final class SQLiteSession: SQLSession, @unchecked Sendable {
     /// synchronous access, so a statement costs no hop between threads.
     @discardableResult
     func run(_ statements: [AssayStoreSQL.SQL]) throws -> [[SQLRow]] {
-        let rendered = statements.map { statement in
-            let (text, arguments) = SQLiteDatabase.dialect.render(statement)
-            return (text, StatementArguments(arguments.map(Self.bindable)))
-        }
+        let rendered = statements.map(SQLiteDatabase.dialect.render)
         let before = lock.withLock {
             defer { held.removeAll() }
             return held
         }
         let fetch = { (db: GRDB.Database) throws -> [[SQLRow]] in
-            for (text, values) in before { try db.cachedStatement(sql: text).execute(arguments: values) }
-            return try rendered.map { try Self.fetch(db, $0.0, $0.1) }
+            for (text, arguments) in before { _ = try Self.fetch(db, text, arguments) }
+            return try rendered.map { try Self.fetch(db, $0.text, $0.arguments) }
         }
         return reads ? try writer.readSync(fetch) : try writer.writeSync(fetch)
     }
 
-    static func fetch(_ db: GRDB.Database, _ text: String, _ values: StatementArguments) throws -> [SQLRow] {
-        let statement = try db.cachedStatement(sql: text)
+    /// Runs one statement on GRDB's cached prepared statement and returns its rows.
+    static func fetch(_ db: GRDB.Database, _ text: String, _ arguments: [SQLDialect.Argument]) throws -> [SQLRow] {
+        let handle = try db.cachedStatement(sql: text).sqliteStatement
+        sqlite3_reset(handle)
+        defer { sqlite3_reset(handle) }
+        for (i, argument) in arguments.enumerated() {
+            let code = bind(argument, to: handle, at: CInt(i + 1))
+            guard code == SQLITE_OK else { throw error(db, text) }
+        }
         var rows: [SQLRow] = []
-        let cursor = try Row.fetchCursor(statement, arguments: values)
-        while let row = try cursor.next() {
-            rows.append(SQLRow(row.databaseValues.map(Self.value)))
+        let columns = sqlite3_column_count(handle)
+        while true {
+            switch sqlite3_step(handle) {
+            case SQLITE_DONE:
+                return rows
+            case SQLITE_ROW:
+                var row: [SQLValue] = []
+                row.reserveCapacity(Int(columns))
+                for column in 0..<columns { row.append(value(handle, column)) }
+                rows.append(SQLRow(row))
+            default:
+                throw error(db, text)
+            }
         }
-        return rows
     }
 
-    static func bindable(_ argument: SQLDialect.Argument) -> (any DatabaseValueConvertible)? {
+    /// The connection's last error as GRDB reports it (its extended code tells a duplicate key apart).
+    private static func error(_ db: GRDB.Database, _ text: String) -> DatabaseError {
+        DatabaseError(
+            resultCode: ResultCode(rawValue: sqlite3_extended_errcode(db.sqliteConnection)), message: db.lastErrorMessage, sql: text)
+    }
+
+    /// An argument as GRDB binds it (migrations run through GRDB's own `execute`, which takes several statements).
+    static func databaseValue(_ argument: SQLDialect.Argument) -> DatabaseValue {
         switch argument {
-        case .value(.null), .list: nil
-        case .value(.integer(let i)): i
-        case .value(.real(let d)): d
-        case .value(.text(let s)): s
+        case .value(.null), .list: .null
+        case .value(.integer(let i)): i.databaseValue
+        case .value(.real(let d)): d.databaseValue
+        case .value(.text(let s)): s.databaseValue
         }
     }
 
-    static func value(_ value: DatabaseValue) -> SQLValue {
-        switch value.storage {
-        case .null: .null
-        case .int64(let i): .integer(i)
-        case .double(let d): .real(d)
-        case .string(let s): .text(s)
-        case .blob(let data): .text(String(decoding: data, as: UTF8.self))
+    /// SQLite copies what it is given (its "transient" destructor), so the Swift value may go at once.
+    private static var transient: sqlite3_destructor_type { unsafeBitCast(-1, to: sqlite3_destructor_type.self) }
+
+    private static func bind(_ argument: SQLDialect.Argument, to handle: SQLiteStatement, at index: CInt) -> CInt {
+        switch argument {
+        case .value(.null), .list: return sqlite3_bind_null(handle, index)
+        case .value(.integer(let i)): return sqlite3_bind_int64(handle, index, i)
+        case .value(.real(let d)): return sqlite3_bind_double(handle, index, d)
+        case .value(.text(var s)):
+            return s.withUTF8 { bytes in
+                // An empty string still needs a pointer: NULL would bind SQL NULL.
+                guard let start = bytes.baseAddress, !bytes.isEmpty else { return sqlite3_bind_text(handle, index, "", 0, transient) }
+                return start.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                    sqlite3_bind_text(handle, index, $0, CInt(bytes.count), transient)
+                }
+            }
+        }
+    }
+
+    private static func value(_ handle: SQLiteStatement, _ column: CInt) -> SQLValue {
+        switch sqlite3_column_type(handle, column) {
+        case SQLITE_NULL: return .null
+        case SQLITE_INTEGER: return .integer(sqlite3_column_int64(handle, column))
+        case SQLITE_FLOAT: return .real(sqlite3_column_double(handle, column))
+        default:
+            // Text, and blobs read as UTF-8 text.
+            let bytes = sqlite3_column_text(handle, column)
+            let count = Int(sqlite3_column_bytes(handle, column))
+            guard let bytes else { return .text("") }
+            return .text(String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self))
         }
     }
 }
