@@ -314,7 +314,9 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore, LoggedMo
         for start in stride(from: 0, to: ids.count, by: chunk) {
             let part = Array(ids[start..<min(start + chunk, ids.count)])
             // The runs; their latest metrics, params and tags as (kind, run, key, text, number, is_nan,
-            // timestamp, step); their inputs: three statements, sent together where the database can.
+            // timestamp, step); their dataset inputs, model outputs and model inputs as (kind, run,
+            // position, name or model, digest, source type, source, schema, profile, tags, step): three
+            // statements, sent together where the database can.
             let found = try await s.rows(of: [
                 "SELECT \(raw: runColumns) FROM runs WHERE \("run_uuid", in: part)",
                 """
@@ -324,18 +326,20 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore, LoggedMo
                 ORDER BY 1, 3
                 """,
                 """
-                SELECT run_uuid, name, digest, source_type, source, schema, profile, tags FROM inputs
-                WHERE \("run_uuid", in: part) ORDER BY position
+                SELECT 0, run_uuid, position, name, digest, source_type, source, schema, profile, tags, NULL FROM inputs
+                WHERE \("run_uuid", in: part)
+                UNION ALL SELECT 1, run_uuid, position, model_id, NULL, NULL, NULL, NULL, NULL, NULL, step FROM run_outputs
+                WHERE \("run_uuid", in: part)
+                UNION ALL SELECT 2, run_uuid, position, model_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM run_model_inputs
+                WHERE \("run_uuid", in: part)
+                ORDER BY 1, 3
                 """,
-                "SELECT run_uuid, model_id, step FROM run_outputs WHERE \("run_uuid", in: part) ORDER BY position",
-                "SELECT run_uuid, model_id FROM run_model_inputs WHERE \("run_uuid", in: part) ORDER BY position",
             ])
-            let (infos, pairs, inputs) = (found[0], found[1], found[2])
-            for row in infos {
+            for row in found[0] {
                 let info = runInfo(row)
                 runs[info.id] = Run(info: info, metrics: [], params: [], tags: [], inputs: [])
             }
-            for row in pairs {
+            for row in found[1] {
                 let id = row.string(1)
                 switch row.int64(0) {
                 case 0:
@@ -345,16 +349,18 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore, LoggedMo
                 default: runs[id]?.tags.append(KeyValue(row.string(2), row.string(3)))
                 }
             }
-            for row in inputs {
-                runs[row.string(0)]?.inputs.append(
-                    DatasetInput(
-                        name: row.string(1), digest: row.string(2), sourceType: row.string(3), source: row.string(4),
-                        schema: row.optionalString(5), profile: row.optionalString(6), tags: StoredJSON.pairs(row.string(7))))
+            for row in found[2] {
+                let id = row.string(1)
+                switch row.int64(0) {
+                case 0:
+                    runs[id]?.inputs.append(
+                        DatasetInput(
+                            name: row.string(3), digest: row.string(4), sourceType: row.string(5), source: row.string(6),
+                            schema: row.optionalString(7), profile: row.optionalString(8), tags: StoredJSON.pairs(row.string(9))))
+                case 1: runs[id]?.modelOutputs.append(RunModelOutput(modelID: row.string(3), step: row.int64(10)))
+                default: runs[id]?.modelInputs.append(row.string(3))
+                }
             }
-            for row in found[3] {
-                runs[row.string(0)]?.modelOutputs.append(RunModelOutput(modelID: row.string(1), step: row.int64(2)))
-            }
-            for row in found[4] { runs[row.string(0)]?.modelInputs.append(row.string(1)) }
         }
         return ids.compactMap { runs[$0] }
     }
