@@ -1,5 +1,6 @@
 public import Assay
 import Foundation
+import Synchronization
 
 /// A field of a message that could not be read: missing, or of the wrong type. The server answers it
 /// as `INVALID_PARAMETER_VALUE` with this message, in MLflow's words.
@@ -81,11 +82,13 @@ public enum ProtoJSON {
     public static func fields(query: String?) -> [String: DataValue] {
         var values: [String: [String]] = [:]
         var order: [String] = []
-        for pair in (query ?? "").split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let key = decodeComponent(parts[0])
+        // Split on the bytes `&` and `=` (a query is bytes; splitting by characters would also cost a
+        // grapheme check per character).
+        for pair in (query ?? "").utf8.split(separator: UInt8(ascii: "&")) {
+            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            let key = decodeComponent(Substring(parts[0]))
             if values[key] == nil { order.append(key) }
-            values[key, default: []].append(parts.count > 1 ? decodeComponent(parts[1]) : "")
+            values[key, default: []].append(parts.count > 1 ? decodeComponent(Substring(parts[1])) : "")
         }
         var fields: [String: DataValue] = [:]
         for key in order {
@@ -101,6 +104,17 @@ public enum ProtoJSON {
         let text = key.stringValue
         // Most names are one lowercase word already (`key`, `value`, `step`).
         guard text.utf8.contains(where: isCapital) else { return text }
+        if let known = wireNames.withLock({ $0[text] }) { return known }
+        let name = snakeCase(text)
+        // Keys are the messages' own property names, a few hundred at most; the bound is a safeguard.
+        wireNames.withLock { if $0.count < 4096 { $0[text] = name } }
+        return name
+    }
+
+    /// Property names already turned into wire names.
+    private static let wireNames = Mutex<[String: String]>([:])
+
+    private static func snakeCase(_ text: String) -> String {
         let name = Array(text.utf8)
         var out: [UInt8] = []
         out.reserveCapacity(name.count + 4)
@@ -134,6 +148,8 @@ public enum ProtoJSON {
     }
 
     static func decodeComponent(_ text: Substring) -> String {
+        // Most components (ids, names) need neither: no Foundation round trip for them.
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else { return String(text) }
         let spaced = text.replacingOccurrences(of: "+", with: " ")
         return spaced.removingPercentEncoding ?? spaced
     }
@@ -403,7 +419,7 @@ private struct FieldEncoder: Encoder {
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-        if storage.fields == nil { storage.fields = [:] }
+        if storage.fields == nil { storage.fields = Dictionary(minimumCapacity: 8) }
         return KeyedEncodingContainer(KeyedOutput(storage: storage))
     }
 
@@ -414,20 +430,21 @@ private struct FieldEncoder: Encoder {
 
     func singleValueContainer() -> any SingleValueEncodingContainer { ScalarOutput(storage: storage) }
 
-    static func value(_ encodable: some Encodable) throws -> DataValue {
-        switch encodable {
-        case let d as Double: return number(d)
-        case let s as String: return .string(s)
-        case let i as Int64: return .int(Int(i))
-        case let i as Int: return .int(i)
-        case let b as Bool: return .bool(b)
-        case let v as DataValue: return v
-        case let m as [String: String]: return .object(m.mapValues { .string($0) })
-        default:
-            let encoder = FieldEncoder()
-            try encodable.encode(to: encoder)
-            return encoder.storage.value
+    static func value<T: Encodable>(_ encodable: T) throws -> DataValue {
+        // The type is compared, not cast to: a message (a metric, a tag) is none of these, and seven
+        // failed dynamic casts for each of a run's items cost more than encoding it.
+        if T.self == Double.self { return number(unsafeBitCast(encodable, to: Double.self)) }
+        if T.self == String.self { return .string(unsafeBitCast(encodable, to: String.self)) }
+        if T.self == Int64.self { return .int(Int(unsafeBitCast(encodable, to: Int64.self))) }
+        if T.self == Int.self { return .int(unsafeBitCast(encodable, to: Int.self)) }
+        if T.self == Bool.self { return .bool(unsafeBitCast(encodable, to: Bool.self)) }
+        if T.self == DataValue.self { return unsafeBitCast(encodable, to: DataValue.self) }
+        if T.self == [String: String].self {
+            return .object(unsafeBitCast(encodable, to: [String: String].self).mapValues { .string($0) })
         }
+        let encoder = FieldEncoder()
+        try encodable.encode(to: encoder)
+        return encoder.storage.value
     }
 
     static func number(_ d: Double) -> DataValue {

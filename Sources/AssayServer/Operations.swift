@@ -79,7 +79,8 @@ final class ServerMetrics: Sendable {
 }
 
 /// The outermost middleware: gives each request an id (the client's `X-Request-Id` when it sends a
-/// sane one, else a new one) that goes back in the answer and into every log line about it, logs one
+/// sane one, else a new one) that goes back in the answer and into every log line about it (as
+/// ``AssayRequestContext/requestID``), logs one
 /// line per request (method, path, route, status, milliseconds), and counts it in ``ServerMetrics``.
 struct RequestLogMiddleware: RouterMiddleware {
     let metrics: ServerMetrics
@@ -92,7 +93,10 @@ struct RequestLogMiddleware: RouterMiddleware {
     {
         let id = Self.requestID(request.headers[.xRequestID])
         var context = context
-        context.logger[metadataKey: "request_id"] = .string(id)
+        context.requestID = id
+        // Our own lines name the id themselves; the context's logger carries it for Hummingbird's debug
+        // lines only, since setting logger metadata re-renders the handler's metadata every time.
+        if context.logger.logLevel <= .debug { context.logger[metadataKey: "request_id"] = .string(id) }
         let clock = ContinuousClock()
         let start = clock.now
         metrics.inFlight.increment()
@@ -128,6 +132,11 @@ struct RequestLogMiddleware: RouterMiddleware {
     }
 
     /// The client's id when it is short and plain (letters, digits, `-`, `_`, `.`), else a new one.
+    /// The random first half of this process's request ids.
+    private static let processPart = UInt64.random(in: .min ... .max)
+    /// How many ids this process has made.
+    private static let made = Atomic<Int>(0)
+
     static func requestID(_ given: String?) -> String {
         if let given, (1...128).contains(given.utf8.count),
             given.utf8.allSatisfy({
@@ -137,12 +146,17 @@ struct RequestLogMiddleware: RouterMiddleware {
         {
             return given
         }
-        // 32 hex digits from two random words.
-        var generator = SystemRandomNumberGenerator()
-        return [generator.next(), generator.next()].map { (word: UInt64) -> String in
-            let digits = String(word, radix: 16)
-            return String(repeating: "0", count: 16 - digits.count) + digits
-        }.joined()
+        // 32 hex digits: the process's random half, then a count of the ids made (unique within the
+        // process, and no system call for randomness on every request).
+        let words = (processPart, UInt64(truncatingIfNeeded: made.add(1, ordering: .relaxed).newValue))
+        return String(unsafeUninitializedCapacity: 32) { text in
+            for i in 0..<32 {
+                let word = i < 16 ? words.0 : words.1
+                let nibble = UInt8(truncatingIfNeeded: word >> UInt64(60 - 4 * (i % 16))) & 0xF
+                text[i] = nibble < 10 ? 0x30 + nibble : 0x57 + nibble
+            }
+            return 32
+        }
     }
 }
 

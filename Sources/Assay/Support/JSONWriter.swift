@@ -50,11 +50,11 @@ struct JSONWriter {
             output += "]"
         case .object(let members):
             output += "{"
-            for (i, key) in members.keys.sorted().enumerated() {
+            for (i, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
                 if i > 0 { output += dialect == .python ? ", " : "," }
-                writeString(key)
+                writeString(member.key)
                 output += dialect == .python ? ": " : ":"
-                write(members[key]!)
+                write(member.value)
             }
             output += "}"
         }

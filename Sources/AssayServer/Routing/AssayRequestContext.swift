@@ -8,6 +8,9 @@ public struct AssayRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The signed-in UI session (`"open"` when the server needs no token); nil when not signed in.
     var session: String?
+    /// The request's id (`X-Request-Id`), set by the request-log middleware; our log lines about the
+    /// request carry it.
+    var requestID = ""
     private let channel: any Channel
 
     /// The peer's IP address (without the port), for throttling sign-ins; "unknown" in router tests.
@@ -29,6 +32,12 @@ extension Request {
         }
         let request = self
         do {
+            // A body that has arrived whole (nearly every JSON body: it comes with its head) is read
+            // without a clock; only one still arriving is read against the deadline.
+            if let progress = ConnectionProgress.current, progress.everyBodyArrived {
+                var request = request
+                return Array(buffer: try await request.collectBody(upTo: limit))
+            }
             let bytes = try await withDeadline(deadline) {
                 var request = request
                 return Array(buffer: try await request.collectBody(upTo: limit))

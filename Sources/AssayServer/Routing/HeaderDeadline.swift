@@ -2,6 +2,7 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// Hummingbird's HTTP/1.1 channel with one more deadline: once the first byte of a request has arrived,
 /// its head (request line and headers) must be complete within `headerTimeout`, or the connection is
@@ -33,18 +34,47 @@ struct DeadlineHTTP1Channel: HTTPChannelHandler {
     }
 
     func handle(value: Value, logger: Logger) async {
-        await base.handle(value: value, logger: logger)
+        // The connection's requests are answered in this task: its routes see how far the bodies got.
+        let progress = try? await value.channel.pipeline.handler(type: RequestHeadHandler.self).map(\.progress).get()
+        await ConnectionProgress.$current.withValue(progress) {
+            await base.handle(value: value, logger: logger)
+        }
+    }
+}
+
+/// How many requests of a connection have had their head and their end decoded, counted on its event
+/// loop and read by its routes: when every request whose head arrived has ended, the body a route is
+/// about to read is already in memory.
+final class ConnectionProgress: Sendable {
+    private let heads = Atomic<Int>(0)
+    private let ends = Atomic<Int>(0)
+
+    /// The progress of the connection whose request the current task answers; nil outside a live
+    /// connection (HummingbirdTesting's router tests).
+    @TaskLocal static var current: ConnectionProgress?
+
+    func headArrived() { heads.add(1, ordering: .releasing) }
+    func endArrived() { ends.add(1, ordering: .releasing) }
+
+    /// Whether every request whose head has arrived has also ended (ends are read first, so an end
+    /// counted here belongs to a head counted here).
+    var everyBodyArrived: Bool {
+        let ended = ends.load(ordering: .acquiring)
+        return ended >= heads.load(ordering: .acquiring)
     }
 }
 
 /// First in the pipeline: the first bytes of a request start the head's clock; when it runs out, the
-/// connection closes.
+/// connection closes. The timer is set only when a read ends with the head still incomplete: a head
+/// that arrives whole (nearly every request) costs a clock reading, not a timer set and cancelled.
 final class RequestStartHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
 
     let timeout: TimeAmount
     /// Between a request's head and its end, bytes are body, not a new head.
     fileprivate var inRequest = false
+    /// When the first byte of the head now being read arrived; nil when no head is being read.
+    fileprivate var started: NIODeadline?
     fileprivate var timer: Scheduled<Void>?
 
     init(timeout: TimeAmount) {
@@ -52,11 +82,16 @@ final class RequestStartHandler: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if !inRequest, timer == nil {
-            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-            timer = context.eventLoop.scheduleTask(in: timeout) { loopBound.value.close(promise: nil) }
-        }
+        if !inRequest, started == nil { started = .now() }
         context.fireChannelRead(data)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if let started, timer == nil {
+            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            timer = context.eventLoop.scheduleTask(deadline: started + timeout) { loopBound.value.close(promise: nil) }
+        }
+        context.fireChannelReadComplete()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -69,16 +104,19 @@ final class RequestStartHandler: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     fileprivate func stop() {
+        started = nil
         timer?.cancel()
         timer = nil
     }
 }
 
-/// After the decoder: a complete head stops the clock; the request's end lets the next bytes start it again.
+/// After the decoder: a complete head stops the clock; the request's end lets the next bytes start it
+/// again. It also counts heads and ends for ``ConnectionProgress``.
 final class RequestHeadHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
 
     let start: RequestStartHandler
+    let progress = ConnectionProgress()
 
     init(start: RequestStartHandler) {
         self.start = start
@@ -89,10 +127,12 @@ final class RequestHeadHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .head:
             start.stop()
             start.inRequest = true
+            progress.headArrived()
         case .body:
             break
         case .end:
             start.inRequest = false
+            progress.endArrived()
         }
         context.fireChannelRead(data)
     }

@@ -21,7 +21,11 @@ struct APIErrorMiddleware: RouterMiddleware {
             // The message may hold SQL, paths or a database's own words: logged, never answered.
             let reference = String(UInt32.random(in: .min ... .max), radix: 16)
             logger.error(
-                "request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error.message)", "reference": "\(reference)"])
+                "request failed",
+                metadata: [
+                    "path": "\(request.uri.path)", "error": "\(error.message)", "reference": "\(reference)",
+                    "request_id": "\(context.requestID)",
+                ])
             throw APIError(
                 error.kind == .internal ? "INTERNAL_ERROR" : "TEMPORARILY_UNAVAILABLE",
                 "The server could not answer this request (logged as \(reference)).")
@@ -30,7 +34,8 @@ struct APIErrorMiddleware: RouterMiddleware {
         } catch let error as any HTTPResponseError {
             throw APIError(error.status == .notFound ? "ENDPOINT_NOT_FOUND" : "INVALID_PARAMETER_VALUE", "\(error)")
         } catch {
-            logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            logger.error(
+                "request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)", "request_id": "\(context.requestID)"])
             throw APIError("INTERNAL_ERROR", "The server could not answer this request.")
         }
     }
