@@ -323,7 +323,6 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore, LoggedMo
                 SELECT 0, run_uuid, key, NULL, value, is_nan, timestamp, step FROM latest_metrics WHERE \("run_uuid", in: part)
                 UNION ALL SELECT 1, run_uuid, key, value, NULL, 0, 0, 0 FROM params WHERE \("run_uuid", in: part)
                 UNION ALL SELECT 2, run_uuid, key, value, NULL, 0, 0, 0 FROM tags WHERE \("run_uuid", in: part)
-                ORDER BY 1, 3
                 """,
                 """
                 SELECT 0, run_uuid, position, name, digest, source_type, source, schema, profile, tags, NULL FROM inputs
@@ -332,7 +331,6 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore, LoggedMo
                 WHERE \("run_uuid", in: part)
                 UNION ALL SELECT 2, run_uuid, position, model_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM run_model_inputs
                 WHERE \("run_uuid", in: part)
-                ORDER BY 1, 3
                 """,
             ])
             for row in found[0] {
@@ -349,7 +347,7 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore, LoggedMo
                 default: runs[id]?.tags.append(KeyValue(row.string(2), row.string(3)))
                 }
             }
-            for row in found[2] {
+            for row in found[2].sorted(by: { ($0.int64(0), $0.int64(2)) < ($1.int64(0), $1.int64(2)) }) {
                 let id = row.string(1)
                 switch row.int64(0) {
                 case 0:
@@ -362,7 +360,15 @@ public final class SQLTrackingStore<Database: SQLDatabase>: TraceStore, LoggedMo
                 }
             }
         }
-        return ids.compactMap { runs[$0] }
+        // Sorted here rather than by the database: keys by their UTF-8 bytes (SQLite's order for text,
+        // whatever a PostgreSQL collation says), inputs and models by position.
+        return ids.compactMap { id in
+            guard var run = runs[id] else { return nil }
+            run.metrics.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            run.params.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            run.tags.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            return run
+        }
     }
 
     // MARK: - Logging
