@@ -32,13 +32,15 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible {
             configuration.port = 0
             var logger = Logger(label: "assay.server.test")
             logger.logLevel = .critical
+            // The artifact folder goes with the test (it used to stay behind in the temporary directory).
+            let artifacts = try TemporaryFolder()
             let server = try TrackingServer(
-                store: try SQLiteTrackingStore(inMemoryWithArtifactRoot: "mlflow-artifacts:"),
-                artifactRoot: FileManager.default.temporaryDirectory.appendingPathComponent("assay-rest-\(UUID().uuidString)"),
+                store: try SQLiteTrackingStore(inMemoryWithArtifactRoot: "mlflow-artifacts:"), artifactRoot: artifacts.url,
                 configuration: configuration, logger: logger)
             try await server.application().test(.live) { client in
                 try await body(try RESTTrackingStore(url: "http://127.0.0.1:\(client.port ?? 0)", environment: [:]))
             }
+            withExtendedLifetime(artifacts) {}
         case .postgres:
             let url = ProcessInfo.processInfo.environment["ASSAY_POSTGRES_URL"]!
             let name = "assay_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
@@ -82,6 +84,27 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible {
             #expect(try await store.experiments(view: .deletedOnly).map(\.id) == ["2"])
             try await store.renameExperiment(id: "1", to: "renamed")
             #expect(try await store.experiment(id: "1").name == "renamed")
+        }
+    }
+
+    /// A run's metrics, params and tags come back ordered by their keys' UTF-8 bytes on every backend
+    /// (capitals before lowercase, non-ASCII last), whatever order they were logged in, over several batches.
+    @Test(arguments: Backend.available)
+    func aRunsKeysComeBackInByteOrder(backend: Backend) async throws {
+        try await backend.withStore { store in
+            let run = try await store.createRun(in: "0", named: "order", startTime: 1, userID: nil, tags: [])
+            let keys = ["zeta", "Zeta", "émile", "alpha", "b_2", "b-2", "B", "a"]
+            for (i, key) in keys.enumerated() {
+                try await store.logBatch(
+                    run: run.id, metrics: [MetricPoint(key: key, value: Double(i), timestamp: 1, step: 0)],
+                    params: [KeyValue(key, "v\(i)")], tags: [KeyValue("t." + key, "x")])
+            }
+            let sorted = keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            #expect(sorted == ["B", "Zeta", "a", "alpha", "b-2", "b_2", "zeta", "émile"])
+            let loaded = try await store.run(id: run.id)
+            #expect(loaded.metrics.map(\.key) == sorted)
+            #expect(loaded.params.map(\.key) == sorted)
+            #expect(loaded.tags.map(\.key).filter { $0.hasPrefix("t.") } == sorted.map { "t." + $0 })
         }
     }
 
