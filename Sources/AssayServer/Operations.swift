@@ -80,8 +80,8 @@ final class ServerMetrics: Sendable {
 
 /// The outermost middleware: gives each request an id (the client's `X-Request-Id` when it sends a
 /// sane one, else a new one) that goes back in the answer and into every log line about it (as
-/// ``AssayRequestContext/requestID``), logs one
-/// line per request (method, path, route, status, milliseconds), and counts it in ``ServerMetrics``.
+/// ``AssayRequestContext/requestID``), logs one line per request (method, path, route, status,
+/// milliseconds), and counts it in ``ServerMetrics``.
 struct RequestLogMiddleware: RouterMiddleware {
     let metrics: ServerMetrics
     let logger: Logger
@@ -131,12 +131,12 @@ struct RequestLogMiddleware: RouterMiddleware {
             ])
     }
 
-    /// The client's id when it is short and plain (letters, digits, `-`, `_`, `.`), else a new one.
     /// The random first half of this process's request ids.
     private static let processPart = UInt64.random(in: .min ... .max)
     /// How many ids this process has made.
     private static let made = Atomic<Int>(0)
 
+    /// The client's id when it is short and plain (letters, digits, `-`, `_`, `.`), else a new one.
     static func requestID(_ given: String?) -> String {
         if let given, (1...128).contains(given.utf8.count),
             given.utf8.allSatisfy({
