@@ -2,18 +2,14 @@ import AssayStoreSQL
 import PropertyBased
 import Testing
 
+@testable import AssayStorePostgres
 @testable import AssayStoreSQLite
 
 /// A statement's text and arguments as each dialect writes them: placeholders numbered from 1 in the
 /// order of their values (past 9 and 99 too), lists as one array argument or one placeholder a value.
 @Suite struct SQLRenderTests {
     static let sqlite = SQLiteDatabase.dialect
-    static var postgres: SQLDialect {
-        var dialect = sqlite
-        dialect.placeholderPrefix = "$"
-        dialect.bindsLists = true
-        return dialect
-    }
+    static let postgres = PostgresDatabase.dialect
 
     @Test func valuesAndListsInBothDialects() {
         let ids = ["a", "b", "c"]
